@@ -1,0 +1,121 @@
+# Everyday commands. `make run` starts the portal on a fresh machine (Python 3.11,
+# nothing else); `make test` runs the whole test suite. See README.md.
+#
+# The virtual environment lives in .venv. Requirements are installed again only when
+# requirements*.txt change: a stamp file named after a checksum of their content
+# records what was installed.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ARGS ?=
+RUNSERVER_ADDR ?= 127.0.0.1:8000
+SMOKE_TIMEOUT ?= 60
+
+RUN_HASH := $(shell cat requirements.txt | cksum | cut -d' ' -f1)
+DEV_HASH := $(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+RUN_STAMP := $(VENV)/.installed-run-$(RUN_HASH)
+DEV_STAMP := $(VENV)/.installed-dev-$(DEV_HASH)
+
+# The development targets default to DEBUG=1 (no SECRET_KEY needed, local hosts
+# allowed); a DEBUG set by the user, in the environment or on the command line, wins.
+DEV := DEBUG=$${DEBUG:-1}
+
+# Exits 0 when the URL answers 200 without a redirect.
+HTTP_200 = $(PY) -c 'import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=5); sys.exit(r.status != 200 or r.geturl() != sys.argv[1])'
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev run test lint migrate seed worker smoke
+
+help:
+	@echo "make run      create .venv, install, migrate, load the demo data, serve on http://$(RUNSERVER_ADDR)/"
+	@echo "make test     run the whole test suite (extra pytest arguments: make test ARGS=\"-k foo\")"
+	@echo "make lint     ruff check ."
+	@echo "make migrate  apply database migrations"
+	@echo "make seed     load the demo data (idempotent) and print the demo logins"
+	@echo "make worker   Celery worker with beat (needs CELERY_BROKER_URL)"
+	@echo "make smoke    the newcomer path on SQLite in a temporary VAR_DIR, checked over HTTP"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or later is needed: set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): | $(PY)
+	$(PY) -m pip install -r requirements.txt
+	@rm -f $(VENV)/.installed-run-*
+	@touch $@
+
+# requirements-dev.txt includes requirements.txt, so it satisfies both stamps.
+$(DEV_STAMP): | $(PY)
+	$(PY) -m pip install -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-run-* $(VENV)/.installed-dev-*
+	@touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+
+install-dev: $(DEV_STAMP)
+
+migrate: $(RUN_STAMP)
+	$(DEV) $(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(DEV) $(PY) manage.py seed_demo
+
+run: migrate seed
+	$(DEV) $(PY) manage.py runserver $(RUNSERVER_ADDR)
+
+# DATABASE_URL, CELERY_BROKER_URL, CACHE_URL and REQUIRE_SERVICES pass through as set.
+test: $(DEV_STAMP)
+	$(PY) -m pytest $(ARGS)
+
+lint: $(DEV_STAMP)
+	$(PY) -m ruff check .
+
+worker: $(RUN_STAMP)
+	@[ -n "$${CELERY_BROKER_URL:-}" ] || \
+		{ echo "CELERY_BROKER_URL is not set: tasks run in-process, no worker is needed." \
+		       "To use one: CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker (and the same for make run)." >&2; \
+		  exit 1; }
+	$(DEV) $(VENV)/bin/celery -A portal worker -B -l info --schedule "$${VAR_DIR:-var}/celerybeat-schedule"
+
+# What a newcomer gets from `make run`, on SQLite with in-process tasks, in a
+# throwaway VAR_DIR: migrate, seed_demo, runserver on a free port, then /healthz and
+# the login page must answer 200.
+smoke: $(RUN_STAMP)
+	@set -eu; \
+	tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/portal-smoke.XXXXXX"); pid=; \
+	cleanup() { \
+		if [ -n "$$pid" ]; then kill "$$pid" 2>/dev/null || true; wait "$$pid" 2>/dev/null || true; fi; \
+		rm -rf "$$tmp"; \
+	}; \
+	trap cleanup EXIT; trap 'exit 130' INT TERM; \
+	unset DATABASE_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND CACHE_URL EMAIL_URL PRIVATE_MEDIA_ROOT; \
+	export VAR_DIR="$$tmp/var" DEBUG=1; \
+	echo "smoke: VAR_DIR=$$VAR_DIR (SQLite, tasks in-process)"; \
+	echo "smoke: manage.py migrate"; \
+	$(PY) manage.py migrate --noinput; \
+	echo "smoke: manage.py seed_demo"; \
+	$(PY) manage.py seed_demo; \
+	port=$$($(PY) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	url="http://127.0.0.1:$$port"; \
+	echo "smoke: manage.py runserver $$url"; \
+	$(PY) manage.py runserver --noreload "127.0.0.1:$$port" >"$$tmp/server.log" 2>&1 & pid=$$!; \
+	deadline=$$(( $$(date +%s) + $(SMOKE_TIMEOUT) )); \
+	until $(HTTP_200) "$$url/healthz" 2>/dev/null; do \
+		if ! kill -0 "$$pid" 2>/dev/null; then \
+			echo "smoke: FAILED: the server stopped. Its output:" >&2; cat "$$tmp/server.log" >&2; exit 1; \
+		fi; \
+		if [ "$$(date +%s)" -ge "$$deadline" ]; then \
+			echo "smoke: FAILED: GET /healthz did not answer 200 within $(SMOKE_TIMEOUT) s. Server output:" >&2; \
+			tail -n 50 "$$tmp/server.log" >&2; exit 1; \
+		fi; \
+		sleep 1; \
+	done; \
+	echo "smoke: GET /healthz 200"; \
+	if ! $(HTTP_200) "$$url/accounts/login/"; then \
+		echo "smoke: FAILED: GET /accounts/login/ did not answer 200. Server output:" >&2; \
+		tail -n 50 "$$tmp/server.log" >&2; exit 1; \
+	fi; \
+	echo "smoke: GET /accounts/login/ 200"; \
+	echo "smoke: OK"

@@ -1,0 +1,314 @@
+"""The one access gate.
+
+Every read or write of a person's data — page, API call, export, feed, task — asks
+`require(user, person, category, action)`. It decides from:
+
+1. the materialised access matrix (django-guardian permissions on `Person`, direct
+   foreign-key table `PersonUserObjectPermission`), kept in step by `services`;
+2. active delegations, capped by the delegator's current right;
+3. an active break-the-glass window (read only).
+
+and writes an `AccessLog` row for reads as well as writes. Someone outside the circle
+gets `Http404` (the person's existence is not disclosed); a member without the right
+gets `AccessDenied` (403) with a plain reason.
+
+Querysets of "persons I may see" are built with `Exists` subqueries, never id lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from coordination.models import (
+    AccessLog,
+    AccessVia,
+    BreakGlassAccess,
+    CarerLink,
+    Category,
+    CircleMember,
+    Delegation,
+    DelegationGrant,
+    DelegationStatus,
+    Level,
+    Person,
+    PersonUserObjectPermission,
+    permission_codename,
+)
+from portal.middleware import current_request_context
+
+ACTIONS = ("read", "write")
+CATEGORIES = tuple(Category.values)
+
+_VERB = {"read": "consulter", "write": "modifier"}
+_WHAT = {
+    Category.RECORD: "le dossier",
+    Category.AGENDA: "l'agenda",
+    Category.LIAISON: "le cahier de liaison",
+    Category.PPA: "le projet personnalisé",
+    Category.DOCUMENTS: "les documents",
+    Category.CIRCLE: "le cercle et les droits",
+}
+
+
+class AccessDenied(PermissionDenied):
+    """403 for a member of the circle who lacks the right. The message is safe to show."""
+
+    is_public = True
+
+
+@dataclass(frozen=True)
+class Access:
+    """A granted access: how it was granted (for the log and for the page)."""
+
+    person: Person
+    category: str
+    action: str
+    via: str
+
+
+def _validate(category: str, action: str) -> None:
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r}")
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+
+
+def _perm_exists(user_ref, person_ref, category: str, action: str) -> Exists:
+    return Exists(
+        PersonUserObjectPermission.objects.filter(
+            user=user_ref,
+            content_object=person_ref,
+            permission__codename=permission_codename(category, action),
+        )
+    )
+
+
+def _delegation_exists(user, person_ref, category: str, action: str, now) -> Exists:
+    """An active delegation to `user` covering the level, while the delegator still holds it."""
+    level = Level.WRITE if action == "write" else Level.READ
+    return Exists(
+        DelegationGrant.objects.filter(
+            delegation__person=person_ref,
+            delegation__delegate__user=user,
+            delegation__status=DelegationStatus.ACTIVE,
+            delegation__starts_at__lte=now,
+            delegation__ends_at__gt=now,
+            delegation__delegator__ended_at__isnull=True,
+            category=category,
+            level__gte=level,
+        ).filter(_perm_exists(OuterRef("delegation__delegator__user"), person_ref, category, action))
+    )
+
+
+def _break_glass_exists(user, person_ref, now) -> Exists:
+    return Exists(BreakGlassAccess.objects.filter(user=user, person=person_ref, expires_at__gt=now))
+
+
+def _membership_exists(user, person_ref) -> Exists:
+    return Exists(CircleMember.objects.filter(person=person_ref, user=user, ended_at__isnull=True))
+
+
+def _decide(user, person_id: int, category: str, action: str) -> tuple[bool, str | None, Person | None]:
+    """One query: (known to the user, via if allowed, the person row)."""
+    now = timezone.now()
+    person_ref = OuterRef("pk")
+    row = (
+        Person.objects.filter(pk=person_id)
+        .annotate(
+            _member=_membership_exists(user, person_ref),
+            _perm=_perm_exists(user, person_ref, category, action),
+            _delegated=_delegation_exists(user, person_ref, category, action, now),
+            _delegate_known=Exists(
+                Delegation.objects.filter(person=person_ref, delegate__user=user, status=DelegationStatus.ACTIVE,
+                                          starts_at__lte=now, ends_at__gt=now)
+            ),
+            _glass=_break_glass_exists(user, person_ref, now),
+            _representative=Exists(
+                CarerLink.objects.filter(person=person_ref, user=user, is_legal_representative=True,
+                                         ended_on__isnull=True)
+            ),
+        )
+        .first()
+    )
+    if row is None:
+        return False, None, None
+    known = row._member or row._delegate_known or row._glass
+    if row._perm:
+        if row.user_id == user.pk:
+            via = AccessVia.SELF
+        elif row._representative:
+            via = AccessVia.REPRESENTATIVE
+        else:
+            via = AccessVia.NORMAL
+        return True, via, row
+    if row._delegated:
+        return True, AccessVia.DELEGATION, row
+    if row._glass and action == "read":
+        return True, AccessVia.BREAK_GLASS, row
+    return known, None, row
+
+
+def check(user, person: Person | int, category: str, action: str = "read") -> str | None:
+    """How `user` may do `action` on `category` of `person` (an AccessVia), or None. No log."""
+    _validate(category, action)
+    if not getattr(user, "is_authenticated", False):
+        return None
+    person_id = person.pk if isinstance(person, Person) else person
+    _known, via, _row = _decide(user, person_id, category, action)
+    return via
+
+
+def require(user, person: Person | int, category: str, action: str = "read", *, path: str = "") -> Access:
+    """Allow or refuse, and log the access.
+
+    Raises Http404 when the person is unknown to the user (outside the circle), and
+    AccessDenied (403) when the user is in the circle without the right.
+    """
+    _validate(category, action)
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    person_id = person.pk if isinstance(person, Person) else person
+    known, via, row = _decide(user, person_id, category, action)
+    if via is None:
+        if not known:
+            raise Http404
+        raise AccessDenied(
+            f"Vous n'avez pas le droit de {_VERB[action]} {_WHAT[category]} de cette personne. "
+            "Les droits sont décidés par la personne ou son représentant légal."
+        )
+    log(user, row, category, action, via, path=path)
+    return Access(person=row, category=category, action=action, via=via)
+
+
+def get_person_or_404(user, person_id, category: str, action: str = "read", *, path: str = "") -> Person:
+    """Load a person through the gate (the usual first line of a view)."""
+    try:
+        person_id = int(person_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    return require(user, person_id, category, action, path=path).person
+
+
+def log(user, person: Person, category: str, action: str, via: str, *, path: str = "") -> AccessLog:
+    context = current_request_context()
+    return AccessLog.objects.create(
+        user=user,
+        person=person,
+        category=category,
+        action=action,
+        via=via,
+        request_id=context.request_id if context else "",
+        ip=context.ip if context else None,
+        path=path[:300],
+    )
+
+
+def log_many(user, persons: Iterable[Person], category: str, *, path: str = "") -> None:
+    """Log a read of several persons at once (a list page): one INSERT."""
+    context = current_request_context()
+    now = timezone.now()
+    AccessLog.objects.bulk_create(
+        [
+            AccessLog(
+                at=now, user=user, person=person, category=category, action="read", via=AccessVia.NORMAL,
+                request_id=context.request_id if context else "", ip=context.ip if context else None,
+                path=path[:300],
+            )
+            for person in persons
+        ]
+    )
+
+
+def persons_visible_to(user, category: str = Category.RECORD, action: str = "read") -> QuerySet[Person]:
+    """Persons on whom `user` may do `action` on `category` (matrix or delegation)."""
+    _validate(category, action)
+    if not getattr(user, "is_authenticated", False):
+        return Person.objects.none()
+    now = timezone.now()
+    person_ref = OuterRef("pk")
+    return Person.objects.filter(
+        Q(_perm_exists(user, person_ref, category, action))
+        | Q(_delegation_exists(user, person_ref, category, action, now))
+    )
+
+
+def users_allowed(person: Person, category: str, action: str = "read", users=None):
+    """Users who may do `action` on `category` of `person` (for notifications, feeds).
+
+    Break-the-glass is not included: an emergency opening is not a subscription.
+    """
+    from django.contrib.auth import get_user_model
+
+    _validate(category, action)
+    User = get_user_model()
+    now = timezone.now()
+    user_ref = OuterRef("pk")
+    queryset = User.objects.filter(is_active=True) if users is None else users
+    return queryset.filter(
+        Q(_perm_exists(user_ref, person, category, action))
+        | Q(
+            Exists(
+                DelegationGrant.objects.filter(
+                    delegation__person=person,
+                    delegation__delegate__user=user_ref,
+                    delegation__status=DelegationStatus.ACTIVE,
+                    delegation__starts_at__lte=now,
+                    delegation__ends_at__gt=now,
+                    delegation__delegator__ended_at__isnull=True,
+                    category=category,
+                    level__gte=Level.WRITE if action == "write" else Level.READ,
+                ).filter(_perm_exists(OuterRef("delegation__delegator__user"), person, category, action))
+            )
+        )
+    )
+
+
+def effective_levels(user, person: Person) -> dict[str, int]:
+    """The user's level on each category of `person` (matrix and delegations), for display."""
+    levels = effective_levels_from_matrix(user.pk, person)
+    now = timezone.now()
+    delegated = list(
+        DelegationGrant.objects.filter(
+            delegation__person=person, delegation__delegate__user=user, delegation__status=DelegationStatus.ACTIVE,
+            delegation__starts_at__lte=now, delegation__ends_at__gt=now, delegation__delegator__ended_at__isnull=True,
+        ).values_list("category", "level", "delegation__delegator__user_id")
+    )
+    if delegated:
+        delegator_levels = {
+            delegator_id: effective_levels_from_matrix(delegator_id, person)
+            for delegator_id in {delegator_id for _c, _l, delegator_id in delegated}
+        }
+        for category, level, delegator_id in delegated:
+            levels[category] = max(levels[category], min(level, delegator_levels[delegator_id][category]))
+    return levels
+
+
+def effective_levels_from_matrix(user_id: int, person: Person) -> dict[str, int]:
+    """The levels the materialised matrix gives `user_id` on `person` (no delegation)."""
+    codenames = set(
+        PersonUserObjectPermission.objects.filter(user_id=user_id, content_object=person).values_list(
+            "permission__codename", flat=True
+        )
+    )
+    return {
+        category: Level.WRITE if permission_codename(category, "write") in codenames
+        else Level.READ if permission_codename(category, "read") in codenames
+        else Level.NONE
+        for category in CATEGORIES
+    }
+
+
+def is_decider(user, person: Person) -> bool:
+    """The person themself or an active legal representative: they decide the matrix."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if person.user_id == user.pk:
+        return True
+    return CarerLink.objects.filter(person=person, user=user, is_legal_representative=True,
+                                    ended_on__isnull=True).exists()

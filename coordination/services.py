@@ -1,0 +1,738 @@
+"""Writes of the coordination kernel. Each service is atomic, checks who may act,
+writes its audit row in the same transaction and keeps the guardian permissions (the
+materialised access matrix) in step — no signals.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from coordination import access
+from coordination.models import (
+    LEGAL_REPRESENTATIVE_RELATIONSHIPS,
+    Accompaniment,
+    AccessVia,
+    AuditEvent,
+    BreakGlassAccess,
+    CarerLink,
+    Category,
+    CircleMember,
+    CircleRole,
+    CollectionMethod,
+    Consent,
+    ConsentDecision,
+    ConsentKind,
+    Delegation,
+    DelegationGrant,
+    DelegationStatus,
+    EndReason,
+    Grant,
+    JoinRequest,
+    JoinRequestStatus,
+    Level,
+    MemberKind,
+    MemberOrigin,
+    Partner,
+    Person,
+    PersonUserObjectPermission,
+    Professional,
+    Relationship,
+    Structure,
+    TeamMembership,
+    TeamRole,
+    permission_codename,
+)
+
+R, W, N = Level.READ, Level.WRITE, Level.NONE
+
+# Defaults of an accompanying structure's team, by team role (consent presumed within
+# one care team): record, agenda, liaison, ppa, documents, circle.
+_CATEGORY_ORDER = (Category.RECORD, Category.AGENDA, Category.LIAISON, Category.PPA, Category.DOCUMENTS,
+                   Category.CIRCLE)
+TEAM_DEFAULTS: dict[str, tuple[int, ...]] = {
+    TeamRole.REFERENT: (W, W, W, W, W, W),
+    TeamRole.DIRECTION: (R, R, R, R, R, W),
+    TeamRole.PHYSICIAN: (R, W, W, R, W, R),
+    TeamRole.NURSE: (R, W, W, R, R, R),
+    TeamRole.CARE: (R, R, W, R, N, R),
+    TeamRole.EDUCATOR: (R, W, W, W, R, R),
+    TeamRole.PSYCHOLOGIST: (R, R, W, W, R, R),
+    TeamRole.SOCIAL: (R, W, W, W, W, R),
+    TeamRole.SECRETARY: (R, W, N, N, W, R),
+    TeamRole.OTHER: (R, N, N, N, N, N),
+}
+# The person themself, and a legal representative acting for them.
+SELF_DEFAULTS = (R, W, R, W, W, W)
+LEGAL_REPRESENTATIVE_DEFAULTS = (R, W, R, W, W, W)
+
+TEAM_ROLE_TO_CIRCLE_ROLE = {
+    TeamRole.REFERENT: CircleRole.REFERENT,
+    TeamRole.DIRECTION: CircleRole.DIRECTION,
+    TeamRole.PHYSICIAN: CircleRole.PHYSICIAN,
+    TeamRole.NURSE: CircleRole.NURSE,
+    TeamRole.CARE: CircleRole.CARE,
+    TeamRole.EDUCATOR: CircleRole.EDUCATOR,
+    TeamRole.PSYCHOLOGIST: CircleRole.PSYCHOLOGIST,
+    TeamRole.SOCIAL: CircleRole.SOCIAL,
+    TeamRole.SECRETARY: CircleRole.SECRETARY,
+    TeamRole.OTHER: CircleRole.OTHER,
+}
+
+BREAK_GLASS_MIN_REASON = 20
+
+
+def levels_dict(levels: tuple[int, ...]) -> dict[str, int]:
+    return dict(zip(_CATEGORY_ORDER, levels, strict=True))
+
+
+# --- Internal helpers ------------------------------------------------------------------
+
+
+def _audit(actor, person, event_type: str, *, acting_as: str = "", **data) -> AuditEvent:
+    return AuditEvent.objects.create(actor=actor, person=person, event_type=event_type, acting_as=acting_as,
+                                     data=data)
+
+
+def _acting_as(actor, person: Person) -> str:
+    if actor is None:
+        return ""
+    if person.user_id == actor.pk:
+        return AccessVia.SELF
+    if CarerLink.objects.filter(person=person, user=actor, is_legal_representative=True,
+                                ended_on__isnull=True).exists():
+        return AccessVia.REPRESENTATIVE
+    return AccessVia.NORMAL
+
+
+def _permission_ids() -> dict[str, int]:
+    content_type = ContentType.objects.get_for_model(Person)
+    return dict(Permission.objects.filter(content_type=content_type).values_list("codename", "id"))
+
+
+def sync_permissions(person: Person, user_ids: Iterable[int | None]) -> None:
+    """Make the guardian permissions of these users on `person` match the matrix.
+
+    The effective level of a user on a category is the highest level among their
+    active memberships' grants; `write` implies `read`.
+    """
+    user_ids = {uid for uid in user_ids if uid}
+    if not user_ids:
+        return
+    best: dict[tuple[int, str], int] = defaultdict(int)
+    for user_id, category, level in Grant.objects.filter(
+        member__person=person, member__ended_at__isnull=True, member__user_id__in=user_ids
+    ).values_list("member__user_id", "category", "level"):
+        best[(user_id, category)] = max(best[(user_id, category)], level)
+    perm_ids = _permission_ids()
+    wanted: set[tuple[int, int]] = set()
+    for (user_id, category), level in best.items():
+        if level >= R:
+            wanted.add((user_id, perm_ids[permission_codename(category, "read")]))
+        if level >= W:
+            wanted.add((user_id, perm_ids[permission_codename(category, "write")]))
+    existing = set(
+        PersonUserObjectPermission.objects.filter(content_object=person, user_id__in=user_ids).values_list(
+            "user_id", "permission_id"
+        )
+    )
+    stale = existing - wanted
+    if stale:
+        condition = Q()
+        for user_id, permission_id in stale:
+            condition |= Q(user_id=user_id, permission_id=permission_id)
+        PersonUserObjectPermission.objects.filter(condition, content_object=person).delete()
+    PersonUserObjectPermission.objects.bulk_create(
+        [PersonUserObjectPermission(content_object=person, user_id=u, permission_id=p) for u, p in wanted - existing]
+    )
+
+
+def _set_grants(member: CircleMember, levels: Mapping[str, int], actor) -> None:
+    now = timezone.now()
+    for category, level in levels.items():
+        Grant.objects.update_or_create(member=member, category=category,
+                                       defaults={"level": level, "updated_at": now, "updated_by": actor})
+
+
+def _create_member(*, person: Person, kind: str, role: str, origin: str, actor, levels: Mapping[str, int] | None,
+                   user=None, professional=None, structure=None, carer_link=None, other_name: str = "",
+                   other_contact: str = "") -> CircleMember:
+    try:
+        with transaction.atomic():
+            member = CircleMember.objects.create(
+                person=person, kind=kind, role=role, origin=origin, user=user, professional=professional,
+                structure=structure, carer_link=carer_link, other_name=other_name, other_contact=other_contact,
+                added_by=actor,
+            )
+    except IntegrityError:
+        raise ValidationError({"member": "Ce membre fait déjà partie du cercle de la personne."}) from None
+    if member.holds_rights:
+        _set_grants(member, levels or {category: N for category in _CATEGORY_ORDER}, actor)
+    _audit(actor, person, AuditEvent.Type.MEMBER_ADDED, acting_as=_acting_as(actor, person), member=member.pk,
+           name=member.display_name, role=role, origin=origin)
+    return member
+
+
+def _end_member(member: CircleMember, *, reason: str, actor) -> None:
+    member.ended_at = timezone.now()
+    member.end_reason = reason
+    member.ended_by = actor
+    member.save(update_fields=["ended_at", "end_reason", "ended_by"])
+    event = AuditEvent.Type.MEMBER_OPPOSED if reason == EndReason.OPPOSITION else AuditEvent.Type.MEMBER_ENDED
+    _audit(actor, member.person, event, acting_as=_acting_as(actor, member.person), member=member.pk,
+           name=member.display_name, reason=reason)
+
+
+def _require_decider(actor, person: Person) -> None:
+    if not access.is_decider(actor, person):
+        raise access.AccessDenied(
+            "Seule la personne ou son représentant légal peut prendre cette décision."
+        )
+
+
+# --- Structures and teams -------------------------------------------------------------------
+
+
+@transaction.atomic
+def structure_create(*, actor, name: str, finess: str, kind: str, **fields) -> Structure:
+    structure = Structure(name=name, finess=finess.upper(), kind=kind, **fields)
+    structure.full_clean()
+    structure.save()
+    return structure
+
+
+@transaction.atomic
+def professional_create(*, actor, user, profession: str, rpps: str = "") -> Professional:
+    professional = Professional(user=user, profession=profession, rpps=rpps)
+    professional.full_clean()
+    professional.save()
+    return professional
+
+
+@transaction.atomic
+def team_member_add(*, actor, structure: Structure, professional: Professional, role: str,
+                    is_structure_admin: bool = False, started_on: date | None = None) -> TeamMembership:
+    """Add a professional to a structure's team; they join, with their role's defaults,
+    the circle of every person the structure accompanies."""
+    membership = TeamMembership(structure=structure, professional=professional, role=role,
+                                is_structure_admin=is_structure_admin,
+                                started_on=started_on or timezone.localdate())
+    membership.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError:
+        raise ValidationError({"professional": "Ce professionnel fait déjà partie de l'équipe."}) from None
+    persons = Person.objects.filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
+    for person in persons:
+        _team_member_join(person, membership, actor)
+    return membership
+
+
+def _team_member_join(person: Person, membership: TeamMembership, actor) -> CircleMember | None:
+    professional = membership.professional
+    if CircleMember.objects.active().filter(person=person, user=professional.user_id,
+                                            structure=membership.structure).exists():
+        return None
+    if _is_opposed(person, professional):
+        return None
+    member = _create_member(
+        person=person, kind=MemberKind.PROFESSIONAL, role=TEAM_ROLE_TO_CIRCLE_ROLE[membership.role],
+        origin=MemberOrigin.TEAM, actor=actor, levels=levels_dict(TEAM_DEFAULTS[membership.role]),
+        user=professional.user, professional=professional, structure=membership.structure,
+    )
+    sync_permissions(person, [professional.user_id])
+    return member
+
+
+@transaction.atomic
+def team_member_end(*, actor, membership: TeamMembership, ended_on: date | None = None) -> None:
+    """A professional leaves a structure's team: their team memberships end."""
+    membership.ended_on = ended_on or timezone.localdate()
+    membership.save(update_fields=["ended_on"])
+    members = CircleMember.objects.active().filter(
+        professional=membership.professional, structure=membership.structure, origin=MemberOrigin.TEAM
+    ).select_related("person")
+    for member in members:
+        _end_member(member, reason=EndReason.LEFT_TEAM, actor=actor)
+        sync_permissions(member.person, [member.user_id])
+
+
+# --- Persons ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def person_create(*, actor, structure: Structure | None = None, user=None, **traits) -> Person:
+    """Create a person (identity traits validated, duplicates refused) and, when a
+    structure is given, start its accompaniment."""
+    person = Person(user=user, **traits)
+    if person.ins_matricule:
+        person.ins_matricule = person.ins_matricule.replace(" ", "").upper()
+    person.full_clean()
+    person.save()
+    _audit(actor, person, AuditEvent.Type.PERSON_CREATED)
+    if user is not None:
+        _create_member(person=person, kind=MemberKind.PERSON, role=CircleRole.PERSON, origin=MemberOrigin.SELF,
+                       actor=actor, levels=levels_dict(SELF_DEFAULTS), user=user)
+        sync_permissions(person, [user.pk])
+    if structure is not None:
+        accompaniment_start(actor=actor, person=person, structure=structure)
+    return person
+
+
+@transaction.atomic
+def person_link_account(*, actor, person: Person, user) -> Person:
+    """Give the person an account for the user portal."""
+    if person.user_id:
+        raise ValidationError({"user": "Cette personne a déjà un compte."})
+    person.user = user
+    person.save(update_fields=["user"])
+    _create_member(person=person, kind=MemberKind.PERSON, role=CircleRole.PERSON, origin=MemberOrigin.SELF,
+                   actor=actor, levels=levels_dict(SELF_DEFAULTS), user=user)
+    sync_permissions(person, [user.pk])
+    return person
+
+
+@transaction.atomic
+def accompaniment_start(*, actor, person: Person, structure: Structure,
+                        started_on: date | None = None) -> Accompaniment:
+    """The structure starts accompanying the person: it enters the circle, and its
+    team with the defaults of their role."""
+    accompaniment = Accompaniment(person=person, structure=structure, started_on=started_on or timezone.localdate())
+    try:
+        with transaction.atomic():
+            accompaniment.save()
+    except IntegrityError:
+        raise ValidationError({"structure": "Cette structure accompagne déjà la personne."}) from None
+    _audit(actor, person, AuditEvent.Type.ACCOMPANIMENT_STARTED, structure=structure.pk, name=structure.name)
+    if not CircleMember.objects.active().filter(person=person, structure=structure, kind=MemberKind.STRUCTURE).exists():
+        _create_member(person=person, kind=MemberKind.STRUCTURE, role=CircleRole.STRUCTURE,
+                       origin=MemberOrigin.ACCOMPANIMENT, actor=actor, levels=None, structure=structure)
+    for membership in TeamMembership.objects.filter(structure=structure, ended_on__isnull=True).select_related(
+        "professional"
+    ):
+        _team_member_join(person, membership, actor)
+    return accompaniment
+
+
+@transaction.atomic
+def accompaniment_end(*, actor, accompaniment: Accompaniment, reason: str = "",
+                      ended_on: date | None = None) -> None:
+    """The structure stops accompanying: it and its team's default memberships leave the circle."""
+    accompaniment.ended_on = ended_on or timezone.localdate()
+    accompaniment.end_reason = reason
+    accompaniment.save(update_fields=["ended_on", "end_reason"])
+    person = accompaniment.person
+    _audit(actor, person, AuditEvent.Type.ACCOMPANIMENT_ENDED, structure=accompaniment.structure_id, reason=reason)
+    members = list(
+        CircleMember.objects.active().filter(person=person, structure=accompaniment.structure).filter(
+            Q(kind=MemberKind.STRUCTURE) | Q(origin=MemberOrigin.TEAM)
+        )
+    )
+    for member in members:
+        _end_member(member, reason=EndReason.STRUCTURE_ENDED, actor=actor)
+    sync_permissions(person, [m.user_id for m in members])
+
+
+@transaction.atomic
+def carer_link_create(*, actor, person: Person, user, relationship: str,
+                      started_on: date | None = None) -> CarerLink:
+    """Link a carer or legal representative. A legal representative decides for the
+    person and gets the representative's defaults; other carers start with nothing."""
+    is_representative = relationship in LEGAL_REPRESENTATIVE_RELATIONSHIPS
+    if actor is not None and not (actor.is_staff or access.is_decider(actor, person)):
+        _require_structure_staff(actor, person)
+    link = CarerLink(person=person, user=user, relationship=relationship, is_legal_representative=is_representative,
+                     started_on=started_on or timezone.localdate())
+    try:
+        with transaction.atomic():
+            link.save()
+    except IntegrityError:
+        raise ValidationError({"user": "Ce compte est déjà lié à la personne."}) from None
+    _audit(actor, person, AuditEvent.Type.CARER_LINKED, acting_as=_acting_as(actor, person), user=user.pk,
+           relationship=relationship)
+    role = CircleRole.LEGAL_REPRESENTATIVE if is_representative else (
+        CircleRole.FAMILY if relationship == Relationship.FAMILY else CircleRole.CARER
+    )
+    _create_member(person=person, kind=MemberKind.CARER, role=role, origin=MemberOrigin.CARER_LINK, actor=actor,
+                   levels=levels_dict(LEGAL_REPRESENTATIVE_DEFAULTS) if is_representative else None,
+                   user=user, carer_link=link)
+    sync_permissions(person, [user.pk])
+    return link
+
+
+@transaction.atomic
+def carer_link_end(*, actor, link: CarerLink) -> None:
+    """End a carer link (the person revokes a carer): their membership ends too."""
+    person = link.person
+    if actor is not None and not actor.is_staff:
+        _require_decider(actor, person)
+    link.ended_on = timezone.localdate()
+    link.save(update_fields=["ended_on"])
+    _audit(actor, person, AuditEvent.Type.CARER_UNLINKED, acting_as=_acting_as(actor, person), user=link.user_id)
+    for member in CircleMember.objects.active().filter(carer_link=link):
+        _end_member(member, reason=EndReason.CARER_LINK_ENDED, actor=actor)
+    sync_permissions(person, [link.user_id])
+
+
+def _require_structure_staff(actor, person: Person) -> None:
+    """Professionals with `circle` write on the person may link carers (at admission)."""
+    access.require(actor, person, Category.CIRCLE, "write")
+
+
+# --- The circle ----------------------------------------------------------------------------
+
+
+def _is_opposed(person: Person, professional: Professional) -> bool:
+    return CircleMember.objects.filter(person=person, professional=professional,
+                                       end_reason=EndReason.OPPOSITION).exists()
+
+
+@transaction.atomic
+def circle_member_add(*, actor, person: Person, role: str, professional: Professional | None = None,
+                      structure: Structure | None = None, other_name: str = "",
+                      other_contact: str = "") -> CircleMember:
+    """The person or their legal representative adds a member. External members start
+    with no right: being in the circle gives none by itself."""
+    _require_decider(actor, person)
+    if professional is not None:
+        if _is_opposed(person, professional):
+            raise ValidationError({"professional": "La personne s'est opposée à la présence de ce professionnel."})
+        if CircleMember.objects.active().filter(person=person, user=professional.user_id).exists():
+            raise ValidationError({"professional": "Ce professionnel fait déjà partie du cercle."})
+        member = _create_member(person=person, kind=MemberKind.PROFESSIONAL, role=role, origin=MemberOrigin.ADDED,
+                                actor=actor, levels=None, user=professional.user, professional=professional)
+        sync_permissions(person, [professional.user_id])
+        return member
+    if structure is not None:
+        return _create_member(person=person, kind=MemberKind.STRUCTURE, role=role, origin=MemberOrigin.ADDED,
+                              actor=actor, levels=None, structure=structure)
+    if not other_name.strip():
+        raise ValidationError({"other_name": "Indiquez le nom de la personne ou de l'organisme à ajouter."})
+    return _create_member(person=person, kind=MemberKind.OTHER, role=role, origin=MemberOrigin.ADDED, actor=actor,
+                          levels=None, other_name=other_name.strip(), other_contact=other_contact.strip())
+
+
+@transaction.atomic
+def circle_member_end(*, actor, member: CircleMember, reason: str) -> None:
+    """End a membership: end of care (person, representative, or a professional with
+    `circle` write) or the person's opposition (person or representative only; the
+    member may not ask again). Takes effect at the next request."""
+    member = CircleMember.objects.select_for_update().get(pk=member.pk)
+    person = member.person
+    if not member.is_active:
+        raise ValidationError({"member": "Ce membre a déjà quitté le cercle."})
+    if member.kind == MemberKind.PERSON:
+        raise ValidationError({"member": "La personne ne peut pas être retirée de son propre cercle."})
+    if reason == EndReason.OPPOSITION:
+        _require_decider(actor, person)
+        if member.kind != MemberKind.PROFESSIONAL and member.kind != MemberKind.CARER:
+            raise ValidationError({"reason": "L'opposition concerne un professionnel ou un proche."})
+    elif reason == EndReason.END_OF_CARE:
+        if not access.is_decider(actor, person):
+            access.require(actor, person, Category.CIRCLE, "write")
+    else:
+        raise ValidationError({"reason": "Motif de sortie invalide."})
+    _end_member(member, reason=reason, actor=actor)
+    if member.kind == MemberKind.PROFESSIONAL:
+        # A professional opposed or removed leaves with all their memberships on this person.
+        others = CircleMember.objects.active().filter(person=person, user=member.user_id)
+        for other in others:
+            _end_member(other, reason=reason, actor=actor)
+    if member.carer_link_id and reason == EndReason.OPPOSITION:
+        CarerLink.objects.filter(pk=member.carer_link_id).update(ended_on=timezone.localdate())
+    sync_permissions(person, [member.user_id])
+
+
+@transaction.atomic
+def grants_set(*, actor, member: CircleMember, levels: Mapping[str, int]) -> CircleMember:
+    """The person or their legal representative sets a member's levels. Applies at the
+    next request (the guardian permissions are rewritten in this transaction)."""
+    member = CircleMember.objects.select_for_update().select_related("person").get(pk=member.pk)
+    person = member.person
+    _require_decider(actor, person)
+    if not member.is_active:
+        raise ValidationError({"member": "Ce membre a quitté le cercle : ses droits ne peuvent plus changer."})
+    if not member.holds_rights:
+        raise ValidationError({"member": "Ce membre n'a pas de compte : il ne peut pas recevoir de droits."})
+    unknown = set(levels) - set(Category.values)
+    if unknown:
+        raise ValidationError({"levels": f"Catégorie inconnue : {', '.join(sorted(unknown))}."})
+    for category, level in levels.items():
+        if level not in Level.values:
+            raise ValidationError({category: "Niveau invalide : aucun accès, lecture ou écriture."})
+    if member.kind in (MemberKind.PERSON,) or (
+        member.kind == MemberKind.CARER and member.carer_link and member.carer_link.is_legal_representative
+    ):
+        if levels.get(Category.CIRCLE, W) != W:
+            raise ValidationError({Category.CIRCLE: "La personne et son représentant légal gardent la main sur "
+                                                    "le cercle et les droits."})
+    before = dict(member.grants.values_list("category", "level"))
+    _set_grants(member, levels, actor)
+    changes = {c: [before.get(c, N), lvl] for c, lvl in levels.items() if before.get(c, N) != lvl}
+    if changes:
+        _audit(actor, person, AuditEvent.Type.GRANT_CHANGED, acting_as=_acting_as(actor, person), member=member.pk,
+               name=member.display_name, changes=changes)
+    sync_permissions(person, [member.user_id])
+    return member
+
+
+# --- Join requests ---------------------------------------------------------------------------
+
+
+def find_person_for_request(*, ins_matricule: str = "", birth_name: str = "", birth_date: date | None = None,
+                            first_name: str = "") -> Person | None:
+    """Exact match only (INS, or birth name + first name + date of birth): a professional
+    asking to join must already know who the person is."""
+    if ins_matricule:
+        return Person.objects.filter(ins_matricule=ins_matricule.replace(" ", "").upper()).first()
+    if birth_name and birth_date and first_name:
+        return Person.objects.filter(
+            Q(birth_name__iexact=birth_name.strip()) | Q(used_name__iexact=birth_name.strip()),
+            Q(first_name__iexact=first_name.strip()) | Q(birth_first_names__istartswith=first_name.strip()),
+            birth_date=birth_date,
+        ).first()
+    return None
+
+
+@transaction.atomic
+def join_request_create(*, actor, person: Person, role: str, message: str,
+                        structure: Structure | None = None) -> JoinRequest:
+    """A professional asks to join the circle. Refused when the person opposed them."""
+    professional = getattr(actor, "professional", None)
+    if professional is None or not professional.is_active:
+        raise access.AccessDenied("Seul un professionnel peut demander à entrer dans un cercle.")
+    if not message.strip():
+        raise ValidationError({"message": "Expliquez en une phrase pourquoi vous demandez à entrer dans le cercle."})
+    if _is_opposed(person, professional):
+        raise ValidationError({"person": "La personne s'est opposée à votre présence dans son cercle : "
+                                         "vous ne pouvez pas renouveler la demande."})
+    if CircleMember.objects.active().filter(person=person, user=actor).exists():
+        raise ValidationError({"person": "Vous faites déjà partie du cercle de cette personne."})
+    if structure is not None and not TeamMembership.objects.filter(
+        structure=structure, professional=professional, ended_on__isnull=True
+    ).exists():
+        raise ValidationError({"structure": "Vous ne faites pas partie de l'équipe de cette structure."})
+    try:
+        with transaction.atomic():
+            join_request = JoinRequest.objects.create(person=person, professional=professional, structure=structure,
+                                                      role=role, message=message.strip())
+    except IntegrityError:
+        raise ValidationError({"person": "Une demande est déjà en attente pour cette personne."}) from None
+    _audit(actor, person, AuditEvent.Type.JOIN_REQUESTED, acting_as=AccessVia.NORMAL, request=join_request.pk)
+    return join_request
+
+
+@transaction.atomic
+def join_request_answer(*, actor, join_request: JoinRequest, accept: bool, note: str = "") -> JoinRequest:
+    """The person or legal representative accepts (the professional enters with no
+    right, to be granted) or declines."""
+    join_request = JoinRequest.objects.select_for_update().select_related("person", "professional").get(
+        pk=join_request.pk
+    )
+    person = join_request.person
+    _require_decider(actor, person)
+    if join_request.status != JoinRequestStatus.PENDING:
+        raise ValidationError({"status": "Cette demande a déjà reçu une réponse."})
+    join_request.decided_at = timezone.now()
+    join_request.decided_by = actor
+    join_request.decision_note = note
+    if accept:
+        professional = join_request.professional
+        join_request.member = _create_member(
+            person=person, kind=MemberKind.PROFESSIONAL, role=join_request.role, origin=MemberOrigin.REQUEST,
+            actor=actor, levels=None, user=professional.user, professional=professional,
+            structure=join_request.structure,
+        )
+        join_request.status = JoinRequestStatus.ACCEPTED
+        _audit(actor, person, AuditEvent.Type.JOIN_ACCEPTED, acting_as=_acting_as(actor, person),
+               request=join_request.pk)
+        sync_permissions(person, [professional.user_id])
+    else:
+        join_request.status = JoinRequestStatus.DECLINED
+        _audit(actor, person, AuditEvent.Type.JOIN_DECLINED, acting_as=_acting_as(actor, person),
+               request=join_request.pk)
+    join_request.save()
+    return join_request
+
+
+# --- Delegation ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def delegation_create(*, actor, person: Person, delegate: Professional, levels: Mapping[str, int],
+                      starts_at: datetime, ends_at: datetime, reason: str = "") -> Delegation:
+    """A professional member lends part of their rights. Never more than they hold;
+    it needs the person's (or representative's) consent before it applies."""
+    delegator = (
+        CircleMember.objects.active()
+        .filter(person=person, user=actor, kind=MemberKind.PROFESSIONAL)
+        .order_by("started_at")
+        .first()
+    )
+    if delegator is None:
+        raise access.AccessDenied("Seul un professionnel membre du cercle peut déléguer ses droits.")
+    if delegate.user_id == actor.pk:
+        raise ValidationError({"delegate": "Vous ne pouvez pas vous déléguer des droits."})
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": "La fin de la délégation doit suivre son début."})
+    if ends_at <= timezone.now():
+        raise ValidationError({"ends_at": "La fin de la délégation est déjà passée."})
+    held = access.effective_levels_from_matrix(actor.pk, person)
+    levels = {c: int(lv) for c, lv in levels.items() if int(lv) > N}
+    if not levels:
+        raise ValidationError({"levels": "Choisissez au moins un droit à déléguer."})
+    for category, level in levels.items():
+        if category not in Category.values:
+            raise ValidationError({"levels": f"Catégorie inconnue : {category}."})
+        if level > held[category]:
+            raise ValidationError({category: f"Vous ne pouvez pas déléguer plus que vos propres droits "
+                                             f"({Category(category).label} : {Level(held[category]).label.lower()})."})
+    delegation = Delegation.objects.create(person=person, delegator=delegator, delegate=delegate,
+                                           starts_at=starts_at, ends_at=ends_at, reason=reason, created_by=actor)
+    DelegationGrant.objects.bulk_create(
+        [DelegationGrant(delegation=delegation, category=c, level=lv) for c, lv in levels.items()]
+    )
+    _audit(actor, person, AuditEvent.Type.DELEGATION_REQUESTED, acting_as=AccessVia.NORMAL,
+           delegation=delegation.pk, delegate=delegate.pk, levels=levels)
+    return delegation
+
+
+@transaction.atomic
+def delegation_answer(*, actor, delegation: Delegation, accept: bool) -> Delegation:
+    delegation = Delegation.objects.select_for_update().select_related("person").get(pk=delegation.pk)
+    person = delegation.person
+    _require_decider(actor, person)
+    if delegation.status != DelegationStatus.PENDING:
+        raise ValidationError({"status": "Cette délégation a déjà reçu une réponse."})
+    delegation.status = DelegationStatus.ACTIVE if accept else DelegationStatus.DECLINED
+    delegation.decided_at = timezone.now()
+    delegation.decided_by = actor
+    delegation.save(update_fields=["status", "decided_at", "decided_by"])
+    _audit(actor, person,
+           AuditEvent.Type.DELEGATION_ACCEPTED if accept else AuditEvent.Type.DELEGATION_DECLINED,
+           acting_as=_acting_as(actor, person), delegation=delegation.pk)
+    return delegation
+
+
+@transaction.atomic
+def delegation_revoke(*, actor, delegation: Delegation) -> Delegation:
+    delegation = Delegation.objects.select_for_update().select_related("person", "delegator").get(pk=delegation.pk)
+    person = delegation.person
+    if delegation.delegator.user_id != actor.pk:
+        _require_decider(actor, person)
+    if delegation.status not in (DelegationStatus.PENDING, DelegationStatus.ACTIVE):
+        raise ValidationError({"status": "Cette délégation n'est plus en cours."})
+    delegation.status = DelegationStatus.REVOKED
+    delegation.save(update_fields=["status"])
+    _audit(actor, person, AuditEvent.Type.DELEGATION_REVOKED, acting_as=_acting_as(actor, person),
+           delegation=delegation.pk)
+    return delegation
+
+
+# --- Break-the-glass ---------------------------------------------------------------------------
+
+
+def break_glass_structures(user, person: Person):
+    """Structures through which `user` may break the glass on `person`: those that
+    accompany the person and whose team the user belongs to."""
+    return Structure.objects.filter(
+        team__professional__user=user, team__ended_on__isnull=True,
+        accompaniments__person=person, accompaniments__ended_on__isnull=True,
+    ).distinct()
+
+
+@transaction.atomic
+def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
+    """Open the record read-only for BREAK_GLASS_HOURS. The person, legal
+    representatives and the structure's referent are to be told (`notified_at`
+    stays empty until the notifications block sends the notice)."""
+    structure = break_glass_structures(actor, person).first()
+    if structure is None or not actor.is_professional:
+        raise access.AccessDenied("L'accès en urgence est réservé aux professionnels d'une structure "
+                                  "qui accompagne la personne.")
+    reason = " ".join(reason.split())
+    if len(reason) < BREAK_GLASS_MIN_REASON or " " not in reason:
+        raise ValidationError({"reason": "Expliquez en une phrase au moins pourquoi cet accès en urgence "
+                                         "est nécessaire."})
+    now = timezone.now()
+    glass = BreakGlassAccess.objects.create(
+        person=person, user=actor, structure=structure, reason=reason, started_at=now,
+        expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
+    )
+    _audit(actor, person, AuditEvent.Type.BREAK_GLASS, acting_as=AccessVia.BREAK_GLASS, access=glass.pk,
+           reason=reason, structure=structure.pk)
+    return glass
+
+
+def break_glass_recipients(glass: BreakGlassAccess):
+    """Who must be told: the person, their legal representatives, the structure's referents."""
+    from django.contrib.auth import get_user_model
+
+    person = glass.person
+    return get_user_model().objects.filter(
+        Q(pk=person.user_id)
+        | Q(carer_links__person=person, carer_links__is_legal_representative=True,
+            carer_links__ended_on__isnull=True)
+        | Q(professional__team_memberships__structure=glass.structure,
+            professional__team_memberships__role=TeamRole.REFERENT,
+            professional__team_memberships__ended_on__isnull=True),
+        is_active=True,
+    ).distinct()
+
+
+# --- Consents ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def consent_record(*, actor, person: Person, kind: str, decision: str, collected_via: str,
+                   partner: str = "", partner_name: str = "", note: str = "") -> Consent:
+    """Record a decision (never overwrite: the latest row is the current one).
+
+    On the portal the person or representative records it themself; a professional
+    with `record` write records a decision collected orally or in writing."""
+    if access.is_decider(actor, person):
+        pass
+    else:
+        access.require(actor, person, Category.RECORD, "write")
+        if collected_via == CollectionMethod.PORTAL:
+            raise ValidationError({"collected_via": "Un professionnel enregistre un recueil oral ou écrit."})
+    if kind not in ConsentKind.values:
+        raise ValidationError({"kind": "Objet du consentement invalide."})
+    if decision not in ConsentDecision.values:
+        raise ValidationError({"decision": "Décision invalide : accord ou refus."})
+    if kind == ConsentKind.PARTNER_SHARING:
+        if partner not in Partner.values or not partner:
+            raise ValidationError({"partner": "Choisissez le partenaire concerné."})
+        if partner == Partner.OTHER and not partner_name.strip():
+            raise ValidationError({"partner_name": "Indiquez le nom du partenaire."})
+    else:
+        partner, partner_name = "", ""
+    consent = Consent.objects.create(person=person, kind=kind, decision=decision, collected_via=collected_via,
+                                     partner=partner, partner_name=partner_name.strip(), note=note, recorded_by=actor)
+    _audit(actor, person, AuditEvent.Type.CONSENT_RECORDED, acting_as=_acting_as(actor, person),
+           consent=consent.pk, kind=kind, decision=decision, partner=partner)
+    return consent
+
+
+def current_consents(person: Person) -> dict[tuple[str, str], Consent]:
+    """The latest decision per (kind, partner)."""
+    latest: dict[tuple[str, str], Consent] = {}
+    for consent in person.consents.order_by("-recorded_at", "-pk"):
+        latest.setdefault((consent.kind, consent.partner), consent)
+    return latest
+
+
+def dmp_feeding_allowed(person: Person) -> bool:
+    """Opt-out: feeding the DMP is allowed unless the person opposed it."""
+    consent = person.consents.filter(kind=ConsentKind.DMP_FEEDING).order_by("-recorded_at", "-pk").first()
+    return consent is None or consent.decision == ConsentDecision.GRANTED

@@ -1,0 +1,59 @@
+"""Accounts in the Django admin: users are identified by their e-mail address."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import ValidationError
+
+from portal.models import User
+
+
+class UserCreationForm(auth_forms.AdminUserCreationForm):
+    """E-mail, then the password twice (or no password: the user sets one by reset link)."""
+
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name")
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError("Un compte existe déjà avec cette adresse e-mail.", code="unique")
+        return email
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise ValidationError("Un compte existe déjà avec cette adresse e-mail.", code="unique")
+        return email
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Identité", {"fields": ("first_name", "last_name", "phone")}),
+        ("Droits", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {
+            "classes": ("wide",),
+            "fields": ("email", "first_name", "last_name", "usable_password", "password1", "password2"),
+        }),
+    )
+    list_display = ("email", "first_name", "last_name", "is_staff", "is_active")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("email", "first_name", "last_name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")

@@ -1,0 +1,14 @@
+"""Shared API pieces: the exception handler keeps error bodies in French and minimal."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from rest_framework.exceptions import NotFound
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        # Never say whether the object exists.
+        exc = NotFound("Introuvable.")
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Which navigation the base template shows: professionals' or persons' and carers'."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_kind": None}
+    return {"nav_kind": "pro" if user.is_professional else "portal"}

@@ -1,0 +1,307 @@
+"""Create large volumes of data quickly, for benchmarks and query-plan checks.
+
+The per-row services are far too slow for this, so the rows are written with
+`bulk_create`; they have the shape the services give them, so the access gate works
+on them unchanged:
+
+- structures (FINESS "S" + 8 digits) and their teams: every professional belongs to
+  one structure's team, the first one of each team being its referent (structure
+  admin); team size is professionals ÷ structures;
+- persons, each accompanied by one or two of these structures;
+- the circle as `accompaniment_start` / `_team_member_join` leave it: one structure
+  member (origin accompaniment) per accompaniment, one professional member (origin
+  team) per team member of the structure, with the `services.TEAM_DEFAULTS` grants of
+  their role;
+- the materialised matrix (`PersonUserObjectPermission`) that `services.sync_permissions`
+  would write: per user, person and category, the best level of their active
+  memberships, `write` implying `read`.
+
+Audit rows of these creations are not written (they play no part in access checks).
+Accounts use the domain @scale.portail.test; their password is unusable unless
+--password is given (one hash, computed once), in which case the professionals also
+get a TOTP authenticator with the demo secret so that they can sign in.
+
+Deterministic for a given --seed and database state; re-running appends new,
+independent structures, professionals and persons. Persons are written in chunks of
+--batch, each chunk in its own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import time
+from collections import defaultdict
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import encrypt
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from coordination import services
+from coordination.identifiers import ins_key
+from coordination.models import (
+    Accompaniment,
+    CircleMember,
+    CircleRole,
+    Grant,
+    IdentityStatus,
+    Level,
+    MemberKind,
+    MemberOrigin,
+    Person,
+    PersonUserObjectPermission,
+    Profession,
+    Professional,
+    Structure,
+    StructureKind,
+    TeamMembership,
+    TeamRole,
+    permission_codename,
+)
+
+DOMAIN = "scale.portail.test"
+FINESS_PREFIX = "S"
+# Same secret as seed_demo, so that scale professionals can sign in when --password is given.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
+
+KINDS = [StructureKind.EHPAD, StructureKind.SSIAD, StructureKind.SAAD, StructureKind.IME, StructureKind.MAS,
+         StructureKind.FAM, StructureKind.SESSAD, StructureKind.SAVS, StructureKind.SAMSAH, StructureKind.DAC]
+# Team roles other than the referent, with their weight and a matching profession.
+ROLES = [
+    (TeamRole.NURSE, 20, Profession.NURSE),
+    (TeamRole.CARE, 30, Profession.CARE_ASSISTANT),
+    (TeamRole.EDUCATOR, 15, Profession.EDUCATOR),
+    (TeamRole.PHYSICIAN, 5, Profession.PHYSICIAN),
+    (TeamRole.PSYCHOLOGIST, 5, Profession.PSYCHOLOGIST),
+    (TeamRole.SOCIAL, 8, Profession.SOCIAL_WORKER),
+    (TeamRole.SECRETARY, 7, Profession.SECRETARY),
+    (TeamRole.DIRECTION, 5, Profession.DIRECTOR),
+    (TeamRole.OTHER, 5, Profession.HOME_HELP),
+]
+HEALTH_PROFESSIONS = {Profession.NURSE, Profession.PHYSICIAN, Profession.PSYCHOLOGIST}
+LAST_NAMES = ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent",
+              "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David", "Bertrand", "Morel", "Fournier", "Girard",
+              "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent", "Muller", "Lefèvre", "Faure",
+              "André", "Mercier", "Blanc", "Guérin", "Boyer", "Garnier", "Chevalier", "François", "Legrand",
+              "Gauthier", "Garcia", "Perrin", "Robin", "Clément", "Morin", "Nicolas", "Henry", "Roussel", "Mathieu",
+              "Gautier", "Masson", "Benali", "Haddad", "Nguyen", "Diallo", "Traoré", "Da Silva", "Ferreira"]
+FIRST_NAMES = {
+    "F": ["Jeanne", "Marie", "Monique", "Françoise", "Yvette", "Simone", "Suzanne", "Nadia", "Camille", "Léa",
+          "Chloé", "Inès", "Fatima", "Aïcha", "Sophie", "Claire", "Hélène", "Odette", "Paulette", "Manon"],
+    "M": ["Jean", "Pierre", "Michel", "André", "Marcel", "Louis", "Henri", "Lucas", "Hugo", "Karim", "Mohamed",
+          "Thomas", "Nicolas", "Julien", "Paul", "Robert", "Georges", "Théo", "Nathan", "Yanis"],
+}
+INSEE_PLACES = ["75056", "93066", "94028", "92050", "69123", "13055", "59350", "33063", "31555", "67482", "99134"]
+TEST_INS_OID = "1.2.250.1.213.1.4.10"
+
+
+class Command(BaseCommand):
+    help = "Crée en masse structures, professionnels et personnes (bulk_create), avec cercles et droits."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--structures", type=int, default=10)
+        parser.add_argument("--professionals", type=int, default=100)
+        parser.add_argument("--persons", type=int, default=1000)
+        parser.add_argument("--batch", type=int, default=5000, help="persons per chunk (one transaction each)")
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--password", default="",
+                            help="give every scale account this password (and professionals a TOTP authenticator)")
+
+    def handle(self, *args, **options):
+        n_structures, n_professionals, n_persons = options["structures"], options["professionals"], options["persons"]
+        batch = options["batch"]
+        if min(n_structures, n_professionals, n_persons) < 0 or batch < 1:
+            raise CommandError("Les nombres doivent être positifs. / Counts must be positive.")
+        if n_persons and not n_structures:
+            raise CommandError("Il faut au moins une structure pour accompagner des personnes. "
+                               "/ Persons need at least one structure.")
+        started = time.monotonic()
+        self.now = timezone.now()
+        self.today = timezone.localdate()
+        self.password = make_password(options["password"] or None)
+        self.with_totp = bool(options["password"])
+        self.counts: dict[str, int] = defaultdict(int)
+
+        structure_offset = Structure.objects.filter(finess__startswith=FINESS_PREFIX).count()
+        user_offset = get_user_model().objects.filter(email__endswith=f"@{DOMAIN}").count()
+        person_offset = Person.objects.filter(email__endswith=f"@{DOMAIN}").count()
+        self.rng = random.Random(f"{options['seed']}:{structure_offset}:{user_offset}:{person_offset}")  # noqa: S311
+        self.perm_ids = dict(
+            Permission.objects.filter(content_type=ContentType.objects.get_for_model(Person))
+            .values_list("codename", "id")
+        )
+
+        with transaction.atomic():
+            structures = self.create_structures(n_structures, structure_offset, batch)
+            teams = self.create_teams(structures, n_professionals, user_offset, batch)
+        structure_ids = [structure.pk for structure in structures]
+        for start in range(0, n_persons, batch):
+            with transaction.atomic():
+                self.create_persons(min(batch, n_persons - start), person_offset + start, structure_ids, teams,
+                                    batch)
+
+        elapsed = time.monotonic() - started
+        for name in ("structures", "users", "professionals", "team memberships", "persons", "accompaniments",
+                     "circle members", "grants", "object permissions"):
+            self.stdout.write(f"{name:>20}: {self.counts[name]}")
+        self.stdout.write(f"{'elapsed':>20}: {elapsed:.1f} s")
+
+    # --- Structures and teams -------------------------------------------------------------------
+
+    def create_structures(self, count: int, offset: int, batch: int) -> list[Structure]:
+        structures = []
+        for index in range(offset + 1, offset + count + 1):
+            kind = self.rng.choice(KINDS)
+            structures.append(Structure(
+                name=f"{StructureKind(kind).label} Échelle {index}", finess=f"{FINESS_PREFIX}{index:08d}", kind=kind,
+                mssante_address=f"structure{index}@{DOMAIN}", created_at=self.now,
+            ))
+        structures = Structure.objects.bulk_create(structures, batch_size=batch)
+        self.counts["structures"] += len(structures)
+        return structures
+
+    def create_teams(self, structures: list[Structure], count: int, offset: int,
+                     batch: int) -> dict[int, list[tuple[int, int, str]]]:
+        """Professionals spread over the structures; returns structure id → [(professional, user, role)]."""
+        User = get_user_model()
+        role_names = [role for role, _weight, _profession in ROLES]
+        weights = [weight for _role, weight, _profession in ROLES]
+        profession_of = {role: profession for role, _weight, profession in ROLES}
+        profession_of[TeamRole.REFERENT] = Profession.COORDINATOR
+        users, placements = [], []
+        for position in range(count):
+            index = offset + position + 1
+            structure = structures[position % len(structures)] if structures else None
+            role = TeamRole.REFERENT if position < len(structures) else self.rng.choices(role_names, weights)[0]
+            sex = self.rng.choice("FM")
+            users.append(User(
+                email=f"pro{index:07d}@{DOMAIN}", password=self.password, first_name=self.rng.choice(FIRST_NAMES[sex]),
+                last_name=self.rng.choice(LAST_NAMES), date_joined=self.now,
+            ))
+            placements.append((structure, role, index))
+        users = User.objects.bulk_create(users, batch_size=batch)
+        self.counts["users"] += len(users)
+        self.create_account_extras(users, batch)
+
+        professionals = Professional.objects.bulk_create([
+            Professional(user=user, profession=profession_of[role],
+                         rpps=f"19{index:09d}" if profession_of[role] in HEALTH_PROFESSIONS else "")
+            for user, (_structure, role, index) in zip(users, placements, strict=True)
+        ], batch_size=batch)
+        self.counts["professionals"] += len(professionals)
+
+        memberships, teams = [], defaultdict(list)
+        for professional, (structure, role, _index) in zip(professionals, placements, strict=True):
+            if structure is None:
+                continue
+            memberships.append(TeamMembership(
+                structure=structure, professional=professional, role=role,
+                is_structure_admin=role == TeamRole.REFERENT,
+                started_on=self.today - datetime.timedelta(days=self.rng.randrange(1, 3000)),
+            ))
+            teams[structure.pk].append((professional.pk, professional.user_id, role))
+        TeamMembership.objects.bulk_create(memberships, batch_size=batch)
+        self.counts["team memberships"] += len(memberships)
+        return teams
+
+    def create_account_extras(self, users, batch: int) -> None:
+        EmailAddress.objects.bulk_create(
+            [EmailAddress(user=user, email=user.email, verified=True, primary=True) for user in users],
+            batch_size=batch,
+        )
+        if self.with_totp:
+            secret = encrypt(TOTP_SECRET)
+            Authenticator.objects.bulk_create(
+                [Authenticator(user=user, type=Authenticator.Type.TOTP, data={"secret": secret}, created_at=self.now)
+                 for user in users],
+                batch_size=batch,
+            )
+
+    # --- Persons and their circles -------------------------------------------------------------
+
+    def new_person(self, index: int) -> Person:
+        rng = self.rng
+        sex = rng.choice("FM")
+        first = rng.choice(FIRST_NAMES[sex])
+        last = rng.choice(LAST_NAMES).upper()
+        # A quarter are younger adults or children (disability services), the rest older people.
+        age = rng.randrange(4, 60) if rng.random() < 0.25 else rng.randrange(60, 100)
+        birth_date = self.today - datetime.timedelta(days=age * 365 + rng.randrange(365))
+        person = Person(
+            # The index keeps identity traits unique whatever the random draw.
+            birth_name=f"{last}-S{index}", birth_first_names=f"{first} {rng.choice(FIRST_NAMES[sex])}",
+            first_name=first, birth_date=birth_date, sex=sex, birth_place_insee=rng.choice(INSEE_PLACES),
+            email=f"personne{index:08d}@{DOMAIN}", created_at=self.now,
+        )
+        if rng.random() < 0.5:
+            first13 = f"{1 if sex == 'M' else 2}{birth_date.year % 100:02d}{birth_date.month:02d}{index:08d}"
+            person.ins_matricule = f"{first13}{ins_key(first13):02d}"
+            person.ins_oid = TEST_INS_OID
+            person.identity_status = IdentityStatus.QUALIFIED
+        return person
+
+    def create_persons(self, count: int, offset: int, structure_ids: list[int],
+                       teams: dict[int, list[tuple[int, int, str]]], batch: int) -> None:
+        persons = Person.objects.bulk_create([self.new_person(offset + i + 1) for i in range(count)],
+                                             batch_size=batch)
+        self.counts["persons"] += len(persons)
+
+        accompaniments = []
+        for person in persons:
+            how_many = 2 if len(structure_ids) > 1 and self.rng.random() < 0.3 else 1
+            for structure_id in self.rng.sample(structure_ids, how_many):
+                accompaniments.append(Accompaniment(
+                    person=person, structure_id=structure_id,
+                    started_on=self.today - datetime.timedelta(days=self.rng.randrange(0, 1500)),
+                ))
+        Accompaniment.objects.bulk_create(accompaniments, batch_size=batch)
+        self.counts["accompaniments"] += len(accompaniments)
+
+        # As accompaniment_start does: the structure member, then one member per team member.
+        members, member_roles = [], []
+        for accompaniment in accompaniments:
+            person_id, structure_id = accompaniment.person_id, accompaniment.structure_id
+            members.append(CircleMember(
+                person_id=person_id, kind=MemberKind.STRUCTURE, role=CircleRole.STRUCTURE,
+                origin=MemberOrigin.ACCOMPANIMENT, structure_id=structure_id, started_at=self.now,
+            ))
+            member_roles.append(None)
+            for professional_id, user_id, role in teams.get(structure_id, ()):
+                members.append(CircleMember(
+                    person_id=person_id, kind=MemberKind.PROFESSIONAL, role=services.TEAM_ROLE_TO_CIRCLE_ROLE[role],
+                    origin=MemberOrigin.TEAM, user_id=user_id, professional_id=professional_id,
+                    structure_id=structure_id, started_at=self.now,
+                ))
+                member_roles.append(role)
+        members = CircleMember.objects.bulk_create(members, batch_size=batch)
+        self.counts["circle members"] += len(members)
+
+        grants = []
+        best: dict[tuple[int, int, str], int] = defaultdict(int)
+        for member, role in zip(members, member_roles, strict=True):
+            if role is None:
+                continue
+            for category, level in services.levels_dict(services.TEAM_DEFAULTS[role]).items():
+                grants.append(Grant(member_id=member.pk, category=category, level=level, updated_at=self.now))
+                key = (member.user_id, member.person_id, category)
+                best[key] = max(best[key], level)
+        Grant.objects.bulk_create(grants, batch_size=batch)
+        self.counts["grants"] += len(grants)
+
+        permissions = []
+        for (user_id, person_id, category), level in best.items():
+            for action, needed in (("read", Level.READ), ("write", Level.WRITE)):
+                if level >= needed:
+                    permissions.append(PersonUserObjectPermission(
+                        user_id=user_id, content_object_id=person_id,
+                        permission_id=self.perm_ids[permission_codename(category, action)],
+                    ))
+        PersonUserObjectPermission.objects.bulk_create(permissions, batch_size=batch)
+        self.counts["object permissions"] += len(permissions)

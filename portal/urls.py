@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from portal import views
+
+admin.site.site_header = "Portail de coordination — administration"
+admin.site.site_title = "Administration"
+admin.site.index_title = "Données de référence, comptes et support"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("pro/", views.pro_dashboard, name="pro_dashboard"),
+    path("mon-espace/", views.portal_home, name="portal_home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/coordination/", include("coordination.api_urls")),
+    path("coordination/", include("coordination.urls")),
+    path("agenda/", include("agenda.urls")),
+    path("ppa/", include("ppa.urls")),
+    path("liaison/", include("liaison.urls")),
+]
+
+handler400 = "portal.views.error_400"
+handler403 = "portal.views.error_403"
+handler404 = "portal.views.error_404"
+handler500 = "portal.views.error_500"

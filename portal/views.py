@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal.health import check_broker, check_database
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send professionals to their dashboard and persons and carers to their space."""
+    if request.user.is_professional:
+        return redirect("pro_dashboard")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return redirect("portal_home")
+
+
+@login_required
+def pro_dashboard(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_professional:
+        return redirect("home")
+    return render(request, "portal/pro_dashboard.html")
+
+
+@login_required
+def portal_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/user_home.html")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    db_ok, db_detail = check_database()
+    broker_ok, broker_detail = check_broker()
+    healthy = db_ok and broker_ok
+    return JsonResponse(
+        {
+            "status": "ok" if healthy else "error",
+            "database": {"ok": db_ok, "detail": db_detail},
+            "broker": {"ok": broker_ok, "detail": broker_detail},
+        },
+        status=200 if healthy else 503,
+    )
+
+
+def error_400(request, exception=None):
+    return render(request, "400.html", status=400)
+
+
+def error_403(request, exception=None):
+    # The reason given by the access gate is safe to show (it names no data).
+    reason = str(exception) if exception and getattr(exception, "is_public", False) else ""
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    return render(request, "500.html", status=500)
