@@ -126,7 +126,7 @@ def _decide(user, person_id: int, category: str, action: str) -> tuple[bool, str
             _delegated=_delegation_exists(user, person_ref, category, action, now),
             _delegate_known=Exists(
                 Delegation.objects.filter(person=person_ref, delegate__user=user, status=DelegationStatus.ACTIVE,
-                                          starts_at__lte=now, ends_at__gt=now)
+                                          starts_at__lte=now, ends_at__gt=now, delegator__ended_at__isnull=True)
             ),
             _glass=_break_glass_exists(user, person_ref, now),
             _representative=Exists(

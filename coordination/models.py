@@ -226,9 +226,12 @@ class Person(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["ins_matricule"], condition=~Q(ins_matricule=""),
-                                    name="person_ins_unique"),
+                                    name="person_ins_unique",
+                                    violation_error_message="Ce matricule INS est déjà celui d'une autre personne."),
             models.UniqueConstraint(fields=["birth_name", "birth_first_names", "birth_date", "sex",
-                                            "birth_place_insee"], name="person_traits_unique"),
+                                            "birth_place_insee"], name="person_traits_unique",
+                                    violation_error_message="Une personne avec la même identité (nom, prénoms, "
+                                                            "sexe, date et lieu de naissance) existe déjà."),
         ]
         indexes = [models.Index(fields=["birth_name", "first_name"])]
 

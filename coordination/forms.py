@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from django import forms
+
+from portal.forms import Form
+from django.utils import timezone
+
+from coordination.identifiers import normalize_ins, validate_ins_matricule
+from coordination.models import AccessVia, Category, CircleRole, EndReason, Level, Professional, Structure
+
+
+class CaseloadFilterForm(Form):
+    q = forms.CharField(label="Rechercher une personne", required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}))
+    structure = forms.ModelChoiceField(label="Structure", queryset=Structure.objects.none(), required=False,
+                                       empty_label="Toutes mes structures")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["structure"].queryset = Structure.objects.filter(
+            team__professional__user=user, team__ended_on__isnull=True
+        ).distinct()
+
+
+class JoinRequestForm(Form):
+    ins_matricule = forms.CharField(label="Matricule INS", required=False, max_length=21,
+                                    help_text="15 caractères. Ou bien renseignez le nom, le prénom et la date de "
+                                              "naissance.")
+    birth_name = forms.CharField(label="Nom de naissance", required=False, max_length=100)
+    first_name = forms.CharField(label="Prénom", required=False, max_length=100)
+    birth_date = forms.DateField(label="Date de naissance", required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    role = forms.ChoiceField(label="Votre rôle auprès de la personne",
+                             choices=[(v, label) for v, label in CircleRole.choices
+                                      if v not in {"usager", "aidant", "famille", "representant_legal", "structure",
+                                                   "voisin", "association"}])
+    structure = forms.ModelChoiceField(label="Au titre de la structure", queryset=Structure.objects.none(),
+                                       required=False, empty_label="À titre libéral / personnel")
+    message = forms.CharField(label="Motif de la demande", widget=forms.Textarea(attrs={"rows": 3}),
+                              max_length=1000)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["structure"].queryset = Structure.objects.filter(
+            team__professional__user=user, team__ended_on__isnull=True
+        ).distinct()
+
+    def clean_ins_matricule(self):
+        value = normalize_ins(self.cleaned_data["ins_matricule"])
+        if value:
+            validate_ins_matricule(value)
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("ins_matricule") and not (
+            data.get("birth_name") and data.get("first_name") and data.get("birth_date")
+        ):
+            raise forms.ValidationError(
+                "Renseignez le matricule INS, ou bien le nom de naissance, le prénom et la date de naissance."
+            )
+        return data
+
+
+class BreakGlassForm(Form):
+    reason = forms.CharField(
+        label="Motif de l'accès en urgence",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Au moins une phrase. La personne, ses représentants et le référent de votre structure "
+                  "en seront informés.",
+    )
+
+
+class MemberEndForm(Form):
+    reason = forms.ChoiceField(label="Motif de sortie", choices=[(EndReason.END_OF_CARE.value,
+                                                                   EndReason.END_OF_CARE.label)])
+
+
+LEVEL_CHOICES = [(Level.NONE, "Aucun"), (Level.READ, "Lecture"), (Level.WRITE, "Écriture")]
+
+
+class DelegationForm(Form):
+    delegate = forms.ModelChoiceField(label="Délégataire (professionnel)", queryset=Professional.objects.none())
+    starts_at = forms.DateTimeField(label="Début", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(label="Fin", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reason = forms.CharField(label="Motif", required=False, max_length=300)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Colleagues of my structures: the usual assistants.
+        self.fields["delegate"].queryset = (
+            Professional.objects.filter(
+                is_active=True,
+                team_memberships__ended_on__isnull=True,
+                team_memberships__structure__team__professional__user=user,
+                team_memberships__structure__team__ended_on__isnull=True,
+            )
+            .exclude(user=user)
+            .select_related("user")
+            .distinct()
+        )
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        self.fields["starts_at"].initial = now
+        self.fields["ends_at"].initial = now + timezone.timedelta(days=7)
+        for category, label in Category.choices:
+            self.fields[f"level_{category}"] = forms.TypedChoiceField(
+                label=label, choices=LEVEL_CHOICES, coerce=int, initial=Level.NONE
+            )
+
+    def levels(self) -> dict[str, int]:
+        return {category: self.cleaned_data[f"level_{category}"] for category in Category.values}
+
+    def level_fields(self):
+        return [self[f"level_{category}"] for category in Category.values]
+
+
+class AccessLogFilterForm(Form):
+    q = forms.CharField(label="Personne ou professionnel", required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search"}))
+    via = forms.ChoiceField(label="Au titre de", required=False, choices=[("", "Tous")] + AccessVia.choices)
+    since = forms.DateField(label="Depuis le", required=False, widget=forms.DateInput(attrs={"type": "date"}))
