@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.template import loader
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -62,4 +63,5 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
-    return render(request, "500.html", status=500)
+    # No context processors: they may need the database that just failed.
+    return HttpResponseServerError(loader.get_template("500.html").render())
