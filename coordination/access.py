@@ -102,7 +102,10 @@ def _delegation_exists(user, person_ref, category: str, action: str, now) -> Exi
             delegation__delegator__ended_at__isnull=True,
             category=category,
             level__gte=level,
-        ).filter(_perm_exists(OuterRef("delegation__delegator__user"), person_ref, category, action))
+        ).filter(
+            # The delegator must still hold the right (on this same person).
+            _perm_exists(OuterRef("delegation__delegator__user"), OuterRef("delegation__person"), category, action)
+        )
     )
 
 

@@ -289,6 +289,35 @@ def person_create(*, actor, structure: Structure | None = None, user=None, **tra
     return person
 
 
+PERSON_IDENTITY_FIELDS = (
+    "birth_name", "used_name", "birth_first_names", "first_name", "birth_date", "sex", "birth_place_insee",
+    "ins_matricule", "ins_oid", "identity_status", "phone", "email", "address",
+)
+
+
+@transaction.atomic
+def person_update(*, actor, person: Person, **changes) -> Person:
+    """Correct identity traits or contact details (`record` write). The audit row keeps
+    the previous values, so nothing is silently rewritten."""
+    unknown = set(changes) - set(PERSON_IDENTITY_FIELDS)
+    if unknown:
+        raise ValueError(f"not identity fields: {sorted(unknown)}")
+    if actor is not None and not actor.is_staff:
+        access.require(actor, person, Category.RECORD, "write")
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    before = {field: getattr(person, field) for field in changes}
+    for field, value in changes.items():
+        setattr(person, field, value)
+    if person.ins_matricule:
+        person.ins_matricule = person.ins_matricule.replace(" ", "").upper()
+    person.full_clean()
+    changed = {f: [str(before[f]), str(getattr(person, f))] for f in changes if before[f] != getattr(person, f)}
+    if changed:
+        person.save(update_fields=list(changed))
+        _audit(actor, person, AuditEvent.Type.PERSON_UPDATED, acting_as=_acting_as(actor, person), changes=changed)
+    return person
+
+
 @transaction.atomic
 def person_link_account(*, actor, person: Person, user) -> Person:
     """Give the person an account for the user portal."""
@@ -371,16 +400,23 @@ def carer_link_create(*, actor, person: Person, user, relationship: str,
 
 
 @transaction.atomic
-def carer_link_end(*, actor, link: CarerLink) -> None:
+def carer_link_end(*, actor, link: CarerLink, ended_on: date | None = None,
+                   reason: str = EndReason.CARER_LINK_ENDED) -> None:
     """End a carer link (the person revokes a carer): their membership ends too."""
     person = link.person
     if actor is not None and not actor.is_staff:
         _require_decider(actor, person)
-    link.ended_on = timezone.localdate()
+    _close_carer_link(link, actor=actor, ended_on=ended_on, reason=reason)
+
+
+def _close_carer_link(link: CarerLink, *, actor, ended_on: date | None, reason: str) -> None:
+    person = link.person
+    link.ended_on = ended_on or timezone.localdate()
     link.save(update_fields=["ended_on"])
-    _audit(actor, person, AuditEvent.Type.CARER_UNLINKED, acting_as=_acting_as(actor, person), user=link.user_id)
+    _audit(actor, person, AuditEvent.Type.CARER_UNLINKED, acting_as=_acting_as(actor, person), user=link.user_id,
+           reason=reason)
     for member in CircleMember.objects.active().filter(carer_link=link):
-        _end_member(member, reason=EndReason.CARER_LINK_ENDED, actor=actor)
+        _end_member(member, reason=reason, actor=actor)
     sync_permissions(person, [link.user_id])
 
 
@@ -442,14 +478,16 @@ def circle_member_end(*, actor, member: CircleMember, reason: str) -> None:
             access.require(actor, person, Category.CIRCLE, "write")
     else:
         raise ValidationError({"reason": "Motif de sortie invalide."})
+    if member.carer_link_id and reason == EndReason.OPPOSITION:
+        # Opposing a carer ends their link to the person as well, with its own audit row.
+        _close_carer_link(member.carer_link, actor=actor, ended_on=None, reason=reason)
+        return
     _end_member(member, reason=reason, actor=actor)
     if member.kind == MemberKind.PROFESSIONAL:
         # A professional opposed or removed leaves with all their memberships on this person.
         others = CircleMember.objects.active().filter(person=person, user=member.user_id)
         for other in others:
             _end_member(other, reason=reason, actor=actor)
-    if member.carer_link_id and reason == EndReason.OPPOSITION:
-        CarerLink.objects.filter(pk=member.carer_link_id).update(ended_on=timezone.localdate())
     sync_permissions(person, [member.user_id])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import DatabaseError, connections
+from kombu import Connection
 
 
 def check_database() -> tuple[bool, str]:
@@ -19,10 +20,8 @@ def check_database() -> tuple[bool, str]:
 def check_broker() -> tuple[bool, str]:
     if not settings.CELERY_BROKER_URL:
         return True, "en mémoire (tâches exécutées immédiatement)"
-    from portal.celery import app
-
     try:
-        with app.connection_for_write() as connection:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:  # kombu raises transport-specific errors
         return False, f"indisponible ({exc.__class__.__name__})"

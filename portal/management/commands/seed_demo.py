@@ -42,8 +42,8 @@ from coordination.models import (
     JoinRequest,
     Level,
     Person,
-    Professional,
     Profession,
+    Professional,
     Relationship,
     Structure,
     StructureKind,
@@ -267,7 +267,7 @@ class Command(BaseCommand):
         self.stdout.write("Comptes de démonstration / demo logins — http://127.0.0.1:8000/accounts/login/")
         self.stdout.write(line)
         for index, row in enumerate(rows):
-            self.stdout.write(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+            self.stdout.write(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
             if index == 0:
                 self.stdout.write(line)
         self.stdout.write(line)
