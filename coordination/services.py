@@ -125,34 +125,41 @@ def sync_permissions(person: Person, user_ids: Iterable[int | None]) -> None:
     The effective level of a user on a category is the highest level among their
     active memberships' grants; `write` implies `read`.
     """
+    sync_permissions_many([person.pk], user_ids)
+
+
+def sync_permissions_many(person_ids: Iterable[int], user_ids: Iterable[int | None]) -> None:
+    """`sync_permissions` for every (person, user) pair, in a constant number of queries."""
+    person_ids = set(person_ids)
     user_ids = {uid for uid in user_ids if uid}
-    if not user_ids:
+    if not user_ids or not person_ids:
         return
-    best: dict[tuple[int, str], int] = defaultdict(int)
-    for user_id, category, level in Grant.objects.filter(
-        member__person=person, member__ended_at__isnull=True, member__user_id__in=user_ids
-    ).values_list("member__user_id", "category", "level"):
-        best[(user_id, category)] = max(best[(user_id, category)], level)
+    best: dict[tuple[int, int, str], int] = defaultdict(int)
+    for person_id, user_id, category, level in Grant.objects.filter(
+        member__person_id__in=person_ids, member__ended_at__isnull=True, member__user_id__in=user_ids
+    ).values_list("member__person_id", "member__user_id", "category", "level"):
+        key = (person_id, user_id, category)
+        best[key] = max(best[key], level)
     perm_ids = _permission_ids()
-    wanted: set[tuple[int, int]] = set()
-    for (user_id, category), level in best.items():
+    wanted: set[tuple[int, int, int]] = set()
+    for (person_id, user_id, category), level in best.items():
         if level >= R:
-            wanted.add((user_id, perm_ids[permission_codename(category, "read")]))
+            wanted.add((person_id, user_id, perm_ids[permission_codename(category, "read")]))
         if level >= W:
-            wanted.add((user_id, perm_ids[permission_codename(category, "write")]))
-    existing = set(
-        PersonUserObjectPermission.objects.filter(content_object=person, user_id__in=user_ids).values_list(
-            "user_id", "permission_id"
-        )
-    )
-    stale = existing - wanted
+            wanted.add((person_id, user_id, perm_ids[permission_codename(category, "write")]))
+    existing = {
+        (person_id, user_id, permission_id): pk
+        for pk, person_id, user_id, permission_id in PersonUserObjectPermission.objects.filter(
+            content_object_id__in=person_ids, user_id__in=user_ids
+        ).values_list("pk", "content_object_id", "user_id", "permission_id")
+    }
+    stale = [pk for key, pk in existing.items() if key not in wanted]
     if stale:
-        condition = Q()
-        for user_id, permission_id in stale:
-            condition |= Q(user_id=user_id, permission_id=permission_id)
-        PersonUserObjectPermission.objects.filter(condition, content_object=person).delete()
+        PersonUserObjectPermission.objects.filter(pk__in=stale).delete()
     PersonUserObjectPermission.objects.bulk_create(
-        [PersonUserObjectPermission(content_object=person, user_id=u, permission_id=p) for u, p in wanted - existing]
+        [PersonUserObjectPermission(content_object_id=p, user_id=u, permission_id=perm)
+         for p, u, perm in wanted - existing.keys()],
+        batch_size=1000,
     )
 
 
@@ -232,10 +239,46 @@ def team_member_add(*, actor, structure: Structure, professional: Professional, 
             membership.save()
     except IntegrityError:
         raise ValidationError({"professional": "Ce professionnel fait déjà partie de l'équipe."}) from None
-    persons = Person.objects.filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
-    for person in persons:
-        _team_member_join(person, membership, actor)
+    _team_member_join_all(membership, actor)
     return membership
+
+
+def _team_member_join_all(membership: TeamMembership, actor) -> None:
+    """The new team member enters the circle of every person the structure accompanies,
+    in a constant number of queries (a structure may accompany hundreds of persons)."""
+    professional = membership.professional
+    structure = membership.structure
+    persons = Person.objects.filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
+    persons = persons.exclude(
+        circle__user=professional.user_id, circle__structure=structure, circle__ended_at__isnull=True
+    ).exclude(circle__professional=professional, circle__end_reason=EndReason.OPPOSITION)
+    person_ids = list(persons.values_list("pk", flat=True).distinct())
+    if not person_ids:
+        return
+    now = timezone.now()
+    role = TEAM_ROLE_TO_CIRCLE_ROLE[membership.role]
+    members = CircleMember.objects.bulk_create(
+        [CircleMember(person_id=pid, kind=MemberKind.PROFESSIONAL, role=role, origin=MemberOrigin.TEAM,
+                      user_id=professional.user_id, professional=professional, structure=structure,
+                      added_by=actor, started_at=now) for pid in person_ids],
+        batch_size=1000,
+    )
+    if any(m.pk is None for m in members):  # backends that do not return ids
+        members = list(CircleMember.objects.filter(person_id__in=person_ids, user_id=professional.user_id,
+                                                   structure=structure, ended_at__isnull=True, started_at=now))
+    levels = levels_dict(TEAM_DEFAULTS[membership.role])
+    Grant.objects.bulk_create(
+        [Grant(member=m, category=c, level=lv, updated_at=now, updated_by=actor)
+         for m in members for c, lv in levels.items()],
+        batch_size=1000,
+    )
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(actor=actor, person_id=m.person_id, event_type=AuditEvent.Type.MEMBER_ADDED, at=now,
+                    data={"member": m.pk, "name": str(professional.user), "role": role, "origin": MemberOrigin.TEAM})
+         for m in members],
+        batch_size=1000,
+    )
+    sync_permissions_many(person_ids, [professional.user_id])
 
 
 def _team_member_join(person: Person, membership: TeamMembership, actor) -> CircleMember | None:
@@ -259,12 +302,19 @@ def team_member_end(*, actor, membership: TeamMembership, ended_on: date | None 
     """A professional leaves a structure's team: their team memberships end."""
     membership.ended_on = ended_on or timezone.localdate()
     membership.save(update_fields=["ended_on"])
-    members = CircleMember.objects.active().filter(
+    members = list(CircleMember.objects.active().filter(
         professional=membership.professional, structure=membership.structure, origin=MemberOrigin.TEAM
-    ).select_related("person")
-    for member in members:
-        _end_member(member, reason=EndReason.LEFT_TEAM, actor=actor)
-        sync_permissions(member.person, [member.user_id])
+    ))
+    now = timezone.now()
+    CircleMember.objects.filter(pk__in=[m.pk for m in members]).update(
+        ended_at=now, end_reason=EndReason.LEFT_TEAM, ended_by=actor
+    )
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(actor=actor, person_id=m.person_id, event_type=AuditEvent.Type.MEMBER_ENDED, at=now,
+                    data={"member": m.pk, "reason": EndReason.LEFT_TEAM}) for m in members],
+        batch_size=1000,
+    )
+    sync_permissions_many([m.person_id for m in members], [membership.professional.user_id])
 
 
 # --- Persons ------------------------------------------------------------------------------

@@ -76,3 +76,24 @@ def test_it_takes_the_team_out_of_the_circle_when_the_structure_stops_accompanyi
     services.accompaniment_end(actor=admin_user, accompaniment=accompaniment, reason="Déménagement")
     assert access.check(nurse, person, "record") is None
     assert not CircleMember.objects.active().filter(person=person, structure=structure).exists()
+
+
+def test_it_adds_a_team_member_to_every_accompanied_persons_circle_in_constant_queries(
+    structure, admin_user, django_assert_max_num_queries
+):
+    from coordination.models import Person, TeamRole
+    from tests.conftest import _pro
+    from tests.factories import PersonFactory
+
+    for _ in range(30):
+        services.accompaniment_start(actor=admin_user, person=PersonFactory(), structure=structure)
+    newcomer = _pro("nouvelle@exemple.fr", "educateur", "Nina", "Nouvelle")
+    with django_assert_max_num_queries(20):
+        services.team_member_add(actor=admin_user, structure=structure, professional=newcomer,
+                                 role=TeamRole.EDUCATOR)
+    visible = access.persons_visible_to(newcomer.user, "ppa", "write")
+    assert visible.count() == Person.objects.count() == 30
+    membership = newcomer.team_memberships.get()
+    with django_assert_max_num_queries(20):
+        services.team_member_end(actor=admin_user, membership=membership)
+    assert not access.persons_visible_to(newcomer.user, "record").exists()
