@@ -212,6 +212,17 @@ def log(user, person: Person, category: str, action: str, via: str, *, path: str
     )
 
 
+def _listed_via(user, person: Person) -> str:
+    """How a person from `persons_visible_to` was reached (its annotations say it)."""
+    if person.user_id == user.pk:
+        return AccessVia.SELF
+    if not getattr(person, "via_matrix", True):
+        return AccessVia.DELEGATION
+    if getattr(person, "via_representative", False):
+        return AccessVia.REPRESENTATIVE
+    return AccessVia.NORMAL
+
+
 def log_many(user, persons: Iterable[Person], category: str, *, path: str = "") -> None:
     """Log a read of several persons at once (a list page): one INSERT."""
     context = current_request_context()
@@ -219,7 +230,7 @@ def log_many(user, persons: Iterable[Person], category: str, *, path: str = "") 
     AccessLog.objects.bulk_create(
         [
             AccessLog(
-                at=now, user=user, person=person, category=category, action="read", via=AccessVia.NORMAL,
+                at=now, user=user, person=person, category=category, action="read", via=_listed_via(user, person),
                 request_id=context.request_id if context else "", ip=context.ip if context else None,
                 path=path[:300],
             )
@@ -235,10 +246,13 @@ def persons_visible_to(user, category: str = Category.RECORD, action: str = "rea
         return Person.objects.none()
     now = timezone.now()
     person_ref = OuterRef("pk")
-    return Person.objects.filter(
-        Q(_perm_exists(user, person_ref, category, action))
-        | Q(_delegation_exists(user, person_ref, category, action, now))
-    )
+    return Person.objects.annotate(
+        via_matrix=_perm_exists(user, person_ref, category, action),
+        via_representative=Exists(
+            CarerLink.objects.filter(person=person_ref, user=user, is_legal_representative=True,
+                                     ended_on__isnull=True)
+        ),
+    ).filter(Q(via_matrix=True) | Q(_delegation_exists(user, person_ref, category, action, now)))
 
 
 def users_allowed(person: Person, category: str, action: str = "read", users=None):

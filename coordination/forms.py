@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from django import forms
-
-from portal.forms import Form
 from django.utils import timezone
 
 from coordination.identifiers import normalize_ins, validate_ins_matricule
 from coordination.models import AccessVia, Category, CircleRole, EndReason, Level, Professional, Structure
+from portal.forms import Form
 
 
 class CaseloadFilterForm(Form):

@@ -37,7 +37,8 @@ def validate_ins_matricule(value: str) -> None:
     matricule = normalize_ins(value)
     if not _INS_RE.match(matricule):
         raise ValidationError(
-            "Matricule INS invalide : 15 caractères attendus (13 chiffres, 2A ou 2B pour la Corse, puis la clé à 2 chiffres).",
+            "Matricule INS invalide : 15 caractères attendus "
+            "(13 chiffres, 2A ou 2B pour la Corse, puis la clé à 2 chiffres).",
             code="ins_format",
         )
     if ins_key(matricule[:13]) != int(matricule[13:]):
@@ -51,7 +52,8 @@ def validate_rpps(value: str) -> None:
 
 def validate_finess(value: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9]{9}", value or ""):
-        raise ValidationError("Numéro FINESS invalide : 9 caractères (chiffres ou lettres) attendus.", code="finess_format")
+        raise ValidationError("Numéro FINESS invalide : 9 caractères (chiffres ou lettres) attendus.",
+                              code="finess_format")
 
 
 def validate_insee_place(value: str) -> None:

@@ -16,8 +16,8 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from coordination.identifiers import (
     INS_OIDS,
     validate_finess,
-    validate_insee_place,
     validate_ins_matricule,
+    validate_insee_place,
     validate_rpps,
 )
 
@@ -568,6 +568,9 @@ class DelegationGrant(models.Model):
         verbose_name = "droit délégué"
         verbose_name_plural = "droits délégués"
         constraints = [models.UniqueConstraint(fields=["delegation", "category"], name="delegation_grant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} : {self.get_level_display()}"
 
 
 class BreakGlassAccess(models.Model):

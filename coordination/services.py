@@ -20,8 +20,8 @@ from django.utils import timezone
 from coordination import access
 from coordination.models import (
     LEGAL_REPRESENTATIVE_RELATIONSHIPS,
-    Accompaniment,
     AccessVia,
+    Accompaniment,
     AuditEvent,
     BreakGlassAccess,
     CarerLink,

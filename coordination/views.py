@@ -22,8 +22,8 @@ from coordination.forms import (
     MemberEndForm,
 )
 from coordination.models import (
-    Accompaniment,
     AccessLog,
+    Accompaniment,
     BreakGlassAccess,
     Category,
     CircleMember,
@@ -89,10 +89,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
     persons = persons.prefetch_related(_active_accompaniments()).order_by("birth_name", "birth_first_names", "pk")
     page = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("page"))
     access.log_many(request.user, page.object_list, Category.RECORD, path=request.path)
-    pending_requests = JoinRequest.objects.filter(professional__user=request.user,
-                                                  status=JoinRequestStatus.PENDING).count()
     template = "coordination/snippets/caseload_results.html" if request.htmx else "coordination/caseload.html"
-    return render(request, template, {"form": form, "page": page, "pending_requests": pending_requests})
+    return render(request, template, {"form": form, "page": page})
 
 
 @professional_required
@@ -229,7 +227,9 @@ def join_request(request: HttpRequest) -> HttpResponse:
 
 
 def _my_requests(user):
-    return JoinRequest.objects.filter(professional__user=user).select_related("person").order_by("-created_at")[:20]
+    # Only answered requests: listing a pending one would tell that the person exists.
+    return (JoinRequest.objects.filter(professional__user=user).exclude(status=JoinRequestStatus.PENDING)
+            .select_related("person").order_by("-created_at")[:20])
 
 
 @professional_required

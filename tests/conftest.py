@@ -20,7 +20,7 @@ from django.test import Client
 
 from coordination import services
 from coordination.models import CircleRole, TeamRole
-from tests.factories import PersonFactory, ProfessionalFactory, StructureFactory, UserFactory, activate_totp
+from tests.factories import ProfessionalFactory, StructureFactory, UserFactory, activate_totp
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -154,7 +154,8 @@ def celery_worker(transactional_db, settings):
     need_service(bool(settings.CELERY_BROKER_URL), "CELERY_BROKER_URL (Redis)")
     need_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
     db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    database_url = (f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+                    f"/{db['NAME']}")
     env = {
         **os.environ,
         "DEBUG": "1",

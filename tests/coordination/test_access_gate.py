@@ -239,3 +239,16 @@ def test_it_does_not_let_a_professional_join_twice(person, nurse):
     with pytest.raises(ValidationError):
         services.join_request_create(actor=nurse, person=person, role="infirmier", message="Suivi.")
     assert Professional.objects.filter(user=nurse).exists()
+
+
+def test_it_logs_a_list_read_with_how_each_person_was_reached(person, nurse, person_user, assistant):
+    from django.urls import reverse
+
+    starts, ends = _period()
+    delegation = services.delegation_create(actor=nurse, person=person, delegate=assistant,
+                                            levels={"record": Level.READ}, starts_at=starts, ends_at=ends)
+    services.delegation_answer(actor=person_user, delegation=delegation, accept=True)
+    login(assistant.user).get(reverse("coordination:caseload"))
+    login(nurse).get(reverse("coordination:caseload"))
+    assert AccessLog.objects.get(user=assistant.user).via == "delegation"
+    assert AccessLog.objects.get(user=nurse).via == "normal"

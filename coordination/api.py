@@ -1,0 +1,454 @@
+"""REST API of the coordination kernel: persons, circle and matrix, join requests,
+delegations, access log.
+
+Views are thin: they load the person through the gate (`coordination.access`), call a
+service for every write (`coordination.services`) and serialize what they prefetched.
+A stranger gets 404; a member without the right gets 403 with the gate's message.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from coordination import access, services
+from coordination.models import (
+    AccessLog,
+    Accompaniment,
+    Category,
+    CircleMember,
+    Delegation,
+    JoinRequest,
+    JoinRequestStatus,
+    Person,
+    TeamMembership,
+)
+from coordination.serializers import (
+    AccessLogEntrySerializer,
+    CircleFilterSerializer,
+    CircleMemberAddSerializer,
+    CircleMemberEndSerializer,
+    CircleMemberSerializer,
+    DelegationAnswerSerializer,
+    DelegationCreateSerializer,
+    DelegationSerializer,
+    DetailSerializer,
+    GrantsInputSerializer,
+    JoinRequestAnswerSerializer,
+    JoinRequestCreateSerializer,
+    JoinRequestFilterSerializer,
+    JoinRequestSerializer,
+    MyJoinRequestSerializer,
+    PersonDetailSerializer,
+    PersonFilterSerializer,
+    PersonSerializer,
+)
+
+JOIN_REQUEST_TRANSMITTED = "Votre demande a été transmise si la personne est connue."
+ACCESS_LOG_REFUSED = (
+    "Seuls la personne, son représentant légal et l'administrateur d'une structure qui l'accompagne "
+    "peuvent consulter l'historique des accès."
+)
+
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Données invalides : {champ: [messages]}."),
+    403: OpenApiResponse(DetailSerializer, description="Membre du cercle sans le droit nécessaire."),
+    404: OpenApiResponse(DetailSerializer, description="Introuvable (ou personne inconnue de vous)."),
+}
+READ_ERRORS = {code: ERRORS[code] for code in (403, 404)}
+
+
+def _drf_exception(exc: Exception) -> Exception:
+    """Services speak Django; the API answers 400 {field: [messages]} and 403 {detail}."""
+    if isinstance(exc, access.AccessDenied):
+        return exceptions.PermissionDenied(str(exc))
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return exceptions.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+                 for field, messages in exc.message_dict.items()}
+            )
+        return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
+    return exc
+
+
+class CoordinationAPIView(GenericAPIView):
+    """Base of the coordination views: maps service errors to HTTP answers."""
+
+    pagination_class = None
+
+    def handle_exception(self, exc: Exception) -> Response:
+        return super().handle_exception(_drf_exception(exc))
+
+    def validated(self, serializer_class, data, **kwargs) -> dict:
+        serializer = serializer_class(data=data, context=self.get_serializer_context(), **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def paginated(self, queryset: QuerySet, serializer_class, **context) -> Response:
+        page = self.paginate_queryset(queryset)
+        data = serializer_class(page, many=True, context={**self.get_serializer_context(), **context}).data
+        return self.get_paginated_response(data)
+
+
+class PaginatedAPIView(CoordinationAPIView):
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+
+def _person(request: Request, person_id: int, category: str = Category.CIRCLE, action: str = "read") -> Person:
+    return access.get_person_or_404(request.user, person_id, category, action, path=request.path)
+
+
+def _person_for_service(request: Request, person_id: int) -> Person:
+    """The person, for a write the service authorises itself (e.g. a delegator who may
+    not read the circle). 404 outside the circle, like the gate; no right is granted here."""
+    try:
+        return _person(request, person_id)
+    except access.AccessDenied:
+        # The gate refused with 403: the user is in the circle, the service decides.
+        return Person.objects.get(pk=person_id)
+
+
+def _active_accompaniments() -> Prefetch:
+    return Prefetch(
+        "accompaniments",
+        queryset=Accompaniment.objects.filter(ended_on__isnull=True).select_related("structure")
+        .order_by("started_on", "pk"),
+        to_attr="active_accompaniments",
+    )
+
+
+def _members(person: Person) -> QuerySet[CircleMember]:
+    return CircleMember.objects.filter(person=person).select_related("user", "structure").prefetch_related("grants")
+
+
+def _delegations(person: Person) -> QuerySet[Delegation]:
+    return (
+        Delegation.objects.filter(person=person)
+        .select_related("delegator__user", "delegator__structure", "delegate__user")
+        .prefetch_related("grants")
+    )
+
+
+# --- Persons ------------------------------------------------------------------------------------
+
+
+class PersonListView(PaginatedAPIView):
+    @extend_schema(
+        operation_id="persons_list",
+        tags=["Personnes"],
+        summary="Personnes dont je peux consulter le dossier",
+        description="Paginé. Chaque personne listée est tracée dans l'historique des accès (lecture du dossier).",
+        parameters=[PersonFilterSerializer],
+        responses={200: PersonSerializer(many=True), 400: ERRORS[400]},
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.validated(PersonFilterSerializer, request.query_params)
+        persons = access.persons_visible_to(request.user, Category.RECORD, "read")
+        for term in filters.get("q", "").split():
+            persons = persons.filter(
+                Q(birth_name__icontains=term) | Q(used_name__icontains=term) | Q(first_name__icontains=term)
+                | Q(birth_first_names__icontains=term)
+            )
+        if filters.get("structure"):
+            persons = persons.filter(
+                Exists(Accompaniment.objects.filter(person=OuterRef("pk"), structure_id=filters["structure"],
+                                                    ended_on__isnull=True))
+            )
+        page = self.paginate_queryset(persons.prefetch_related(_active_accompaniments()))
+        access.log_many(request.user, page, Category.RECORD, path=request.path)
+        return self.get_paginated_response(PersonSerializer(page, many=True).data)
+
+
+class PersonDetailView(CoordinationAPIView):
+    @extend_schema(
+        operation_id="persons_retrieve",
+        tags=["Personnes"],
+        summary="Dossier d'une personne (identité)",
+        description="Droit « dossier » en lecture. `my_levels` donne vos droits sur chaque catégorie.",
+        responses={200: PersonDetailSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        person = _person(request, pk, Category.RECORD)
+        prefetch_related_objects([person], _active_accompaniments())
+        person.viewer_levels = access.effective_levels(request.user, person)
+        return Response(PersonDetailSerializer(person).data)
+
+
+# --- The circle ------------------------------------------------------------------------------------
+
+
+class CircleView(CoordinationAPIView):
+    @extend_schema(
+        operation_id="circle_list",
+        tags=["Cercle"],
+        summary="Membres du cercle et matrice d'habilitation",
+        description="Droit « cercle » en lecture. `?history=1` ajoute les membres sortis (date et motif).",
+        parameters=[CircleFilterSerializer],
+        responses={200: CircleMemberSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        person = _person(request, pk)
+        history = self.validated(CircleFilterSerializer, request.query_params)["history"]
+        members = _members(person) if history else _members(person).filter(ended_at__isnull=True)
+        return Response(CircleMemberSerializer(members, many=True).data)
+
+    @extend_schema(
+        operation_id="circle_member_add",
+        tags=["Cercle"],
+        summary="Ajouter un membre au cercle",
+        description="Réservé à la personne et à son représentant légal. Le nouveau membre n'a aucun droit "
+                    "tant qu'on ne lui en donne pas.",
+        request=CircleMemberAddSerializer,
+        responses={201: CircleMemberSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        person = _person(request, pk)
+        data = self.validated(CircleMemberAddSerializer, request.data)
+        member = services.circle_member_add(
+            actor=request.user, person=person, role=data["role"], professional=data.get("professional"),
+            structure=data.get("structure"), other_name=data.get("other_name", ""),
+            other_contact=data.get("other_contact", ""),
+        )
+        return Response(CircleMemberSerializer(_members(person).get(pk=member.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class CircleMemberGrantsView(CoordinationAPIView):
+    @extend_schema(
+        operation_id="circle_member_grants_set",
+        tags=["Cercle"],
+        summary="Modifier les droits d'un membre",
+        description="Réservé à la personne et à son représentant légal. Seules les catégories envoyées changent ; "
+                    "le changement s'applique dès la requête suivante.",
+        request=GrantsInputSerializer,
+        responses={200: CircleMemberSerializer, **ERRORS},
+    )
+    def patch(self, request: Request, pk: int, member_id: int) -> Response:
+        person = _person(request, pk)
+        member = get_object_or_404(CircleMember, pk=member_id, person=person)
+        levels = self.validated(GrantsInputSerializer, request.data)
+        services.grants_set(actor=request.user, member=member, levels=levels)
+        return Response(CircleMemberSerializer(_members(person).get(pk=member.pk)).data)
+
+
+class CircleMemberEndView(CoordinationAPIView):
+    @extend_schema(
+        operation_id="circle_member_end",
+        tags=["Cercle"],
+        summary="Faire sortir un membre du cercle",
+        description="Fin de prise en charge (la personne, son représentant légal ou un professionnel ayant le "
+                    "droit « cercle » en écriture) ou opposition de la personne (elle ou son représentant "
+                    "légal seulement).",
+        request=CircleMemberEndSerializer,
+        responses={200: CircleMemberSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int, member_id: int) -> Response:
+        person = _person(request, pk)
+        member = get_object_or_404(CircleMember, pk=member_id, person=person)
+        reason = self.validated(CircleMemberEndSerializer, request.data)["reason"]
+        services.circle_member_end(actor=request.user, member=member, reason=reason)
+        return Response(CircleMemberSerializer(_members(person).get(pk=member.pk)).data)
+
+
+# --- Join requests ------------------------------------------------------------------------------------
+
+
+class JoinRequestListView(CoordinationAPIView):
+    @extend_schema(
+        operation_id="join_requests_list",
+        tags=["Demandes d'entrée"],
+        summary="Demandes d'entrée en attente pour une personne",
+        description="Droit « cercle » en lecture.",
+        parameters=[JoinRequestFilterSerializer],
+        responses={200: JoinRequestSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        person = _person(request, self.validated(JoinRequestFilterSerializer, request.query_params)["person"])
+        pending = (
+            JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING)
+            .select_related("professional__user", "structure")
+            .order_by("-created_at", "-pk")
+        )
+        return Response(JoinRequestSerializer(pending, many=True).data)
+
+    @extend_schema(
+        operation_id="join_requests_create",
+        tags=["Demandes d'entrée"],
+        summary="Demander à entrer dans le cercle d'une personne",
+        description="Pour un professionnel qui connaît déjà la personne (INS, ou nom de naissance, prénom et date "
+                    "de naissance exacts). La réponse ne dit pas si la personne est connue du portail ; seules "
+                    "les erreurs qui concernent une personne que vous connaissez déjà (opposition, déjà membre) "
+                    "sont signalées.",
+        request=JoinRequestCreateSerializer,
+        responses={202: DetailSerializer, **{code: ERRORS[code] for code in (400, 403)}},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(JoinRequestCreateSerializer, request.data)
+        # Refused before the look-up so that the answer never depends on the person's existence.
+        if not request.user.is_professional:
+            raise access.AccessDenied("Seul un professionnel peut demander à entrer dans un cercle.")
+        person = services.find_person_for_request(
+            ins_matricule=data.get("ins_matricule", ""), birth_name=data.get("birth_name", ""),
+            first_name=data.get("first_name", ""), birth_date=data.get("birth_date"),
+        )
+        # A request already pending is "transmitted": saying otherwise would disclose the person.
+        if person is not None and not JoinRequest.objects.filter(
+            person=person, professional__user=request.user, status=JoinRequestStatus.PENDING
+        ).exists():
+            services.join_request_create(actor=request.user, person=person, role=data["role"],
+                                         message=data["message"], structure=data.get("structure"))
+        return Response({"detail": JOIN_REQUEST_TRANSMITTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class MyJoinRequestListView(PaginatedAPIView):
+    @extend_schema(
+        operation_id="join_requests_mine",
+        tags=["Demandes d'entrée"],
+        summary="Mes demandes d'entrée qui ont reçu une réponse",
+        responses={200: MyJoinRequestSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        # Only answered requests: listing a pending one would tell that the person exists.
+        requests = (
+            JoinRequest.objects.filter(professional__user=request.user)
+            .exclude(status=JoinRequestStatus.PENDING)
+            .select_related("person", "structure")
+            .order_by("-created_at", "-pk")
+        )
+        return self.paginated(requests, MyJoinRequestSerializer)
+
+
+class JoinRequestAnswerView(CoordinationAPIView):
+    @extend_schema(
+        operation_id="join_requests_answer",
+        tags=["Demandes d'entrée"],
+        summary="Répondre à une demande d'entrée",
+        description="Réservé à la personne et à son représentant légal. Acceptée, le professionnel entre dans le "
+                    "cercle sans aucun droit.",
+        request=JoinRequestAnswerSerializer,
+        responses={200: JoinRequestSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        join_request = get_object_or_404(JoinRequest, pk=pk)
+        _person(request, join_request.person_id)
+        data = self.validated(JoinRequestAnswerSerializer, request.data)
+        services.join_request_answer(actor=request.user, join_request=join_request, accept=data["accept"],
+                                     note=data["note"])
+        answered = JoinRequest.objects.select_related("professional__user", "structure").get(pk=join_request.pk)
+        return Response(JoinRequestSerializer(answered).data)
+
+
+# --- Delegations -----------------------------------------------------------------------------------------
+
+
+class PersonDelegationListView(CoordinationAPIView):
+    @extend_schema(
+        operation_id="delegations_list",
+        tags=["Délégations"],
+        summary="Délégations de droits sur une personne",
+        description="Droit « cercle » en lecture.",
+        responses={200: DelegationSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        person = _person(request, pk)
+        return Response(DelegationSerializer(_delegations(person), many=True).data)
+
+    @extend_schema(
+        operation_id="delegations_create",
+        tags=["Délégations"],
+        summary="Déléguer une partie de mes droits",
+        description="Pour un professionnel membre du cercle, jamais au-delà de ses propres droits. La délégation "
+                    "s'applique après l'accord de la personne ou de son représentant légal.",
+        request=DelegationCreateSerializer,
+        responses={201: DelegationSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        person = _person_for_service(request, pk)
+        data = self.validated(DelegationCreateSerializer, request.data)
+        delegation = services.delegation_create(
+            actor=request.user, person=person, delegate=data["delegate"], levels=data["levels"],
+            starts_at=data.get("starts_at") or timezone.now(), ends_at=data["ends_at"], reason=data["reason"],
+        )
+        return Response(DelegationSerializer(_delegations(person).get(pk=delegation.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class DelegationAnswerView(CoordinationAPIView):
+    @extend_schema(
+        operation_id="delegations_answer",
+        tags=["Délégations"],
+        summary="Consentir ou non à une délégation",
+        description="Réservé à la personne et à son représentant légal.",
+        request=DelegationAnswerSerializer,
+        responses={200: DelegationSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        delegation = get_object_or_404(Delegation, pk=pk)
+        person = _person(request, delegation.person_id)
+        accept = self.validated(DelegationAnswerSerializer, request.data)["accept"]
+        services.delegation_answer(actor=request.user, delegation=delegation, accept=accept)
+        return Response(DelegationSerializer(_delegations(person).get(pk=delegation.pk)).data)
+
+
+class DelegationRevokeView(CoordinationAPIView):
+    @extend_schema(
+        operation_id="delegations_revoke",
+        tags=["Délégations"],
+        summary="Révoquer une délégation",
+        description="Par le délégant, la personne ou son représentant légal.",
+        request=None,
+        responses={200: DelegationSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        delegation = get_object_or_404(Delegation, pk=pk)
+        person = _person_for_service(request, delegation.person_id)
+        services.delegation_revoke(actor=request.user, delegation=delegation)
+        return Response(DelegationSerializer(_delegations(person).get(pk=delegation.pk)).data)
+
+
+# --- Access log ------------------------------------------------------------------------------------------
+
+
+def _administers_accompanying_structure(user, person: Person) -> bool:
+    today = timezone.localdate()
+    return (
+        TeamMembership.objects.filter(
+            professional__user=user, professional__is_active=True, is_structure_admin=True,
+            structure__accompaniments__person=person, structure__accompaniments__ended_on__isnull=True,
+        )
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+        .exists()
+    )
+
+
+class PersonAccessLogView(PaginatedAPIView):
+    @extend_schema(
+        operation_id="access_log_list",
+        tags=["Personnes"],
+        summary="Qui a consulté ou modifié les données de la personne",
+        description="Pour la personne, son représentant légal et les administrateurs d'une structure qui "
+                    "l'accompagne (eux seuls voient l'adresse IP). Paginé, du plus récent au plus ancien.",
+        responses={200: AccessLogEntrySerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        person = Person.objects.filter(pk=pk).first()
+        if person is None:
+            raise Http404
+        show_ip = _administers_accompanying_structure(request.user, person)
+        if not show_ip and not access.is_decider(request.user, person):
+            if CircleMember.objects.active().filter(person=person, user=request.user).exists():
+                raise access.AccessDenied(ACCESS_LOG_REFUSED)
+            raise Http404
+        entries = AccessLog.objects.filter(person=person).select_related("user").order_by("-at", "-pk")
+        return self.paginated(entries, AccessLogEntrySerializer, show_ip=show_ip)

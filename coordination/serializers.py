@@ -1,0 +1,338 @@
+"""Input and output serializers of the coordination API.
+
+Output serializers only read what the views prefetched (no query of their own); input
+serializers validate shapes and turn level names into `Level` values. Rights are
+decided by `coordination.access` and `coordination.services`, never here.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from coordination.identifiers import validate_ins_matricule
+from coordination.models import (
+    LEVEL_BY_NAME,
+    AccessLog,
+    Category,
+    CircleMember,
+    CircleRole,
+    Delegation,
+    DelegationStatus,
+    EndReason,
+    JoinRequest,
+    JoinRequestStatus,
+    Level,
+    Person,
+    Professional,
+    Structure,
+)
+
+LEVEL_NAMES = {int(level): name for name, level in LEVEL_BY_NAME.items()}
+LEVEL_CHOICES = [(name, Level(level).label) for name, level in LEVEL_BY_NAME.items()]
+
+
+def level_names(levels: dict[str, int]) -> dict[str, str]:
+    """{category: level} → {category: "none"|"read"|"write"}, every category present."""
+    return {category: LEVEL_NAMES[int(levels.get(category, Level.NONE))] for category in Category.values}
+
+
+def _inline_enum(choices) -> dict:
+    """A string enum kept inline in the schema. drf-spectacular hoists direct enums into
+    shared components named after the property; one choice set under six category names,
+    or two sets under one `status` name, makes it warn, and `check --deploy` fails on
+    warnings."""
+    return {"allOf": [{"type": "string", "enum": [value for value, _label in choices]}]}
+
+
+def _choices_text(choices) -> str:
+    return " ; ".join(f"{value} : {label}" for value, label in choices)
+
+
+@extend_schema_field(_inline_enum(LEVEL_CHOICES))
+class LevelNameField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", _choices_text(LEVEL_CHOICES))
+        super().__init__(choices=LEVEL_CHOICES, **kwargs)
+
+
+@extend_schema_field(_inline_enum(JoinRequestStatus.choices))
+class JoinRequestStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=JoinRequestStatus.choices, help_text=_choices_text(JoinRequestStatus.choices),
+                         **kwargs)
+
+
+@extend_schema_field(_inline_enum(DelegationStatus.choices))
+class DelegationStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=DelegationStatus.choices, help_text=_choices_text(DelegationStatus.choices),
+                         **kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {category: {"type": "string", "enum": list(LEVEL_BY_NAME)} for category in Category.values},
+        "required": list(Category.values),
+    }
+)
+class LevelsField(serializers.Field):
+    """Output only: {category: "none"|"read"|"write"} from a dict of levels or from
+    grant rows (`Grant`, `DelegationGrant`), read from the prefetch cache."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> dict[str, str]:
+        if not isinstance(value, dict):
+            value = {grant.category: grant.level for grant in value.all()}
+        return level_names(value)
+
+
+class DetailSerializer(serializers.Serializer):
+    """A message in French: an error (403, 404) or an acknowledgement (202)."""
+
+    detail = serializers.CharField()
+
+
+# --- Persons ---------------------------------------------------------------------------------
+
+
+class AccompanyingStructureSerializer(serializers.Serializer):
+    """An active accompaniment, shown as the structure that accompanies."""
+
+    id = serializers.IntegerField(source="structure.id", read_only=True)
+    name = serializers.CharField(source="structure.name", read_only=True)
+    started_on = serializers.DateField(read_only=True)
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    ins = serializers.CharField(source="shareable_ins", read_only=True,
+                                help_text="Matricule INS, seulement quand l'identité est qualifiée ; vide sinon.")
+    structures = AccompanyingStructureSerializer(source="active_accompaniments", many=True, read_only=True,
+                                                 help_text="Structures qui accompagnent la personne.")
+
+    class Meta:
+        model = Person
+        fields = ["id", "display_name", "birth_name", "used_name", "first_name", "birth_first_names", "birth_date",
+                  "sex", "identity_status", "ins", "structures"]
+        read_only_fields = fields
+
+
+class PersonDetailSerializer(PersonSerializer):
+    my_levels = LevelsField(source="viewer_levels", help_text="Vos droits sur chaque catégorie.")
+
+    class Meta(PersonSerializer.Meta):
+        fields = [*PersonSerializer.Meta.fields, "birth_place_insee", "phone", "email", "address", "my_levels"]
+        read_only_fields = fields
+
+
+class PersonFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100,
+                              help_text="Recherche sur le nom de naissance, le nom utilisé et les prénoms.")
+    structure = serializers.IntegerField(required=False, min_value=1,
+                                         help_text="Personnes accompagnées actuellement par cette structure.")
+
+
+# --- The circle --------------------------------------------------------------------------------
+
+
+class CircleMemberSerializer(serializers.ModelSerializer):
+    levels = LevelsField(source="grants", help_text="Matrice d'habilitation du membre.")
+
+    class Meta:
+        model = CircleMember
+        fields = ["id", "kind", "role", "display_name", "professional", "structure", "origin", "holds_rights",
+                  "started_at", "ended_at", "end_reason", "levels"]
+        read_only_fields = fields
+
+
+class CircleFilterSerializer(serializers.Serializer):
+    history = serializers.BooleanField(required=False, default=False,
+                                       help_text="1 pour inclure les membres sortis du cercle.")
+
+
+class CircleMemberAddSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=CircleRole.choices)
+    professional = serializers.PrimaryKeyRelatedField(
+        queryset=Professional.objects.filter(is_active=True), required=False,
+        help_text="Un professionnel du portail.",
+    )
+    structure = serializers.PrimaryKeyRelatedField(queryset=Structure.objects.filter(is_active=True), required=False,
+                                                   help_text="Une structure.")
+    other_name = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                                       help_text="Une autre personne ou un organisme sans compte.")
+    other_contact = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate(self, data):
+        given = [key for key in ("professional", "structure", "other_name") if data.get(key)]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                "Indiquez un seul membre : un professionnel, une structure, ou le nom d'une autre personne."
+            )
+        return data
+
+
+class LevelsInputSerializer(serializers.Serializer):
+    """{category: "none"|"read"|"write"}: only the categories given change."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for category, label in Category.choices:
+            self.fields[category] = LevelNameField(required=False,
+                                                   help_text=f"{label} : {_choices_text(LEVEL_CHOICES)}")
+
+    def to_internal_value(self, data):
+        # Also when nested (no `initial_data` then): an unknown category is an error, not ignored.
+        if isinstance(data, dict):
+            unknown = set(data) - set(Category.values)
+            if unknown:
+                raise serializers.ValidationError(
+                    {api_settings.NON_FIELD_ERRORS_KEY: [f"Catégorie inconnue : {', '.join(sorted(unknown))}."]}
+                )
+        return super().to_internal_value(data)
+
+    def validate(self, data):
+        if not data:
+            raise serializers.ValidationError("Indiquez au moins une catégorie.")
+        return {category: LEVEL_BY_NAME[name] for category, name in data.items()}
+
+
+class GrantsInputSerializer(LevelsInputSerializer):
+    """Levels to set, by category; the categories not sent stay as they are."""
+
+
+class CircleMemberEndSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=[(EndReason.END_OF_CARE.value, EndReason.END_OF_CARE.label),
+                 (EndReason.OPPOSITION.value, EndReason.OPPOSITION.label)],
+        help_text="Fin de prise en charge, ou opposition de la personne (le professionnel ne pourra plus "
+                  "demander à revenir).",
+    )
+
+
+# --- Join requests --------------------------------------------------------------------------------
+
+
+class JoinRequestCreateSerializer(serializers.Serializer):
+    ins_matricule = serializers.CharField(required=False, allow_blank=True, max_length=30,
+                                          validators=[validate_ins_matricule])
+    birth_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    role = serializers.ChoiceField(choices=CircleRole.choices)
+    message = serializers.CharField(max_length=2000, help_text="Pourquoi vous demandez à entrer dans le cercle.")
+    structure = serializers.PrimaryKeyRelatedField(queryset=Structure.objects.all(), required=False, allow_null=True,
+                                                   help_text="Au titre de cette structure (vous faites partie de "
+                                                             "son équipe).")
+
+    def validate_structure(self, structure: Structure | None) -> Structure | None:
+        # Checked here, before looking the person up, so that the answer does not
+        # depend on whether the person exists.
+        user = self.context["request"].user
+        if structure is not None and not structure.team.filter(
+            professional__user=user, ended_on__isnull=True
+        ).exists():
+            raise serializers.ValidationError("Vous ne faites pas partie de l'équipe de cette structure.")
+        return structure
+
+    def validate(self, data):
+        if not data.get("ins_matricule") and not (
+            data.get("birth_name") and data.get("first_name") and data.get("birth_date")
+        ):
+            raise serializers.ValidationError(
+                "Indiquez le matricule INS, ou le nom de naissance, le prénom et la date de naissance."
+            )
+        return data
+
+
+class JoinRequestSerializer(serializers.ModelSerializer):
+    """A request as the person or their representative sees it."""
+
+    professional_name = serializers.CharField(source="professional.user.get_full_name", read_only=True)
+    profession = serializers.CharField(source="professional.get_profession_display", read_only=True)
+    structure_name = serializers.CharField(source="structure.name", read_only=True, allow_null=True, default=None)
+    status = JoinRequestStatusField(read_only=True)
+
+    class Meta:
+        model = JoinRequest
+        fields = ["id", "professional", "professional_name", "profession", "structure", "structure_name", "role",
+                  "message", "status", "created_at"]
+        read_only_fields = fields
+
+
+class MyJoinRequestSerializer(serializers.ModelSerializer):
+    """A request as the professional who made it sees it."""
+
+    person_name = serializers.CharField(source="person.display_name", read_only=True)
+    structure_name = serializers.CharField(source="structure.name", read_only=True, allow_null=True, default=None)
+    status = JoinRequestStatusField(read_only=True)
+
+    class Meta:
+        model = JoinRequest
+        fields = ["id", "person_name", "structure", "structure_name", "role", "message", "status", "created_at",
+                  "decided_at", "decision_note"]
+        read_only_fields = fields
+
+
+class JoinRequestFilterSerializer(serializers.Serializer):
+    person = serializers.IntegerField(min_value=1, help_text="La personne dont on veut les demandes en attente.")
+
+
+class JoinRequestAnswerSerializer(serializers.Serializer):
+    accept = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+# --- Delegations ----------------------------------------------------------------------------------
+
+
+class DelegationSerializer(serializers.ModelSerializer):
+    delegator_name = serializers.CharField(source="delegator.display_name", read_only=True)
+    delegate_name = serializers.CharField(source="delegate.user.get_full_name", read_only=True)
+    levels = LevelsField(source="grants", help_text="Droits délégués.")
+    status = DelegationStatusField(read_only=True)
+
+    class Meta:
+        model = Delegation
+        fields = ["id", "delegator", "delegator_name", "delegate", "delegate_name", "levels", "starts_at",
+                  "ends_at", "reason", "status", "created_at", "decided_at"]
+        read_only_fields = fields
+
+
+class DelegationCreateSerializer(serializers.Serializer):
+    delegate = serializers.PrimaryKeyRelatedField(queryset=Professional.objects.filter(is_active=True),
+                                                  help_text="Le professionnel qui reçoit les droits.")
+    levels = LevelsInputSerializer(help_text="Droits délégués, jamais plus que les vôtres.")
+    starts_at = serializers.DateTimeField(required=False, help_text="Maintenant si absent.")
+    ends_at = serializers.DateTimeField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class DelegationAnswerSerializer(serializers.Serializer):
+    accept = serializers.BooleanField()
+
+
+# --- Access log -------------------------------------------------------------------------------------
+
+
+class AccessLogEntrySerializer(serializers.ModelSerializer):
+    user_name = serializers.CharField(source="user.__str__", read_only=True)
+    category_label = serializers.CharField(source="get_category_display", read_only=True)
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+    via_label = serializers.CharField(source="get_via_display", read_only=True)
+    ip = serializers.SerializerMethodField(help_text="Adresse IP : seulement pour l'administrateur d'une structure "
+                                                     "qui accompagne la personne ; null sinon.")
+
+    class Meta:
+        model = AccessLog
+        fields = ["at", "user_name", "category", "category_label", "action", "action_label", "via", "via_label",
+                  "ip"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IPAddressField(allow_null=True))
+    def get_ip(self, entry: AccessLog) -> str | None:
+        return entry.ip if self.context.get("show_ip") else None
