@@ -4,7 +4,19 @@ from django import forms
 from django.utils import timezone
 
 from coordination.identifiers import normalize_ins, validate_ins_matricule
-from coordination.models import AccessVia, Category, CircleRole, EndReason, Level, Professional, Structure
+from coordination.models import (
+    AccessVia,
+    Category,
+    CircleRole,
+    CollectionMethod,
+    ConsentDecision,
+    ConsentKind,
+    EndReason,
+    Level,
+    Partner,
+    Professional,
+    Structure,
+)
 from portal.forms import Form
 
 
@@ -119,3 +131,23 @@ class AccessLogFilterForm(Form):
                         widget=forms.TextInput(attrs={"type": "search"}))
     via = forms.ChoiceField(label="Au titre de", required=False, choices=[("", "Tous")] + AccessVia.choices)
     since = forms.DateField(label="Depuis le", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class InviteForm(Form):
+    professional = forms.ModelChoiceField(label="Professionnel à proposer",
+                                          queryset=Professional.objects.filter(is_active=True)
+                                          .select_related("user").order_by("user__last_name"))
+    role = forms.ChoiceField(label="Rôle auprès de la personne", choices=JoinRequestForm.base_fields["role"].choices)
+    message = forms.CharField(label="Pourquoi le proposer ?", widget=forms.Textarea(attrs={"rows": 2}),
+                              max_length=1000)
+
+
+class ConsentForm(Form):
+    kind = forms.ChoiceField(label="Objet", choices=ConsentKind.choices)
+    partner = forms.ChoiceField(label="Partenaire (partage hors santé)", choices=Partner.choices, required=False)
+    partner_name = forms.CharField(label="Nom du partenaire", required=False, max_length=200)
+    decision = forms.ChoiceField(label="Décision de la personne", choices=ConsentDecision.choices,
+                                 widget=forms.RadioSelect)
+    collected_via = forms.ChoiceField(label="Comment la décision a été recueillie",
+                                      choices=[c for c in CollectionMethod.choices if c[0] != "portal"])
+    note = forms.CharField(label="Précisions", required=False, widget=forms.Textarea(attrs={"rows": 2}))

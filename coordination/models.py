@@ -505,6 +505,9 @@ class JoinRequest(models.Model):
     decision_note = models.TextField("motif de la réponse", blank=True)
     member = models.OneToOneField(CircleMember, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="join_request", verbose_name="adhésion créée")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name="proposée par",
+                                   help_text="Un membre du cercle qui a proposé ce professionnel.")
 
     class Meta:
         verbose_name = "demande d'entrée dans le cercle"

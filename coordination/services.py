@@ -621,6 +621,29 @@ def join_request_create(*, actor, person: Person, role: str, message: str,
 
 
 @transaction.atomic
+def circle_invite(*, actor, person: Person, professional: Professional, role: str, message: str,
+                  structure: Structure | None = None) -> JoinRequest:
+    """A member with `circle` write proposes a professional; the person or legal
+    representative accepts or declines, as for a request to join."""
+    access.require(actor, person, Category.CIRCLE, "write")
+    if not message.strip():
+        raise ValidationError({"message": "Expliquez en une phrase pourquoi vous proposez ce professionnel."})
+    if _is_opposed(person, professional):
+        raise ValidationError({"professional": "La personne s'est opposée à la présence de ce professionnel."})
+    if CircleMember.objects.active().filter(person=person, user=professional.user_id).exists():
+        raise ValidationError({"professional": "Ce professionnel fait déjà partie du cercle."})
+    try:
+        with transaction.atomic():
+            join_request = JoinRequest.objects.create(person=person, professional=professional, structure=structure,
+                                                      role=role, message=message.strip(), invited_by=actor)
+    except IntegrityError:
+        raise ValidationError({"professional": "Une demande est déjà en attente pour ce professionnel."}) from None
+    _audit(actor, person, AuditEvent.Type.JOIN_REQUESTED, acting_as=AccessVia.NORMAL, request=join_request.pk,
+           invited=professional.pk)
+    return join_request
+
+
+@transaction.atomic
 def join_request_answer(*, actor, join_request: JoinRequest, accept: bool, note: str = "") -> JoinRequest:
     """The person or legal representative accepts (the professional enters with no
     right, to be granted) or declines."""

@@ -16,4 +16,6 @@ urlpatterns = [
     path("personnes/<int:person_id>/delegations/<int:delegation_id>/revoquer/", views.delegation_revoke,
          name="delegation_revoke"),
     path("personnes/<int:person_id>/urgence/", views.break_glass, name="break_glass"),
+    path("personnes/<int:person_id>/cercle/proposer/", views.invite, name="invite"),
+    path("personnes/<int:person_id>/consentements/", views.consents, name="consents"),
 ]

@@ -17,7 +17,9 @@ from coordination.forms import (
     AccessLogFilterForm,
     BreakGlassForm,
     CaseloadFilterForm,
+    ConsentForm,
     DelegationForm,
+    InviteForm,
     JoinRequestForm,
     MemberEndForm,
 )
@@ -144,7 +146,8 @@ def circle(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(request, "coordination/circle.html", {
         "person": person, "active_members": [m for m in members if m.is_active],
         "past_members": [m for m in members if not m.is_active], "categories": Category.choices,
-        "can_write": can_write, "end_form": MemberEndForm(), "delegations": delegations,
+        "can_write": can_write, "end_form": MemberEndForm(), "invite_form": InviteForm() if can_write else None,
+        "delegations": delegations,
         "delegation_form": DelegationForm(user=request.user) if am_member else None,
         "now": timezone.now(), "DelegationStatus": DelegationStatus,
     })
@@ -285,3 +288,45 @@ def my_structures(request: HttpRequest) -> HttpResponse:
     memberships = TeamMembership.objects.filter(professional__user=request.user, ended_on__isnull=True) \
         .select_related("structure").order_by("structure__name")
     return render(request, "coordination/my_structures.html", {"memberships": memberships})
+
+
+@professional_required
+def invite(request: HttpRequest, person_id: int) -> HttpResponse:
+    """A member with `circle` write proposes a colleague; the person decides."""
+    person = access.get_person_or_404(request.user, person_id, Category.CIRCLE, "write", path=request.path)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.circle_invite(actor=request.user, person=person, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Proposition envoyée : la personne ou son représentant légal l'acceptera "
+                                      "ou la refusera.")
+            return redirect("coordination:circle", person_id=person.pk)
+    return render(request, "coordination/invite.html", {"person": person, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@professional_required
+def consents(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Current decisions and their full history; record a decision collected by a professional."""
+    action = "write" if request.method == "POST" else "read"
+    person = access.get_person_or_404(request.user, person_id, Category.RECORD, action, path=request.path)
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_record(actor=request.user, person=person, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Décision enregistrée.")
+            return redirect("coordination:consents", person_id=person.pk)
+    history = person.consents.select_related("recorded_by").order_by("-recorded_at", "-pk")
+    current = services.current_consents(person)
+    can_write = access.check(request.user, person, Category.RECORD, "write") is not None
+    return render(request, "coordination/consents.html", {
+        "person": person, "form": form if can_write else None, "history": history,
+        "current": sorted(current.values(), key=lambda c: (c.kind, c.partner)),
+        "dmp_feeding_allowed": services.dmp_feeding_allowed(person),
+    }, status=400 if form.errors else 200)

@@ -145,3 +145,45 @@ def test_it_shows_the_structures_access_log_to_its_administrators_only(person, r
 def test_it_keeps_coordination_pages_for_professionals(person, person_user, carer):
     assert login(person_user).get(reverse("coordination:caseload")).status_code == 404
     assert login(carer).get(reverse("coordination:person", args=[person.pk])).status_code == 404
+
+
+def test_it_lets_the_referent_propose_a_colleague_whom_the_person_then_accepts(person, referent, person_user,
+                                                                                other_pro):
+    response = login(referent).post(reverse("coordination:invite", args=[person.pk]), {
+        "professional": other_pro.professional.pk, "role": "soignant", "message": "Elle passe le week-end.",
+    })
+    assert response.status_code == 302
+    join_request = JoinRequest.objects.get(person=person, professional__user=other_pro)
+    assert join_request.invited_by == referent and join_request.status == "pending"
+    services.join_request_answer(actor=person_user, join_request=join_request, accept=True)
+    assert CircleMember.objects.active().filter(person=person, user=other_pro).exists()
+
+
+def test_it_refuses_the_invitation_page_without_circle_write(person, nurse):
+    assert login(nurse).get(reverse("coordination:invite", args=[person.pk])).status_code == 403
+
+
+def test_it_records_a_consent_collected_orally_and_keeps_the_history(person, referent, nurse):
+    client = login(referent)
+    url = reverse("coordination:consents", args=[person.pk])
+    assert "autorisée" in _text(client.get(url))  # opt-out: allowed unless opposed
+    response = client.post(url, {"kind": "dmp_feeding", "decision": "refused", "collected_via": "oral",
+                                 "note": "Ne souhaite pas."})
+    assert response.status_code == 302
+    client.post(url, {"kind": "partner_sharing", "partner": "education_nationale", "decision": "granted",
+                      "collected_via": "written"})
+    text = _text(client.get(url))
+    assert "refusée (opposition)" in text and "Éducation nationale" in text
+    assert person.consents.count() == 2
+    nurse_page = login(nurse).get(url)
+    assert nurse_page.status_code == 200 and "Enregistrer une décision" not in _text(nurse_page)
+    assert login(nurse).post(url, {"kind": "dmp_feeding", "decision": "granted",
+                                   "collected_via": "oral"}).status_code == 403
+
+
+def test_it_names_the_missing_partner_when_recording_a_partner_consent(person, referent):
+    response = login(referent).post(reverse("coordination:consents", args=[person.pk]), {
+        "kind": "partner_sharing", "decision": "granted", "collected_via": "oral"})
+    assert response.status_code == 400
+    assert "Choisissez le partenaire concerné." in _text(response)
+    assert not person.consents.exists()
