@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from coordination import access
+from coordination.notifications import notify
 from coordination.models import (
     LEGAL_REPRESENTATIVE_RELATIONSHIPS,
     AccessVia,
@@ -186,6 +187,7 @@ def _create_member(*, person: Person, kind: str, role: str, origin: str, actor, 
         _set_grants(member, levels or {category: N for category in _CATEGORY_ORDER}, actor)
     _audit(actor, person, AuditEvent.Type.MEMBER_ADDED, acting_as=_acting_as(actor, person), member=member.pk,
            name=member.display_name, role=role, origin=origin)
+    notify("circle.member_added", person=person, actor=actor)
     return member
 
 
@@ -197,6 +199,7 @@ def _end_member(member: CircleMember, *, reason: str, actor) -> None:
     event = AuditEvent.Type.MEMBER_OPPOSED if reason == EndReason.OPPOSITION else AuditEvent.Type.MEMBER_ENDED
     _audit(actor, member.person, event, acting_as=_acting_as(actor, member.person), member=member.pk,
            name=member.display_name, reason=reason)
+    notify("circle.member_ended", person=member.person, actor=actor)
 
 
 def _require_decider(actor, person: Person) -> None:
@@ -617,6 +620,7 @@ def join_request_create(*, actor, person: Person, role: str, message: str,
     except IntegrityError:
         raise ValidationError({"person": "Une demande est déjà en attente pour cette personne."}) from None
     _audit(actor, person, AuditEvent.Type.JOIN_REQUESTED, acting_as=AccessVia.NORMAL, request=join_request.pk)
+    notify("circle.join_request", person=person, actor=actor)
     return join_request
 
 
@@ -640,6 +644,7 @@ def circle_invite(*, actor, person: Person, professional: Professional, role: st
         raise ValidationError({"professional": "Une demande est déjà en attente pour ce professionnel."}) from None
     _audit(actor, person, AuditEvent.Type.JOIN_REQUESTED, acting_as=AccessVia.NORMAL, request=join_request.pk,
            invited=professional.pk)
+    notify("circle.join_request", person=person, actor=actor)
     return join_request
 
 
@@ -715,6 +720,7 @@ def delegation_create(*, actor, person: Person, delegate: Professional, levels: 
     )
     _audit(actor, person, AuditEvent.Type.DELEGATION_REQUESTED, acting_as=AccessVia.NORMAL,
            delegation=delegation.pk, delegate=delegate.pk, levels=levels)
+    notify("circle.delegation_request", person=person, actor=actor)
     return delegation
 
 
@@ -765,8 +771,8 @@ def break_glass_structures(user, person: Person):
 @transaction.atomic
 def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
     """Open the record read-only for BREAK_GLASS_HOURS. The person, legal
-    representatives and the structure's referent are to be told (`notified_at`
-    stays empty until the notifications block sends the notice)."""
+    representatives and the structure's référents are notified (a security notice:
+    it cannot be muted)."""
     structure = break_glass_structures(actor, person).first()
     if structure is None or not actor.is_professional:
         raise access.AccessDenied("L'accès en urgence est réservé aux professionnels d'une structure "
@@ -782,7 +788,19 @@ def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
     )
     _audit(actor, person, AuditEvent.Type.BREAK_GLASS, acting_as=AccessVia.BREAK_GLASS, access=glass.pk,
            reason=reason, structure=structure.pk)
+    notify("security.break_glass", person=person, actor=actor, recipients=break_glass_recipients(glass),
+           url_for=lambda user: _access_log_url(user, person))
+    glass.notified_at = now
+    glass.save(update_fields=["notified_at"])
     return glass
+
+
+def _access_log_url(user, person: Person) -> str:
+    from django.urls import reverse
+
+    if getattr(user, "is_professional", False):
+        return reverse("coordination:person", args=[person.pk])
+    return reverse("portal_home")
 
 
 def break_glass_recipients(glass: BreakGlassAccess):
@@ -847,3 +865,30 @@ def dmp_feeding_allowed(person: Person) -> bool:
     """Opt-out: feeding the DMP is allowed unless the person opposed it."""
     consent = person.consents.filter(kind=ConsentKind.DMP_FEEDING).order_by("-recorded_at", "-pk").first()
     return consent is None or consent.decision == ConsentDecision.GRANTED
+
+
+# --- Sign-in devices ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def device_signin_record(*, user, user_agent: str) -> bool:
+    """Remember the browser a user signed in from; tell them when it is a new one
+    (not for their very first device). Returns True for a new device."""
+    import hashlib
+
+    from coordination.models import KnownDevice
+
+    fingerprint = hashlib.sha256(user_agent.encode("utf-8", "replace")).hexdigest()
+    now = timezone.now()
+    device, created = KnownDevice.objects.get_or_create(
+        user=user, fingerprint=fingerprint, defaults={"label": user_agent[:200], "first_seen_at": now,
+                                                      "last_seen_at": now},
+    )
+    if not created:
+        KnownDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
+        return False
+    if KnownDevice.objects.filter(user=user).count() > 1:
+        from django.urls import reverse
+
+        notify("security.new_device", person=None, recipients=[user], url=reverse("account_change_password"))
+    return True

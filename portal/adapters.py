@@ -16,6 +16,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
 
+    def login(self, request, user):
+        super().login(request, user)
+        from coordination.services import device_signin_record
+
+        device_signin_record(user=user, user_agent=request.META.get("HTTP_USER_AGENT", ""))
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:

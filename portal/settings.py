@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import email_config, env_bool, env_int, env_list, env_secret, env_str
@@ -279,7 +280,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict = {}
+# Filled at the end of this file from each app's beat_schedule().
 
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -313,3 +314,26 @@ LOGIN_URL_PATH = "/accounts/login/"
 
 # --- Coordination -----------------------------------------------------------------------
 BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
+
+# --- Notifications ----------------------------------------------------------------------
+DIGEST_DAILY_HOUR = env_int("DIGEST_DAILY_HOUR", 7)
+DIGEST_WEEKLY_DAY = env_str("DIGEST_WEEKLY_DAY", "monday")
+SMS_BACKEND = env_str("SMS_BACKEND", "coordination.channels.ConsoleSMSBackend")
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
+SMS_GATEWAY_TOKEN = env_secret("SMS_GATEWAY_TOKEN")
+SMS_SENDER = env_str("SMS_SENDER", "Portail")
+if TESTING:
+    SMS_BACKEND = "coordination.channels.LocmemSMSBackend"
+
+# --- Periodic tasks (Celery beat) ----------------------------------------------------------
+CELERY_BEAT_SCHEDULE = {
+    "notifications-daily-digest": {
+        "task": "coordination.tasks.build_digests", "args": ("daily",),
+        "schedule": crontab(hour=DIGEST_DAILY_HOUR, minute=0),
+    },
+    "notifications-weekly-digest": {
+        "task": "coordination.tasks.build_digests", "args": ("weekly",),
+        "schedule": crontab(hour=DIGEST_DAILY_HOUR, minute=5, day_of_week=DIGEST_WEEKLY_DAY),
+    },
+    "notifications-resume": {"task": "coordination.tasks.resume_deliveries", "schedule": 300.0},
+}

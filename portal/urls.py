@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/coordination/", include("coordination.api_urls")),
     path("coordination/", include("coordination.urls")),
+    path("notifications/", include("coordination.notification_urls")),
     path("agenda/", include("agenda.urls")),
     path("ppa/", include("ppa.urls")),
     path("liaison/", include("liaison.urls")),
