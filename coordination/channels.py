@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import socket
 from collections import Counter
 
 import requests
@@ -80,7 +79,7 @@ def send_email(delivery: Delivery) -> None:
         if 400 <= error.smtp_code < 500:
             raise TransientError(f"SMTP {error.smtp_code}") from error
         raise PermanentError(f"SMTP {error.smtp_code}") from error
-    except (smtplib.SMTPException, OSError, socket.timeout) as error:
+    except (TimeoutError, smtplib.SMTPException, OSError) as error:
         raise TransientError(f"{error.__class__.__name__}: {error}") from error
 
 

@@ -744,8 +744,8 @@ class Channel(models.TextChoices):
 class NotificationPreference(models.Model):
     """A user's choice for one notification type (absent: the type's defaults)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences",
-                             verbose_name="utilisateur")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notification_preferences", verbose_name="utilisateur")
     event_type = models.CharField("type de notification", max_length=50)
     frequency = models.CharField("fréquence", max_length=10, choices=Frequency.choices)
     in_app = models.BooleanField("alerte dans le portail", default=True)

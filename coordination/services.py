@@ -18,7 +18,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from coordination import access
-from coordination.notifications import notify
 from coordination.models import (
     LEGAL_REPRESENTATIVE_RELATIONSHIPS,
     AccessVia,
@@ -53,6 +52,7 @@ from coordination.models import (
     TeamRole,
     permission_codename,
 )
+from coordination.notifications import notify
 
 R, W, N = Level.READ, Level.WRITE, Level.NONE
 

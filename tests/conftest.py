@@ -135,7 +135,44 @@ def login(user) -> Client:
 
 
 @pytest.fixture
-def celery_worker(transactional_db, settings):
+def worker_env() -> dict[str, str]:
+    """Extra environment for the `celery_worker` process (a test module may override it)."""
+    return {}
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free local port; `.messages` holds what it received."""
+    import email
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append({"to": envelope.rcpt_tos, "from": envelope.mail_from,
+                                  "message": email.message_from_bytes(envelope.content)})
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.port = port
+    handler.url = f"smtp://127.0.0.1:{port}"
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings, worker_env):
     """A real Celery worker process on the configured broker, using the test database.
 
     Needs PostgreSQL (the worker is another process: it cannot see an in-memory
@@ -162,7 +199,8 @@ def celery_worker(transactional_db, settings):
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_RESULT_BACKEND": settings.CELERY_BROKER_URL,
-        "EMAIL_URL": os.environ.get("WORKER_EMAIL_URL", os.environ.get("EMAIL_URL", "")),
+        "EMAIL_URL": os.environ.get("EMAIL_URL", ""),
+        **worker_env,
     }
     queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     process = subprocess.Popen(

@@ -1,0 +1,114 @@
+"""The notification centre and the preferences page."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.urls import reverse
+from django.utils.html import strip_tags
+
+from coordination.models import Notification, NotificationPreference
+from coordination.notifications import notify
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_delivery(monkeypatch):
+    monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: None)
+
+
+def _text(response) -> str:
+    return " ".join(html.unescape(strip_tags(response.content.decode())).split())
+
+
+def _alerts(person, referent, nurse, count: int) -> None:
+    for _ in range(count):
+        notify("liaison.alert", person=person, actor=referent, recipients=[nurse])
+
+
+def test_it_lists_my_notifications_unread_first_with_a_badge_in_the_navigation(person, nurse, referent):
+    Notification.objects.all().delete()
+    _alerts(person, referent, nurse, 3)
+    client = login(nurse)
+    response = client.get(reverse("notifications:list"))
+    assert response.status_code == 200
+    text = _text(response)
+    assert text.count("Une transmission vous est adressée dans le cahier de liaison.") == 3
+    assert "Notifications 3 non lues" in text
+
+
+def test_it_marks_one_and_all_as_read(person, nurse, referent):
+    Notification.objects.all().delete()
+    _alerts(person, referent, nurse, 3)
+    client = login(nurse)
+    first = Notification.objects.filter(recipient=nurse).first()
+    response = client.post(reverse("notifications:mark_read", args=[first.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "2" in _text(response)
+    assert Notification.objects.filter(recipient=nurse, read_at__isnull=True).count() == 2
+    client.post(reverse("notifications:mark_all_read"))
+    assert not Notification.objects.filter(recipient=nurse, read_at__isnull=True).exists()
+
+
+def test_it_opens_a_notification_marking_it_read_and_following_its_link(person, nurse, referent):
+    Notification.objects.all().delete()
+    _alerts(person, referent, nurse, 1)
+    notification = Notification.objects.get(recipient=nurse)
+    response = login(nurse).get(reverse("notifications:open", args=[notification.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("coordination:person", args=[person.pk])
+    notification.refresh_from_db()
+    assert notification.read_at is not None
+
+
+def test_it_answers_404_for_someone_elses_notification(person, nurse, referent, stranger):
+    _alerts(person, referent, nurse, 1)
+    notification = Notification.objects.filter(recipient=nurse).first()
+    client = login(stranger)
+    assert client.get(reverse("notifications:open", args=[notification.pk])).status_code == 404
+    assert client.post(reverse("notifications:mark_read", args=[notification.pk])).status_code == 404
+
+
+def test_it_runs_a_bounded_number_of_queries_whatever_the_number_of_notifications(
+    person, nurse, referent, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Notification.objects.all().delete()
+    _alerts(person, referent, nurse, 2)
+    client = login(nurse)
+    client.get(reverse("notifications:list"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("notifications:list"))
+    _alerts(person, referent, nurse, 120)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("notifications:list"))
+    assert len(response.context["page"].object_list) == 30
+
+
+def test_it_saves_preferences_and_keeps_security_notices_locked(nurse):
+    client = login(nurse)
+    response = client.get(reverse("notifications:preferences"))
+    assert response.status_code == 200
+    form_data = {}
+    for _label, rows in response.context["blocks"]:
+        for _kind, form in rows:
+            prefix = form.prefix
+            form_data[f"{prefix}-frequency"] = "weekly"
+            form_data[f"{prefix}-email"] = "on"
+    response = client.post(reverse("notifications:preferences"), form_data)
+    assert response.status_code == 302
+    saved = NotificationPreference.objects.get(user=nurse, event_type="liaison.transmission_shared")
+    assert saved.frequency == "weekly" and saved.email and not saved.in_app
+    assert not NotificationPreference.objects.filter(user=nurse, event_type__startswith="security.").exists()
+
+
+def test_it_refuses_an_unknown_frequency_naming_the_field(nurse):
+    client = login(nurse)
+    response = client.post(reverse("notifications:preferences"), {"liaison-alert-frequency": "hourly"})
+    assert response.status_code == 400
+    assert "Sélectionnez un choix valide" in _text(response)
+    assert not NotificationPreference.objects.filter(user=nurse).exists()
