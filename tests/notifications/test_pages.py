@@ -112,3 +112,23 @@ def test_it_refuses_an_unknown_frequency_naming_the_field(nurse):
     assert response.status_code == 400
     assert "Sélectionnez un choix valide" in _text(response)
     assert not NotificationPreference.objects.filter(user=nurse).exists()
+
+
+def test_it_shows_permanent_failures_in_the_admin_and_lets_an_administrator_resend(admin_user, nurse, monkeypatch):
+    from django.core import mail
+
+    from coordination.models import Delivery, DeliveryStatus
+
+    monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: func())
+    notification = Notification.objects.create(recipient=nurse, event_type="liaison.alert", frequency="immediate",
+                                               url="/")
+    failed = Delivery.objects.create(user=nurse, channel="email", notification=notification,
+                                     status=DeliveryStatus.FAILED, attempts=6, last_error="SMTP 550 boîte inconnue")
+    client = login(admin_user)
+    response = client.get("/admin/coordination/delivery/?status__exact=failed")
+    assert "SMTP 550 boîte inconnue" in _text(response)
+    mail.outbox.clear()
+    client.post("/admin/coordination/delivery/", {"action": "retry_now", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert failed.status == "sent"
+    assert [m for m in mail.outbox if nurse.email in m.to]
