@@ -93,8 +93,10 @@ LEVEL_CHOICES = [(Level.NONE, "Aucun"), (Level.READ, "Lecture"), (Level.WRITE, "
 
 class DelegationForm(Form):
     delegate = forms.ModelChoiceField(label="Délégataire (professionnel)", queryset=Professional.objects.none())
-    starts_at = forms.DateTimeField(label="Début", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    ends_at = forms.DateTimeField(label="Fin", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    starts_at = forms.DateTimeField(label="Début", widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                               format="%Y-%m-%dT%H:%M"))
+    ends_at = forms.DateTimeField(label="Fin", widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                           format="%Y-%m-%dT%H:%M"))
     reason = forms.CharField(label="Motif", required=False, max_length=300)
 
     def __init__(self, *args, user, **kwargs):
