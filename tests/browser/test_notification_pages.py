@@ -1,0 +1,35 @@
+"""The notification centre and preferences in a browser: axe, CSP, phone width, HTMX mark-as-read."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordination.notifications import notify
+from tests.browser.test_circle_pages import sign_in_as, visit
+from tests.browser.test_login_mfa import check_page
+
+pytestmark = pytest.mark.browser
+
+
+def test_notification_pages_are_accessible_and_mark_read_updates_the_badge(page, live_server, screenshot, person,
+                                                                          nurse, referent, monkeypatch):
+    monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: None)
+    for _ in range(2):
+        notify("liaison.alert", person=person, actor=referent, recipients=[nurse])
+    notify("liaison.remarkable_event", person=person, actor=referent, recipients=[nurse])
+    sign_in_as(page, live_server, nurse)
+
+    visit(page, live_server, "/notifications/")
+    badge = page.locator("#notification-badge")
+    assert "3" in badge.inner_text()
+    check_page(page, screenshot, "notifications")
+
+    page.get_by_role("button", name="Marquer comme lue").first.click()
+    page.wait_for_function("document.querySelector('#notification-badge').innerText.includes('2')")
+    assert page.get_by_role("button", name="Marquer comme lue").count() == 2
+
+    visit(page, live_server, "/notifications/preferences/")
+    check_page(page, screenshot, "notification-preferences")
+    page.get_by_role("button", name="Enregistrer mes préférences").click()
+    page.wait_for_load_state()
+    assert "préférences de notification sont enregistrées" in page.content()
