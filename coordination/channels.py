@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections import Counter
 
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
@@ -36,11 +36,13 @@ def _absolute(url: str) -> str:
 def _digest_items(delivery: Delivery) -> list[tuple[str, int]]:
     from coordination.notifications import CATALOGUE
 
-    counts = Counter(
+    counts = (
         Notification.objects.filter(recipient=delivery.user, frequency=delivery.digest,
-                                    digested_at=delivery.created_at).values_list("event_type", flat=True)
+                                    digested_at=delivery.created_at)
+        .values("event_type").annotate(n=Count("pk")).order_by("-n", "event_type")
     )
-    return [(CATALOGUE[key].label if key in CATALOGUE else key, count) for key, count in counts.most_common()]
+    return [(CATALOGUE[row["event_type"]].label if row["event_type"] in CATALOGUE else row["event_type"], row["n"])
+            for row in counts]
 
 
 def message_for(delivery: Delivery) -> dict:

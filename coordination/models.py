@@ -792,6 +792,8 @@ class Notification(models.Model):
                          name="notification_unread"),
             models.Index(fields=["frequency", "recipient"], condition=Q(digested_at__isnull=True),
                          name="notification_digest_pending"),
+            # A digest's items: equality on both (build and rendering), whatever the history.
+            models.Index(fields=["digested_at", "recipient"], name="notification_digested"),
         ]
 
     def __str__(self) -> str:

@@ -99,13 +99,20 @@ def build_digests(frequency: str) -> int:
         raise ValueError(frequency)
     with transaction.atomic():
         now = timezone.now()
-        pending = Notification.objects.filter(frequency=frequency, digested_at__isnull=True, created_at__lte=now)
+        # Mark first, then count what was marked: an item committed meanwhile is either
+        # in this digest or left for the next one, never marked without being sent.
+        Notification.objects.filter(frequency=frequency, digested_at__isnull=True, created_at__lte=now).update(
+            digested_at=now
+        )
         per_user = list(
-            pending.values("recipient_id").annotate(
+            Notification.objects.filter(frequency=frequency, digested_at=now, recipient__is_active=True)
+            .values("recipient_id")
+            .annotate(
                 total=Count("pk"),
                 by_email=Count("pk", filter=Q(wants_email=True)),
                 by_sms=Count("pk", filter=Q(wants_sms=True)),
             )
+            .order_by()
         )
         deliveries = []
         for row in per_user:
@@ -115,9 +122,8 @@ def build_digests(frequency: str) -> int:
             if row["by_sms"]:
                 deliveries.append(Delivery(user_id=row["recipient_id"], channel=Channel.SMS, digest=frequency,
                                            item_count=row["total"], created_at=now))
-        Delivery.objects.bulk_create(deliveries, batch_size=2000)
         # The digest finds its items by this timestamp (see channels._digest_items).
-        pending.update(digested_at=now)
+        Delivery.objects.bulk_create(deliveries, batch_size=2000)
         from coordination.notifications import dispatch_after_commit
 
         if any(d.pk is None for d in deliveries):

@@ -207,3 +207,22 @@ def test_it_can_emit_configure_and_deliver_every_type_in_the_catalogue(event_typ
     [message] = [m for m in mail.outbox if recipient.email in m.to]
     assert CATALOGUE[event_type].message in message.body
     assert "MARTIN" not in message.body and "Jeanne" not in message.body
+
+
+def test_it_lists_only_the_new_items_in_a_digest_and_skips_inactive_accounts(person, nurse, carer, referent,
+                                                                             person_user):
+    mail.outbox.clear()
+    services.grants_set(actor=person_user, member=CircleMember.objects.active().get(user=carer),
+                        levels={"liaison": Level.READ})
+    _prefer(nurse, "liaison.transmission_shared", "daily")
+    _prefer(carer, "liaison.transmission_shared", "daily")
+    notify("liaison.transmission_shared", person=person, actor=referent)
+    build_digests("daily")
+    mail.outbox.clear()
+    notify("liaison.transmission_shared", person=person, actor=referent)
+    carer.is_active = False
+    carer.save()
+    build_digests("daily")
+    [message] = [m for m in mail.outbox if nurse.email in m.to]
+    assert "Nouvelle transmission partagée : 1" in message.body  # yesterday's item is not counted again
+    assert not [m for m in mail.outbox if carer.email in m.to]
