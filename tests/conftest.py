@@ -208,9 +208,8 @@ def celery_worker(transactional_db, settings, worker_env):
          "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=Path(__file__).resolve().parents[1], env=env,
     )
-    previous = (app.conf.task_always_eager, app.conf.result_backend, app.conf.task_default_queue)
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
     app.conf.task_always_eager = False
-    app.conf.result_backend = settings.CELERY_BROKER_URL
     app.conf.task_default_queue = queue
     try:
         deadline = time.monotonic() + 60
@@ -223,7 +222,7 @@ def celery_worker(transactional_db, settings, worker_env):
             pytest.fail("the Celery worker did not start within 60 s")
         yield process
     finally:
-        app.conf.task_always_eager, app.conf.result_backend, app.conf.task_default_queue = previous
+        app.conf.task_always_eager, app.conf.task_default_queue = previous
         process.terminate()
         try:
             process.wait(timeout=20)
