@@ -337,3 +337,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-resume": {"task": "coordination.tasks.resume_deliveries", "schedule": 300.0},
 }
+
+# --- Liaison notebook -------------------------------------------------------------------------
+LIAISON_GRACE_MINUTES = env_int("LIAISON_GRACE_MINUTES", 10)
+LIAISON_RECEIPT_REMINDER_HOURS = env_int("LIAISON_RECEIPT_REMINDER_HOURS", 24)
+CELERY_BEAT_SCHEDULE["liaison-receipt-reminders"] = {
+    "task": "liaison.tasks.remind_missing_receipts", "schedule": 900.0,
+}

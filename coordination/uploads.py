@@ -1,0 +1,113 @@
+"""Uploaded files: checked by content (never by name), size-limited, stripped of image
+metadata, stored privately under a random name. Used by every block that takes files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import uuid
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_TYPES = {"image/jpeg": ("JPEG", "jpg"), "image/png": ("PNG", "png"), "image/webp": ("WEBP", "webp")}
+PDF_TYPE = "application/pdf"
+DEFAULT_ALLOWED = frozenset({*IMAGE_TYPES, PDF_TYPE})
+THUMBNAIL_SIZE = (320, 320)
+# A photo from a phone is ~12 Mpx; refuse absurd sizes before decoding (decompression bombs).
+MAX_PIXELS = 60_000_000
+
+# Active content a PDF viewer could run: refused.
+_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|OpenAction\s*<<[^>]*?/S\s*/JavaScript)\b")
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    content: bytes
+    content_type: str
+    extension: str
+    sha256: str
+    thumbnail: bytes | None
+
+
+def _human_limit() -> str:
+    return f"{settings.UPLOAD_MAX_BYTES // (1024 * 1024)} Mo"
+
+
+def check_upload(upload, *, field: str = "file", allowed: frozenset[str] = DEFAULT_ALLOWED) -> CheckedFile:
+    """Read and check an uploaded file. Raises a French ValidationError naming `field`."""
+    size = getattr(upload, "size", None)
+    if size is not None and size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError({field: f"Fichier trop volumineux : {_human_limit()} au maximum."})
+    raw = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+    if len(raw) > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError({field: f"Fichier trop volumineux : {_human_limit()} au maximum."})
+    if not raw:
+        raise ValidationError({field: "Le fichier est vide."})
+    guessed = filetype.guess(raw)
+    content_type = guessed.mime if guessed else ""
+    if content_type not in allowed:
+        raise ValidationError({field: "Type de fichier refusé : seules les images JPEG, PNG ou WebP et les "
+                                      "documents PDF sont acceptés (le contenu du fichier a été vérifié, pas "
+                                      "seulement son nom)."})
+    if content_type == PDF_TYPE:
+        return _check_pdf(raw, field)
+    return _clean_image(raw, content_type, field)
+
+
+def _check_pdf(raw: bytes, field: str) -> CheckedFile:
+    if not raw.startswith(b"%PDF-") or b"%%EOF" not in raw[-2048:]:
+        raise ValidationError({field: "Ce PDF est incomplet ou endommagé."})
+    if _PDF_ACTIVE.search(raw):
+        raise ValidationError({field: "Ce PDF contient du contenu actif (script, lancement, fichier joint) : "
+                                      "il est refusé pour la sécurité des lecteurs."})
+    return CheckedFile(raw, PDF_TYPE, "pdf", hashlib.sha256(raw).hexdigest(), None)
+
+
+def _clean_image(raw: bytes, content_type: str, field: str) -> CheckedFile:
+    image_format, extension = IMAGE_TYPES[content_type]
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            if probe.width * probe.height > MAX_PIXELS:
+                raise ValidationError({field: "Image trop grande (nombre de pixels)."})
+            probe.verify()
+        with Image.open(io.BytesIO(raw)) as image:
+            image.load()
+            # Apply the EXIF orientation, then rebuild the picture from its pixels only:
+            # EXIF (GPS, device), XMP, comments and text chunks are left behind.
+            upright = ImageOps.exif_transpose(image)
+            mode = upright.mode if upright.mode in ("RGB", "RGBA", "L", "LA") else "RGBA"
+            pixels = upright.convert(mode)
+            clean = Image.frombytes(mode, pixels.size, pixels.tobytes())
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError({field: "Cette image est illisible ou endommagée."}) from None
+    if image_format == "JPEG" and clean.mode != "RGB":
+        clean = clean.convert("RGB")
+    content = _encode(clean, image_format)
+    thumb = clean.copy()
+    thumb.thumbnail(THUMBNAIL_SIZE)
+    thumbnail = _encode(thumb.convert("RGB"), "JPEG")
+    return CheckedFile(content, content_type, extension, hashlib.sha256(content).hexdigest(), thumbnail)
+
+
+def _encode(image: Image.Image, image_format: str) -> bytes:
+    buffer = io.BytesIO()
+    options = {"quality": 88} if image_format in ("JPEG", "WEBP") else {"optimize": True}
+    image.save(buffer, format=image_format, **options)
+    return buffer.getvalue()
+
+
+def store(content: bytes, *, folder: str, extension: str) -> str:
+    """Save under a random name in private storage; returns the storage name."""
+    name = f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+    return default_storage.save(name, ContentFile(content))

@@ -1,0 +1,145 @@
+"""Which transmissions a user may see — always after the gate has allowed `liaison` read.
+
+- shared transmissions: every member with `liaison` read on the person;
+- internal ones: only members of the author's structure team (with `liaison` read).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
+from django.db import connection
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
+
+from coordination import access
+from coordination.models import Category, Person, TeamMembership
+from liaison.models import ReadMark, Scope, Transmission
+
+
+def my_structure_ids(user):
+    return TeamMembership.objects.filter(professional__user=user, ended_on__isnull=True).values("structure_id")
+
+
+def visibility(user) -> Q:
+    return Q(scope=Scope.SHARED) | Q(scope=Scope.INTERNAL, author_structure__in=my_structure_ids(user))
+
+
+def notebook(user, person: Person) -> QuerySet[Transmission]:
+    """The person's notebook as `user` may read it (the caller has passed the gate)."""
+    return Transmission.objects.filter(visibility(user), person=person)
+
+
+def with_read_state(queryset: QuerySet[Transmission], user) -> QuerySet[Transmission]:
+    return queryset.annotate(is_read=Exists(ReadMark.objects.filter(user=user, transmission=OuterRef("pk"))))
+
+
+def feed(user) -> QuerySet[Transmission]:
+    """"My feed": what `user` may read across every person whose notebook they may read."""
+    persons = access.persons_visible_to(user, Category.LIAISON).values("pk")
+    return Transmission.objects.filter(visibility(user), person__in=persons)
+
+
+def can_see(user, transmission: Transmission) -> bool:
+    return notebook(user, transmission.person).filter(pk=transmission.pk).exists()
+
+
+# --- Search ------------------------------------------------------------------------------------
+
+
+class FrenchDocument(Func):
+    """to_tsvector('french', search_document): the very expression of the GIN index."""
+
+    template = "to_tsvector('french'::regconfig, %(expressions)s)"
+    output_field = SearchVectorField()
+
+
+def search(queryset: QuerySet[Transmission], query: str) -> QuerySet[Transmission]:
+    """French full-text search on PostgreSQL (stemming: « chutes » finds « chute »); on
+    SQLite, every word must appear in the text."""
+    query = " ".join(query.split())[:200]
+    if not query:
+        return queryset
+    if connection.vendor == "postgresql":
+        return queryset.annotate(_document=FrenchDocument(F("search_document"))).filter(
+            _document=SearchQuery(query, config="french", search_type="websearch")
+        )
+    for word in query.split():
+        queryset = queryset.filter(search_document__icontains=word.strip('"'))
+    return queryset
+
+
+# --- Keyset pagination ---------------------------------------------------------------------------
+
+PAGE_SIZE = 25
+
+
+@dataclass
+class Page:
+    items: list[Transmission]
+    next_cursor: str | None
+
+
+def encode_cursor(phase: str, transmission: Transmission) -> str:
+    raw = f"{phase}|{transmission.observed_at.isoformat()}|{transmission.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[str, datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        phase, moment, pk = raw.split("|")
+        return phase, datetime.fromisoformat(moment), int(pk)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _after(queryset, moment: datetime, pk: int):
+    return queryset.filter(Q(observed_at__lt=moment) | Q(observed_at=moment, pk__lt=pk))
+
+
+def newest_first(queryset: QuerySet[Transmission], cursor: str | None, size: int = PAGE_SIZE) -> Page:
+    """A page of transmissions, newest observation first, after the cursor."""
+    decoded = decode_cursor(cursor)
+    if decoded:
+        queryset = _after(queryset, decoded[1], decoded[2])
+    items = list(queryset.order_by("-observed_at", "-pk")[: size + 1])
+    more = len(items) > size
+    items = items[:size]
+    return Page(items, encode_cursor("a", items[-1]) if more else None)
+
+
+def unread_first(user, queryset: QuerySet[Transmission], cursor: str | None, size: int = PAGE_SIZE) -> Page:
+    """"My feed": the unread ones (newest first), then the read ones."""
+    decoded = decode_cursor(cursor)
+    phase = decoded[0] if decoded else "u"
+    read = ReadMark.objects.filter(user=user, transmission=OuterRef("pk"))
+    items: list[Transmission] = []
+    if phase == "u":
+        unread = queryset.filter(~Exists(read))
+        if decoded:
+            unread = _after(unread, decoded[1], decoded[2])
+        items = list(unread.order_by("-observed_at", "-pk")[: size + 1])
+        if len(items) > size:
+            items = items[:size]
+            return Page(_flag(items, False), encode_cursor("u", items[-1]))
+        _flag(items, False)
+        decoded = None
+    already = queryset.filter(Exists(read))
+    if decoded:
+        already = _after(already, decoded[1], decoded[2])
+    rest = list(already.order_by("-observed_at", "-pk")[: size - len(items) + 1])
+    more = len(rest) > size - len(items)
+    rest = _flag(rest[: size - len(items)], True)
+    items += rest
+    return Page(items, encode_cursor("r", rest[-1]) if more and rest else None)
+
+
+def _flag(items: list[Transmission], is_read: bool) -> list[Transmission]:
+    for item in items:
+        item.is_read = is_read
+    return items

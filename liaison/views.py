@@ -1,0 +1,222 @@
+"""Pages of the liaison notebook. Every page loads the person through the gate."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from coordination import access
+from coordination.models import Category, Person
+from liaison import selectors, services
+from liaison.forms import CorrectionForm, NotebookFilterForm, TransmissionForm
+from liaison.models import Addressee, Attachment, Transmission
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _with_details(queryset, user):
+    return (
+        queryset.select_related("author", "author_structure", "corrects")
+        .prefetch_related(
+            "attachments",
+            Prefetch("addressees", queryset=Addressee.objects.select_related("user")),
+            Prefetch("corrections", queryset=Transmission.objects.only("pk", "corrects_id", "observed_at")),
+        )
+    )
+
+
+def _decorate(items, user):
+    now = timezone.now()
+    for item in items:
+        item.can_edit = item.author_id == user.pk and not item.is_withdrawn and now <= item.editable_until()
+        item.my_addressee = next((a for a in item.addressees.all() if a.user_id == user.pk), None)
+    return items
+
+
+def _load(request, transmission_id: int, action: str = "read") -> Transmission:
+    transmission = get_object_or_404(Transmission.objects.select_related("person"), pk=transmission_id)
+    access.require(request.user, transmission.person, Category.LIAISON, action, path=request.path)
+    if not selectors.can_see(request.user, transmission):
+        raise Http404
+    return transmission
+
+
+@login_required
+def notebook(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The person's notebook: newest first, filters, full-text search, and the form to post."""
+    person = access.get_person_or_404(request.user, person_id, Category.LIAISON, "read", path=request.path)
+    can_write = access.check(request.user, person, Category.LIAISON, "write") is not None
+    if request.method == "POST":
+        return _post(request, person, can_write)
+    filters = NotebookFilterForm(request.GET or None, person=person)
+    queryset = filters.apply(selectors.notebook(request.user, person))
+    page = selectors.newest_first(_with_details(queryset, request.user), request.GET.get("apres"))
+    _decorate(page.items, request.user)
+    services.mark_read(actor=request.user, transmissions=page.items)
+    context = {"person": person, "page": page, "filters": filters, "can_write": can_write,
+               "form": TransmissionForm(user=request.user, person=person) if can_write else None}
+    if request.htmx and request.GET.get("apres"):
+        return render(request, "liaison/snippets/transmission_items.html", context)
+    return render(request, "liaison/notebook.html", context)
+
+
+def _post(request, person: Person, can_write: bool) -> HttpResponse:
+    if not can_write:
+        access.require(request.user, person, Category.LIAISON, "write", path=request.path)
+    form = TransmissionForm(request.POST, request.FILES, user=request.user, person=person)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.transmission_create(actor=request.user, person=person, **data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Transmission enregistrée.")
+            return redirect("liaison:notebook", person_id=person.pk)
+    filters = NotebookFilterForm(person=person)
+    page = selectors.newest_first(_with_details(selectors.notebook(request.user, person), request.user), None)
+    _decorate(page.items, request.user)
+    return render(request, "liaison/notebook.html", {"person": person, "page": page, "filters": filters,
+                                                     "can_write": True, "form": form}, status=400)
+
+
+@login_required
+def feed(request: HttpRequest) -> HttpResponse:
+    """My feed across the persons I follow: unread first."""
+    filters = NotebookFilterForm(request.GET or None)
+    queryset = filters.apply(selectors.feed(request.user)).select_related("person")
+    page = selectors.unread_first(request.user, _with_details(queryset, request.user), request.GET.get("apres"))
+    _decorate(page.items, request.user)
+    unread = selectors.feed(request.user).exclude(read_marks__user=request.user).count()
+    template = "liaison/snippets/feed_items.html" if request.htmx and request.GET.get("apres") else "liaison/feed.html"
+    return render(request, template, {"page": page, "filters": filters, "unread": unread})
+
+
+@login_required
+@require_POST
+def feed_mark_read(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("transmission") if i.isdigit()]
+    visible = selectors.feed(request.user).filter(pk__in=ids) if ids else selectors.feed(request.user)
+    services.mark_read(actor=request.user, transmissions=list(visible.only("pk")))
+    messages.success(request, "Marqué comme lu.")
+    return redirect("liaison:feed")
+
+
+@login_required
+def transmission_detail(request: HttpRequest, transmission_id: int) -> HttpResponse:
+    """One transmission with its earlier versions and corrections."""
+    transmission = _load(request, transmission_id)
+    items = _decorate([_with_details(Transmission.objects.filter(pk=transmission.pk), request.user).get()],
+                      request.user)
+    corrections = selectors.notebook(request.user, transmission.person).filter(corrects=transmission)
+    return render(request, "liaison/transmission.html", {
+        "t": items[0], "person": transmission.person, "revisions": transmission.revisions.all(),
+        "corrections": corrections.select_related("author"),
+        "correction_form": CorrectionForm(),
+    })
+
+
+@login_required
+def transmission_edit(request: HttpRequest, transmission_id: int) -> HttpResponse:
+    transmission = _load(request, transmission_id, "write")
+    form = CorrectionForm(request.POST or None, initial={"text": transmission.text})
+    form.fields["text"].label = "Transmission"
+    form.fields["text"].help_text = "Modifiable pendant le délai de saisie ; l'ancienne version est conservée."
+    if request.method == "POST" and form.is_valid():
+        try:
+            field = "data" if transmission.kind == "targeted" and not transmission.text else "text"
+            services.transmission_edit(actor=request.user, transmission=transmission,
+                                       **{field: form.cleaned_data["text"]})
+        except services.GracePeriodOver as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("liaison:transmission", transmission_id=transmission.pk)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Transmission modifiée ; la version précédente reste consultable.")
+            return redirect("liaison:transmission", transmission_id=transmission.pk)
+    return render(request, "liaison/edit.html", {"t": transmission, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def transmission_withdraw(request: HttpRequest, transmission_id: int) -> HttpResponse:
+    transmission = _load(request, transmission_id, "write")
+    try:
+        services.transmission_withdraw(actor=request.user, transmission=transmission)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("liaison:transmission", transmission_id=transmission.pk)
+    messages.success(request, "Transmission retirée. Elle reste visible, marquée comme retirée.")
+    return redirect("liaison:notebook", person_id=transmission.person_id)
+
+
+@login_required
+@require_POST
+def transmission_correct(request: HttpRequest, transmission_id: int) -> HttpResponse:
+    original = _load(request, transmission_id, "write")
+    form = CorrectionForm(request.POST)
+    if form.is_valid():
+        try:
+            correction = services.transmission_correct(actor=request.user, original=original,
+                                                       text=form.cleaned_data["text"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Correction enregistrée ; la transmission d'origine est marquée corrigée.")
+            return redirect("liaison:transmission", transmission_id=correction.pk)
+    else:
+        messages.error(request, "Écrivez la correction.")
+    return redirect("liaison:transmission", transmission_id=original.pk)
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, transmission_id: int) -> HttpResponse:
+    transmission = _load(request, transmission_id)
+    try:
+        services.acknowledge(actor=request.user, transmission=transmission)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Accusé de réception envoyé.")
+    if request.htmx:
+        return render(request, "liaison/snippets/receipt_done.html", {"now": timezone.now()})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("liaison:feed")
+    return redirect(target)
+
+
+@login_required
+def attachment(request: HttpRequest, attachment_id: int, thumbnail: bool = False) -> FileResponse:
+    """A file, only through the gate (there is no public URL for uploads)."""
+    item = get_object_or_404(Attachment.objects.select_related("transmission__person"), pk=attachment_id)
+    _load(request, item.transmission_id)
+    stored = item.thumbnail if thumbnail and item.thumbnail else item.file
+    content_type = "image/jpeg" if thumbnail and item.thumbnail else item.content_type
+    response = FileResponse(stored.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{_safe_name(item.original_name)}"'
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._- " else "_" for c in name)[:100] or "fichier"
