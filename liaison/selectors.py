@@ -136,7 +136,11 @@ def unread_first(user, queryset: QuerySet[Transmission], cursor: str | None, siz
     more = len(rest) > size - len(items)
     rest = _flag(rest[: size - len(items)], True)
     items += rest
-    return Page(items, encode_cursor("r", rest[-1]) if more and rest else None)
+    cursor = None
+    if more:
+        # No read item on this page yet (the unread ones filled it): resume after the last unread.
+        cursor = encode_cursor("r", rest[-1]) if rest else encode_cursor("u", items[-1])
+    return Page(items, cursor)
 
 
 def _flag(items: list[Transmission], is_read: bool) -> list[Transmission]:

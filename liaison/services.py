@@ -86,9 +86,10 @@ def _attach(transmission: Transmission, files: Iterable, actor) -> list[Attachme
     files = list(files or [])
     if len(files) + transmission.attachments.count() > MAX_ATTACHMENTS:
         raise ValidationError({"attachments": f"{MAX_ATTACHMENTS} pièces jointes au maximum par transmission."})
+    # Check every file before storing any: a refused file must leave nothing on disk.
+    checked_files = [(upload, check_upload(upload, field="attachments")) for upload in files]
     attachments = []
-    for upload in files:
-        checked = check_upload(upload, field="attachments")
+    for upload, checked in checked_files:
         name = store(checked.content, folder="liaison", extension=checked.extension)
         thumbnail = store(checked.thumbnail, folder="liaison/thumbnails", extension="jpg") if checked.thumbnail \
             else ""
@@ -140,8 +141,8 @@ def transmission_create(*, actor, person: Person, category: str, observed_at: da
     transmission.full_clean(exclude=["search_document"])
     transmission.search_document = _search_document(transmission)
     transmission.save()
-    _attach(transmission, files, actor)
     users = _check_addressees(person, transmission, addressees)
+    _attach(transmission, files, actor)  # last: nothing can refuse the transmission after its files are stored
     Addressee.objects.bulk_create([Addressee(transmission=transmission, user=u) for u in users])
     ReadMark.objects.create(transmission=transmission, user=actor)
     url_for = _url_for(person, transmission)
@@ -218,9 +219,11 @@ def transmission_correct(*, actor, original: Transmission, **fields) -> Transmis
         raise access.AccessDenied("Vous ne pouvez pas lire cette transmission.")
     fields.setdefault("category", original.category)
     fields["scope"] = original.scope
-    return transmission_create(actor=actor, person=original.person, corrects=original,
-                               author_structure=original.author_structure if original.scope == Scope.INTERNAL
-                               else fields.pop("author_structure", None), **fields)
+    structure = fields.pop("author_structure", None)
+    if original.scope == Scope.INTERNAL:
+        structure = original.author_structure  # an internal correction stays with the same team
+    return transmission_create(actor=actor, person=original.person, corrects=original, author_structure=structure,
+                               **fields)
 
 
 @transaction.atomic

@@ -101,6 +101,8 @@ def feed(request: HttpRequest) -> HttpResponse:
     queryset = filters.apply(selectors.feed(request.user)).select_related("person")
     page = selectors.unread_first(request.user, _with_details(queryset, request.user), request.GET.get("apres"))
     _decorate(page.items, request.user)
+    access.log_many(request.user, list({t.person_id: t.person for t in page.items}.values()), Category.LIAISON,
+                    path=request.path)
     unread = selectors.feed(request.user).exclude(read_marks__user=request.user).count()
     template = "liaison/snippets/feed_items.html" if request.htmx and request.GET.get("apres") else "liaison/feed.html"
     return render(request, template, {"page": page, "filters": filters, "unread": unread})

@@ -242,3 +242,27 @@ def test_it_puts_unread_transmissions_first_in_my_feed(person, nurse, referent):
     assert response.context["unread"] == 1
     login(nurse).post(reverse("liaison:feed_mark_read"))
     assert ReadMark.objects.filter(user=nurse).count() == 5
+
+
+def test_it_stores_no_file_when_a_later_file_of_the_same_transmission_is_refused(person, nurse, settings):
+    fake = SimpleUploadedFile("b.jpg", b"not an image", content_type="image/jpeg")
+    with pytest.raises(ValidationError):
+        _post(nurse, person, files=[jpeg_with_gps(), fake])
+    stored = [p for p in settings.PRIVATE_MEDIA_ROOT.rglob("*") if p.is_file()] \
+        if settings.PRIVATE_MEDIA_ROOT.exists() else []
+    assert stored == [] and not Transmission.objects.exists()
+
+
+def test_it_keeps_an_internal_correction_with_the_original_team(person, nurse, referent):
+    original = _post(nurse, person, "Note d'équipe.", scope="internal")
+    correction = services.transmission_correct(actor=referent, original=original, text="Note corrigée.",
+                                               author_structure=None)
+    assert correction.scope == "internal" and correction.author_structure == original.author_structure
+
+
+def test_it_logs_the_reads_of_the_feed_page(person, nurse, referent):
+    from coordination.models import AccessLog
+
+    _post(referent, person, "Pour le fil.")
+    login(nurse).get(reverse("liaison:feed"))
+    assert AccessLog.objects.filter(user=nurse, person=person, category="liaison", action="read").exists()
