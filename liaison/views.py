@@ -19,10 +19,14 @@ from liaison import selectors, services
 from liaison.forms import CorrectionForm, NotebookFilterForm, TransmissionForm
 from liaison.models import Addressee, Attachment, Transmission
 
+# Service field names that the page form calls differently.
+_FORM_FIELDS = {"attachments": "files"}
+
 
 def _add_errors(form, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
+            field = _FORM_FIELDS.get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
@@ -44,6 +48,7 @@ def _decorate(items, user):
     for item in items:
         item.can_edit = item.author_id == user.pk and not item.is_withdrawn and now <= item.editable_until()
         item.my_addressee = next((a for a in item.addressees.all() if a.user_id == user.pk), None)
+        item.receipt_count = sum(1 for a in item.addressees.all() if a.acknowledged_at)
     return items
 
 
@@ -124,10 +129,8 @@ def transmission_detail(request: HttpRequest, transmission_id: int) -> HttpRespo
     transmission = _load(request, transmission_id)
     items = _decorate([_with_details(Transmission.objects.filter(pk=transmission.pk), request.user).get()],
                       request.user)
-    corrections = selectors.notebook(request.user, transmission.person).filter(corrects=transmission)
     return render(request, "liaison/transmission.html", {
         "t": items[0], "person": transmission.person, "revisions": transmission.revisions.all(),
-        "corrections": corrections.select_related("author"),
         "correction_form": CorrectionForm(),
     })
 
@@ -135,12 +138,13 @@ def transmission_detail(request: HttpRequest, transmission_id: int) -> HttpRespo
 @login_required
 def transmission_edit(request: HttpRequest, transmission_id: int) -> HttpResponse:
     transmission = _load(request, transmission_id, "write")
-    form = CorrectionForm(request.POST or None, initial={"text": transmission.text})
+    # A targeted transmission without free text is edited through its Données.
+    field = "data" if transmission.kind == "targeted" and not transmission.text else "text"
+    form = CorrectionForm(request.POST or None, initial={"text": getattr(transmission, field)})
     form.fields["text"].label = "Transmission"
     form.fields["text"].help_text = "Modifiable pendant le délai de saisie ; l'ancienne version est conservée."
     if request.method == "POST" and form.is_valid():
         try:
-            field = "data" if transmission.kind == "targeted" and not transmission.text else "text"
             services.transmission_edit(actor=request.user, transmission=transmission,
                                        **{field: form.cleaned_data["text"]})
         except services.GracePeriodOver as error:
@@ -194,11 +198,13 @@ def acknowledge(request: HttpRequest, transmission_id: int) -> HttpResponse:
     try:
         services.acknowledge(actor=request.user, transmission=transmission)
     except ValidationError as error:
+        if request.htmx:
+            return render(request, "liaison/snippets/receipt_done.html", {"error": " ".join(error.messages)})
         messages.error(request, " ".join(error.messages))
     else:
+        if request.htmx:
+            return render(request, "liaison/snippets/receipt_done.html", {"now": timezone.now()})
         messages.success(request, "Accusé de réception envoyé.")
-    if request.htmx:
-        return render(request, "liaison/snippets/receipt_done.html", {"now": timezone.now()})
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):

@@ -6,10 +6,19 @@ from django import forms
 
 
 class AccessibleFormMixin:
-    """Tie help texts and errors to their inputs (aria-describedby, aria-invalid)."""
+    """Tie help texts and errors to their inputs (aria-describedby, aria-invalid), also
+    for errors added after validation (a service refusing the data)."""
 
     def full_clean(self):
         super().full_clean()
+        self._mark_fields()
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        if hasattr(self, "cleaned_data"):
+            self._mark_fields()
+
+    def _mark_fields(self):
         for name, field in self.fields.items():
             bound = self[name]
             described = []

@@ -105,7 +105,11 @@ def test_it_refuses_a_file_renamed_jpg_that_is_not_an_image(person, nurse):
                                  {"category": "autre", "kind": "general", "text": "Photo", "scope": "shared",
                                   "files": [fake]})
     assert response.status_code == 400
-    assert "Type de fichier refusé" in response.content.decode()
+    body = response.content.decode()
+    assert "Type de fichier refusé" in body
+    # The message is tied to the file field, not only shown at the top of the form.
+    assert 'id="id_files_errors"' in body and 'aria-invalid="true"' in body.split('id="id_files"')[0][-400:] + \
+        body.split('id="id_files"')[1][:400]
     assert not Transmission.objects.exists() and not Attachment.objects.exists()
 
 
@@ -266,3 +270,21 @@ def test_it_logs_the_reads_of_the_feed_page(person, nurse, referent):
     _post(referent, person, "Pour le fil.")
     login(nurse).get(reverse("liaison:feed"))
     assert AccessLog.objects.filter(user=nurse, person=person, category="liaison", action="read").exists()
+
+
+def test_it_answers_an_htmx_acknowledgement_of_a_transmission_not_addressed_to_me_with_an_error(person, nurse,
+                                                                                                referent):
+    transmission = _post(nurse, person, "Pour information.")
+    response = login(referent).post(reverse("liaison:acknowledge", args=[transmission.pk]), HTTP_HX_REQUEST="true")
+    assert "ne vous est pas adressée" in response.content.decode()
+    assert "Accusé de réception envoyé" not in response.content.decode()
+
+
+def test_it_edits_the_donnees_of_a_targeted_transmission_without_text(person, nurse):
+    transmission = services.transmission_create(actor=nurse, person=person, category="symptomes", kind="targeted",
+                                                target="douleur", data="Douleur 6/10.")
+    page = login(nurse).get(reverse("liaison:edit", args=[transmission.pk])).content.decode()
+    assert "Douleur 6/10." in page
+    login(nurse).post(reverse("liaison:edit", args=[transmission.pk]), {"text": "Douleur 4/10."})
+    transmission.refresh_from_db()
+    assert transmission.data == "Douleur 4/10." and transmission.text == ""

@@ -21,6 +21,7 @@ from coordination.models import (
     JoinRequest,
     JoinRequestStatus,
     MemberOrigin,
+    Notification,
     Person,
     PersonUserObjectPermission,
     Professional,
@@ -28,6 +29,7 @@ from coordination.models import (
     TeamMembership,
     TeamRole,
 )
+from liaison.models import Addressee, ReadMark, Transmission, TransmissionRevision
 from tests.factories import current_totp
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +46,7 @@ def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (
         User, Person, Structure, Professional, TeamMembership, CircleMember, Grant, PersonUserObjectPermission,
         CarerLink, JoinRequest, Consent, AuditEvent, EmailAddress, Authenticator,
+        Transmission, TransmissionRevision, Addressee, ReadMark, Notification,
     )}
 
 
@@ -69,6 +72,24 @@ def test_it_seeds_the_demo_twice_without_adding_anything():
         assert EmailAddress.objects.get(email=email).verified
     assert "demo-portail-2026" in second
     assert "otpauth://totp/" in second
+
+
+def test_it_gives_jeanne_a_lively_notebook():
+    _run("seed_demo")
+    jeanne = Person.objects.get(birth_name="MARTIN")
+    notebook = Transmission.objects.filter(person=jeanne)
+    assert 15 <= notebook.count() <= 20
+    assert notebook.filter(kind="targeted").count() >= 3 and notebook.filter(scope="internal").count() == 1
+    assert notebook.filter(is_important=True).count() == 2
+    assert notebook.filter(remarkable_event="chute").count() == 1
+    assert notebook.filter(corrects__isnull=False).count() == 1
+    assert notebook.filter(revisions__isnull=False).count() == 1
+    assert notebook.filter(author__email="claire.martin@demo.portail.fr").count() == 1
+    receipts = Addressee.objects.filter(transmission__person=jeanne, transmission__requests_receipt=True)
+    assert receipts.filter(acknowledged_at__isnull=False, user__email="referente@demo.portail.fr").count() == 1
+    assert receipts.filter(acknowledged_at__isnull=True).count() == 1
+    assert Transmission.objects.exclude(person=jeanne).count() >= 4
+    assert all(t.created_at > t.observed_at for t in Transmission.objects.all())  # written after the fact
 
 
 def test_it_gives_the_demo_accounts_their_logins():

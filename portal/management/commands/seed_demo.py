@@ -3,7 +3,9 @@
 Everything that carries rights is made through `coordination.services`, as the
 application would: the circles, the access matrix and the guardian permissions are
 exactly those of real use. Rows are found again by e-mail address (accounts),
-FINESS (structures) and identity traits (persons), so a second run adds nothing.
+FINESS (structures) and identity traits (persons), so a second run adds nothing. The
+liaison notebooks (two weeks of transmissions, written through `liaison.services`) are
+seeded once: their first transmission marks them as present.
 
 The demo accounts share one password and, for the administrator and the
 professionals (who must use a second factor), one fixed TOTP secret, printed at the
@@ -26,6 +28,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from coordination import services
 from coordination.identifiers import ins_key
@@ -50,6 +53,8 @@ from coordination.models import (
     TeamMembership,
     TeamRole,
 )
+from liaison import services as liaison
+from liaison.models import Addressee, RemarkableEvent, Scope, Transmission, TransmissionCategory, TransmissionKind
 
 # Demo credentials, printed by the command on purpose: never use them outside a demo.
 DEMO_PASSWORD = "demo-portail-2026"  # noqa: S105
@@ -57,6 +62,9 @@ DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 DOMAIN = "demo.portail.fr"
 
 R, W, N = Level.READ, Level.WRITE, Level.NONE
+
+# The oldest transmission of Jeanne's notebook: once it is there, the notebooks are seeded.
+NOTEBOOK_MARKER = "Arrivée dans la chambre 12 : installation avec sa fille, affaires personnelles rangées."
 
 
 def _ins(first13: str) -> str:
@@ -199,12 +207,12 @@ class Command(BaseCommand):
             ins_matricule=_ins("2380475056123"), ins_oid="1.2.250.1.213.1.4.11", identity_status="QUAL",
             address="EHPAD Les Tilleuls, chambre 12\n12 rue des Tilleuls\n75012 Paris",
         )
-        self.person(
+        marcel = self.person(
             admin, structures=[ehpad, ssiad],
             birth_name="DURAND", birth_first_names="Marcel André", first_name="Marcel",
             birth_date=datetime.date(1942, 11, 3), sex="M", birth_place_insee="93066", identity_status="VALI",
         )
-        self.person(
+        lucas = self.person(
             admin, structures=[ssiad],
             birth_name="PETIT", birth_first_names="Lucas Adrien", first_name="Lucas",
             birth_date=datetime.date(1999, 6, 21), sex="M", birth_place_insee="94028", identity_status="PROV",
@@ -214,10 +222,10 @@ class Command(BaseCommand):
         claire_link = self.carer_link(admin, jeanne, claire_user, Relationship.CARER)
         self.carer_link(admin, jeanne, guardian_user, Relationship.GUARDIAN)
 
-        # Jeanne lets her daughter follow her agenda and read her record; the guardian
-        # lets the EHPAD nurse add documents.
+        # Jeanne lets her daughter follow her agenda, read her record and write in the
+        # liaison notebook; the guardian lets the EHPAD nurse add documents.
         self.levels(jeanne_user, CircleMember.objects.active().get(person=jeanne, carer_link=claire_link), {
-            Category.RECORD: R, Category.AGENDA: W, Category.LIAISON: R, Category.PPA: R,
+            Category.RECORD: R, Category.AGENDA: W, Category.LIAISON: W, Category.PPA: R,
             Category.DOCUMENTS: N, Category.CIRCLE: N,
         })
         self.levels(guardian_user, CircleMember.objects.active().get(person=jeanne, user=nurse_user,
@@ -236,6 +244,11 @@ class Command(BaseCommand):
                 note="Recueilli lors de l'entretien d'admission, en présence de son tuteur.",
             )
 
+        if not Transmission.objects.filter(person=jeanne, text=NOTEBOOK_MARKER).exists():
+            self.notebooks(jeanne=jeanne, marcel=marcel, lucas=lucas, referente=referente_user, nurse=nurse_user,
+                           care=care_user, claire=claire_user)
+            self.created.append("cahiers de liaison / liaison notebooks")
+
         return [
             Login("administrateur / administrator", admin, self.totp_secret(admin)),
             Login("référente EHPAD (admin. structure) / EHPAD referent", referente_user,
@@ -247,6 +260,103 @@ class Command(BaseCommand):
             Login("aidante (fille) / carer (daughter)", claire_user),
             Login("tuteur / legal representative", guardian_user),
         ]
+
+    # --- Liaison notebooks ---------------------------------------------------------------------
+
+    def notebooks(self, *, jeanne: Person, marcel: Person, lucas: Person, referente, nurse, care, claire) -> None:
+        """Two weeks of transmissions, written through the services (so the notifications,
+        read marks and receipts are those of real use), then dated as if written on time."""
+        today = timezone.localtime().replace(second=0, microsecond=0)
+
+        def at(days_ago: int, hour: int, minute: int = 0) -> datetime.datetime:
+            moment = (today - datetime.timedelta(days=days_ago)).replace(hour=hour, minute=minute)
+            return min(moment, today - datetime.timedelta(hours=1))
+
+        def backdate(transmission: Transmission, **moments) -> None:
+            """As if written a quarter of an hour after the observation (past the grace period)."""
+            moments.setdefault("created_at", transmission.observed_at + datetime.timedelta(minutes=15))
+            Transmission.objects.filter(pk=transmission.pk).update(**moments)
+
+        def write(actor, person, when, category, *, text="", target="", data="", actions="", results="",
+                  on_time: bool = True, **options) -> Transmission:
+            kind = TransmissionKind.TARGETED if target else TransmissionKind.GENERAL
+            transmission = liaison.transmission_create(
+                actor=actor, person=person, observed_at=when, category=category, kind=kind, text=text,
+                target=target, data=data, actions=actions, results=results, **options)
+            if on_time:
+                backdate(transmission)
+            return transmission
+
+        C = TransmissionCategory
+        write(nurse, jeanne, at(13, 10, 30), C.OBSERVATIONS, text=NOTEBOOK_MARKER)
+        write(referente, jeanne, at(12, 14), C.INSTRUCTIONS,
+              text="Entretien d'accueil avec Mme Martin et son tuteur : lever vers 8 h, sieste après le déjeuner, "
+                   "aime la lecture du journal. Proposer l'atelier mémoire du jeudi.")
+        write(nurse, jeanne, at(11, 7, 45), C.SYMPTOMS, target="douleur",
+              data="Douleur du genou gauche à la marche, EVA 5/10 au lever.",
+              actions="Antalgique selon la prescription, appel au médecin traitant.",
+              results="EVA 2/10 une heure après ; marche avec le déambulateur.")
+        write(nurse, jeanne, at(10, 12, 30), C.FOOD,
+              text="Appétit moyen au déjeuner : la moitié du plat, dessert pris en entier. À surveiller.")
+        write(referente, jeanne, at(9, 16), C.OBSERVATIONS, scope=Scope.INTERNAL,
+              text="Point d'équipe : organiser le planning des toilettes pour respecter son souhait de douche "
+                   "le soir.")
+        write(nurse, jeanne, at(8, 6, 20), C.SYMPTOMS, target="chute", is_important=True,
+                     remarkable_event=RemarkableEvent.FALL,
+                     data="Retrouvée assise au sol près du lit à 6 h 10, consciente, pas de plaie visible.",
+                     actions="Relevée à deux, surveillance des constantes, médecin prévenu, tuteur informé.",
+                     results="Constantes normales ; petite douleur de la hanche droite, pas de déformation.")
+        write(referente, jeanne, at(8, 11), C.INSTRUCTIONS,
+              text="Suite à la chute de ce matin : veilleuse allumée la nuit et sonnette à portée de main. "
+                   "Radiographie de la hanche prévue jeudi.")
+        write(claire, jeanne, at(7, 17, 30), C.SOCIAL,
+              text="Visite cet après-midi : maman était contente de voir les photos de ses petits-enfants. "
+                   "Elle dit avoir un peu mal à la hanche quand elle se lève.")
+        write(nurse, jeanne, at(6, 9), C.HYGIENE,
+              text="Douche faite avec l'aide-soignante, peau en bon état, hydratation des jambes.")
+        intake = write(nurse, jeanne, at(5, 18), C.FOOD, target="hydratation",
+                       data="Boit peu : environ 1,8 L sur la journée selon la feuille de suivi.",
+                       actions="Eau gélifiée proposée à chaque passage.", results="À réévaluer demain.")
+        correction = liaison.transmission_correct(
+            actor=nurse, original=intake, observed_at=at(5, 19, 30),
+            text="Correction : environ 800 mL sur la journée, et non 1,8 L (erreur de lecture de la feuille).")
+        backdate(correction)
+        write(referente, jeanne, at(4, 15), C.MOOD,
+              text="Moral en baisse depuis la chute : dit avoir peur de retomber. Proposition d'un entretien "
+                   "avec la psychologue, acceptée.")
+        addressed = write(nurse, jeanne, at(3, 8, 15), C.SYMPTOMS, target="douleur", is_important=True,
+                          data="Douleur de la hanche droite à la mobilisation, EVA 6/10.",
+                          actions="Antalgique donné, mise au fauteuil différée.",
+                          results="EVA 3/10 à 10 h. Résultat de la radiographie attendu.",
+                          addressees=[referente], requests_receipt=True)
+        liaison.acknowledge(actor=referente, transmission=addressed)
+        Addressee.objects.filter(transmission=addressed, user=referente).update(acknowledged_at=at(3, 9, 5))
+        walk = write(nurse, jeanne, at(2, 14), C.AUTONOMY, on_time=False,
+                     text="Marche dans le couloir avec le déambulateur, accompagnée, sur 20 mètres.")
+        # Edited during the grace period: the earlier version is kept.
+        liaison.transmission_edit(actor=nurse, transmission=walk,
+                                  text="Marche dans le couloir avec le déambulateur, accompagnée, sur 30 mètres "
+                                       "sans pause. Encouragée, souriante.")
+        backdate(walk, edited_at=walk.observed_at + datetime.timedelta(minutes=20))
+        walk.revisions.update(replaced_at=walk.observed_at + datetime.timedelta(minutes=20))
+        write(referente, jeanne, at(1, 10), C.INSTRUCTIONS,
+              text="Radiographie de la hanche : pas de fracture. Merci de reprendre le lever au fauteuil et la "
+                   "marche quotidienne, et de me dire comment elle la supporte.",
+              addressees=[nurse], requests_receipt=True)
+        write(nurse, jeanne, at(0, 9), C.OBSERVATIONS,
+              text="Nuit calme, levée à 8 h. Petit déjeuner pris en entier, a lu le journal.")
+
+        write(nurse, marcel, at(6, 8, 30), C.RESULTS,
+              text="Glycémie à jeun 1,32 g/L. Résultat transmis au médecin traitant.")
+        write(care, marcel, at(4, 19), C.HYGIENE, scope=Scope.INTERNAL,
+              text="Toilette du soir au domicile : refuse la douche, toilette au lavabo acceptée.")
+        write(care, marcel, at(1, 18, 30), C.FOOD, target="alimentation",
+              data="Réfrigérateur presque vide, repas de midi non pris.",
+              actions="Appel à sa fille, portage de repas proposé.", results="Portage accepté à partir de lundi.")
+        write(care, lucas, at(5, 11), C.AUTONOMY,
+              text="Transferts fauteuil-lit faits seul avec la planche. Souhaite essayer la douche assise.")
+        write(care, lucas, at(2, 11, 30), C.SOCIAL,
+              text="A repris les cours à distance cette semaine ; content de revoir ses camarades en visio.")
 
     @staticmethod
     def totp_secret(user) -> str:
