@@ -90,13 +90,25 @@ def _post(request, person: Person, can_write: bool) -> HttpResponse:
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, "Transmission enregistrée.")
-            return redirect("liaison:notebook", person_id=person.pk)
+            if not request.htmx:
+                messages.success(request, "Transmission enregistrée.")
+                return redirect("liaison:notebook", person_id=person.pk)
+            # HTMX: swap in a fresh form and the timeline with the new transmission on top.
+            form = TransmissionForm(user=request.user, person=person)
+            filters = NotebookFilterForm(person=person)
+            page = selectors.newest_first(_with_details(selectors.notebook(request.user, person), request.user),
+                                          None)
+            _decorate(page.items, request.user)
+            return render(request, "liaison/snippets/notebook_body.html", {
+                "person": person, "page": page, "filters": filters, "can_write": True, "form": form,
+                "htmx_messages": ["Transmission enregistrée."],
+            })
     filters = NotebookFilterForm(person=person)
     page = selectors.newest_first(_with_details(selectors.notebook(request.user, person), request.user), None)
     _decorate(page.items, request.user)
-    return render(request, "liaison/notebook.html", {"person": person, "page": page, "filters": filters,
-                                                     "can_write": True, "form": form}, status=400)
+    template = "liaison/snippets/notebook_body.html" if request.htmx else "liaison/notebook.html"
+    return render(request, template, {"person": person, "page": page, "filters": filters, "can_write": True,
+                                      "form": form}, status=400)
 
 
 @login_required

@@ -81,10 +81,13 @@ def test_targeted_alert_with_photo_is_acknowledged(page, live_server, screenshot
     alert.get_by_label("Rémi Référent").check()
     form.get_by_label("Demander un accusé de réception").check()
     form.get_by_label("Photos ou PDF").set_input_files(photo)
+    page.evaluate("window.notReloaded = true")
     form.get_by_role("button", name="Enregistrer la transmission").click()
-    page.wait_for_url(live_server.url + notebook)
 
     expect(page.locator(".message--success")).to_contain_text("Transmission enregistrée.")
+    # Posted with HTMX: the timeline was swapped in place, the page did not reload.
+    assert page.evaluate("window.notReloaded === true")
+    assert page.url == live_server.url + notebook
     transmission = Transmission.objects.get(person=person)
     assert (transmission.kind, transmission.target, transmission.is_important) == ("targeted", "douleur", True)
     assert transmission.requests_receipt

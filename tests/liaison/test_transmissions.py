@@ -288,3 +288,16 @@ def test_it_edits_the_donnees_of_a_targeted_transmission_without_text(person, nu
     login(nurse).post(reverse("liaison:edit", args=[transmission.pk]), {"text": "Douleur 4/10."})
     transmission.refresh_from_db()
     assert transmission.data == "Douleur 4/10." and transmission.text == ""
+
+
+def test_it_answers_an_htmx_post_with_the_fragment_to_swap(person, nurse):
+    client = login(nurse)
+    url = reverse("liaison:notebook", args=[person.pk])
+    ok = client.post(url, {"category": "autre", "kind": "general", "text": "Par HTMX.", "scope": "shared"},
+                     HTTP_HX_REQUEST="true")
+    assert ok.status_code == 200 and "<html" not in ok.content.decode()
+    assert "Transmission enregistrée." in ok.content.decode() and "Par HTMX." in ok.content.decode()
+    wrong = client.post(url, {"category": "autre", "kind": "general", "text": "", "scope": "shared"},
+                        HTTP_HX_REQUEST="true")
+    assert wrong.status_code == 400 and "Écrivez la transmission." in wrong.content.decode()
+    assert "<html" not in wrong.content.decode()
