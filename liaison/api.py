@@ -157,7 +157,7 @@ class FeedView(LiaisonAPIView):
             persons = access.persons_visible_to(request.user, Category.LIAISON).filter(
                 pk__in={item.person_id for item in page.items})
             access.log_many(request.user, persons, Category.LIAISON, path=request.path)
-        unread = selectors.feed(request.user).exclude(read_marks__user=request.user).count()
+        unread = selectors.unread_count(request.user)
         return Response({"results": TransmissionSerializer(page.items, many=True).data, "next": page.next_cursor,
                          "unread": unread})
 

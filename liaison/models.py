@@ -92,6 +92,7 @@ class Transmission(models.Model):
             models.Index(fields=["person", "scope", "-observed_at", "-id"], name="transmission_scope_timeline"),
             models.Index(fields=["author", "-created_at"], name="transmission_author"),
             models.Index(fields=["-observed_at", "-id"], name="transmission_recent"),
+            models.Index(fields=["person", "created_at"], name="transmission_entered"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(kind="targeted") | ~Q(target=""), name="transmission_target_set"),
@@ -188,3 +189,19 @@ class ReadMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} a lu {self.transmission_id}"
+
+
+class FeedState(models.Model):
+    """Per user: everything entered before `read_before` counts as read ("mark all as read"
+    without writing a row per transmission)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="liaison_feed",
+                                verbose_name="lecteur")
+    read_before = models.DateTimeField("tout lu avant le")
+
+    class Meta:
+        verbose_name = "état du fil"
+        verbose_name_plural = "états du fil"
+
+    def __str__(self) -> str:
+        return f"{self.user} : tout lu avant le {self.read_before:%d/%m/%Y %H:%M}"

@@ -113,23 +113,51 @@ def newest_first(queryset: QuerySet[Transmission], cursor: str | None, size: int
     return Page(items, encode_cursor("a", items[-1]) if more else None)
 
 
+UNREAD_COUNT_CAP = 100
+
+
+def unread_since(user) -> datetime:
+    """Only what was entered after this can be unread: the user's "all read" mark, and
+    at most LIAISON_UNREAD_DAYS back (older news is not news; it also bounds the queries)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from liaison.models import FeedState
+
+    since = timezone.now() - timezone.timedelta(days=settings.LIAISON_UNREAD_DAYS)
+    state = FeedState.objects.filter(user=user).values_list("read_before", flat=True).first()
+    return max(since, state) if state else since
+
+
+def unread(user, queryset: QuerySet[Transmission], since: datetime | None = None) -> QuerySet[Transmission]:
+    since = since or unread_since(user)
+    return queryset.filter(~Exists(ReadMark.objects.filter(user=user, transmission=OuterRef("pk"))),
+                           created_at__gt=since)
+
+
+def unread_count(user) -> int:
+    """Unread items of "my feed", counted up to UNREAD_COUNT_CAP (shown as "99+" beyond)."""
+    return unread(user, feed(user))[:UNREAD_COUNT_CAP].count()
+
+
 def unread_first(user, queryset: QuerySet[Transmission], cursor: str | None, size: int = PAGE_SIZE) -> Page:
     """"My feed": the unread ones (newest first), then the read ones."""
     decoded = decode_cursor(cursor)
     phase = decoded[0] if decoded else "u"
-    read = ReadMark.objects.filter(user=user, transmission=OuterRef("pk"))
+    since = unread_since(user)
+    read = Q(Exists(ReadMark.objects.filter(user=user, transmission=OuterRef("pk")))) | Q(created_at__lte=since)
     items: list[Transmission] = []
     if phase == "u":
-        unread = queryset.filter(~Exists(read))
+        unread_items = unread(user, queryset, since)
         if decoded:
-            unread = _after(unread, decoded[1], decoded[2])
-        items = list(unread.order_by("-observed_at", "-pk")[: size + 1])
+            unread_items = _after(unread_items, decoded[1], decoded[2])
+        items = list(unread_items.order_by("-observed_at", "-pk")[: size + 1])
         if len(items) > size:
             items = items[:size]
             return Page(_flag(items, False), encode_cursor("u", items[-1]))
         _flag(items, False)
         decoded = None
-    already = queryset.filter(Exists(read))
+    already = queryset.filter(read)
     if decoded:
         already = _after(already, decoded[1], decoded[2])
     rest = list(already.order_by("-observed_at", "-pk")[: size - len(items) + 1])

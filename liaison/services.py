@@ -249,3 +249,10 @@ def mark_read(*, actor, transmissions: Iterable[Transmission]) -> None:
     """Mark these (already visible) transmissions read."""
     ReadMark.objects.bulk_create([ReadMark(transmission=t, user=actor) for t in transmissions],
                                  ignore_conflicts=True)
+
+
+def mark_all_read(*, actor) -> None:
+    """"Tout marquer comme lu": one row per user, whatever the number of transmissions."""
+    from liaison.models import FeedState
+
+    FeedState.objects.update_or_create(user=actor, defaults={"read_before": timezone.now()})

@@ -120,17 +120,21 @@ def feed(request: HttpRequest) -> HttpResponse:
     _decorate(page.items, request.user)
     access.log_many(request.user, list({t.person_id: t.person for t in page.items}.values()), Category.LIAISON,
                     path=request.path)
-    unread = selectors.feed(request.user).exclude(read_marks__user=request.user).count()
+    unread = selectors.unread_count(request.user)
     template = "liaison/snippets/feed_items.html" if request.htmx and request.GET.get("apres") else "liaison/feed.html"
-    return render(request, template, {"page": page, "filters": filters, "unread": unread})
+    return render(request, template, {"page": page, "filters": filters, "unread": unread,
+                                      "unread_cap": selectors.UNREAD_COUNT_CAP})
 
 
 @login_required
 @require_POST
 def feed_mark_read(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("transmission") if i.isdigit()]
-    visible = selectors.feed(request.user).filter(pk__in=ids) if ids else selectors.feed(request.user)
-    services.mark_read(actor=request.user, transmissions=list(visible.only("pk")))
+    if ids:
+        services.mark_read(actor=request.user, transmissions=list(selectors.feed(request.user).filter(pk__in=ids)
+                                                                 .only("pk")))
+    else:
+        services.mark_all_read(actor=request.user)
     messages.success(request, "Marqué comme lu.")
     return redirect("liaison:feed")
 

@@ -245,7 +245,19 @@ def test_it_puts_unread_transmissions_first_in_my_feed(person, nurse, referent):
     assert items[0].pk == older_unread.pk and items[0].is_read is False
     assert response.context["unread"] == 1
     login(nurse).post(reverse("liaison:feed_mark_read"))
-    assert ReadMark.objects.filter(user=nurse).count() == 5
+    after = login(nurse).get(reverse("liaison:feed"))
+    assert after.context["unread"] == 0
+    assert all(item.is_read for item in after.context["page"].items)
+    assert ReadMark.objects.filter(user=nurse).count() == 4  # "all read" writes no row per transmission
+
+
+def test_it_counts_only_recent_transmissions_as_unread_and_caps_the_count(person, nurse, referent, settings):
+    _bulk(person, referent, 3)
+    Transmission.objects.update(created_at=timezone.now() - datetime.timedelta(days=settings.LIAISON_UNREAD_DAYS + 1))
+    _bulk(person, referent, selectors.UNREAD_COUNT_CAP + 5)
+    response = login(nurse).get(reverse("liaison:feed"))
+    assert response.context["unread"] == selectors.UNREAD_COUNT_CAP
+    assert f"{selectors.UNREAD_COUNT_CAP - 1}+ non lues" in response.content.decode()
 
 
 def test_it_stores_no_file_when_a_later_file_of_the_same_transmission_is_refused(person, nurse, settings):

@@ -21,6 +21,17 @@ Accounts use the domain @scale.portail.test; their password is unusable unless
 --password is given (one hash, computed once), in which case the professionals also
 get a TOTP authenticator with the demo secret so that they can sign in.
 
+With --transmissions N, the liaison notebook of the persons created by this run: N
+transmissions spread at random over them (one --heavy-person-transmissions M adds M to
+one person drawn among them, who gets no other), in chronological order over the last
+three years, each written by a team professional with `liaison` write of a structure
+accompanying the person, for that structure; about 10 % internal, 5 % important, one in
+five targeted (DAR), 1 % with a remarkable event; French text drawn from a small
+vocabulary, `search_document` filled as `liaison.services` fills it, and the author's
+read mark that `transmission_create` writes. They are written in chunks of
+--transmission-batch rows, each in its own transaction, with COPY on PostgreSQL
+(`bulk_create` elsewhere).
+
 Deterministic for a given --seed and database state; re-running appends new,
 independent structures, professionals and persons. Persons are written in chunks of
 --batch, each chunk in its own transaction.
@@ -41,13 +52,14 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from coordination import services
 from coordination.identifiers import ins_key
 from coordination.models import (
     Accompaniment,
+    Category,
     CircleMember,
     CircleRole,
     Grant,
@@ -65,6 +77,7 @@ from coordination.models import (
     TeamRole,
     permission_codename,
 )
+from liaison.models import ReadMark, RemarkableEvent, Scope, Transmission, TransmissionCategory, TransmissionKind
 
 DOMAIN = "scale.portail.test"
 FINESS_PREFIX = "S"
@@ -101,9 +114,49 @@ FIRST_NAMES = {
 INSEE_PLACES = ["75056", "93066", "94028", "92050", "69123", "13055", "59350", "33063", "31555", "67482", "99134"]
 TEST_INS_OID = "1.2.250.1.213.1.4.10"
 
+# --- Liaison notebook -------------------------------------------------------------------------
+# Team roles whose default rights let them write in the notebook (the authors).
+LIAISON_WRITERS = {role for role, levels in services.TEAM_DEFAULTS.items()
+                   if services.levels_dict(levels)[Category.LIAISON] >= Level.WRITE}
+TRANSMISSION_SPAN = datetime.timedelta(days=3 * 365)
+CATEGORY_LABELS = [(value, str(label)) for value, label in TransmissionCategory.choices]
+EVENTS = [value for value in RemarkableEvent.values if value]
+# Short observations; a transmission strings two to four of them together.
+PHRASES = [
+    "a bien dormi cette nuit", "nuit agitée, réveillé plusieurs fois", "s'est levé seul ce matin",
+    "petit déjeuner pris en totalité", "a mangé la moitié de son assiette", "refuse de boire, hydratation à surveiller",
+    "repas mixé bien accepté", "toilette faite au lavabo avec aide partielle", "douche réalisée sans difficulté",
+    "a refusé la toilette ce matin", "se plaint de douleurs au genou droit", "douleur évaluée à 4 sur 10",
+    "tension artérielle à 13/8", "glycémie contrôlée à jeun", "température normale",
+    "chute dans la salle de bain, pas de blessure apparente", "risque de chute, déambulateur conseillé",
+    "retrouvé assis au sol dans sa chambre, sans perte de connaissance", "humeur triste ce matin",
+    "souriante et détendue", "anxieux avant le rendez-vous", "visite de sa fille l'après-midi",
+    "appel téléphonique avec son fils", "a participé à l'atelier mémoire", "sortie au jardin accompagnée",
+    "pansement refait, plaie propre", "traitement pris sans difficulté", "oubli du traitement du soir",
+    "constipation signalée", "toux sèche depuis hier", "rendez-vous chez le médecin traitant à prévoir",
+    "ordonnance renouvelée par le médecin", "agitation en fin de journée", "fatigue importante",
+    "poids stable", "bonne participation aux activités", "désorientation dans le temps",
+    "marche avec la canne dans le couloir", "rougeur au talon, effleurage fait", "prévenir l'infirmière si fièvre",
+    "a regardé la télévision au salon", "coiffeur passé ce matin", "lunettes à faire réparer",
+    "appareil auditif mis en place", "bas de contention posés", "a demandé à voir l'assistante sociale",
+    "dossier d'aide à domicile en cours", "aide au repas nécessaire", "ongles coupés", "linge rangé avec elle",
+]
+TARGETS = ["douleur", "chute", "alimentation", "hydratation", "sommeil", "comportement", "peau", "mobilité",
+           "élimination", "moral"]
+ACTIONS = ["surveillance renforcée", "antalgique donné selon la prescription", "famille prévenue",
+           "médecin appelé", "installation au fauteuil", "boissons proposées toutes les heures",
+           "changement de position toutes les trois heures", "entretien d'écoute", "kinésithérapeute prévenu"]
+RESULTS = ["amélioration en fin de journée", "pas de changement", "douleur soulagée", "à réévaluer demain",
+           "a bu un litre sur la journée", "s'est endormi vers 23 h", "plus calme après l'entretien"]
+TRANSMISSION_COLUMNS = ("person_id", "author_id", "author_structure_id", "observed_at", "created_at", "category",
+                        "kind", "target", "text", "data", "actions", "results", "scope", "is_important",
+                        "remarkable_event", "corrects_id", "status", "edited_at", "withdrawn_at", "requests_receipt",
+                        "search_document")
+
 
 class Command(BaseCommand):
-    help = "Crée en masse structures, professionnels et personnes (bulk_create), avec cercles et droits."
+    help = ("Crée en masse structures, professionnels et personnes (bulk_create), avec cercles et droits, "
+            "et si demandé leurs transmissions du cahier de liaison (COPY sur PostgreSQL).")
 
     def add_arguments(self, parser):
         parser.add_argument("--structures", type=int, default=10)
@@ -113,21 +166,34 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--password", default="",
                             help="give every scale account this password (and professionals a TOTP authenticator)")
+        parser.add_argument("--transmissions", type=int, default=0,
+                            help="liaison transmissions spread over the persons created by this run")
+        parser.add_argument("--heavy-person-transmissions", type=int, default=0,
+                            help="transmissions of one person drawn among them (in addition to --transmissions)")
+        parser.add_argument("--transmission-batch", type=int, default=50_000,
+                            help="transmissions per chunk (one transaction and one COPY each)")
 
     def handle(self, *args, **options):
         n_structures, n_professionals, n_persons = options["structures"], options["professionals"], options["persons"]
         batch = options["batch"]
-        if min(n_structures, n_professionals, n_persons) < 0 or batch < 1:
+        n_transmissions, n_heavy = options["transmissions"], options["heavy_person_transmissions"]
+        transmission_batch = options["transmission_batch"]
+        if min(n_structures, n_professionals, n_persons, n_transmissions, n_heavy) < 0 \
+                or min(batch, transmission_batch) < 1:
             raise CommandError("Les nombres doivent être positifs. / Counts must be positive.")
         if n_persons and not n_structures:
             raise CommandError("Il faut au moins une structure pour accompagner des personnes. "
                                "/ Persons need at least one structure.")
+        if (n_transmissions or n_heavy) and not n_persons:
+            raise CommandError("Les transmissions vont aux personnes créées par la même commande : ajoutez "
+                               "--persons. / Transmissions go to the persons created by the same run: add --persons.")
         started = time.monotonic()
         self.now = timezone.now()
         self.today = timezone.localdate()
         self.password = make_password(options["password"] or None)
         self.with_totp = bool(options["password"])
         self.counts: dict[str, int] = defaultdict(int)
+        self.person_structures: dict[int, list[int]] = defaultdict(list)
 
         structure_offset = Structure.objects.filter(finess__startswith=FINESS_PREFIX).count()
         user_offset = get_user_model().objects.filter(email__endswith=f"@{DOMAIN}").count()
@@ -146,11 +212,20 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self.create_persons(min(batch, n_persons - start), person_offset + start, structure_ids, teams,
                                     batch)
+        names = ["structures", "users", "professionals", "team memberships", "persons", "accompaniments",
+                 "circle members", "grants", "object permissions"]
+        if n_transmissions or n_heavy:
+            self.stdout.write(f"{'persons and circles':>20}: {time.monotonic() - started:.1f} s")
+            self.create_transmissions(n_transmissions, n_heavy, teams, transmission_batch)
+            names += ["transmissions", "heavy transmissions", "read marks"]
 
         elapsed = time.monotonic() - started
-        for name in ("structures", "users", "professionals", "team memberships", "persons", "accompaniments",
-                     "circle members", "grants", "object permissions"):
+        for name in names:
             self.stdout.write(f"{name:>20}: {self.counts[name]}")
+        if n_heavy:
+            self.stdout.write(f"{'heavy person id':>20}: {self.heavy_person_id}")
+        if n_transmissions or n_heavy:
+            self.stdout.write(f"{'transmissions time':>20}: {self.transmissions_seconds:.1f} s")
         self.stdout.write(f"{'elapsed':>20}: {elapsed:.1f} s")
 
     # --- Structures and teams -------------------------------------------------------------------
@@ -263,6 +338,8 @@ class Command(BaseCommand):
                 ))
         Accompaniment.objects.bulk_create(accompaniments, batch_size=batch)
         self.counts["accompaniments"] += len(accompaniments)
+        for accompaniment in accompaniments:
+            self.person_structures[accompaniment.person_id].append(accompaniment.structure_id)
 
         # As accompaniment_start does: the structure member, then one member per team member.
         members, member_roles = [], []
@@ -305,3 +382,108 @@ class Command(BaseCommand):
                     ))
         PersonUserObjectPermission.objects.bulk_create(permissions, batch_size=batch)
         self.counts["object permissions"] += len(permissions)
+
+    # --- Liaison notebook ----------------------------------------------------------------------
+
+    def create_transmissions(self, count: int, heavy: int, teams: dict[int, list[tuple[int, int, str]]],
+                             batch: int) -> None:
+        """`count` transmissions over the persons of this run, `heavy` more for one of them,
+        interleaved in chronological order, in chunks of `batch` rows."""
+        started = time.monotonic()
+        writers = {structure_id: [user_id for _professional_id, user_id, role in members if role in LIAISON_WRITERS]
+                   for structure_id, members in teams.items()}
+        authors: dict[int, list[tuple[int, int]]] = {}
+        for person_id, structure_ids in self.person_structures.items():
+            candidates = [(user_id, structure_id) for structure_id in structure_ids
+                          for user_id in writers.get(structure_id, ())]
+            if candidates:
+                authors[person_id] = candidates
+        if not authors:
+            raise CommandError("Aucun professionnel ne peut écrire dans le cahier de ces personnes : ajoutez des "
+                               "professionnels. / No professional may write in these notebooks: add professionals.")
+        person_ids = sorted(authors)
+        heavy_id = self.rng.choice(person_ids) if heavy else None
+        others = [person_id for person_id in person_ids if person_id != heavy_id] or person_ids
+        self.heavy_person_id = heavy_id
+        if heavy:
+            self.stdout.write(f"{'heavy person':>20}: id {heavy_id} ({heavy} transmissions)")
+
+        total = count + heavy
+        origin = self.now - TRANSMISSION_SPAN
+        slot = TRANSMISSION_SPAN.total_seconds() / total
+        write = self._copy_transmissions if connection.vendor == "postgresql" else self._bulk_create_transmissions
+        rows: list[tuple] = []
+        report_every = max(batch, total // 10)
+        next_report = report_every
+        for index in range(total):
+            is_heavy = (index + 1) * heavy // total > index * heavy // total
+            person_id = heavy_id if is_heavy else self.rng.choice(others)
+            observed_at = origin + datetime.timedelta(seconds=(index + self.rng.random()) * slot)
+            rows.append(self.new_transmission(person_id, authors[person_id], observed_at))
+            if len(rows) >= batch or index == total - 1:
+                with transaction.atomic():
+                    write(rows)
+                self.counts["transmissions"] += len(rows)
+                rows = []
+                if index + 1 >= next_report and index + 1 < total:
+                    elapsed = time.monotonic() - started
+                    self.stdout.write(f"{'':>20}  {index + 1} / {total} transmissions, {elapsed:.0f} s")
+                    self.stdout.flush()
+                    next_report += report_every
+        self.counts["transmissions"] -= heavy
+        self.counts["heavy transmissions"] = heavy
+        self.transmissions_seconds = time.monotonic() - started
+
+    def new_transmission(self, person_id: int, authors: list[tuple[int, int]], observed_at) -> tuple:
+        """One row, in the order of TRANSMISSION_COLUMNS."""
+        rng = self.rng
+        author_id, structure_id = rng.choice(authors)
+        category, category_label = rng.choice(CATEGORY_LABELS)
+        created_at = min(observed_at + datetime.timedelta(seconds=rng.randrange(60, 4 * 3600)), self.now)
+        target = data = actions = results = text = ""
+        if rng.random() < 0.2:
+            kind = TransmissionKind.TARGETED.value
+            target = rng.choice(TARGETS)
+            data = _sentence(rng.sample(PHRASES, 2))
+            actions = _sentence([rng.choice(ACTIONS)])
+            results = _sentence([rng.choice(RESULTS)]) if rng.random() < 0.7 else ""
+        else:
+            kind = TransmissionKind.GENERAL.value
+            text = _sentence(rng.sample(PHRASES, rng.randint(2, 4)))
+        scope = Scope.INTERNAL.value if rng.random() < 0.1 else Scope.SHARED.value
+        is_important = rng.random() < 0.05
+        event = rng.choice(EVENTS) if rng.random() < 0.01 else ""
+        # As liaison.services._search_document: category label, target, text, data, actions, results.
+        document = " ".join(filter(None, [category_label, target, text, data, actions, results]))
+        return (person_id, author_id, structure_id, observed_at, created_at, category, kind, target, text, data,
+                actions, results, scope, is_important, event, None, "active", None, None, False, document)
+
+    def _copy_transmissions(self, rows: list[tuple]) -> None:
+        """COPY the rows with ids taken from the table's sequence, then the authors' read marks."""
+        table = Transmission._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
+                           "FROM generate_series(1, %s)", [len(rows)])
+            ids = [row[0] for row in cursor.fetchall()]
+            raw = cursor.cursor
+            with raw.copy(f"COPY {table} (id, {', '.join(TRANSMISSION_COLUMNS)}) FROM STDIN") as copy:
+                for pk, row in zip(ids, rows, strict=True):
+                    copy.write_row((pk, *row))
+            with raw.copy(f"COPY {ReadMark._meta.db_table} (transmission_id, user_id, read_at) FROM STDIN") as copy:
+                for pk, row in zip(ids, rows, strict=True):
+                    copy.write_row((pk, row[1], row[4]))
+        self.counts["read marks"] += len(rows)
+
+    def _bulk_create_transmissions(self, rows: list[tuple]) -> None:
+        transmissions = Transmission.objects.bulk_create(
+            [Transmission(**dict(zip(TRANSMISSION_COLUMNS, row, strict=True))) for row in rows], batch_size=5000,
+        )
+        ReadMark.objects.bulk_create(
+            [ReadMark(transmission_id=t.pk, user_id=t.author_id, read_at=t.created_at) for t in transmissions],
+            batch_size=5000,
+        )
+        self.counts["read marks"] += len(transmissions)
+
+
+def _sentence(phrases: list[str]) -> str:
+    return ". ".join(phrase[0].upper() + phrase[1:] for phrase in phrases) + "."
