@@ -70,6 +70,8 @@ class Access:
     category: str
     action: str
     via: str
+    # With require(..., probe_write=True): whether the user may also write (same query).
+    can_write: bool | None = None
 
 
 def _validate(category: str, action: str) -> None:
@@ -117,12 +119,18 @@ def _membership_exists(user, person_ref) -> Exists:
     return Exists(CircleMember.objects.filter(person=person_ref, user=user, ended_at__isnull=True))
 
 
-def _decide(user, person_id: int, category: str, action: str) -> tuple[bool, str | None, Person | None]:
+def _decide(user, person_id: int, category: str, action: str,
+            probe_write: bool = False) -> tuple[bool, str | None, Person | None]:
     """One query: (known to the user, via if allowed, the person row)."""
     now = timezone.now()
     person_ref = OuterRef("pk")
+    queryset = Person.objects.filter(pk=person_id)
+    if probe_write:
+        queryset = queryset.annotate(
+            _may_write=_perm_exists(user, person_ref, category, "write")
+        ).annotate(_may_write_delegated=_delegation_exists(user, person_ref, category, "write", now))
     row = (
-        Person.objects.filter(pk=person_id)
+        queryset
         .annotate(
             _member=_membership_exists(user, person_ref),
             _perm=_perm_exists(user, person_ref, category, action),
@@ -167,17 +175,20 @@ def check(user, person: Person | int, category: str, action: str = "read") -> st
     return via
 
 
-def require(user, person: Person | int, category: str, action: str = "read", *, path: str = "") -> Access:
+def require(user, person: Person | int, category: str, action: str = "read", *, path: str = "",
+            probe_write: bool = False) -> Access:
     """Allow or refuse, and log the access.
 
     Raises Http404 when the person is unknown to the user (outside the circle), and
-    AccessDenied (403) when the user is in the circle without the right.
+    AccessDenied (403) when the user is in the circle without the right. With
+    `probe_write`, the returned Access also says whether the user may write, without a
+    second query (a page that shows its form only to writers).
     """
     _validate(category, action)
     if not getattr(user, "is_authenticated", False):
         raise Http404
     person_id = person.pk if isinstance(person, Person) else person
-    known, via, row = _decide(user, person_id, category, action)
+    known, via, row = _decide(user, person_id, category, action, probe_write)
     if via is None:
         if not known:
             raise Http404
@@ -186,7 +197,8 @@ def require(user, person: Person | int, category: str, action: str = "read", *, 
             "Les droits sont décidés par la personne ou son représentant légal."
         )
     log(user, row, category, action, via, path=path)
-    return Access(person=row, category=category, action=action, via=via)
+    can_write = bool(row._may_write or row._may_write_delegated) if probe_write else None
+    return Access(person=row, category=category, action=action, via=via, can_write=can_write)
 
 
 def get_person_or_404(user, person_id, category: str, action: str = "read", *, path: str = "") -> Person:

@@ -63,8 +63,12 @@ def _load(request, transmission_id: int, action: str = "read") -> Transmission:
 @login_required
 def notebook(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person's notebook: newest first, filters, full-text search, and the form to post."""
-    person = access.get_person_or_404(request.user, person_id, Category.LIAISON, "read", path=request.path)
-    can_write = access.check(request.user, person, Category.LIAISON, "write") is not None
+    try:
+        person_id = int(person_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    grant = access.require(request.user, person_id, Category.LIAISON, "read", path=request.path, probe_write=True)
+    person, can_write = grant.person, grant.can_write
     if request.method == "POST":
         return _post(request, person, can_write)
     filters = NotebookFilterForm(request.GET or None, person=person)

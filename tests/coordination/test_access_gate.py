@@ -252,3 +252,13 @@ def test_it_logs_a_list_read_with_how_each_person_was_reached(person, nurse, per
     login(nurse).get(reverse("coordination:caseload"))
     assert AccessLog.objects.get(user=assistant.user).via == "delegation"
     assert AccessLog.objects.get(user=nurse).via == "normal"
+
+
+def test_it_tells_in_the_same_query_whether_the_reader_may_also_write(person, nurse, person_user, carer,
+                                                                      django_assert_num_queries):
+    with django_assert_num_queries(2):  # the decision, the log row
+        grant = access.require(nurse, person.pk, "liaison", "read", probe_write=True)
+    assert grant.can_write is True
+    services.grants_set(actor=person_user, member=_member(person, carer), levels={"liaison": Level.READ})
+    assert access.require(carer, person.pk, "liaison", "read", probe_write=True).can_write is False
+    assert access.require(carer, person.pk, "liaison", "read").can_write is None
