@@ -38,6 +38,7 @@ from coordination.models import (
     Structure,
     TeamMembership,
 )
+from portal.forms import add_service_errors
 
 PAGE_SIZE = 25
 
@@ -54,14 +55,6 @@ def professional_required(view):
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
     return wrapper
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _active_accompaniments():
@@ -181,7 +174,7 @@ def delegation_create(request: HttpRequest, person_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Délégation enregistrée. Elle s'appliquera quand la personne ou son "
                                       "représentant l'aura acceptée.")
@@ -219,7 +212,7 @@ def join_request(request: HttpRequest) -> HttpResponse:
                 services.join_request_create(actor=request.user, person=person, role=data["role"],
                                              message=data["message"], structure=data["structure"])
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
                 return render(request, "coordination/join_request.html", {"form": form, "mine": _my_requests(
                     request.user)}, status=400)
         messages.success(request, "Votre demande a été transmise si la personne est connue. Elle ou son "
@@ -248,7 +241,7 @@ def break_glass(request: HttpRequest, person_id: int) -> HttpResponse:
         try:
             services.break_glass_open(actor=request.user, person=person, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.warning(request, "Accès en urgence ouvert en lecture. Chaque consultation est tracée et la "
                                       "personne en est informée.")
@@ -299,7 +292,7 @@ def invite(request: HttpRequest, person_id: int) -> HttpResponse:
         try:
             services.circle_invite(actor=request.user, person=person, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Proposition envoyée : la personne ou son représentant légal l'acceptera "
                                       "ou la refusera.")
@@ -318,7 +311,7 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
         try:
             services.consent_record(actor=request.user, person=person, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Décision enregistrée.")
             return redirect("coordination:consents", person_id=person.pk)

@@ -18,18 +18,14 @@ from coordination.models import Category, Person
 from liaison import selectors, services
 from liaison.forms import CorrectionForm, NotebookFilterForm, TransmissionForm
 from liaison.models import Addressee, Attachment, Transmission
+from portal.forms import add_service_errors
 
 # Service field names that the page form calls differently.
 _FORM_FIELDS = {"attachments": "files"}
 
 
 def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            field = _FORM_FIELDS.get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
+    add_service_errors(form, error, _FORM_FIELDS)
 
 
 def _with_details(queryset, user):

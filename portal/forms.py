@@ -33,3 +33,14 @@ class AccessibleFormMixin:
 
 class Form(AccessibleFormMixin, forms.Form):
     pass
+
+
+def add_service_errors(form, error, renames: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it
+    (`renames` maps a service field name to the form's), else at the top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            field = (renames or {}).get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
