@@ -706,6 +706,10 @@ class AuditEvent(models.Model):
         CARER_UNLINKED = "carer_unlinked", "Lien aidant ou représentant terminé"
         PERSON_CREATED = "person_created", "Personne créée"
         PERSON_UPDATED = "person_updated", "Identité modifiée"
+        TRANSMISSION_CREATED = "transmission_created", "Transmission écrite"
+        TRANSMISSION_EDITED = "transmission_edited", "Transmission modifiée (délai de saisie)"
+        TRANSMISSION_WITHDRAWN = "transmission_withdrawn", "Transmission retirée"
+        RECEIPT_GIVEN = "receipt_given", "Accusé de réception donné"
 
     at = models.DateTimeField("date", default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,

@@ -99,6 +99,11 @@ def levels_dict(levels: tuple[int, ...]) -> dict[str, int]:
 # --- Internal helpers ------------------------------------------------------------------
 
 
+def audit(actor, person, event_type: str, **data) -> AuditEvent:
+    """The typed audit row of a change, for every block (as whom the actor acted is derived)."""
+    return _audit(actor, person, event_type, acting_as=_acting_as(actor, person) if person else "", **data)
+
+
 def _audit(actor, person, event_type: str, *, acting_as: str = "", **data) -> AuditEvent:
     return AuditEvent.objects.create(actor=actor, person=person, event_type=event_type, acting_as=acting_as,
                                      data=data)

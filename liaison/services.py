@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coordination import access
-from coordination.models import Category, Person, Structure, TeamMembership
+from coordination.models import AuditEvent, Category, Person, Structure, TeamMembership
 from coordination.notifications import notify
+from coordination.services import audit
 from coordination.uploads import check_upload, store
 from liaison import selectors
 from liaison.models import (
@@ -144,6 +145,8 @@ def transmission_create(*, actor, person: Person, category: str, observed_at: da
     _attach(transmission, files, actor)  # last: nothing can refuse the transmission after its files are stored
     Addressee.objects.bulk_create([Addressee(transmission=transmission, user=u) for u in users])
     ReadMark.objects.create(transmission=transmission, user=actor)
+    audit(actor, person, AuditEvent.Type.TRANSMISSION_CREATED, transmission=transmission.pk, scope=scope,
+          corrects=corrects.pk if corrects else None)
     url_for = _url_for(person, transmission)
     if users:
         notify("liaison.alert", person=person, actor=actor, recipients=users, url_for=url_for)
@@ -198,6 +201,8 @@ def transmission_edit(*, actor, transmission: Transmission, **changes) -> Transm
     transmission.full_clean(exclude=["search_document"])
     transmission.search_document = _search_document(transmission)
     transmission.save()
+    audit(actor, transmission.person, AuditEvent.Type.TRANSMISSION_EDITED, transmission=transmission.pk,
+          fields=sorted(changes))
     return transmission
 
 
@@ -208,6 +213,7 @@ def transmission_withdraw(*, actor, transmission: Transmission) -> Transmission:
     transmission.status = TransmissionStatus.WITHDRAWN
     transmission.withdrawn_at = timezone.now()
     transmission.save(update_fields=["status", "withdrawn_at"])
+    audit(actor, transmission.person, AuditEvent.Type.TRANSMISSION_WITHDRAWN, transmission=transmission.pk)
     return transmission
 
 
@@ -241,6 +247,7 @@ def acknowledge(*, actor, transmission: Transmission) -> Addressee:
     if addressee.acknowledged_at is None:
         addressee.acknowledged_at = timezone.now()
         addressee.save(update_fields=["acknowledged_at"])
+        audit(actor, transmission.person, AuditEvent.Type.RECEIPT_GIVEN, transmission=transmission.pk)
     ReadMark.objects.get_or_create(transmission=transmission, user=actor)
     return addressee
 

@@ -313,3 +313,17 @@ def test_it_answers_an_htmx_post_with_the_fragment_to_swap(person, nurse):
                         HTTP_HX_REQUEST="true")
     assert wrong.status_code == 400 and "Écrivez la transmission." in wrong.content.decode()
     assert "<html" not in wrong.content.decode()
+
+
+def test_it_writes_an_audit_row_for_each_write(person, nurse, referent):
+    from coordination.models import AuditEvent
+
+    transmission = _post(nurse, person, "Texte.", addressees=[referent], requests_receipt=True)
+    services.transmission_edit(actor=nurse, transmission=transmission, text="Texte corrigé.")
+    services.acknowledge(actor=referent, transmission=transmission)
+    services.transmission_withdraw(actor=nurse, transmission=transmission)
+    events = list(AuditEvent.objects.filter(person=person, event_type__in=[
+        "transmission_created", "transmission_edited", "receipt_given", "transmission_withdrawn",
+    ]).order_by("at", "pk").values_list("event_type", "actor"))
+    assert events == [("transmission_created", nurse.pk), ("transmission_edited", nurse.pk),
+                      ("receipt_given", referent.pk), ("transmission_withdrawn", nurse.pk)]
