@@ -34,9 +34,10 @@ BUFFERS) of its list query printed, and of its slowest SELECT when that is anoth
 Exits 1 when a median or a p95 misses its limit.
 
 The views write what they always write (access log rows, read marks of the notebook
-pages shown, and of everything for "Tout marquer comme lu"); the read marks the run
-added are deleted at the end (and the table vacuumed), the access log is append-only
-and is left alone. Takes
+pages shown, and the reader's FeedState "all read" mark for "Tout marquer comme lu",
+which writes no read mark); the read marks the run added are deleted at the end (and the
+table vacuumed), the reader's FeedState is put back as it was (deleted when the run
+created it), the access log is append-only and is left alone. Takes
 about 5 minutes at the target scale. Refuses SQLite unless --allow-sqlite.
 """
 
@@ -73,7 +74,7 @@ from django.utils import timezone  # noqa: E402
 
 from coordination import access  # noqa: E402
 from coordination.models import Category, Person, TeamMembership, TeamRole  # noqa: E402
-from liaison.models import ReadMark, Transmission  # noqa: E402
+from liaison.models import FeedState, ReadMark, Transmission  # noqa: E402
 
 CURSOR = re.compile(r"apres=([A-Za-z0-9_-]+)")
 ITEM = re.compile(r'<article class="transmission')
@@ -198,8 +199,9 @@ def main() -> int:
     print(f"Database: {vendor} {settings_dict.get('NAME')} on {settings_dict.get('HOST') or 'local socket'}")
     if vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            print(f"PostgreSQL {cursor.fetchone()[0]}")
+            cursor.execute("SELECT current_setting('server_version'), current_setting('jit')")
+            version, jit = cursor.fetchone()
+            print(f"PostgreSQL {version}, jit={jit} (this connection)")
 
     start = time.perf_counter()
     if args.person:
@@ -226,10 +228,12 @@ def main() -> int:
     if not is_mfa_enabled(user, types=["totp"]):
         created_authenticator = TOTP.activate(user, generate_totp_secret()).instance
     started_at = timezone.now()
+    # "Tout marquer comme lu" sets the reader's FeedState; it is put back as it was at the end.
+    feed_state_before = FeedState.objects.filter(user=user).values_list("read_before", flat=True).first()
 
     notebook_url = reverse("liaison:notebook", args=[person_id])
     pages: list[Page] = []
-    mark_all_ms = marked = None
+    mark_all_ms = marked = read_before = None
     try:
         with override_settings(DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
             client = Client()
@@ -250,18 +254,23 @@ def main() -> int:
                 measure(Page("my feed, page 2", feed.next_url, htmx=True))
             if not args.skip_all_read:
                 print("  'Tout marquer comme lu'…", flush=True)
-                start = time.perf_counter()
+                start, mark_all_at = time.perf_counter(), timezone.now()
                 response = client.post(reverse("liaison:feed_mark_read"))
                 mark_all_ms = (time.perf_counter() - start) * 1000
                 if response.status_code != 302:
                     raise SystemExit(f"feed_mark_read: HTTP {response.status_code}")
-                marked = ReadMark.objects.filter(user=user, read_at__gte=started_at).count()
+                marked = ReadMark.objects.filter(user=user, read_at__gte=mark_all_at).count()
+                read_before = FeedState.objects.filter(user=user).values_list("read_before", flat=True).first()
                 all_read = Page("my feed, all read, page 1", reverse("liaison:feed"))
                 print(f"  {all_read.name}…", flush=True)
                 all_read.run(client, 1, args.all_read_requests)
                 pages.append(all_read)
     finally:
         marks = ReadMark.objects.filter(user=user, read_at__gte=started_at).delete()[0]
+        if feed_state_before is None:
+            FeedState.objects.filter(user=user).delete()
+        else:
+            FeedState.objects.filter(user=user).update(read_before=feed_state_before)
         if created_authenticator is not None:
             Authenticator.objects.filter(pk=created_authenticator.pk).delete()
         if vendor == "postgresql":
@@ -284,8 +293,9 @@ def main() -> int:
             missed.append(page)
     print(f"(queries and SQL ms: one extra request, CaptureQueriesContext; {marks} read marks of the run removed)")
     if mark_all_ms is not None:
-        print(f"'Tout marquer comme lu' (POST liaison:feed_mark_read): {mark_all_ms:.0f} ms for {marked:,} read marks; "
-              f"'my feed, all read' timed over {args.all_read_requests} requests")
+        state = f"FeedState read_before {read_before:%Y-%m-%d %H:%M:%S}" if read_before else "no FeedState (!)"
+        print(f"'Tout marquer comme lu' (POST liaison:feed_mark_read): {mark_all_ms:.0f} ms, {state}, "
+              f"{marked:,} read marks written; 'my feed, all read' timed over {args.all_read_requests} requests")
 
     for page in pages:
         if page not in missed and not args.explain:

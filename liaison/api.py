@@ -151,13 +151,14 @@ class FeedView(LiaisonAPIView):
     def get(self, request: Request) -> Response:
         queryset = self.filtered(selectors.feed(request.user))
         # `unread_first` sets `is_read` itself.
-        page = selectors.unread_first(request.user, _with_details(queryset, request.user), self.cursor())
+        since = selectors.unread_since(request.user)
+        page = selectors.unread_first(request.user, _with_details(queryset, request.user), self.cursor(), since=since)
         if page.items:
             # The page lists several persons' notebooks: one access-log row each, like a list of records.
             persons = access.persons_visible_to(request.user, Category.LIAISON).filter(
                 pk__in={item.person_id for item in page.items})
             access.log_many(request.user, persons, Category.LIAISON, path=request.path)
-        unread = selectors.unread_count(request.user)
+        unread = selectors.unread_count(request.user, since)
         return Response({"results": TransmissionSerializer(page.items, many=True).data, "next": page.next_cursor,
                          "unread": unread})
 

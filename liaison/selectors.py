@@ -135,16 +135,17 @@ def unread(user, queryset: QuerySet[Transmission], since: datetime | None = None
                            created_at__gt=since)
 
 
-def unread_count(user) -> int:
+def unread_count(user, since: datetime | None = None) -> int:
     """Unread items of "my feed", counted up to UNREAD_COUNT_CAP (shown as "99+" beyond)."""
-    return unread(user, feed(user))[:UNREAD_COUNT_CAP].count()
+    return unread(user, feed(user), since)[:UNREAD_COUNT_CAP].count()
 
 
-def unread_first(user, queryset: QuerySet[Transmission], cursor: str | None, size: int = PAGE_SIZE) -> Page:
+def unread_first(user, queryset: QuerySet[Transmission], cursor: str | None, size: int = PAGE_SIZE,
+                 since: datetime | None = None) -> Page:
     """"My feed": the unread ones (newest first), then the read ones."""
     decoded = decode_cursor(cursor)
     phase = decoded[0] if decoded else "u"
-    since = unread_since(user)
+    since = since or unread_since(user)
     read = Q(Exists(ReadMark.objects.filter(user=user, transmission=OuterRef("pk")))) | Q(created_at__lte=since)
     items: list[Transmission] = []
     if phase == "u":

@@ -116,11 +116,13 @@ def feed(request: HttpRequest) -> HttpResponse:
     """My feed across the persons I follow: unread first."""
     filters = NotebookFilterForm(request.GET or None)
     queryset = filters.apply(selectors.feed(request.user)).select_related("person")
-    page = selectors.unread_first(request.user, _with_details(queryset, request.user), request.GET.get("apres"))
+    since = selectors.unread_since(request.user)
+    page = selectors.unread_first(request.user, _with_details(queryset, request.user), request.GET.get("apres"),
+                                  since=since)
     _decorate(page.items, request.user)
     access.log_many(request.user, list({t.person_id: t.person for t in page.items}.values()), Category.LIAISON,
                     path=request.path)
-    unread = selectors.unread_count(request.user)
+    unread = selectors.unread_count(request.user, since)
     template = "liaison/snippets/feed_items.html" if request.htmx and request.GET.get("apres") else "liaison/feed.html"
     return render(request, template, {"page": page, "filters": filters, "unread": unread,
                                       "unread_cap": selectors.UNREAD_COUNT_CAP})
