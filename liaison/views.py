@@ -238,7 +238,9 @@ def attachment(request: HttpRequest, attachment_id: int, thumbnail: bool = False
     stored = item.thumbnail if thumbnail and item.thumbnail else item.file
     content_type = "image/jpeg" if thumbnail and item.thumbnail else item.content_type
     response = FileResponse(stored.open("rb"), content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{_safe_name(item.original_name)}"'
+    # Photos show in the page; PDFs are downloaded (browsers do not render them under a sandbox CSP).
+    disposition = "inline" if content_type.startswith("image/") else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{_safe_name(item.original_name)}"'
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     return response

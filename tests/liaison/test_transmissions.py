@@ -327,3 +327,14 @@ def test_it_writes_an_audit_row_for_each_write(person, nurse, referent):
     ]).order_by("at", "pk").values_list("event_type", "actor"))
     assert events == [("transmission_created", nurse.pk), ("transmission_edited", nurse.pk),
                       ("receipt_given", referent.pk), ("transmission_withdrawn", nurse.pk)]
+
+
+def test_it_shows_photos_inline_and_downloads_pdfs(person, nurse):
+    transmission = _post(nurse, person, files=[jpeg_with_gps(), pdf_file()])
+    photo, pdf = transmission.attachments.order_by("content_type")[1], transmission.attachments.order_by(
+        "content_type")[0]
+    client = login(nurse)
+    assert client.get(reverse("liaison:attachment", args=[photo.pk]))["Content-Disposition"].startswith("inline")
+    response = client.get(reverse("liaison:attachment", args=[pdf.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="compte-rendu.pdf"'
