@@ -281,20 +281,7 @@ def users_allowed(person: Person, category: str, action: str = "read", users=Non
     queryset = User.objects.filter(is_active=True) if users is None else users
     return queryset.filter(
         Q(_perm_exists(user_ref, person, category, action))
-        | Q(
-            Exists(
-                DelegationGrant.objects.filter(
-                    delegation__person=person,
-                    delegation__delegate__user=user_ref,
-                    delegation__status=DelegationStatus.ACTIVE,
-                    delegation__starts_at__lte=now,
-                    delegation__ends_at__gt=now,
-                    delegation__delegator__ended_at__isnull=True,
-                    category=category,
-                    level__gte=Level.WRITE if action == "write" else Level.READ,
-                ).filter(_perm_exists(OuterRef("delegation__delegator__user"), person, category, action))
-            )
-        )
+        | Q(_delegation_exists(user_ref, person, category, action, now))
     )
 
 
@@ -331,6 +318,12 @@ def effective_levels_from_matrix(user_id: int, person: Person) -> dict[str, int]
         else Level.NONE
         for category in CATEGORIES
     }
+
+
+def deciders_q(person: Person) -> Q:
+    """Users who decide for `person`: the person themself and active legal representatives."""
+    return Q(pk=person.user_id) | Q(carer_links__person=person, carer_links__is_legal_representative=True,
+                                    carer_links__ended_on__isnull=True)
 
 
 def is_decider(user, person: Person) -> bool:

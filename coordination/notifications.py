@@ -34,19 +34,7 @@ def _readers(category: str) -> Recipients:
 
 
 def _deciders(person):
-    return get_user_model().objects.filter(
-        is_active=True, pk__in=_decider_ids(person)
-    )
-
-
-def _decider_ids(person) -> list[int]:
-    from coordination.models import CarerLink
-
-    ids = list(CarerLink.objects.filter(person=person, is_legal_representative=True, ended_on__isnull=True)
-               .values_list("user_id", flat=True))
-    if person.user_id:
-        ids.append(person.user_id)
-    return ids
+    return get_user_model().objects.filter(access.deciders_q(person), is_active=True).distinct()
 
 
 @dataclass(frozen=True)

@@ -814,9 +814,7 @@ def break_glass_recipients(glass: BreakGlassAccess):
 
     person = glass.person
     return get_user_model().objects.filter(
-        Q(pk=person.user_id)
-        | Q(carer_links__person=person, carer_links__is_legal_representative=True,
-            carer_links__ended_on__isnull=True)
+        access.deciders_q(person)
         | Q(professional__team_memberships__structure=glass.structure,
             professional__team_memberships__role=TeamRole.REFERENT,
             professional__team_memberships__ended_on__isnull=True),

@@ -93,7 +93,7 @@ class LiaisonAPIView(CoordinationAPIView):
 
     def details(self, queryset):
         """What the output serializer reads, prefetched: a constant number of queries."""
-        return _with_details(selectors.with_read_state(queryset, self.request.user), self.request.user)
+        return _with_details(selectors.with_read_state(queryset, self.request.user))
 
     def item(self, transmission: Transmission, status_code: int = status.HTTP_200_OK) -> Response:
         loaded = self.details(Transmission.objects.filter(pk=transmission.pk)).get()
@@ -152,7 +152,7 @@ class FeedView(LiaisonAPIView):
         queryset = self.filtered(selectors.feed(request.user))
         # `unread_first` sets `is_read` itself.
         since = selectors.unread_since(request.user)
-        page = selectors.unread_first(request.user, _with_details(queryset, request.user), self.cursor(), since=since)
+        page = selectors.unread_first(request.user, _with_details(queryset), self.cursor(), since=since)
         if page.items:
             # The page lists several persons' notebooks: one access-log row each, like a list of records.
             persons = access.persons_visible_to(request.user, Category.LIAISON).filter(

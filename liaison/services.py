@@ -105,8 +105,11 @@ def _check_addressees(person: Person, transmission: Transmission, users) -> list
     users = list(users or [])
     if not users:
         return []
-    readers = set(access.users_allowed(person, Category.LIAISON, "read").values_list("pk", flat=True))
-    refused = [u for u in users if u.pk not in readers or not selectors.can_see(u, transmission)]
+    # Shared: every liaison reader; internal: readers of the author's structure team only.
+    readers = (_structure_readers(person, transmission.author_structure) if transmission.scope == Scope.INTERNAL
+               else access.users_allowed(person, Category.LIAISON, "read"))
+    allowed = set(readers.filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
+    refused = [u for u in users if u.pk not in allowed]
     if refused:
         names = ", ".join(str(u) for u in refused)
         raise ValidationError({"addressees": f"Ces destinataires ne peuvent pas lire cette transmission : {names}."})

@@ -28,7 +28,7 @@ def _add_errors(form, error: ValidationError) -> None:
     add_service_errors(form, error, _FORM_FIELDS)
 
 
-def _with_details(queryset, user):
+def _with_details(queryset):
     return (
         queryset.select_related("author", "author_structure", "corrects")
         .prefetch_related(
@@ -69,7 +69,7 @@ def notebook(request: HttpRequest, person_id: int) -> HttpResponse:
         return _post(request, person, can_write)
     filters = NotebookFilterForm(request.GET or None, person=person)
     queryset = filters.apply(selectors.notebook(request.user, person))
-    page = selectors.newest_first(_with_details(queryset, request.user), request.GET.get("apres"))
+    page = selectors.newest_first(_with_details(queryset), request.GET.get("apres"))
     _decorate(page.items, request.user)
     services.mark_read(actor=request.user, transmissions=page.items)
     context = {"person": person, "page": page, "filters": filters, "can_write": can_write,
@@ -96,7 +96,7 @@ def _post(request, person: Person, can_write: bool) -> HttpResponse:
             # HTMX: swap in a fresh form and the timeline with the new transmission on top.
             form = TransmissionForm(user=request.user, person=person)
             filters = NotebookFilterForm(person=person)
-            page = selectors.newest_first(_with_details(selectors.notebook(request.user, person), request.user),
+            page = selectors.newest_first(_with_details(selectors.notebook(request.user, person)),
                                           None)
             _decorate(page.items, request.user)
             return render(request, "liaison/snippets/notebook_body.html", {
@@ -104,7 +104,7 @@ def _post(request, person: Person, can_write: bool) -> HttpResponse:
                 "htmx_messages": ["Transmission enregistrée."],
             })
     filters = NotebookFilterForm(person=person)
-    page = selectors.newest_first(_with_details(selectors.notebook(request.user, person), request.user), None)
+    page = selectors.newest_first(_with_details(selectors.notebook(request.user, person)), None)
     _decorate(page.items, request.user)
     template = "liaison/snippets/notebook_body.html" if request.htmx else "liaison/notebook.html"
     return render(request, template, {"person": person, "page": page, "filters": filters, "can_write": True,
@@ -117,7 +117,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     filters = NotebookFilterForm(request.GET or None)
     queryset = filters.apply(selectors.feed(request.user)).select_related("person")
     since = selectors.unread_since(request.user)
-    page = selectors.unread_first(request.user, _with_details(queryset, request.user), request.GET.get("apres"),
+    page = selectors.unread_first(request.user, _with_details(queryset), request.GET.get("apres"),
                                   since=since)
     _decorate(page.items, request.user)
     access.log_many(request.user, list({t.person_id: t.person for t in page.items}.values()), Category.LIAISON,
@@ -145,7 +145,7 @@ def feed_mark_read(request: HttpRequest) -> HttpResponse:
 def transmission_detail(request: HttpRequest, transmission_id: int) -> HttpResponse:
     """One transmission with its earlier versions and corrections."""
     transmission = _load(request, transmission_id)
-    items = _decorate([_with_details(Transmission.objects.filter(pk=transmission.pk), request.user).get()],
+    items = _decorate([_with_details(Transmission.objects.filter(pk=transmission.pk)).get()],
                       request.user)
     return render(request, "liaison/transmission.html", {
         "t": items[0], "person": transmission.person, "revisions": transmission.revisions.all(),
