@@ -149,7 +149,8 @@ class FeedView(LiaisonAPIView):
         responses={200: FeedPageSerializer, 400: ERRORS[400]},
     )
     def get(self, request: Request) -> Response:
-        queryset = self.filtered(selectors.feed(request.user))
+        scope = selectors.feed_scope(request.user)
+        queryset = self.filtered(selectors.feed(request.user, scope))
         # `unread_first` sets `is_read` itself.
         since = selectors.unread_since(request.user)
         page = selectors.unread_first(request.user, _with_details(queryset), self.cursor(), since=since)
@@ -158,7 +159,7 @@ class FeedView(LiaisonAPIView):
             persons = access.persons_visible_to(request.user, Category.LIAISON).filter(
                 pk__in={item.person_id for item in page.items})
             access.log_many(request.user, persons, Category.LIAISON, path=request.path)
-        unread = selectors.unread_count(request.user, since)
+        unread = selectors.unread_count(request.user, since, scope)
         return Response({"results": TransmissionSerializer(page.items, many=True).data, "next": page.next_cursor,
                          "unread": unread})
 
