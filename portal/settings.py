@@ -362,3 +362,8 @@ CELERY_BEAT_SCHEDULE["documents-dmp-outbox"] = {"task": "coordination.tasks.send
                                                 "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["documents-mssante-resume"] = {"task": "coordination.tasks.resume_mssante_sendings",
                                                     "schedule": 60.0}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "DocumentStatusEnum": "coordination.models.DocumentStatus",
+    "DmpShareStatusEnum": "coordination.models.DmpShareStatus",
+    "MssanteStatusEnum": "coordination.models.MssanteStatus",
+})
