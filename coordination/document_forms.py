@@ -46,6 +46,13 @@ class MssanteForm(Form):
                                          help_text="Par exemple : prenom.nom@medecin.mssante.fr")
     recipient_label = forms.CharField(label="Nom du destinataire", max_length=200, required=False)
 
+    def __init__(self, *args, addresses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.addresses = list(addresses)
+        if self.addresses:
+            # Suggest the addresses known in the circle (a plain <datalist>, no script).
+            self.fields["recipient_address"].widget.attrs["list"] = "adresses-mssante"
+
 
 class DocumentFilterForm(Form):
     doc_type = forms.ChoiceField(label="Type", required=False, choices=[("", "Tous les types"),

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -20,7 +21,7 @@ from coordination.document_forms import (
     PortalUploadForm,
     ReasonForm,
 )
-from coordination.models import Category, DmpShare, DmpShareStatus, Document, DocumentStatus
+from coordination.models import Category, CircleMember, DmpShare, DmpShareStatus, Document, DocumentStatus, Structure
 from coordination.views import professional_required
 from portal.forms import add_service_errors
 
@@ -90,11 +91,20 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         versions.append(cursor)
     newer = Document.objects.filter(replaces=document).first()
     shares = list(document.dmp_shares.select_related("created_by", "cancelled_by"))
+    # Known MSSanté addresses: the circle's professionals and structures, and the accompanying structures.
+    addresses = sorted({
+        *CircleMember.objects.active().filter(person=document.person).exclude(professional__mssante_address="")
+        .filter(professional__isnull=False).values_list("professional__mssante_address", flat=True),
+        *Structure.objects.filter(Q(accompaniments__person=document.person, accompaniments__ended_on__isnull=True)
+                                  | Q(circle_memberships__person=document.person,
+                                      circle_memberships__ended_at__isnull=True))
+        .exclude(mssante_address="").values_list("mssante_address", flat=True),
+    }) if can_write else []
     sendings = list(document.mssante_sendings.select_related("sent_by"))
     return render(request, "coordination/documents/detail.html", {
         "document": document, "person": document.person, "can_write": can_write, "versions": versions,
         "newer": newer, "shares": shares, "sendings": sendings,
-        "reason_form": ReasonForm(), "mssante_form": MssanteForm(),
+        "reason_form": ReasonForm(), "mssante_form": MssanteForm(addresses=addresses),
         "is_author": request.user.pk in (document.author_id, document.validated_by_id),
     })
 

@@ -79,3 +79,15 @@ def test_it_refuses_to_send_a_draft(db, person, referent):
     with pytest.raises(ValidationError):
         document_services.document_send_mssante(actor=referent, document=document,
                                                 recipient_address="dr.durand@medecin.mssante.fr")
+
+
+def test_it_suggests_the_addresses_known_in_the_circle(db, person, referent, structure):
+    structure.mssante_address = "ehpad-tilleuls@ehpad.mssante.fr"
+    structure.save(update_fields=["mssante_address"])
+    referent.professional.mssante_address = "remi.referent@pro.mssante.fr"
+    referent.professional.save(update_fields=["mssante_address"])
+    document = make_document(referent, person, validate=True)
+    page = login(referent).get(f"/coordination/documents/{document.pk}/").content.decode()
+    assert 'list="adresses-mssante"' in page
+    assert '<option value="ehpad-tilleuls@ehpad.mssante.fr">' in page
+    assert '<option value="remi.referent@pro.mssante.fr">' in page
