@@ -36,9 +36,12 @@ from coordination.models import (
     DelegationGrant,
     Delivery,
     DeliveryStatus,
+    DmpShare,
+    Document,
     Grant,
     JoinRequest,
     KnownDevice,
+    MssanteSending,
     Notification,
     NotificationPreference,
     Person,
@@ -213,7 +216,7 @@ class ProfessionalAdmin(ServiceAdmin):
     list_filter = ("profession", "is_active")
     list_select_related = ("user",)
     search_fields = ("user__first_name", "user__last_name", "user__email", "rpps")
-    fields = ("user", "profession", "rpps", "is_active")
+    fields = ("user", "profession", "rpps", "mssante_address", "is_active")
     add_fields = ("user", "profession", "rpps")
     autocomplete_fields = ("user",)
 
@@ -499,3 +502,36 @@ class NotificationPreferenceAdmin(ReadOnlyAdmin):
 class KnownDeviceAdmin(ReadOnlyAdmin):
     list_display = ["user", "label", "first_seen_at", "last_seen_at"]
     search_fields = ["user__email"]
+
+
+# --- Documents ---------------------------------------------------------------------------------------
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    """Metadata only: the file is served through the gate, not from the admin."""
+
+    list_display = ("created_at", "person", "doc_type", "title", "version", "status", "source", "author")
+    list_filter = ("doc_type", "status", "source")
+    list_select_related = ("person", "author")
+    search_fields = ("title", "person__birth_name", "person__used_name", "sha256")
+    date_hierarchy = "created_at"
+    exclude = ("file",)
+    show_full_result_count = False
+
+
+@admin.register(DmpShare)
+class DmpShareAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "document", "action", "status", "send_after", "attempts", "sent_at")
+    list_filter = ("status", "action")
+    list_select_related = ("document",)
+    show_full_result_count = False
+
+
+@admin.register(MssanteSending)
+class MssanteSendingAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "document", "recipient_address", "status", "attempts", "sent_at")
+    list_filter = ("status",)
+    list_select_related = ("document",)
+    search_fields = ("recipient_address",)
+    show_full_result_count = False

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from coordination import access, services
+from coordination import access, document_services, news, services
 from coordination.forms import (
     AccessLogFilterForm,
     BreakGlassForm,
@@ -81,7 +81,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["structure"]:
             persons = persons.filter(accompaniments__structure=form.cleaned_data["structure"],
                                      accompaniments__ended_on__isnull=True)
-    persons = persons.prefetch_related(_active_accompaniments()).order_by("birth_name", "birth_first_names", "pk")
+    persons = news.annotate_news(persons.prefetch_related(_active_accompaniments()), request.user).order_by(
+        "birth_name", "birth_first_names", "pk")
     page = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("page"))
     access.log_many(request.user, page.object_list, Category.RECORD, path=request.path)
     template = "coordination/snippets/caseload_results.html" if request.htmx else "coordination/caseload.html"
@@ -106,6 +107,10 @@ def person_overview(request: HttpRequest, person_id: int) -> HttpResponse:
         pending = list(JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING)
                        .select_related("professional__user", "structure"))
     accompaniments = person.accompaniments.select_related("structure").order_by("-started_on")
+    # What is new since my last visit, counted before this visit is recorded.
+    fresh = news.annotate_news(type(person).objects.filter(pk=person.pk), request.user).values(
+        *[f"new_{key}" for key in news.keys()]).first() or {}
+    document_services.record_visit(user=request.user, person=person)
     glass = None
     if grant.via == "break_glass":
         glass = BreakGlassAccess.objects.filter(user=request.user, person=person,
@@ -113,6 +118,7 @@ def person_overview(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(request, "coordination/person_overview.html", {
         "person": person, "access": grant, "my_levels": [(c, label, my_levels[c]) for c, label in Category.choices],
         "members": members, "pending": pending, "accompaniments": accompaniments, "can_see_circle": can_see_circle,
+        "new_documents": fresh.get("new_documents", 0), "new_transmissions": fresh.get("new_transmissions", 0),
         "glass": glass, "can_break_glass": grant.via != "break_glass"
         and services.break_glass_structures(request.user, person).exists(),
     })

@@ -199,3 +199,11 @@ def _flag(items: list[Transmission], is_read: bool) -> list[Transmission]:
     for item in items:
         item.is_read = is_read
     return items
+
+
+def new_since_counter(user) -> QuerySet[Transmission]:
+    """Transmissions `user` may read, added to the person (OuterRef "pk") since their last
+    visit (OuterRef "news_since"), by someone else: for coordination.news."""
+    persons = access.persons_visible_to(user, Category.LIAISON).values("pk")
+    return Transmission.objects.filter(visibility(user), person=OuterRef("pk"), person__in=persons,
+                                       created_at__gt=OuterRef("news_since")).exclude(author=user)

@@ -349,3 +349,21 @@ LIAISON_UNREAD_DAYS = env_int("LIAISON_UNREAD_DAYS", 30)
 CELERY_BEAT_SCHEDULE["liaison-receipt-reminders"] = {
     "task": "liaison.tasks.remind_missing_receipts", "schedule": 900.0,
 }
+
+# --- Documents: DMP outbox and MSSanté ------------------------------------------------------------
+# The DMP / Mon espace santé cannot be reached from this project: the default client says
+# "not configured" and items wait in the outbox. A real client is a dotted path (see coordination/dmp.py).
+DMP_CLIENT = env_str("DMP_CLIENT", "coordination.dmp.NotConfiguredClient")
+DMP_SEND_DELAY_MINUTES = env_int("DMP_SEND_DELAY_MINUTES", 10)
+# MSSanté: its own SMTP relay (same URL syntax as EMAIL_URL), never the ordinary mail server.
+MSSANTE_EMAIL = email_config(env_str("MSSANTE_EMAIL_URL"), VAR_DIR / "mssante")
+MSSANTE_FROM_EMAIL = env_str("MSSANTE_FROM_EMAIL", "portail@structure.mssante.fr")
+CELERY_BEAT_SCHEDULE["documents-dmp-outbox"] = {"task": "coordination.tasks.send_due_dmp_shares",
+                                                "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["documents-mssante-resume"] = {"task": "coordination.tasks.resume_mssante_sendings",
+                                                    "schedule": 60.0}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "DocumentStatusEnum": "coordination.models.DocumentStatus",
+    "DmpShareStatusEnum": "coordination.models.DmpShareStatus",
+    "MssanteStatusEnum": "coordination.models.MssanteStatus",
+})

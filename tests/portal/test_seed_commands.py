@@ -17,6 +17,7 @@ from coordination.models import (
     Category,
     CircleMember,
     Consent,
+    Document,
     Grant,
     JoinRequest,
     JoinRequestStatus,
@@ -37,8 +38,17 @@ pytestmark = pytest.mark.django_db
 DEMO_USERS = [
     "admin@demo.portail.fr", "referente@demo.portail.fr", "infirmier@demo.portail.fr",
     "aide-soignante@demo.portail.fr", "kine@demo.portail.fr", "jeanne.martin@demo.portail.fr",
-    "claire.martin@demo.portail.fr", "tuteur@demo.portail.fr",
+    "claire.martin@demo.portail.fr", "tuteur@demo.portail.fr", "secretariat-ssiad@demo.portail.fr",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """The demo documents' files go to a folder of the test, not to var/."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+    }}
 
 
 def _counts() -> dict[str, int]:
@@ -46,7 +56,7 @@ def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (
         User, Person, Structure, Professional, TeamMembership, CircleMember, Grant, PersonUserObjectPermission,
         CarerLink, JoinRequest, Consent, AuditEvent, EmailAddress, Authenticator,
-        Transmission, TransmissionRevision, Addressee, ReadMark, Notification,
+        Transmission, TransmissionRevision, Addressee, ReadMark, Notification, Document,
     )}
 
 
@@ -66,7 +76,7 @@ def test_it_seeds_the_demo_twice_without_adding_anything():
     second = _run("seed_demo")
 
     assert _counts() == counts
-    assert counts["Person"] == 3 and counts["Structure"] == 2 and counts["Professional"] == 4
+    assert counts["Person"] == 3 and counts["Structure"] == 2 and counts["Professional"] == 5
     for email in DEMO_USERS:
         assert email in first and email in second
         assert EmailAddress.objects.get(email=email).verified
@@ -215,3 +225,18 @@ def test_it_is_deterministic_and_appends():
     assert Person.objects.count() == 10
     assert Structure.objects.count() == 4
     assert draw()[:len(first)] == first
+
+
+def test_it_gives_each_demo_person_a_validated_contract_and_documents():
+    from coordination.models import DocumentStatus, DocumentType
+
+    _run("seed_demo")
+    for person in Person.objects.all():
+        documents = Document.objects.filter(person=person)
+        assert documents.filter(doc_type__in=[DocumentType.STAY_CONTRACT, DocumentType.DIPC],
+                                status=DocumentStatus.VALIDATED).exists(), person
+        assert documents.count() >= 2
+        for document in documents:
+            with document.file.open("rb") as stored:
+                head = stored.read(5)
+            assert head in (b"%PDF-", b"\x89PNG\r"), document

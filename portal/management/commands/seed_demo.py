@@ -71,6 +71,43 @@ def _ins(first13: str) -> str:
     return f"{first13}{ins_key(first13):02d}"
 
 
+def demo_pdf(title: str) -> bytes:
+    """A small valid one-page PDF showing `title` (hand-made: objects, xref, trailer)."""
+    text = title.encode("latin-1", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 18 Tf 72 760 Td (" + text + b") Tj 0 -28 Td /F1 11 Tf (Document de demonstration) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def demo_png() -> bytes:
+    """A small PNG (a scanned card, for the demo)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (320, 200), (235, 242, 250))
+    ImageDraw.Draw(image).rectangle((16, 16, 304, 184), outline=(30, 80, 160), width=4)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 @dataclass(frozen=True)
 class Login:
     role: str
@@ -249,6 +286,9 @@ class Command(BaseCommand):
                            care=care_user, claire=claire_user)
             self.created.append("cahiers de liaison / liaison notebooks")
 
+        secretary_user = self.seed_documents(admin, jeanne=jeanne, marcel=marcel, lucas=lucas, ssiad=ssiad,
+                                             referente=referente_user, jeanne_user=jeanne_user)
+
         return [
             Login("administrateur / administrator", admin, self.totp_secret(admin)),
             Login("référente EHPAD (admin. structure) / EHPAD referent", referente_user,
@@ -259,7 +299,44 @@ class Command(BaseCommand):
             Login("personne accompagnée / person (Jeanne Martin)", jeanne_user),
             Login("aidante (fille) / carer (daughter)", claire_user),
             Login("tuteur / legal representative", guardian_user),
+            Login("secrétaire SSIAD (documents) / SSIAD secretary", secretary_user,
+                  self.totp_secret(secretary_user)),
         ]
+
+    # --- Documents ------------------------------------------------------------------------------
+
+    def seed_documents(self, admin, *, jeanne: Person, marcel: Person, lucas: Person, ssiad: Structure,
+                       referente, jeanne_user):
+        """Each person gets a validated contract (contrat de séjour in the EHPAD, DIPC at the
+        SSIAD) and a few documents, through `coordination.document_services`. The SSIAD's
+        secretary (documents write by team role) files Lucas's. Once: the contracts mark it."""
+        from coordination import document_services
+        from coordination.models import Document, DocumentType
+
+        secretary_user = self.user("secretariat-ssiad", "Inès", "Roux", totp=True)
+        secretary = self.professional(admin, secretary_user, Profession.SECRETARY)
+        self.team_member(admin, ssiad, secretary, TeamRole.SECRETARY)
+        if Document.objects.filter(person__in=[jeanne, marcel, lucas]).exists():
+            return secretary_user
+
+        def add(actor, person, doc_type, title, days_ago, *, validate=True, content=None, filename=""):
+            return document_services.document_create(
+                actor=actor, person=person, doc_type=doc_type, title=title,
+                document_on=timezone.localdate() - datetime.timedelta(days=days_ago),
+                content=content or demo_pdf(title), filename=filename or "document.pdf", validate=validate)
+
+        add(referente, jeanne, DocumentType.STAY_CONTRACT, "Contrat de séjour", 400)
+        add(referente, jeanne, DocumentType.CARE_PLAN, "Projet personnalisé (signé)", 200)
+        add(referente, jeanne, DocumentType.REPORT, "Compte rendu de consultation gériatrique", 12)
+        add(referente, jeanne, DocumentType.CERTIFICATE, "Attestation d'hébergement", 3, validate=False)
+        add(jeanne_user, jeanne, DocumentType.ADMINISTRATIVE, "Carte de mutuelle", 1, content=demo_png(),
+            filename="mutuelle.png")
+        add(referente, marcel, DocumentType.STAY_CONTRACT, "Contrat de séjour", 300)
+        add(referente, marcel, DocumentType.LIAISON_LETTER, "Lettre de liaison de sortie d'hospitalisation", 20)
+        add(secretary_user, lucas, DocumentType.DIPC, "Document individuel de prise en charge", 150)
+        add(secretary_user, lucas, DocumentType.ADMINISTRATIVE, "Notification de la MDPH", 90)
+        self.created.append("documents")
+        return secretary_user
 
     # --- Liaison notebooks ---------------------------------------------------------------------
 

@@ -1,0 +1,60 @@
+""""New since my last visit": per user and person, what was added since they last
+opened the person's record, as annotations of a `Person` queryset (one query for a
+whole caseload page, whatever its size).
+
+Blocks register their counter here (`register`), so that the kernel never imports
+them: the liaison notebook registers its transmissions in `liaison.apps`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Expression, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from coordination import access
+from coordination.document_selectors import visibility
+from coordination.models import Category, Document, DocumentStatus, RecordVisit
+
+# counter(user) -> a queryset of the block's items, filtered on person=OuterRef("pk")
+# and created after OuterRef("news_since"), that `user` may see.
+Counter = Callable[[object], QuerySet]
+_COUNTERS: dict[str, Counter] = {}
+
+
+def register(key: str, counter: Counter) -> None:
+    _COUNTERS[key] = counter
+
+
+def keys() -> list[str]:
+    return list(_COUNTERS)
+
+
+def count_of(queryset: QuerySet) -> Expression:
+    return Coalesce(Subquery(queryset.order_by().values("person").annotate(n=Count("pk")).values("n")[:1],
+                             output_field=IntegerField()), Value(0))
+
+
+def _documents(user) -> QuerySet:
+    return Document.objects.filter(
+        visibility(user), person=OuterRef("pk"), created_at__gt=OuterRef("news_since"),
+        person__in=access.persons_visible_to(user, Category.DOCUMENTS).values("pk"),
+    ).exclude(author=user).exclude(status=DocumentStatus.DRAFT)
+
+
+register("documents", _documents)
+
+
+def annotate_news(queryset: QuerySet, user) -> QuerySet:
+    """Add `news_since` and `new_<key>` counts to a Person queryset. Without a previous
+    visit, what was added in the last LIAISON_UNREAD_DAYS days counts as new."""
+    default_since = timezone.now() - timedelta(days=settings.LIAISON_UNREAD_DAYS)
+    queryset = queryset.annotate(news_since=Coalesce(
+        Subquery(RecordVisit.objects.filter(user=user, person=OuterRef("pk")).values("visited_at")[:1]),
+        Value(default_since),
+    ))
+    return queryset.annotate(**{f"new_{key}": count_of(counter(user)) for key, counter in _COUNTERS.items()})
