@@ -349,3 +349,6 @@ LIAISON_UNREAD_DAYS = env_int("LIAISON_UNREAD_DAYS", 30)
 CELERY_BEAT_SCHEDULE["liaison-receipt-reminders"] = {
     "task": "liaison.tasks.remind_missing_receipts", "schedule": 900.0,
 }
+
+# User portal: how long an e-mailed invitation link stays valid.
+PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
