@@ -249,6 +249,8 @@ class Command(BaseCommand):
                            care=care_user, claire=claire_user)
             self.created.append("cahiers de liaison / liaison notebooks")
 
+        self.seed_portal(referente=referente_user, marcel=marcel)
+
         return [
             Login("administrateur / administrator", admin, self.totp_secret(admin)),
             Login("référente EHPAD (admin. structure) / EHPAD referent", referente_user,
@@ -364,6 +366,24 @@ class Command(BaseCommand):
         return decrypt(authenticator.data["secret"]) if authenticator else ""
 
     # --- Output ----------------------------------------------------------------------------------
+
+    # --- User portal ---------------------------------------------------------------------------
+
+    def seed_portal(self, *, referente, marcel: Person) -> None:
+        """A pending portal invitation: the EHPAD referent invites Marcel Durand's son.
+
+        Only the hash of the token is stored, so the link is printed once, when created."""
+        from portal.invitations import invitation_create
+        from portal.models import PortalInvitation
+
+        if PortalInvitation.objects.filter(person=marcel).exists():
+            return
+        _invitation, token = invitation_create(actor=referente, person=marcel, email=f"fils.durand@{DOMAIN}",
+                                               relationship=Relationship.FAMILY, base_url="http://127.0.0.1:8000")
+        from django.urls import reverse
+
+        self.created.append(f"invitation au portail / portal invitation: http://127.0.0.1:8000"
+                            f"{reverse('portal_invitation_accept', args=[token])}")
 
     def print_logins(self, logins: list[Login]) -> None:
         counter = int(time.time()) // mfa_settings.TOTP_PERIOD
