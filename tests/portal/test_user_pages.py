@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from coordination import access, services
 from coordination.models import (
@@ -14,6 +17,7 @@ from coordination.models import (
     Category,
     CircleMember,
     CircleRole,
+    DelegationStatus,
     JoinRequestStatus,
     Level,
 )
@@ -21,7 +25,7 @@ from liaison import services as liaison_services
 from liaison.models import Scope, Transmission
 from portal.user_views import SESSION_KEY
 from tests.conftest import _pro, login
-from tests.factories import PersonFactory
+from tests.factories import PASSWORD, PersonFactory, UserFactory
 
 PAGES = ["portal_record", "portal_notebook", "portal_circle", "portal_consents", "portal_access_log"]
 NO_RIGHTS = {c: Level.NONE for c in Category.values}
@@ -279,3 +283,38 @@ def test_it_reads_the_access_log_in_a_bounded_number_of_queries(person, person_u
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(reverse("portal_access_log"))
     assert "Page suivante" in response.content.decode()
+
+
+def test_it_lets_the_guardian_accept_a_delegation(person, legal_rep, referent, nurse):
+    now = timezone.now()
+    delegation = services.delegation_create(actor=referent, person=person, delegate=nurse.professional,
+                                            levels={"agenda": Level.READ}, starts_at=now,
+                                            ends_at=now + timedelta(days=3), reason="Congés")
+    client = login(legal_rep)
+    assert "Accepter la délégation" in client.get(reverse("portal_circle")).content.decode()
+    client.post(reverse("portal_delegation_answer", args=[delegation.pk]), {"accept": "1"})
+    delegation.refresh_from_db()
+    assert delegation.status == DelegationStatus.ACTIVE
+    event = AuditEvent.objects.get(event_type=AuditEvent.Type.DELEGATION_ACCEPTED)
+    assert event.actor == legal_rep and event.acting_as == AccessVia.REPRESENTATIVE
+
+
+def test_it_does_not_ask_persons_for_a_second_factor(person, person_user, client):
+    assert client.login(email=person_user.email, password=PASSWORD)
+    assert client.get(reverse("portal_home")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["portal_home", "portal_notebook", "portal_circle", "portal_record"])
+def test_it_reads_portal_pages_in_a_bounded_number_of_queries(name, person, person_user, nurse, admin_user,
+                                                              django_assert_max_num_queries):
+    client = login(person_user)
+    liaison_services.transmission_create(actor=nurse, person=person, category="observations", text="Un.")
+    client.get(reverse(name))
+    with django_assert_max_num_queries(60) as small:
+        client.get(reverse(name))
+    for index in range(15):
+        liaison_services.transmission_create(actor=nurse, person=person, category="observations", text=f"N{index}")
+        user = UserFactory()
+        services.carer_link_create(actor=admin_user, person=person, user=user, relationship="famille")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(reverse(name))
