@@ -8,6 +8,7 @@ record as whom the user acted (themself, legal representative, granted right).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -446,8 +447,8 @@ def invitation_create(request: HttpRequest, person_id: int) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitations.invitation_create(actor=request.user, person=person, base_url=request.build_absolute_uri("/")
-                                          .rstrip("/"), **form.cleaned_data)
+            invitations.invitation_create(actor=request.user, person=person, base_url=settings.SITE_URL,
+                                          **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlparse
 
 import pytest
 from django.core import mail
@@ -25,7 +26,7 @@ def _invite(referent, person, django_capture_on_commit_callbacks, **data) -> str
         response = login(referent).post(reverse("portal_invitation_create", args=[person.pk]), data)
     assert response.status_code == 302, response.content.decode()
     link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
-    return link.split("testserver", 1)[-1]
+    return urlparse(link).path
 
 
 @pytest.fixture

@@ -379,11 +379,10 @@ class Command(BaseCommand):
         if PortalInvitation.objects.filter(person=marcel).exists():
             return
         _invitation, token = invitation_create(actor=referente, person=marcel, email=f"fils.durand@{DOMAIN}",
-                                               relationship=Relationship.FAMILY, base_url="http://127.0.0.1:8000")
-        from django.urls import reverse
+                                               relationship=Relationship.FAMILY, base_url=settings.SITE_URL)
+        from portal.invitations import invitation_url
 
-        self.created.append(f"invitation au portail / portal invitation: http://127.0.0.1:8000"
-                            f"{reverse('portal_invitation_accept', args=[token])}")
+        self.created.append(f"invitation au portail / portal invitation: {invitation_url(token, settings.SITE_URL)}")
 
     def print_logins(self, logins: list[Login]) -> None:
         counter = int(time.time()) // mfa_settings.TOTP_PERIOD
