@@ -166,6 +166,8 @@ def home(request: HttpRequest) -> HttpResponse:
         raise ChooseSpace
     person = spaces(request.user).filter(pk=person_id).first()
     if person is None:
+        # A link ended since the space was chosen (or a forged id): forget it.
+        request.session.pop(SESSION_KEY, None)
         raise Http404
     transmissions = None
     if _may(request, person, Category.LIAISON):
