@@ -74,3 +74,39 @@ class User(AbstractBaseUser, PermissionsMixin):
         """True when the account has an active professional profile."""
         profile = getattr(self, "professional", None)
         return bool(profile and profile.is_active)
+
+
+class PortalInvitation(models.Model):
+    """An e-mailed, single-use, expiring link that opens the user portal to a person or a
+    carer. Only a SHA-256 hash of the token is stored: the link itself is never kept."""
+
+    person = models.ForeignKey("coordination.Person", on_delete=models.PROTECT, related_name="portal_invitations",
+                               verbose_name="personne")
+    email = models.EmailField("adresse e-mail invitée")
+    # Empty: the person themself; else the carer's relationship (coordination.Relationship).
+    relationship = models.CharField("lien", max_length=20, blank=True)
+    token_hash = models.CharField("empreinte du lien", max_length=64, unique=True)
+    created_by = models.ForeignKey("portal.User", on_delete=models.PROTECT, related_name="+",
+                                   verbose_name="invité par")
+    created_at = models.DateTimeField("envoyée le", default=timezone.now)
+    expires_at = models.DateTimeField("expire le")
+    used_at = models.DateTimeField("utilisée le", null=True, blank=True)
+    user = models.ForeignKey("portal.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name="compte créé ou lié")
+
+    class Meta:
+        verbose_name = "invitation au portail"
+        verbose_name_plural = "invitations au portail"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["person", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Invitation de {self.email}"
+
+    @property
+    def is_for_person(self) -> bool:
+        return not self.relationship
+
+    @property
+    def is_pending(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()

@@ -367,3 +367,5 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "DmpShareStatusEnum": "coordination.models.DmpShareStatus",
     "MssanteStatusEnum": "coordination.models.MssanteStatus",
 })
+# User portal: how long an e-mailed invitation link stays valid.
+PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)

@@ -27,11 +27,6 @@ def pro_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/pro_dashboard.html")
 
 
-@login_required
-def portal_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/user_home.html")
-
-
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -288,6 +288,7 @@ class Command(BaseCommand):
 
         secretary_user = self.seed_documents(admin, jeanne=jeanne, marcel=marcel, lucas=lucas, ssiad=ssiad,
                                              referente=referente_user, jeanne_user=jeanne_user)
+        self.seed_portal(referente=referente_user, marcel=marcel)
 
         return [
             Login("administrateur / administrator", admin, self.totp_secret(admin)),
@@ -441,6 +442,23 @@ class Command(BaseCommand):
         return decrypt(authenticator.data["secret"]) if authenticator else ""
 
     # --- Output ----------------------------------------------------------------------------------
+
+    # --- User portal ---------------------------------------------------------------------------
+
+    def seed_portal(self, *, referente, marcel: Person) -> None:
+        """A pending portal invitation: the EHPAD referent invites Marcel Durand's son.
+
+        Only the hash of the token is stored, so the link is printed once, when created."""
+        from portal.invitations import invitation_create
+        from portal.models import PortalInvitation
+
+        if PortalInvitation.objects.filter(person=marcel).exists():
+            return
+        _invitation, token = invitation_create(actor=referente, person=marcel, email=f"fils.durand@{DOMAIN}",
+                                               relationship=Relationship.FAMILY, base_url=settings.SITE_URL)
+        from portal.invitations import invitation_url
+
+        self.created.append(f"invitation au portail / portal invitation: {invitation_url(token, settings.SITE_URL)}")
 
     def print_logins(self, logins: list[Login]) -> None:
         counter = int(time.time()) // mfa_settings.TOTP_PERIOD

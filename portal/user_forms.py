@@ -1,0 +1,104 @@
+"""Forms of the user portal: short labels in plain French."""
+
+from __future__ import annotations
+
+from django import forms
+
+from coordination.models import Category, ConsentDecision, ConsentKind, Level, Partner, Relationship
+from liaison.models import TransmissionCategory
+from portal.forms import Form
+
+# The matrix in plain words: what each category lets a member do.
+CATEGORY_WORDS = {
+    Category.RECORD: "la synthèse de mon dossier",
+    Category.AGENDA: "mon agenda",
+    Category.LIAISON: "le cahier de liaison",
+    Category.PPA: "mon projet personnalisé",
+    Category.DOCUMENTS: "mes documents",
+    Category.CIRCLE: "mon cercle et mes droits",
+}
+LEVEL_WORDS = {Level.NONE: "Rien", Level.READ: "Voir", Level.WRITE: "Voir et écrire"}
+
+
+def level_sentence(category: str, level: int) -> str:
+    """'Peut voir mon agenda', 'Peut voir et écrire dans le cahier de liaison'…"""
+    what = CATEGORY_WORDS[category]
+    if level == Level.WRITE:
+        if category == Category.LIAISON:
+            return "Peut lire et écrire dans le cahier de liaison"
+        return f"Peut voir et modifier {what}"
+    if level == Level.READ:
+        return f"Peut voir {what}"
+    return f"Ne peut pas voir {what}"
+
+
+class GrantsForm(Form):
+    """One radio group per category: rien / voir / voir et écrire."""
+
+    def __init__(self, *args, levels: dict[str, int] | None = None, prefix_id: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        levels = levels or {}
+        for category in Category.values:
+            self.fields[category] = forms.TypedChoiceField(
+                label=f"{CATEGORY_WORDS[category][0].upper()}{CATEGORY_WORDS[category][1:]}",
+                choices=[(str(level), LEVEL_WORDS[level]) for level in Level],
+                coerce=int, widget=forms.RadioSelect, initial=str(levels.get(category, Level.NONE)),
+            )
+
+    def levels(self) -> dict[str, int]:
+        return {category: self.cleaned_data[category] for category in Category.values}
+
+
+class AnswerForm(Form):
+    accept = forms.TypedChoiceField(choices=[("1", "Accepter"), ("0", "Refuser")], coerce=lambda v: v == "1",
+                                    widget=forms.HiddenInput)
+
+
+class MemberEndForm(Form):
+    how = forms.ChoiceField(choices=[("end", "Retirer"), ("oppose", "M'opposer")], widget=forms.HiddenInput)
+
+
+class ObservationForm(Form):
+    category = forms.ChoiceField(label="C'est à propos de", choices=TransmissionCategory.choices)
+    text = forms.CharField(label="Ce que je veux dire", widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
+                           help_text="Écrivez avec vos mots. Tout le cercle qui lit le cahier verra ce message.")
+
+
+class ConsentForm(Form):
+    kind = forms.ChoiceField(label="Ma décision concerne", choices=ConsentKind.choices)
+    partner = forms.ChoiceField(label="Partenaire (seulement pour un partage)", required=False,
+                                choices=Partner.choices)
+    partner_name = forms.CharField(label="Nom du partenaire (si « Autre »)", required=False, max_length=200)
+    decision = forms.ChoiceField(label="Ma décision", choices=[
+        (ConsentDecision.GRANTED, "Je suis d'accord"), (ConsentDecision.REFUSED, "Je refuse ou je m'oppose"),
+    ], widget=forms.RadioSelect)
+    note = forms.CharField(label="Précisions (facultatif)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SpaceForm(Form):
+    person = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class InvitationForm(Form):
+    email = forms.EmailField(label="Adresse e-mail de la personne à inviter")
+    relationship = forms.ChoiceField(
+        label="Qui invitez-vous ?",
+        choices=[("", "La personne accompagnée elle-même")] + list(Relationship.choices),
+        required=False, widget=forms.RadioSelect, initial="",
+    )
+
+
+class SetPasswordForm(Form):
+    first_name = forms.CharField(label="Prénom", max_length=150, required=False)
+    last_name = forms.CharField(label="Nom", max_length=150, required=False)
+    password1 = forms.CharField(label="Mot de passe",
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text="Au moins 12 caractères. Gardez-le pour vous.")
+    password2 = forms.CharField(label="Mot de passe, une deuxième fois",
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", "Les deux mots de passe ne sont pas les mêmes.")
+        return data
