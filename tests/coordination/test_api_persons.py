@@ -124,6 +124,7 @@ def test_it_runs_the_same_number_of_queries_for_1_and_200_persons(
     with django_assert_max_num_queries(LIST_QUERIES):
         assert client.get(LIST_URL).json()["count"] == 1
     make_persons(199, actor=admin_user, structure=structure)
+    client.get(LIST_URL)  # refreshes the last-seen time if making the persons took over a minute
     with django_assert_max_num_queries(LIST_QUERIES):
         response = client.get(LIST_URL)
     assert response.json()["count"] == 200
