@@ -349,3 +349,10 @@ LIAISON_UNREAD_DAYS = env_int("LIAISON_UNREAD_DAYS", 30)
 CELERY_BEAT_SCHEDULE["liaison-receipt-reminders"] = {
     "task": "liaison.tasks.remind_missing_receipts", "schedule": 900.0,
 }
+
+# --- Projet personnalisé (PPA) ------------------------------------------------------------------
+PPA_REVIEW_MONTHS = env_int("PPA_REVIEW_MONTHS", 12)
+PPA_REVIEW_REMINDER_DAYS = (60, 30, 7)
+CELERY_BEAT_SCHEDULE["ppa-review-reminders"] = {
+    "task": "ppa.tasks.send_review_reminders", "schedule": crontab(hour=7, minute=30),
+}
