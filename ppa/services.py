@@ -666,7 +666,7 @@ def plan_events_generate(*, actor, version: PlanVersion) -> AgendaResult:
     schedule did not change keeps its series; a changed or removed one has its series
     ended now (past occurrences untouched) and, if still there, a new series from
     today. Safe to run twice."""
-    plan = Plan.objects.select_for_update().select_related("person", "structure").get(pk=version.plan_id)
+    plan = Plan.objects.select_for_update(of=("self",)).select_related("person", "structure").get(pk=version.plan_id)
     version = PlanVersion.objects.get(pk=version.pk)
     person = plan.person
     _require_professional_write(actor, person)
