@@ -3,10 +3,11 @@ of queries), the diff between two versions, SERAFIN-PH search, overdue reviews."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from coordination import access
@@ -24,7 +25,7 @@ from ppa.models import (
 )
 from ppa.text import fold
 
-SEARCH_LIMIT = 30
+CODE = re.compile(r"^\d+(\.\d+)*$")
 
 
 def serafin_search(query: str, kind: str | None = None) -> QuerySet[SerafinCode]:
@@ -33,7 +34,11 @@ def serafin_search(query: str, kind: str | None = None) -> QuerySet[SerafinCode]
     if kind:
         queryset = queryset.filter(kind=kind)
     for word in fold(query).split():
-        queryset = queryset.filter(search_text__contains=word)
+        if CODE.match(word):
+            # A code finds itself and what lies under it: 1.1.1 finds 1.1.1.2, not 1.1.10.
+            queryset = queryset.filter(Q(code=word) | Q(code__startswith=f"{word}."))
+        else:
+            queryset = queryset.filter(search_text__contains=word)
     return queryset.order_by("kind", "code")
 
 
