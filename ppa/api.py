@@ -16,7 +16,7 @@ from coordination.api import ERRORS, READ_ERRORS, CoordinationAPIView
 from coordination.models import Category
 from coordination.serializers import DetailSerializer
 from ppa import selectors, services
-from ppa.models import Plan, PlanVersion, Section
+from ppa.models import Action, Need, Objective, Plan, PlanVersion, Section
 from ppa.serializers import (
     ActionInputSerializer,
     AmendInputSerializer,
@@ -184,3 +184,45 @@ class DiffView(PPAAPIView):
             raise exceptions.ValidationError({"against": ["Version inconnue dans ce projet."]})
         old, new = (selectors.with_sections(PlanVersion.objects.filter(pk=v.pk)).get() for v in (old, version))
         return Response(SectionDiffSerializer(selectors.version_diff(old, new), many=True).data)
+
+
+def _item_view(name: str, model, serializer, update, remove):
+    """PUT (replace) and DELETE of one need, objective or action of a draft."""
+
+    class ItemView(PPAAPIView):
+        def load(self, request: Request, pk: int):
+            item = model.objects.select_related("version__plan__person").filter(pk=pk).first()
+            if item is None:
+                raise exceptions.NotFound()
+            access.require(request.user, item.version.plan.person, Category.PPA, "write", path=request.path)
+            return item
+
+        @extend_schema(operation_id=f"ppa_{name}_update", tags=TAGS, summary=f"Modifier ({name})",
+                       request=serializer, responses={200: VersionSerializer, **WRITE_ERRORS})
+        def put(self, request: Request, pk: int) -> Response:
+            item = self.load(request, pk)
+            data = self.validated(serializer, request.data)
+            update(request.user, item, data)
+            return self.item(item.version)
+
+        @extend_schema(operation_id=f"ppa_{name}_delete", tags=TAGS, summary=f"Retirer ({name})", request=None,
+                       responses={200: VersionSerializer, **WRITE_ERRORS})
+        def delete(self, request: Request, pk: int) -> Response:
+            item = self.load(request, pk)
+            version = item.version
+            remove(request.user, item)
+            return self.item(version)
+
+    ItemView.__name__ = f"{name.title()}ItemView"
+    return ItemView
+
+
+NeedItemView = _item_view("need", Need, NeedInputSerializer,
+                          lambda u, i, d: services.need_update(actor=u, need=i, **d),
+                          lambda u, i: services.need_remove(actor=u, need=i))
+ObjectiveItemView = _item_view("objective", Objective, ObjectiveInputSerializer,
+                               lambda u, i, d: services.objective_update(actor=u, objective=i, **d),
+                               lambda u, i: services.objective_remove(actor=u, objective=i))
+ActionItemView = _item_view("action", Action, ActionInputSerializer,
+                            lambda u, i, d: services.action_update(actor=u, action=i, **d),
+                            lambda u, i: services.action_remove(actor=u, action=i))

@@ -21,4 +21,7 @@ urlpatterns = [
     path("versions/<int:pk>/submit/", api.SubmitView.as_view(), name="submit"),
     path("versions/<int:pk>/sign/", api.SignView.as_view(), name="sign"),
     path("versions/<int:pk>/diff/", api.DiffView.as_view(), name="diff"),
+    path("needs/<int:pk>/", api.NeedItemView.as_view(), name="need"),
+    path("objectives/<int:pk>/", api.ObjectiveItemView.as_view(), name="objective"),
+    path("actions/<int:pk>/", api.ActionItemView.as_view(), name="action"),
 ]

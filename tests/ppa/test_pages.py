@@ -33,7 +33,10 @@ def _api(version, person) -> list[tuple[str, str]]:
             ("post", f"/api/ppa/persons/{person.pk}/amendments/"), ("get", base), ("patch", base + "expectations/"),
             ("put", base + "sections/remarks/"), ("post", base + "needs/"), ("post", base + "objectives/"),
             ("post", base + "actions/"), ("post", base + "comments/"), ("post", base + "submit/"),
-            ("post", base + "sign/"), ("get", base + f"diff/?against={version.pk}")]
+            ("post", base + "sign/"), ("get", base + f"diff/?against={version.pk}"),
+            ("put", f"/api/ppa/needs/{version.needs.first().pk}/"),
+            ("delete", f"/api/ppa/objectives/{version.objectives.first().pk}/"),
+            ("delete", f"/api/ppa/actions/{version.actions.first().pk}/")]
 
 
 def test_it_hides_everything_from_a_stranger(filled, person, stranger):
@@ -123,6 +126,7 @@ def test_it_refuses_changes_to_a_validated_version_in_the_api(validated, referen
                            {"serafin": need_code.pk, "description": "Nouveau"}, content_type="application/json")
     assert response.status_code == 409
     assert "il ne peut plus être modifié" in response.json()["detail"]
+    assert client.delete(f"/api/ppa/needs/{validated.needs.get().pk}/").status_code == 409
     response = client.patch(f"/api/ppa/versions/{validated.pk}/expectations/", {"tastes": "Le jazz"},
                             content_type="application/json")
     assert response.status_code == 409
@@ -220,3 +224,17 @@ def test_it_refuses_a_second_plan_for_the_person(person, referent, plan):
     response = login(referent).post(f"/api/ppa/persons/{person.pk}/plan/", content_type="application/json")
     assert response.status_code == 400
     assert "déjà un projet personnalisé" in str(response.json())
+
+
+def test_it_updates_and_removes_items_of_a_draft_in_the_api(filled, referent):
+    client = login(referent)
+    objective = filled.objectives.get()
+    response = client.put(f"/api/ppa/objectives/{objective.pk}/",
+                          {"title": objective.title, "needs": [filled.needs.get().pk], "status": "reached",
+                           "status_note": "Atteint en mars"}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["objectives"][0]["status"] == "reached"
+    response = client.delete(f"/api/ppa/actions/{filled.actions.get().pk}/")
+    assert response.status_code == 200 and response.json()["actions"] == []
+    assert [c["summary"] for c in response.json()["contributions"]][-2:] == [
+        "Objectif modifié : Garder ses repères", "Modalité retirée : Atelier mémoire"]
