@@ -369,3 +369,9 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
 })
 # User portal: how long an e-mailed invitation link stays valid.
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
+# --- Projet personnalisé (PPA) ------------------------------------------------------------------
+PPA_REVIEW_MONTHS = env_int("PPA_REVIEW_MONTHS", 12)
+PPA_REVIEW_REMINDER_DAYS = (60, 30, 7)
+CELERY_BEAT_SCHEDULE["ppa-review-reminders"] = {
+    "task": "ppa.tasks.send_review_reminders", "schedule": crontab(hour=7, minute=30),
+}

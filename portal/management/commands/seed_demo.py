@@ -55,6 +55,8 @@ from coordination.models import (
 )
 from liaison import services as liaison
 from liaison.models import Addressee, RemarkableEvent, Scope, Transmission, TransmissionCategory, TransmissionKind
+from ppa import services as ppa
+from ppa.models import Plan, SerafinCode, SignOffRole
 
 # Demo credentials, printed by the command on purpose: never use them outside a demo.
 DEMO_PASSWORD = "demo-portail-2026"  # noqa: S105
@@ -289,6 +291,9 @@ class Command(BaseCommand):
         secretary_user = self.seed_documents(admin, jeanne=jeanne, marcel=marcel, lucas=lucas, ssiad=ssiad,
                                              referente=referente_user, jeanne_user=jeanne_user)
         self.seed_portal(referente=referente_user, marcel=marcel)
+        if not Plan.objects.filter(person=jeanne).exists():
+            self.ppa(jeanne=jeanne, referente=referente_user, nurse=nurse, jeanne_user=jeanne_user)
+            self.created.append("projet personnalisé validé et avenant en cours / validated PPA and draft amendment")
 
         return [
             Login("administrateur / administrator", admin, self.totp_secret(admin)),
@@ -338,6 +343,48 @@ class Command(BaseCommand):
         add(secretary_user, lucas, DocumentType.ADMINISTRATIVE, "Notification de la MDPH", 90)
         self.created.append("documents")
         return secretary_user
+    # --- Projet personnalisé -------------------------------------------------------------------
+
+    def ppa(self, *, jeanne: Person, referente, nurse: Professional, jeanne_user) -> None:
+        """Jeanne's validated plan (signed by her and the referent), its weekly actions in the
+        agenda, and a draft amendment, all written through `ppa.services`."""
+        need = SerafinCode.objects.get(kind="need", code="1.1.1")
+        mobility = SerafinCode.objects.filter(kind="need", label__icontains="mobilité").order_by("code").first() \
+            or need
+        care = SerafinCode.objects.filter(kind="service", depth__gte=3).order_by("code").first()
+        plan = ppa.plan_create(actor=referente, person=jeanne)
+        version = plan.versions.get()
+        ppa.expectations_update(actor=jeanne_user, version=version, tastes="La musique classique, le thé l'après-midi.",
+                                wishes="Continuer à marcher dans le jardin. Voir ma fille le dimanche.",
+                                habits="Je me lève vers 8 h 30. Sieste après le déjeuner.",
+                                beliefs="Catholique, j'aime aller à la messe du dimanche.",
+                                interests="Le jardinage, les mots croisés, la chorale.")
+        memory = ppa.need_add(actor=referente, version=version, serafin=need,
+                              description="Troubles de la mémoire récente ; se perd parfois dans la résidence.")
+        walking = ppa.need_add(actor=referente, version=version, serafin=mobility,
+                               description="Marche avec un déambulateur depuis la chute de janvier.")
+        bearings = ppa.objective_add(actor=referente, version=version, title="Garder ses repères dans la résidence",
+                                     needs=[memory], indicator="Retrouve seule sa chambre et la salle à manger.",
+                                     target_on=datetime.date.today() + datetime.timedelta(days=180))
+        walk = ppa.objective_add(actor=referente, version=version, title="Marcher chaque jour dans le jardin",
+                                 needs=[walking], indicator="15 minutes de marche par jour.",
+                                 status="in_progress", status_note="Reprise progressive depuis février.")
+        monday = datetime.date.today() - datetime.timedelta(days=datetime.date.today().weekday() + 14)
+        ppa.action_add(actor=referente, version=version, title="Atelier mémoire", objectives=[bearings],
+                       professional=nurse, serafin=care, weekdays="MO,TH", starts_at_time=datetime.time(10),
+                       duration_minutes=60, starts_on=monday)
+        ppa.action_add(actor=referente, version=version, title="Accompagnement à la marche", objectives=[walk],
+                       professional=nurse, weekdays="WE", starts_at_time=datetime.time(15),
+                       duration_minutes=30, starts_on=monday)
+        ppa.text_section_update(actor=referente, version=version, section="resources",
+                                text="Sa fille Claire, présente chaque dimanche. Un déambulateur.")
+        ppa.plan_submit(actor=referente, version=version)
+        ppa.plan_sign(actor=jeanne_user, version=version, role=SignOffRole.PERSON)
+        ppa.plan_sign(actor=referente, version=version, role=SignOffRole.REFERENT)
+        ppa.plan_events_generate(actor=referente, version=version)
+        amendment = ppa.plan_amend(actor=referente, plan=plan, reason="Bilan à trois mois : la marche progresse.")
+        ppa.comment_add(actor=jeanne_user, version=amendment, section="objectives",
+                        text="Je voudrais aussi aller à la chorale.")
 
     # --- Liaison notebooks ---------------------------------------------------------------------
 
