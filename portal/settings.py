@@ -366,6 +366,10 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "DocumentStatusEnum": "coordination.models.DocumentStatus",
     "DmpShareStatusEnum": "coordination.models.DmpShareStatus",
     "MssanteStatusEnum": "coordination.models.MssanteStatus",
+    "PlanVersionStatusEnum": "ppa.models.VersionStatus",
+    "ObjectiveStatusEnum": "ppa.models.ObjectiveStatus",
+    "SignOffRoleEnum": "ppa.models.SignOffRole",
+    "CircleRoleEnum": "coordination.models.CircleRole",
 })
 # User portal: how long an e-mailed invitation link stays valid.
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 @pytest.fixture(autouse=True)
-def _no_deliveries(monkeypatch):
+def _no_deliveries(monkeypatch, serafin_codes):
     monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: None)
 
 

@@ -54,14 +54,5 @@ def validated(filled, referent, person_user):
 
 
 @pytest.fixture(autouse=True)
-def _serafin_codes(db):
-    """The SERAFIN-PH codes come from a data migration; a transactional test elsewhere in
-    the run (browser, worker) empties every table after itself, so reload them then."""
-    if not SerafinCode.objects.exists():
-        from importlib import import_module
-
-        from django.apps import apps
-
-        for name in ("0002_load_serafin_ph", "0004_serafin_search_text"):
-            migration = import_module(f"ppa.migrations.{name}")
-            (migration.load if hasattr(migration, "load") else migration.fill)(apps, None)
+def _serafin_codes(serafin_codes):
+    """Every PPA test may use the SERAFIN-PH codes."""
