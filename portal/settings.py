@@ -349,3 +349,12 @@ LIAISON_UNREAD_DAYS = env_int("LIAISON_UNREAD_DAYS", 30)
 CELERY_BEAT_SCHEDULE["liaison-receipt-reminders"] = {
     "task": "liaison.tasks.remind_missing_receipts", "schedule": 900.0,
 }
+
+# --- Agenda: availability and meeting booking -------------------------------------------------
+AGENDA_BOOKING_HOLD_HOURS = env_int("AGENDA_BOOKING_HOLD_HOURS", 48)
+CELERY_BEAT_SCHEDULE["agenda-release-expired-holds"] = {
+    "task": "agenda.booking_tasks.release_expired_holds", "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["agenda-release-unanswered-proposals"] = {
+    "task": "agenda.booking_tasks.release_unanswered_proposals", "schedule": 300.0,
+}
