@@ -102,7 +102,8 @@ def meeting_hold(*, actor, invitees: list[Professional], starts_at: dt.datetime,
     allowed = set(colleagues(organiser).values_list("pk", flat=True))
     all_invitees = list(invitees) + [p for p in optional_invitees if p not in invitees]
     if any(p.pk not in allowed for p in all_invitees):
-        errors["invitees"] = "Vous ne pouvez inviter que des collègues avec qui vous partagez un cercle ou une structure."
+        errors["invitees"] = ("Vous ne pouvez inviter que des collègues avec qui vous partagez un cercle "
+                              "ou une structure.")
     if person is not None and access.check(actor, person, Category.AGENDA, "write") is None:
         errors["person"] = "Vous n'avez pas le droit d'écrire dans l'agenda de cette personne."
     if errors:
