@@ -20,7 +20,8 @@ from tests.factories import StructureFactory
 def colleague(person, person_user, admin_user):
     """A professional of a third structure: shares only the person's circle with the referent."""
     pro = _pro("psy@exemple.fr", "psychologue", "Paula", "Autre")
-    services.team_member_add(actor=admin_user, structure=StructureFactory(name="CMP"), professional=pro, role=TeamRole.CARE)
+    services.team_member_add(actor=admin_user, structure=StructureFactory(name="CMP"), professional=pro,
+                             role=TeamRole.CARE)
     services.circle_member_add(actor=person_user, person=person, role=CircleRole.THERAPIST, professional=pro)
     return pro
 
