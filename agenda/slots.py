@@ -273,6 +273,9 @@ def expand(starts_at: dt.datetime, ends_at: dt.datetime, rule: str, time_zone: s
     zone = ZoneInfo(time_zone or "Europe/Paris")
     local_start = starts_at.astimezone(zone).replace(tzinfo=None)
     duration = ends_at - starts_at
+    simple = _simple_rule(rule)
+    if simple is not None:
+        return _expand_simple(local_start, duration, zone, *simple, exdates, start, end, skip)
     try:
         rule_set = dateutil_rrule.rrulestr(rule, dtstart=local_start, forceset=True, ignoretz=True)
     except (ValueError, TypeError):
@@ -288,6 +291,54 @@ def expand(starts_at: dt.datetime, ends_at: dt.datetime, rule: str, time_zone: s
             continue
         finish = aware + duration
         if aware < end and finish > start:
+            result.append((aware, finish))
+    return result
+
+
+_SIMPLE_STEPS = {"DAILY": 1, "WEEKLY": 7}
+
+
+def _simple_rule(rule: str) -> tuple[int, int | None, dt.datetime | None] | None:
+    """(step in days, COUNT, UNTIL) of a plain DAILY/WEEKLY rule, else None (dateutil then)."""
+    parts = dict(part.split("=", 1) for part in rule.upper().removeprefix("RRULE:").split(";") if "=" in part)
+    if set(parts) - {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST"} or parts.get("FREQ") not in _SIMPLE_STEPS:
+        return None
+    try:
+        step = _SIMPLE_STEPS[parts["FREQ"]] * int(parts.get("INTERVAL", "1"))
+        count = int(parts["COUNT"]) if "COUNT" in parts else None
+        until = None
+        if "UNTIL" in parts:
+            value = parts["UNTIL"]
+            until = (dt.datetime.strptime(value.rstrip("Z"), "%Y%m%dT%H%M%S") if "T" in value
+                     else dt.datetime.strptime(value, "%Y%m%d").replace(hour=23, minute=59, second=59))
+            until = until.replace(tzinfo=UTC) if value.endswith("Z") else until
+    except ValueError:
+        return None
+    return step, count, until
+
+
+def _expand_simple(local_start: dt.datetime, duration: dt.timedelta, zone: ZoneInfo, step: int, count: int | None,
+                   until: dt.datetime | None, exdates, start: dt.datetime, end: dt.datetime, skip) -> list[Interval]:
+    # Occurrence n is local_start + n × step days, in wall-clock time of the event's zone.
+    lower = (start - duration).astimezone(zone).replace(tzinfo=None)
+    first = max(0, (lower - local_start).days // step)
+    excluded = None
+    result = []
+    n = first
+    while count is None or n < count:
+        occurrence = local_start + dt.timedelta(days=n * step)
+        aware = occurrence.replace(tzinfo=zone).astimezone(UTC)
+        if aware >= end:
+            break
+        if until is not None and (aware > until if until.tzinfo else occurrence > until):
+            break
+        n += 1
+        finish = aware + duration
+        if finish <= start:
+            continue
+        if excluded is None:
+            excluded = {_as_aware(x, zone) for x in exdates or ()} | {x.astimezone(UTC) for x in skip}
+        if aware not in excluded:
             result.append((aware, finish))
     return result
 

@@ -158,3 +158,18 @@ def test_it_answers_no_slot_when_nobody_declared_availability(db):
     pro = ProfessionalFactory()
     result = slots.find_slots([pro.pk], criteria(), now=NOW)
     assert not result.found and "Aucun créneau commun" in result.message
+
+
+@pytest.mark.parametrize("simple, general", [
+    ("FREQ=WEEKLY;COUNT=10", "FREQ=WEEKLY;BYDAY=MO;COUNT=10"),
+    ("FREQ=DAILY;INTERVAL=2;UNTIL=20260415T120000Z", "FREQ=DAILY;INTERVAL=2;BYHOUR=10;UNTIL=20260415T120000Z"),
+    ("FREQ=WEEKLY", "FREQ=WEEKLY;BYDAY=MO"),
+])
+def test_it_expands_plain_rules_as_dateutil_does(simple, general):
+    # Monday 16 March 2026 10:00, across the change to summer time on 29 March.
+    args = (at(16, 10), at(16, 11))
+    window = (at(20, 0), at(30, 0, month=4))
+    exdates = ["2026-03-30T10:00:00+02:00"]
+    fast = slots.expand(*args, simple, "Europe/Paris", exdates, *window)
+    assert fast == slots.expand(*args, general, "Europe/Paris", exdates, *window)
+    assert all(o[0].astimezone(PARIS).hour == 10 for o in fast) and fast
