@@ -144,7 +144,7 @@ def test_it_loads_recurring_busy_events_exceptions_and_imported_busy_times(two_p
                                     ends_at=at(2, 10, 30))
     AvailabilityException.objects.create(professional=a, kind=ExceptionKind.ABSENCE, starts_at=at(6, 0),
                                          ends_at=at(7, 0))
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         result = slots.find_slots([a.pk, b.pk], criteria(), now=NOW)
     assert local_starts(result) == [
         "Mon 10:30", "Mon 11:00",
