@@ -290,3 +290,78 @@ class AgendaFeed(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# --- Availability and booking (agenda.availability, agenda.slots, agenda.booking) ----------
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Lundi"
+    TUESDAY = 1, "Mardi"
+    WEDNESDAY = 2, "Mercredi"
+    THURSDAY = 3, "Jeudi"
+    FRIDAY = 4, "Vendredi"
+    SATURDAY = 5, "Samedi"
+    SUNDAY = 6, "Dimanche"
+
+
+class AvailabilityWindow(models.Model):
+    """A recurring weekly window in which a professional can be booked, in local time
+    (Europe/Paris): 09:00–12:00 stays 09:00–12:00 across daylight-saving changes."""
+
+    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="availability_windows",
+                                     verbose_name="professionnel")
+    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="availability_windows",
+                                  verbose_name="structure")
+    place_kind = models.CharField("type de lieu", max_length=10, choices=PlaceKind.choices, default=PlaceKind.ADDRESS)
+    place_label = models.CharField("lieu", max_length=200, blank=True)
+    weekday = models.PositiveSmallIntegerField("jour", choices=Weekday.choices)
+    start_time = models.TimeField("de")
+    end_time = models.TimeField("à")
+    valid_from = models.DateField("à partir du", default=timezone.localdate)
+    valid_until = models.DateField("jusqu'au", null=True, blank=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "plage de disponibilité"
+        verbose_name_plural = "plages de disponibilité"
+        ordering = ["weekday", "start_time", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")),
+                                   name="availability_window_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["professional", "weekday"], name="availability_pro_day")]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class ExceptionKind(models.TextChoices):
+    ABSENCE = "absence", "Absence"
+    HOLIDAY = "holiday", "Congés ou jour férié"
+    EXTRA = "extra", "Disponibilité exceptionnelle"
+
+
+class AvailabilityException(models.Model):
+    """An absence or holiday (removes availability) or a one-off extra window (adds it)."""
+
+    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="availability_exceptions",
+                                     verbose_name="professionnel")
+    kind = models.CharField("type", max_length=10, choices=ExceptionKind.choices)
+    starts_at = models.DateTimeField("début")
+    ends_at = models.DateTimeField("fin")
+    label = models.CharField("précision", max_length=200, blank=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "exception de disponibilité"
+        verbose_name_plural = "exceptions de disponibilité"
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
+                                   name="availability_exception_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["professional", "starts_at"], name="availability_exc_pro_start")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts_at:%d/%m/%Y %H:%M}"

@@ -1,3 +1,7 @@
+from django.urls import include, path
+
 app_name = "agenda"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("agenda.booking_urls")),
+]

@@ -379,3 +379,11 @@ PPA_REVIEW_REMINDER_DAYS = (60, 30, 7)
 CELERY_BEAT_SCHEDULE["ppa-review-reminders"] = {
     "task": "ppa.tasks.send_review_reminders", "schedule": crontab(hour=7, minute=30),
 }
+# --- Agenda: availability and meeting booking -------------------------------------------------
+AGENDA_BOOKING_HOLD_HOURS = env_int("AGENDA_BOOKING_HOLD_HOURS", 48)
+CELERY_BEAT_SCHEDULE["agenda-release-expired-holds"] = {
+    "task": "agenda.booking_tasks.release_expired_holds", "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["agenda-release-unanswered-proposals"] = {
+    "task": "agenda.booking_tasks.release_unanswered_proposals", "schedule": 300.0,
+}

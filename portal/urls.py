@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/coordination/", include("coordination.api_urls")),
     path("api/liaison/", include("liaison.api_urls")),
     path("api/ppa/", include("ppa.api_urls")),
+    path("api/agenda/", include("agenda.booking_api")),
     path("coordination/", include("coordination.urls")),
     path("notifications/", include("coordination.notification_urls")),
     path("agenda/", include("agenda.urls")),

@@ -294,6 +294,7 @@ class Command(BaseCommand):
         if not Plan.objects.filter(person=jeanne).exists():
             self.ppa(jeanne=jeanne, referente=referente_user, nurse=nurse, jeanne_user=jeanne_user)
             self.created.append("projet personnalisé validé et avenant en cours / validated PPA and draft amendment")
+        self.booking(referente=referente_user, others=[nurse_user, care_user])
 
         return [
             Login("administrateur / administrator", admin, self.totp_secret(admin)),
@@ -385,6 +386,40 @@ class Command(BaseCommand):
         amendment = ppa.plan_amend(actor=referente, plan=plan, reason="Bilan à trois mois : la marche progresse.")
         ppa.comment_add(actor=jeanne_user, version=amendment, section="objectives",
                         text="Je voudrais aussi aller à la chorale.")
+    # --- Agenda: availability and a pending meeting request ------------------------------------
+
+    def booking(self, *, referente, others) -> None:
+        """Weekly availability for the demo professionals, and one meeting request from the
+        referent waiting for the colleagues' answers (made through the services)."""
+        from agenda import availability, booking, slots
+        from agenda.models import AvailabilityWindow, Event
+
+        users = [referente, *others]
+        if AvailabilityWindow.objects.filter(professional__user__in=users).exists():
+            return
+        for user in users:
+            structure = user.professional.structures.filter(team__ended_on__isnull=True).first()
+            for weekday in range(5):
+                availability.availability_window_create(
+                    actor=user, structure=structure, weekday=weekday, start_time=datetime.time(9),
+                    end_time=datetime.time(12, 30), valid_from=timezone.localdate(), place_label=structure.name)
+                if weekday in (1, 3):
+                    availability.availability_window_create(
+                        actor=user, structure=structure, weekday=weekday, start_time=datetime.time(14),
+                        end_time=datetime.time(17), valid_from=timezone.localdate(), place_label=structure.name)
+        self.created.append("disponibilités / availability")
+        invitees = list(availability.colleagues(referente.professional).filter(user__in=others))
+        if not invitees or Event.objects.filter(source="booking", created_by=referente).exists():
+            return
+        start = timezone.now() + datetime.timedelta(days=1)
+        criteria = slots.Criteria(duration=datetime.timedelta(hours=1), window_start=start,
+                                  window_end=start + datetime.timedelta(days=14))
+        found = slots.find_slots([referente.professional.pk] + [p.pk for p in invitees], criteria)
+        if found.found:
+            slot = found.slots[0]
+            booking.meeting_hold(actor=referente, invitees=invitees, starts_at=slot.start, ends_at=slot.end,
+                                 motive="Synthèse pluridisciplinaire : préparer la réunion de projet.")
+            self.created.append("demande de réunion en attente / pending meeting request")
 
     # --- Liaison notebooks ---------------------------------------------------------------------
 
