@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/coordination/", include("coordination.api_urls")),
     path("api/liaison/", include("liaison.api_urls")),
+    path("api/agenda/", include("agenda.api_urls")),
     path("coordination/", include("coordination.urls")),
     path("notifications/", include("coordination.notification_urls")),
     path("agenda/", include("agenda.urls")),
