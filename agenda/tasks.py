@@ -8,8 +8,8 @@ from agenda import ics
 from agenda.models import ExternalCalendar, ExternalCalendarKind
 
 
-@shared_task(bind=True, max_retries=0)
-def refresh_external_calendar(self, calendar_id: int) -> int:
+@shared_task
+def refresh_external_calendar(calendar_id: int) -> int:
     """Fetch one URL calendar and replace its busy times; a failure is recorded on the
     calendar (shown to the professional) and the last good import kept. Idempotent."""
     calendar = ExternalCalendar.objects.filter(pk=calendar_id, is_active=True, kind=ExternalCalendarKind.URL).first()

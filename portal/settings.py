@@ -349,3 +349,13 @@ LIAISON_UNREAD_DAYS = env_int("LIAISON_UNREAD_DAYS", 30)
 CELERY_BEAT_SCHEDULE["liaison-receipt-reminders"] = {
     "task": "liaison.tasks.remind_missing_receipts", "schedule": 900.0,
 }
+
+# --- Agenda -------------------------------------------------------------------------------
+AGENDA_IMPORT_PAST_DAYS = env_int("AGENDA_IMPORT_PAST_DAYS", 30)
+AGENDA_IMPORT_FUTURE_DAYS = env_int("AGENDA_IMPORT_FUTURE_DAYS", 365)
+AGENDA_IMPORT_MAX_BYTES = env_int("AGENDA_IMPORT_MAX_BYTES", 5_000_000)
+AGENDA_IMPORT_TIMEOUT = env_int("AGENDA_IMPORT_TIMEOUT", 10)
+AGENDA_IMPORT_REFRESH_MINUTES = env_int("AGENDA_IMPORT_REFRESH_MINUTES", 60)
+CELERY_BEAT_SCHEDULE["agenda-refresh-external-calendars"] = {
+    "task": "agenda.tasks.refresh_external_calendars", "schedule": AGENDA_IMPORT_REFRESH_MINUTES * 60.0,
+}
