@@ -22,6 +22,7 @@ from agenda.models import Event, EventStatus
 
 # The longest span of occurrences we expand for one read (a year view at most).
 MAX_OCCURRENCES = 2000
+_PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass
@@ -51,20 +52,28 @@ def _zone(event: Event) -> ZoneInfo:
         return ZoneInfo("Europe/Paris")
 
 
-def parse_rule(rule: str, dtstart: datetime):
+def parse_rule(rule: str, dtstart: datetime, zone: ZoneInfo = _PARIS):
     """The dateutil rule for `rule` starting at the naive local `dtstart`; ValidationError if invalid."""
     text = rule.strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
+    parts = []
+    for part in text.split(";"):
+        name, _sep, value = part.partition("=")
+        if name.upper() == "UNTIL" and value.upper().endswith("Z"):
+            # UNTIL in UTC (…Z): the rule runs on local wall-clock time, so compare locally.
+            try:
+                until = datetime.strptime(value.upper(), "%Y%m%dT%H%M%SZ").replace(tzinfo=ZoneInfo("UTC"))
+            except ValueError as error:
+                raise ValidationError({"rrule": "La date de fin de la récurrence (UNTIL) n'est pas valide."}) \
+                    from error
+            value = f"{until.astimezone(zone):%Y%m%dT%H%M%S}"
+        parts.append(f"{name}={value}" if _sep else name)
     try:
-        parsed = rrulestr(text, dtstart=dtstart)
+        parsed = rrulestr(";".join(parts), dtstart=dtstart)
     except (ValueError, TypeError) as error:
         raise ValidationError({"rrule": "La règle de récurrence n'est pas valide (format RFC 5545, par exemple "
                                         "FREQ=WEEKLY;BYDAY=MO)."}) from error
-    if getattr(parsed, "_until", None) is not None and parsed._until.tzinfo is not None:
-        # UNTIL in UTC (…Z): compare on local wall-clock time.
-        parsed = parsed.replace(until=parsed._until.astimezone(dtstart.tzinfo or ZoneInfo("Europe/Paris"))
-                                .replace(tzinfo=None))
     return parsed
 
 
@@ -83,7 +92,7 @@ def series_end(event: Event) -> datetime | None:
     zone = _zone(event)
     start = _local_naive(event.starts_at, zone)
     duration = _local_naive(event.ends_at, zone) - start
-    rule = parse_rule(event.rrule, start)
+    rule = parse_rule(event.rrule, start, zone)
     if getattr(rule, "_count", None) is None and getattr(rule, "_until", None) is None:
         return None
     last = None
@@ -109,7 +118,7 @@ def occurrence_starts(event: Event, start: datetime, end: datetime) -> list[tupl
     zone = _zone(event)
     first = _local_naive(event.starts_at, zone)
     duration = _local_naive(event.ends_at, zone) - first
-    rule = parse_rule(event.rrule, first)
+    rule = parse_rule(event.rrule, first, zone)
     window_start = _local_naive(start, zone) - duration - timedelta(days=1)
     window_end = _local_naive(end, zone) + timedelta(days=1)
     result = []

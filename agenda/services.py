@@ -120,7 +120,7 @@ def _validate(fields: dict, places: list[dict] | None) -> None:
         raise ValidationError(errors)
     if fields.get("rrule"):
         zone = recurrence.ZoneInfo(fields.get("time_zone") or "Europe/Paris")
-        recurrence.parse_rule(fields["rrule"], starts_at.astimezone(zone).replace(tzinfo=None))
+        recurrence.parse_rule(fields["rrule"], starts_at.astimezone(zone).replace(tzinfo=None), zone)
 
 
 def _normalise_all_day(fields: dict) -> None:
@@ -366,7 +366,7 @@ def participant_respond(*, actor, event: Event, response: str, comment: str = ""
     flow has its own REPLY/COUNTER)."""
     if response not in (Response.ACCEPTED, Response.DECLINED, Response.TENTATIVE):
         raise ValidationError({"response": "Choisissez : accepter, refuser ou provisoire."})
-    participant = (Participant.objects.select_for_update().filter(event=event)
+    participant = (Participant.objects.select_for_update(of=("self",)).filter(event=event)
                    .filter(Q(professional__user=actor) | Q(user=actor)).first())
     if participant is None:
         raise NotAllowed("Vous ne participez pas à ce rendez-vous.")
