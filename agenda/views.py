@@ -50,8 +50,9 @@ def _period(view: str, day: date) -> tuple[datetime, datetime, date, date]:
         last = (first + timedelta(days=32)).replace(day=1)
         prev, nxt = (first - timedelta(days=1)).replace(day=1), last
     elif view == "ligne":
-        first, last = day - timedelta(days=90), day + timedelta(days=180)
-        prev, nxt = day - timedelta(days=270), day + timedelta(days=270)
+        # Two weeks back, four weeks ahead; the links move by six weeks.
+        first, last = day - timedelta(days=14), day + timedelta(days=28)
+        prev, nxt = day - timedelta(days=42), day + timedelta(days=42)
     else:  # liste
         first, last = day, day + timedelta(days=60)
         prev, nxt = day - timedelta(days=60), last
