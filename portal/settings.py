@@ -387,3 +387,12 @@ CELERY_BEAT_SCHEDULE["agenda-release-expired-holds"] = {
 CELERY_BEAT_SCHEDULE["agenda-release-unanswered-proposals"] = {
     "task": "agenda.booking_tasks.release_unanswered_proposals", "schedule": 300.0,
 }
+# --- Agenda -------------------------------------------------------------------------------
+AGENDA_IMPORT_PAST_DAYS = env_int("AGENDA_IMPORT_PAST_DAYS", 30)
+AGENDA_IMPORT_FUTURE_DAYS = env_int("AGENDA_IMPORT_FUTURE_DAYS", 365)
+AGENDA_IMPORT_MAX_BYTES = env_int("AGENDA_IMPORT_MAX_BYTES", 5_000_000)
+AGENDA_IMPORT_TIMEOUT = env_int("AGENDA_IMPORT_TIMEOUT", 10)
+AGENDA_IMPORT_REFRESH_MINUTES = env_int("AGENDA_IMPORT_REFRESH_MINUTES", 60)
+CELERY_BEAT_SCHEDULE["agenda-refresh-external-calendars"] = {
+    "task": "agenda.tasks.refresh_external_calendars", "schedule": AGENDA_IMPORT_REFRESH_MINUTES * 60.0,
+}

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/liaison/", include("liaison.api_urls")),
     path("api/ppa/", include("ppa.api_urls")),
     path("api/agenda/", include("agenda.booking_api")),
+    path("api/agenda/", include("agenda.api_urls")),
     path("coordination/", include("coordination.urls")),
     path("notifications/", include("coordination.notification_urls")),
     path("agenda/", include("agenda.urls")),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import time
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from allauth.mfa import app_settings as mfa_settings
@@ -30,7 +31,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from coordination import services
+from agenda import services as agenda
+from agenda.models import Event, EventType, Visibility
+from coordination import access, services
 from coordination.identifiers import ins_key
 from coordination.models import (
     Accompaniment,
@@ -295,6 +298,9 @@ class Command(BaseCommand):
             self.ppa(jeanne=jeanne, referente=referente_user, nurse=nurse, jeanne_user=jeanne_user)
             self.created.append("projet personnalisé validé et avenant en cours / validated PPA and draft amendment")
         self.booking(referente=referente_user, others=[nurse_user, care_user])
+        if not Event.objects.filter(uid__startswith="demo-agenda-").exists():
+            seed_agenda(jeanne=jeanne, marcel=marcel, referente=referente_user, nurse=nurse_user, care=care_user)
+            self.created.append("agendas")
 
         return [
             Login("administrateur / administrator", admin, self.totp_secret(admin)),
@@ -568,3 +574,40 @@ class Command(BaseCommand):
         for login in logins:
             if login.totp_secret:
                 self.stdout.write(f"  {login.user.email}: {adapter.build_totp_url(login.user, login.totp_secret)}")
+
+
+# --- Agenda ------------------------------------------------------------------------------------
+
+
+def seed_agenda(*, jeanne: Person, marcel: Person, referente, nurse, care) -> None:
+    """Agendas of the demo: a few shared appointments, an internal meeting, a weekly activity."""
+    paris = ZoneInfo("Europe/Paris")
+    today = timezone.localdate()
+
+    def at(days: int, hour: int, minute: int = 0) -> datetime.datetime:
+        day = today + datetime.timedelta(days=days)
+        return datetime.datetime(day.year, day.month, day.day, hour, minute, tzinfo=paris)
+
+    def event(uid: str, actor, person, title, start, minutes, **fields):
+        created, _new = agenda.event_upsert_from_source(
+            actor=actor, uid=f"demo-agenda-{uid}", source="portal", person=person, title=title, starts_at=start,
+            ends_at=start + datetime.timedelta(minutes=minutes), **fields)
+        return created
+
+    event("cardio", referente, jeanne, "Consultation de cardiologie", at(3, 10, 30), 45,
+          event_type=EventType.HEALTH_APPOINTMENT,
+          places=[{"kind": "address", "label": "Hôpital Saint-Antoine", "address": "184 rue du Faubourg "
+                   "Saint-Antoine, 75012 Paris"}], participants=[nurse.professional])
+    # Marcel's daily care visit, entered by whichever demo professional writes in his agenda.
+    writer = next((u for u in (care, nurse, referente) if access.check(u, marcel, Category.AGENDA, "write")), None)
+    if writer is not None:
+        event("toilette", writer, marcel, "Passage de l'aide-soignante", at(1, 8, 0), 45,
+              event_type=EventType.HOME_VISIT, places=[{"kind": "home"}], rrule="FREQ=DAILY;COUNT=60")
+    event("synthese", referente, jeanne, "Réunion de synthèse de l'équipe", at(6, 14, 0), 60,
+          event_type=EventType.COORDINATION_MEETING, visibility=Visibility.INTERNAL,
+          participants=[nurse.professional])
+    event("atelier", referente, jeanne, "Atelier mémoire", at(-14, 10, 0), 60,
+          event_type=EventType.SUPPORT_ACTIVITY, rrule="FREQ=WEEKLY", places=[{"kind": "address",
+                                                                              "label": "Salle d'animation"}])
+    event("bilan", referente, jeanne, "Bilan de kinésithérapie", at(-7, 15, 0), 30,
+          event_type=EventType.HEALTH_APPOINTMENT)

@@ -1,0 +1,151 @@
+"""Reads of the agenda. A person's agenda is read through the gate (category `agenda`);
+these selectors then say which of the person's events the viewer may see:
+
+- SHARED events: every reader of the person's agenda;
+- INTERNAL events: only active team members of the event's structure (who also read the agenda).
+
+A professional's own agenda is what they take part in (not declined), across all
+structures, plus the busy times imported from their external calendars.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from agenda.models import Event, EventStatus, ExternalBusyTime, Participant, Response, Visibility
+from agenda.recurrence import Occurrence, expand, overridden_starts, period_q
+from coordination.models import Person, TeamMembership
+
+
+def my_structure_ids(user):
+    """Subquery: the structures where `user` is an active team member."""
+    return TeamMembership.objects.filter(professional__user=user, ended_on__isnull=True).values("structure_id")
+
+
+def visible_q(user) -> Q:
+    """Among a person's events (the gate already passed): those `user` may see."""
+    return Q(visibility=Visibility.SHARED) | Q(visibility=Visibility.INTERNAL, structure__in=my_structure_ids(user))
+
+
+def with_details(queryset: QuerySet[Event]) -> QuerySet[Event]:
+    return queryset.select_related("structure", "person", "serafin_service").prefetch_related(
+        "places",
+        Prefetch("participants", queryset=Participant.objects.select_related("professional__user", "structure",
+                                                                             "user")),
+    )
+
+
+def person_events(user, person: Person | int) -> QuerySet[Event]:
+    """The person's events `user` may see (call after `access.require(user, person, "agenda")`)."""
+    return Event.objects.filter(person=person).filter(visible_q(user))
+
+
+def participates_q(user) -> Q:
+    return Q(Exists(Participant.objects.filter(event=OuterRef("pk")).filter(
+        Q(professional__user=user) | Q(user=user)).exclude(response=Response.DECLINED)))
+
+
+def professional_events(user) -> QuerySet[Event]:
+    """Events `user` takes part in (not declined), or created, across every structure."""
+    return Event.objects.filter(participates_q(user) | Q(created_by=user, person__isnull=True))
+
+
+def can_see(user, event: Event) -> bool:
+    """Once the gate let `user` read the person's agenda: may they see this event?"""
+    if event.visibility == Visibility.SHARED:
+        return True
+    return event.structure_id is not None and TeamMembership.objects.filter(
+        professional__user=user, ended_on__isnull=True, structure_id=event.structure_id).exists()
+
+
+def is_participant(user, event: Event) -> bool:
+    return event.participants.filter(Q(professional__user=user) | Q(user=user)).exists()
+
+
+def occurrences(queryset: QuerySet[Event], start: datetime, end: datetime) -> list[Occurrence]:
+    """Occurrences of the queryset's events in [start, end): two or three queries in all."""
+    events = list(with_details(queryset.filter(period_q(start, end))))
+    return expand(events, start, end, overridden_starts(events))
+
+
+@dataclass
+class BusyBlock:
+    """An imported busy time, shown as "Occupé" (no title is kept)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    calendar_name: str
+
+    is_busy_block = True
+
+
+def professional_busy_blocks(professional, start: datetime, end: datetime) -> list[BusyBlock]:
+    if professional is None:
+        return []
+    return [BusyBlock(b.starts_at, b.ends_at, b.calendar.name) for b in
+            ExternalBusyTime.objects.filter(professional=professional, starts_at__lt=end, ends_at__gt=start)
+            .select_related("calendar").order_by("starts_at")]
+
+
+def busy_intervals(professional_ids: Iterable[int], start: datetime, end: datetime
+                   ) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Busy intervals of each professional in [start, end), sorted and merged.
+
+    Busy = confirmed events they take part in (not declined), proposals still held
+    (`hold_expires_at` in the future), and busy times imported from external calendars.
+    Three queries whatever the number of professionals and events.
+    """
+    ids = list(professional_ids)
+    result: dict[int, list[tuple[datetime, datetime]]] = {pid: [] for pid in ids}
+    if not ids:
+        return result
+    now = timezone.now()
+    busy_status = Q(event__status=EventStatus.CONFIRMED) | Q(event__status=EventStatus.PROPOSED,
+                                                             event__hold_expires_at__gt=now)
+    rows = list(
+        Participant.objects.filter(professional_id__in=ids).exclude(response=Response.DECLINED)
+        .filter(busy_status).filter(period_q(start, end, prefix="event__"))
+        .select_related("event").only("professional_id", "event__id", "event__starts_at", "event__ends_at",
+                                      "event__rrule", "event__exdates", "event__recurrence_of_id",
+                                      "event__recurrence_id", "event__time_zone", "event__status")
+    )
+    events = {row.event.pk: row.event for row in rows}
+    overridden = overridden_starts(events.values())
+    by_event = {pk: expand([event], start, end, overridden) for pk, event in events.items()}
+    for row in rows:
+        result[row.professional_id].extend((o.starts_at, o.ends_at) for o in by_event[row.event.pk])
+    for pid, starts_at, ends_at in ExternalBusyTime.objects.filter(
+            professional_id__in=ids, starts_at__lt=end, ends_at__gt=start).values_list(
+            "professional_id", "starts_at", "ends_at"):
+        result[pid].append((starts_at, ends_at))
+    return {pid: _merge(intervals) for pid, intervals in result.items()}
+
+
+def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for s, e in sorted(intervals):
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def group_by_day(items) -> list[tuple[object, list]]:
+    """[(local date, [items])] in order, for the life-line and list views."""
+    days: dict = defaultdict(list)
+    for item in items:
+        days[timezone.localtime(item.starts_at).date()].append(item)
+    return sorted(days.items(), key=lambda pair: pair[0])
+
+
+def expand_one(event: Event, start: datetime, end: datetime) -> list[Occurrence]:
+    """The next occurrences of one series (for its detail page)."""
+    return expand([event], start, end, overridden_starts([event]))

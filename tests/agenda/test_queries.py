@@ -1,0 +1,63 @@
+"""List pages and API lists: the number of queries does not grow with the events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from agenda.models import Event, EventPlace, Participant
+from tests.agenda.conftest import PARIS
+from tests.conftest import login
+
+
+def _bulk_events(person, referent, count: int) -> None:
+    start = timezone.now().astimezone(PARIS).replace(hour=8, minute=0, second=0, microsecond=0)
+    professional = referent.professional
+    events = Event.objects.bulk_create([
+        Event(person=person, structure_id=person.accompaniments.first().structure_id, created_by=referent,
+              title=f"Évènement {i}", starts_at=start + timedelta(minutes=10 * i),
+              ends_at=start + timedelta(minutes=10 * i + 5), series_ends_at=start + timedelta(minutes=10 * i + 5),
+              rrule="FREQ=WEEKLY;COUNT=2" if i % 50 == 0 else "")
+        for i in range(count)
+    ])
+    for event in events:
+        if event.rrule:
+            event.series_ends_at = None
+    Event.objects.bulk_update([e for e in events if e.rrule], ["series_ends_at"])
+    EventPlace.objects.bulk_create([EventPlace(event=e, kind="home") for e in events])
+    Participant.objects.bulk_create([Participant(event=e, kind="professional", professional=professional,
+                                                 user=referent, is_organiser=True) for e in events])
+
+
+def _count(client, url, params) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def _compare(person, referent, url, params, marker: str):
+    client = login(referent)
+    _bulk_events(person, referent, 10)
+    client.get(url, params)  # warm the per-process caches (content types, session)
+    small = _count(client, url, params)
+    _bulk_events(person, referent, 990)
+    response = client.get(url, params)
+    assert response.content.decode().count(marker) >= 1000
+    large = _count(client, url, params)
+    return small, large
+
+
+def test_it_runs_the_same_number_of_queries_for_10_and_1000_events_on_the_person_page(person, referent):
+    url = reverse("agenda:person", args=[person.pk])
+    small, large = _compare(person, referent, url, {"vue": "liste"}, "Évènement ")
+    assert small == large
+
+
+def test_it_runs_the_same_number_of_queries_for_10_and_1000_events_in_the_api(person, referent):
+    small, large = _compare(person, referent, "/api/agenda/events/", {"person": person.pk}, '"resourceType"')
+    assert small == large
