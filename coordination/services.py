@@ -805,7 +805,7 @@ def _access_log_url(user, person: Person) -> str:
 
     if getattr(user, "is_professional", False):
         return reverse("coordination:person", args=[person.pk])
-    return reverse("portal_home")
+    return reverse("portal_access_log")
 
 
 def break_glass_recipients(glass: BreakGlassAccess):

@@ -1,4 +1,4 @@
-"""Accounts in the Django admin: users are identified by their e-mail address."""
+"""Accounts in the Django admin (users identified by e-mail); portal invitations, read-only."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
-from portal.models import User
+from portal.models import PortalInvitation, User
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):
@@ -57,3 +57,24 @@ class UserAdmin(auth_admin.UserAdmin):
     search_fields = ("email", "first_name", "last_name")
     ordering = ("email",)
     readonly_fields = ("last_login", "date_joined")
+
+
+@admin.register(PortalInvitation)
+class PortalInvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made and used through `portal.invitations` (the token
+    itself is never stored, only its hash, which is not shown)."""
+
+    list_display = ["email", "person", "relationship", "created_by", "created_at", "expires_at", "used_at"]
+    list_filter = ["relationship"]
+    search_fields = ["email"]
+    list_select_related = ["person", "created_by"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import strip_tags
 
-from coordination import services
+from coordination import access, services
 from coordination.models import AccessLog, CircleMember, JoinRequest, Person
 from tests.conftest import login
 from tests.factories import PersonFactory
@@ -190,3 +190,21 @@ def test_it_names_the_missing_partner_when_recording_a_partner_consent(person, r
     assert response.status_code == 400
     assert "Choisissez le partenaire concerné." in _text(response)
     assert not person.consents.exists()
+
+
+def test_it_links_the_portal_invitation_from_the_overview_for_circle_writers_only(person, referent, nurse):
+    invite = reverse("portal_invitation_create", args=[person.pk])
+    assert access.check(referent, person, "circle", "write") is not None
+    assert invite in login(referent).get(reverse("coordination:person", args=[person.pk])).content.decode()
+    assert access.check(nurse, person, "circle", "write") is None
+    assert invite not in login(nurse).get(reverse("coordination:person", args=[person.pk])).content.decode()
+
+
+def test_it_lists_portal_invitations_read_only_in_the_admin(admin_user, person, referent):
+    from portal.invitations import invitation_create
+
+    invitation_create(actor=referent, person=person, email="proche@example.org", relationship="aidant")
+    client = login(admin_user)
+    page = client.get(reverse("admin:portal_portalinvitation_changelist"))
+    assert page.status_code == 200 and "proche@example.org" in page.content.decode()
+    assert client.get(reverse("admin:portal_portalinvitation_add")).status_code == 403
