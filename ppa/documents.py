@@ -96,9 +96,9 @@ def plan_pdf(version: PlanVersion) -> bytes:
     doc = PdfDocument(f"Projet personnalisé de {person.display_name} — version {version.number}",
                       created_at=version.validated_at or timezone.now())
     doc.heading(f"Projet personnalisé d'accompagnement de {person.display_name}")
-    status = f"Version {version.number}, {version.get_status_display().lower()}"
+    status = f"Version {version.number}"
     if version.validated_at:
-        status += f" le {_date(timezone.localdate(version.validated_at))}"
+        status += f", validée le {_date(timezone.localdate(version.validated_at))}"
     doc.paragraph(status + ".", bold=True)
     if version.review_due_on:
         doc.paragraph(f"Prochaine révision prévue au plus tard le {_date(version.review_due_on)}.")

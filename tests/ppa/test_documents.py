@@ -63,7 +63,7 @@ def test_it_files_the_pdf_of_a_validated_version_once(filled, referent, person_u
     assert document.title == "Projet personnalisé — version 1" and document.version == 1
     assert document.validated_by == referent and document.is_pdf
     text = _text(document)
-    for expected in ("Projet personnalisé d'accompagnement de Jeanne MARTIN", "Version 1, validé",
+    for expected in ("Projet personnalisé d'accompagnement de Jeanne MARTIN", "Version 1, validée le",
                      "Nom de naissance : MARTIN", "Prénoms : Jeanne Marie", "Date de naissance : 12/04/1938",
                      f"{need_code.code} — ", "Troubles de mémoire", "Garder ses repères", "Atelier mémoire",
                      service_code.code, "lundi, jeudi, chaque semaine, à 10:00",
