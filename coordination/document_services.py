@@ -184,9 +184,11 @@ def document_validate(*, actor, document: Document) -> Document:
 
 @transaction.atomic
 def document_replace(*, actor, document: Document, upload=None, content: bytes | None = None, filename: str = "",
-                     title: str = "", document_on: date | None = None, validate: bool = False) -> Document:
+                     title: str = "", document_on: date | None = None, validate: bool = False,
+                     source: str = DocumentSource.PROFESSIONAL) -> Document:
     """A new version of a validated document (the old one is never modified; it is marked
-    replaced when the new version is validated)."""
+    replaced when the new version is validated). `source=generated` for a PDF the portal
+    produced (the projet personnalisé of a new plan version)."""
     _require_professional_writer(actor, document.person)
     document = Document.objects.select_for_update().get(pk=document.pk)
     if document.status != DocumentStatus.VALIDATED or document.superseded_at is not None:
@@ -204,7 +206,7 @@ def document_replace(*, actor, document: Document, upload=None, content: bytes |
     new = Document.objects.create(
         person=document.person, doc_type=document.doc_type, title=title[:200],
         document_on=document_on or timezone.localdate(), author=actor,
-        author_structure=_author_structure(actor, document.person), source=DocumentSource.PROFESSIONAL,
+        author_structure=_author_structure(actor, document.person), source=source,
         file=name, original_name=(getattr(upload, "name", "") or "document")[:200],
         content_type=checked.content_type, size=len(checked.content), sha256=checked.sha256,
         version=document.version + 1, replaces=document,

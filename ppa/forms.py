@@ -117,3 +117,17 @@ class DiffForm(Form):
 class MdphSheetForm(Form):
     change = forms.CharField(label="Changement d'accompagnement demandé", widget=forms.Textarea(attrs={"rows": 3}))
     reason = forms.CharField(label="Pourquoi", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MdphSheetFileForm(MdphSheetForm):
+    send = forms.BooleanField(label="L'envoyer à la MDPH par messagerie sécurisée de santé (MSSanté)",
+                              required=False)
+    recipient_address = forms.EmailField(
+        label="Adresse MSSanté du destinataire", required=False,
+        help_text="Celle de la MDPH du cercle quand elle est connue ; elle finit par « mssante.fr ».")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("send") and not data.get("recipient_address"):
+            self.add_error("recipient_address", "Indiquez l'adresse MSSanté où envoyer la fiche.")
+        return data

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from coordination.models import Person, Professional, Structure
+from coordination.models import Document, Person, Professional, Structure
 
 
 class SerafinKind(models.TextChoices):
@@ -117,6 +117,10 @@ class PlanVersion(models.Model):
     validated_at = models.DateTimeField("validée le", null=True, blank=True)
     review_due_on = models.DateField("révision prévue le", null=True, blank=True)
     superseded_at = models.DateTimeField("remplacée le", null=True, blank=True)
+    # The PDF of this version once validated, filed in the person's documents (one per
+    # version: the unique link makes the filing idempotent). See `ppa.documents`.
+    document = models.OneToOneField(Document, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="ppa_version", verbose_name="document PDF")
 
     class Meta:
         verbose_name = "version du projet personnalisé"

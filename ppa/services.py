@@ -454,6 +454,14 @@ def _validate(actor, plan: Plan, version: PlanVersion) -> None:
           superseded=previous.pk if previous else None)
     notify("ppa.validated", person=plan.person, actor=actor, url=_plan_url(plan))
 
+    def file_document():
+        # After commit: the PDF never holds up or undoes the validation (see ppa.documents).
+        from ppa.tasks import file_plan_document
+
+        file_plan_document.delay(version.pk)
+
+    transaction.on_commit(file_document)
+
 
 @transaction.atomic
 def plan_amend(*, actor, plan: Plan, reason: str) -> PlanVersion:

@@ -19,13 +19,14 @@ from django.views.decorators.http import require_POST
 from coordination import access
 from coordination.models import Category, Structure, TeamMembership
 from portal.forms import add_service_errors
-from ppa import selectors, services
+from ppa import documents, selectors, services
 from ppa.forms import (
     ActionForm,
     AmendForm,
     CommentForm,
     DiffForm,
     ExpectationsForm,
+    MdphSheetFileForm,
     MdphSheetForm,
     NeedForm,
     ObjectiveForm,
@@ -121,7 +122,26 @@ def _page_context(request, version: PlanVersion, context: dict | None = None) ->
         sign_roles=[r for r in roles if r not in signed],
         section_list=[(s.value, s.label) for s in Section],
     )
+    context.update(_document_context(request, version))
     return context
+
+
+def _document_context(request, version: PlanVersion) -> dict:
+    """The link to the version's PDF in the documents (for who may read documents), or
+    the button to file it when it is missing (a professional who may write them)."""
+    if not version.is_frozen:
+        return {}
+    person = version.plan.person
+    rights = access.check(request.user, person, Category.DOCUMENTS, "read")
+    if rights is None:
+        return {}
+    if version.document_id:
+        url = (reverse("coordination:document", args=[version.document_id]) if request.user.is_professional
+               else reverse("coordination:portal_documents", args=[person.pk]))
+        return {"plan_document_url": url}
+    can_file = request.user.is_professional and access.check(request.user, person, Category.DOCUMENTS,
+                                                             "write") is not None
+    return {"plan_document_missing": True, "can_file_document": can_file}
 
 
 # --- Pages ------------------------------------------------------------------------------------
@@ -383,11 +403,57 @@ def mdph_sheet(request: HttpRequest, version_id: int) -> HttpResponse:
     if not request.user.is_professional:
         raise access.AccessDenied("La fiche de liaison MDPH est préparée par un professionnel.")
     form = MdphSheetForm(request.GET or None)
-    sheet = None
+    sheet = file_form = None
+    person = version.plan.person
     if form.is_valid():
         sheet = services.mdph_sheet_build(version, **form.cleaned_data)
+        if access.check(request.user, person, Category.DOCUMENTS, "write") is not None:
+            address = documents.mdph_address(person)
+            file_form = MdphSheetFileForm(initial={**form.cleaned_data, "send": bool(address),
+                                                   "recipient_address": address})
     return render(request, "ppa/mdph_sheet.html", {"form": form, "sheet": sheet, "version": version,
-                                                   "person": version.plan.person})
+                                                   "person": person, "file_form": file_form})
+
+
+@login_required
+@require_POST
+def mdph_sheet_file(request: HttpRequest, version_id: int) -> HttpResponse:
+    """File the MDPH liaison sheet as a document and, if asked, send it by MSSanté."""
+    version = _version(request, version_id, "write")
+    person = version.plan.person
+    form = MdphSheetFileForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            document, sending = documents.mdph_sheet_file(
+                actor=request.user, version=version, change=data["change"], reason=data["reason"],
+                recipient_address=data["recipient_address"] if data["send"] else "")
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Fiche de liaison déposée dans les documents"
+                                      + (" ; son envoi par messagerie sécurisée est en cours." if sending else "."))
+            return redirect("coordination:document", document.pk)
+    sheet = services.mdph_sheet_build(version, change=request.POST.get("change", ""),
+                                      reason=request.POST.get("reason", ""))
+    return render(request, "ppa/mdph_sheet.html", {"form": MdphSheetForm(), "sheet": sheet, "version": version,
+                                                   "person": person, "file_form": form}, status=400)
+
+
+@login_required
+@require_POST
+def document_file(request: HttpRequest, version_id: int) -> HttpResponse:
+    """File the validated version's PDF when the automatic filing could not."""
+    version = _version(request, version_id, "read")
+    if not request.user.is_professional:
+        raise access.AccessDenied("Le projet est déposé dans les documents par un professionnel.")
+    try:
+        document = documents.plan_document_file(actor=request.user, version=version)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("ppa:version", version_id=version.pk)
+    messages.success(request, "Le projet personnalisé est dans les documents.")
+    return redirect("coordination:document", document.pk)
 
 
 @login_required
