@@ -187,11 +187,13 @@ def test_it_reads_the_agenda_in_a_bounded_number_of_queries(person, person_user,
     client.get(reverse("portal_agenda"))
     with django_assert_max_num_queries(40) as small:
         client.get(reverse("portal_agenda"))
+    limit = len(small.captured_queries)  # read now: the query log keeps only the last 9,000 queries
     for index in range(15):
         agenda_services.event_create(actor=nurse, person=person, title=f"E{index}", starts_at=_at(index % 10 + 1),
                                      ends_at=_at(index % 10 + 1, 11), places=[{"kind": "address", "label": "Ici"}])
         propose(referent, person, days=7 + index, title=f"P{index}")
     agenda_services.agenda_feed_create(actor=person_user, kind="person", person=person)
-    with django_assert_max_num_queries(len(small.captured_queries) + 1):
+    client.get(reverse("portal_agenda"))  # refreshes the session's last-seen time after the set-up
+    with django_assert_max_num_queries(limit):
         response = client.get(reverse("portal_agenda"))
     assert "E14" in response.content.decode()
