@@ -26,8 +26,8 @@ def _grant(person, person_user, user, **levels):
 def draft(person, referent, nurse, serafin_codes):
     plan = services.plan_create(actor=referent, person=person)
     version = plan.versions.get()
-    need = services.need_add(actor=referent, version=version, serafin=SerafinCode.objects.get(kind="need", code="1.1.1"),
-                             description="Troubles de mémoire")
+    code = SerafinCode.objects.get(kind="need", code="1.1.1")
+    need = services.need_add(actor=referent, version=version, serafin=code, description="Troubles de mémoire")
     objective = services.objective_add(actor=referent, version=version, title="Garder ses repères", needs=[need],
                                        indicator="Se repère seule dans la résidence", target_on=date(2027, 6, 1))
     services.action_add(actor=referent, version=version, title="Atelier mémoire", objectives=[objective],
