@@ -7,6 +7,7 @@ from django import forms
 from coordination.models import Category, ConsentDecision, ConsentKind, Level, Partner, Relationship
 from liaison.models import TransmissionCategory
 from portal.forms import Form
+from ppa.models import Section
 
 # The matrix in plain words: what each category lets a member do.
 CATEGORY_WORDS = {
@@ -102,3 +103,28 @@ class SetPasswordForm(Form):
         if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
             self.add_error("password2", "Les deux mots de passe ne sont pas les mêmes.")
         return data
+
+
+class ProposalAnswerForm(Form):
+    """Accept or decline an appointment proposed to the person."""
+
+    accept = forms.TypedChoiceField(choices=[("1", "Accepter"), ("0", "Refuser")], coerce=lambda v: v == "1",
+                                    widget=forms.HiddenInput)
+    comment = forms.CharField(label="Un mot pour le professionnel (facultatif)", required=False, max_length=1000,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FeedCreateForm(Form):
+    include_titles = forms.BooleanField(
+        label="Montrer le nom des rendez-vous dans mon calendrier", required=False,
+        help_text="Sinon, votre calendrier montre seulement « Rendez-vous ».")
+
+
+class FeedActionForm(Form):
+    action = forms.ChoiceField(choices=[("revoke", "Arrêter"), ("regenerate", "Nouvelle adresse")],
+                               widget=forms.HiddenInput)
+
+
+class PlanCommentForm(Form):
+    section = forms.ChoiceField(label="Mon commentaire porte sur", choices=Section.choices)
+    text = forms.CharField(label="Mon commentaire", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from portal import user_block_views as blocks
 from portal import user_views as views
 
 urlpatterns = [
@@ -16,6 +17,16 @@ urlpatterns = [
     path("cercle/delegations/<int:delegation_id>/", views.delegation_answer, name="portal_delegation_answer"),
     path("consentements/", views.consents, name="portal_consents"),
     path("acces/", views.access_log, name="portal_access_log"),
+    path("agenda/", blocks.agenda, name="portal_agenda"),
+    path("agenda/propositions/<int:event_id>/", blocks.proposal_answer, name="portal_proposal_answer"),
+    path("agenda/evenements/<int:event_id>/ics/", blocks.event_ics, name="portal_event_ics"),
+    path("agenda/abonnement/", blocks.feed_create, name="portal_feed_create"),
+    path("agenda/abonnement/<int:feed_id>/", blocks.feed_action, name="portal_feed_action"),
+    path("documents/", blocks.documents, name="portal_documents"),
+    path("projet/", blocks.ppa, name="portal_ppa"),
+    path("projet/versions/<int:version_id>/attentes/", blocks.ppa_expectations, name="portal_ppa_expectations"),
+    path("projet/versions/<int:version_id>/commentaire/", blocks.ppa_comment, name="portal_ppa_comment"),
+    path("projet/versions/<int:version_id>/signer/", blocks.ppa_sign, name="portal_ppa_sign"),
     path("invitations/personnes/<int:person_id>/", views.invitation_create, name="portal_invitation_create"),
     path("invitation/<str:token>/", views.invitation_accept, name="portal_invitation_accept"),
 ]

@@ -156,6 +156,21 @@ def _may(request, person: Person, category: str, action: str = "read") -> bool:
     return True
 
 
+def _block_tiles(request, person: Person) -> dict:
+    """Home tiles of the agenda, PPA and documents, each only with its read right."""
+    from portal import user_block_views as blocks
+
+    tiles: dict = {}
+    if _may(request, person, Category.AGENDA):
+        tiles["appointments"] = blocks.upcoming(request.user, person)
+        tiles["proposals"] = blocks.pending_proposals(request.user, person)
+    if _may(request, person, Category.PPA):
+        tiles["plan"] = blocks.plan_summary(person)
+    if _may(request, person, Category.DOCUMENTS):
+        tiles["new_documents"] = blocks.new_documents(request.user, person)
+    return tiles
+
+
 @portal_page
 def home(request: HttpRequest) -> HttpResponse:
     """Latest shared transmissions I may read, unread notifications, decisions awaiting me."""
@@ -181,6 +196,7 @@ def home(request: HttpRequest) -> HttpResponse:
         kind = CATALOGUE.get(notification.event_type)
         notification.message = kind.message if kind else ""
     context = _context(request, person, transmissions=transmissions, notifications=notifications)
+    context.update(_block_tiles(request, person))
     if context["is_decider"]:
         context["pending_requests"] = list(JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING)
                                            .select_related("professional__user", "structure"))

@@ -13,7 +13,7 @@ from ppa.models import SignOff, SignOffRole, VersionStatus
 from tests.conftest import need_service
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)  # SERAFIN-PH codes: reloaded by the serafin_codes fixture
 def test_it_validates_once_when_two_validations_race(filled, referent, person_user):
     need_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
     services.plan_submit(actor=referent, version=filled)

@@ -301,6 +301,8 @@ class Command(BaseCommand):
         if not Event.objects.filter(uid__startswith="demo-agenda-").exists():
             seed_agenda(jeanne=jeanne, marcel=marcel, referente=referente_user, nurse=nurse_user, care=care_user)
             self.created.append("agendas")
+        if seed_portal_proposal(jeanne=jeanne, referente=referente_user):
+            self.created.append("rendez-vous proposé à Jeanne (portail) / appointment proposed to Jeanne (portal)")
 
         return [
             Login("administrateur / administrator", admin, self.totp_secret(admin)),
@@ -611,3 +613,31 @@ def seed_agenda(*, jeanne: Person, marcel: Person, referente, nurse, care) -> No
                                                                               "label": "Salle d'animation"}])
     event("bilan", referente, jeanne, "Bilan de kinésithérapie", at(-7, 15, 0), 30,
           event_type=EventType.HEALTH_APPOINTMENT)
+
+
+# --- User portal, second part: an appointment waiting for Jeanne's answer ---------------------------
+
+
+def seed_portal_proposal(*, jeanne: Person, referente) -> bool:
+    """An appointment proposed to Jeanne, so that she (or her guardian) can answer it from
+    "Mon agenda". Idempotent: nothing is added while a proposal still waits."""
+    from django.core.exceptions import ValidationError
+
+    from agenda import booking
+    from agenda.models import EventStatus
+
+    if Event.objects.filter(person=jeanne, status=EventStatus.PROPOSED, answer_deadline__gt=timezone.now()).exists():
+        return False
+    day = timezone.localdate() + datetime.timedelta(days=9)
+    for hour in (15, 16, 11, 9):
+        start = datetime.datetime.combine(day, datetime.time(hour), tzinfo=ZoneInfo("Europe/Paris"))
+        try:
+            booking.appointment_propose(actor=referente, person=jeanne, starts_at=start,
+                                        ends_at=start + datetime.timedelta(minutes=45),
+                                        title="Point sur le projet personnalisé",
+                                        motive="Faire le point avec vous sur vos souhaits.",
+                                        answer_deadline=timezone.now() + datetime.timedelta(days=5))
+        except ValidationError:
+            continue
+        return True
+    return False
