@@ -8,6 +8,7 @@ her with its deadline, and accepts it from the agenda page. The three pages pass
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -16,7 +17,8 @@ from playwright.sync_api import expect
 from agenda import booking, slots
 from agenda import services as agenda_services
 from agenda.models import Event, EventStatus
-from coordination.models import DocumentType
+from coordination import access
+from coordination.models import Category, CircleMember, DocumentType
 from ppa import services as ppa_services
 from tests.browser.test_circle_pages import sign_in_as, visit
 from tests.browser.test_login_mfa import check_page
@@ -49,7 +51,7 @@ def portal_blocks(person, person_user, referent, nurse, legal_rep, settings, tmp
 
 
 def test_the_guardian_accepts_a_proposed_appointment_from_the_agenda(page, live_server, screenshot, person,
-                                                                   legal_rep, portal_blocks):
+                                                                   legal_rep, external_pro, portal_blocks):
     sign_in_as(page, live_server, legal_rep)
     visit(page, live_server, "/mon-espace/")
     tile = page.get_by_role("region", name="Rendez-vous à confirmer")
@@ -70,6 +72,18 @@ def test_the_guardian_accepts_a_proposed_appointment_from_the_agenda(page, live_
         visit(page, live_server, path)
         check_page(page, screenshot, f"portail-{label}")
     expect(page.get_by_role("heading", name="Écrire mes attentes")).to_be_visible()
+
+    # The guardian then lets a professional of the circle see the agenda, in plain words.
+    assert access.check(external_pro, person, Category.AGENDA) is None
+    visit(page, live_server, "/mon-espace/cercle/")
+    member = CircleMember.objects.active().get(person=person, user=external_pro)
+    article = page.get_by_role("article", name=re.compile(external_pro.get_full_name()))
+    article.get_by_role("group", name=re.compile("^Mon agenda")).get_by_role("radio", name="Voir",
+                                                                            exact=True).check()
+    article.get_by_role("button", name=f"Enregistrer les droits de {member.display_name}").click()
+    page.wait_for_load_state()
+    expect(page.get_by_text(f"Les droits de {member.display_name} sont changés.")).to_be_visible()
+    assert access.check(external_pro, person, Category.AGENDA, "read") is not None
 
 
 def test_the_person_reads_her_contract_and_makes_a_subscription_link(page, live_server, screenshot, person,
