@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from dateutil import rrule as dateutil_rrule
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -268,31 +268,27 @@ def _no_slot(criteria: Criteria) -> str:
 def expand(starts_at: dt.datetime, ends_at: dt.datetime, rule: str, time_zone: str, exdates: Iterable,
            start: dt.datetime, end: dt.datetime, skip: Iterable[dt.datetime] = ()) -> list[Interval]:
     """Occurrences of a recurring event overlapping [start, end), expanded in its own zone
-    (a weekly 10:00 stays 10:00 across DST). Private helper of the booking block; the
-    agenda block's recurrence expansion should replace it when merged."""
+    (a weekly 10:00 stays 10:00 across DST), as (start, end) in UTC.
+
+    Plain DAILY/WEEKLY rules are expanded arithmetically (the loader's fast path, tested
+    against `agenda.recurrence`); any other rule goes through `agenda.recurrence`, the
+    agenda's own expansion, so that busy times and agenda pages always agree."""
+    from agenda.models import Event
+    from agenda.recurrence import occurrence_starts
+
     zone = ZoneInfo(time_zone or "Europe/Paris")
-    local_start = starts_at.astimezone(zone).replace(tzinfo=None)
-    duration = ends_at - starts_at
     simple = _simple_rule(rule)
     if simple is not None:
-        return _expand_simple(local_start, duration, zone, *simple, exdates, start, end, skip)
+        local_start = starts_at.astimezone(zone).replace(tzinfo=None)
+        return _expand_simple(local_start, ends_at - starts_at, zone, *simple, exdates, start, end, skip)
     try:
-        rule_set = dateutil_rrule.rrulestr(rule, dtstart=local_start, forceset=True, ignoretz=True)
-    except (ValueError, TypeError):
-        return [(starts_at, ends_at)]
+        spans = occurrence_starts(Event(starts_at=starts_at, ends_at=ends_at, rrule=rule,
+                                        time_zone=time_zone or "Europe/Paris"), start, end)
+    except ValidationError:
+        return [(starts_at, ends_at)] if starts_at < end and ends_at > start else []
     excluded = {_as_aware(x, zone) for x in exdates or ()}
     excluded.update(x.astimezone(UTC) for x in skip)
-    lower = (start - duration).astimezone(zone).replace(tzinfo=None)
-    upper = end.astimezone(zone).replace(tzinfo=None)
-    result = []
-    for occurrence in rule_set.between(lower, upper, inc=True):
-        aware = occurrence.replace(tzinfo=zone).astimezone(UTC)
-        if aware in excluded:
-            continue
-        finish = aware + duration
-        if aware < end and finish > start:
-            result.append((aware, finish))
-    return result
+    return [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in spans if s.astimezone(UTC) not in excluded]
 
 
 _SIMPLE_STEPS = {"DAILY": 1, "WEEKLY": 7}
