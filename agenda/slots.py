@@ -356,28 +356,30 @@ def load_busy(professional_ids: Iterable[int], start: dt.datetime, end: dt.datet
     not decline (recurring ones expanded, changed occurrences applied) and imported busy
     times. Four queries at most."""
     from agenda.models import Event, ExternalBusyTime, Participant, Response
+    from agenda.recurrence import period_q
 
     now = now or timezone.now()
     ids = list(professional_ids)
     busy: dict[int, list[Interval]] = {pk: [] for pk in ids}
+    # Driven by the participants of these professionals, bounded on the event's period
+    # (`series_ends_at` is the end of a single event, None for an endless rule): indexed
+    # by `participant_pro_event` and `event_series_end_start`. Single events (most rows)
+    # only bring their bounds back; the few series bring their rule.
     taking_part = (Participant.objects.filter(professional_id__in=ids).exclude(response=Response.DECLINED)
-                   .filter(event__starts_at__lt=end)
                    .filter(Q(event__status__in=["confirmed", "done"])
                            | Q(event__status="proposed", event__hold_expires_at__gt=now))
-                   .exclude(event_id=exclude_event))
-    for pro, starts_at, ends_at in taking_part.filter(event__rrule="", event__ends_at__gt=start).values_list(
+                   .exclude(event_id=exclude_event).order_by())
+    for pro, starts_at, ends_at in taking_part.filter(
+            event__rrule="", event__series_ends_at__gt=start, event__starts_at__lt=end).values_list(
             "professional_id", "event__starts_at", "event__ends_at"):
         busy[pro].append((starts_at, ends_at))
-    rows = list(
-        taking_part.filter(event__rrule__gt="")
-        .filter(Q(event__series_ends_at__isnull=True) | Q(event__series_ends_at__gte=start))
-        .values_list("professional_id", "event_id", "event__starts_at", "event__ends_at", "event__rrule",
-                     "event__time_zone", "event__exdates")
-    )
+    rows = list(taking_part.filter(period_q(start, end, prefix="event__")).exclude(event__rrule="").values_list(
+        "professional_id", "event_id", "event__starts_at", "event__ends_at", "event__rrule", "event__time_zone",
+        "event__exdates"))
     series = {row[1] for row in rows if row[4]}
     overridden: dict[int, list[dt.datetime]] = defaultdict(list)
     if series:
-        for parent, recurrence_id in Event.objects.filter(recurrence_of__in=series).values_list(
+        for parent, recurrence_id in Event.objects.filter(recurrence_of__in=series).order_by().values_list(
                 "recurrence_of_id", "recurrence_id"):
             if recurrence_id:
                 overridden[parent].append(recurrence_id)
