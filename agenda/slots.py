@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db import connection
+from django.db.models import FloatField, Q
+from django.db.models.functions import Cast, Extract
 from django.utils import timezone
 
 PARIS_TZ = ZoneInfo("Europe/Paris")
@@ -369,10 +371,18 @@ def load_busy(professional_ids: Iterable[int], start: dt.datetime, end: dt.datet
                    .filter(Q(event__status__in=["confirmed", "done"])
                            | Q(event__status="proposed", event__hold_expires_at__gt=now))
                    .exclude(event_id=exclude_event).order_by())
-    for pro, starts_at, ends_at in taking_part.filter(
-            event__rrule="", event__series_ends_at__gt=start, event__starts_at__lt=end).values_list(
-            "professional_id", "event__starts_at", "event__ends_at"):
-        busy[pro].append((starts_at, ends_at))
+    singles = taking_part.filter(event__rrule="", event__series_ends_at__gt=start, event__starts_at__lt=end)
+    if connection.vendor == "postgresql":
+        # Thousands of rows: epoch seconds decode several times faster than timestamps.
+        from_epoch = dt.datetime.fromtimestamp
+        for pro, starts_at, ends_at in singles.annotate(
+                s=Cast(Extract("event__starts_at", "epoch", tzinfo=UTC), FloatField()),
+                e=Cast(Extract("event__ends_at", "epoch", tzinfo=UTC), FloatField())).values_list(
+                "professional_id", "s", "e"):
+            busy[pro].append((from_epoch(starts_at, UTC), from_epoch(ends_at, UTC)))
+    else:
+        for pro, starts_at, ends_at in singles.values_list("professional_id", "event__starts_at", "event__ends_at"):
+            busy[pro].append((starts_at, ends_at))
     rows = list(taking_part.filter(period_q(start, end, prefix="event__")).exclude(event__rrule="").values_list(
         "professional_id", "event_id", "event__starts_at", "event__ends_at", "event__rrule", "event__time_zone",
         "event__exdates"))

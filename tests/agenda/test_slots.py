@@ -190,3 +190,11 @@ def test_it_finds_the_same_busy_occurrences_as_the_agenda(rule):
                     for o in recurrence.expand([event], *window)]
     busy = slots.expand(event.starts_at, event.ends_at, rule, "Europe/Paris", event.exdates, *window)
     assert busy == agenda_spans and busy
+
+
+def test_it_loads_single_busy_events_at_their_exact_times(two_pros):
+    a, b = two_pros
+    _busy(a, at(2, 9, 15), at(2, 10, 40))
+    _busy(a, at(3, 23, 30), at(4, 0, 45))
+    busy = slots.load_busy([a.pk, b.pk], at(1, 0), at(10, 0), now=NOW)
+    assert busy == {a.pk: [(at(2, 9, 15), at(2, 10, 40)), (at(3, 23, 30), at(4, 0, 45))], b.pk: []}
