@@ -79,14 +79,23 @@ def _attach_places(events: list[Event]) -> None:
         event.place_list = by_event.get(event.pk, [])
 
 
-def occurrences(queryset: QuerySet[Event], start: datetime, end: datetime, *, details: bool = True
-                ) -> list[Occurrence]:
+# What an agenda list shows of an event and what expanding it needs.
+LIST_FIELDS = ("id", "uid", "title", "starts_at", "ends_at", "is_all_day", "time_zone", "status", "visibility",
+               "rrule", "exdates", "recurrence_of", "recurrence_id", "person", "structure")
+
+
+def occurrences(queryset: QuerySet[Event], start: datetime, end: datetime, *, details: bool = True,
+                with_person: bool = True) -> list[Occurrence]:
     """Occurrences of the queryset's events in [start, end): two to four queries in all.
-    With `details=False`, only what the agenda pages list: the person and `place_list`."""
+    With `details=False`, only what the agenda pages list (`LIST_FIELDS`, `place_list`,
+    and the person unless `with_person=False`, for a page that already has it)."""
     if details:
         events = list(with_details(queryset.filter(period_q(start, end))))
     else:
-        events = list(queryset.filter(period_q(start, end)).select_related("person"))
+        queryset = queryset.filter(period_q(start, end)).only(*LIST_FIELDS)
+        if with_person:
+            queryset = queryset.select_related("person")
+        events = list(queryset)
         _attach_places(events)
     return expand(events, start, end, overridden_starts(events))
 
