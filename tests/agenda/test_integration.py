@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.urls import reverse
 
 from agenda import booking, recurrence, services
 from agenda.models import Event, EventStatus, Participant, ParticipantKind
-from tests.agenda.test_booking import answer, colleagues, hold, soon  # noqa: F401 - fixture
-from tests.conftest import login
+from coordination import services as coordination_services
+from coordination.models import CircleRole, TeamRole
+from tests.agenda.test_booking import answer, hold, soon
+from tests.conftest import _pro, login
+
+
+@pytest.fixture
+def colleagues(person, person_user, other_structure, admin_user):
+    """Two professionals of another structure, in the person's circle with the referent."""
+    pros = []
+    for email, first in (("psy@exemple.fr", "Paula"), ("ergo@exemple.fr", "Eric")):
+        pro = _pro(email, "psychologue", first, "Autre")
+        coordination_services.team_member_add(actor=admin_user, structure=other_structure, professional=pro,
+                                              role=TeamRole.CARE)
+        coordination_services.circle_member_add(actor=person_user, person=person, role=CircleRole.THERAPIST,
+                                                professional=pro)
+        pros.append(pro)
+    return pros
 
 
 def _week_page(user, url: str, day: dt.date) -> str:
