@@ -26,6 +26,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from agenda import services as agenda_services
 from agenda import slots
 from agenda.availability import colleagues
 from agenda.models import (
@@ -113,29 +114,28 @@ def meeting_hold(*, actor, invitees: list[Professional], starts_at: dt.datetime,
     required = [organiser.pk] + [p.pk for p in invitees]
     _lock_and_check(required, starts_at, ends_at)
     now = timezone.now()
-    event = Event.objects.create(
-        source=EventSource.BOOKING, person=person, structure=structure, created_by=actor,
-        title=title or "Réunion de coordination", motive=motive, event_type=EventType.COORDINATION_MEETING,
-        starts_at=starts_at, ends_at=ends_at, series_ends_at=ends_at, status=EventStatus.PROPOSED,
-        visibility=Visibility.SHARED if person else Visibility.INTERNAL, hold_expires_at=now + hold_duration(),
-    )
-    rows = [Participant(event=event, kind=ParticipantKind.PROFESSIONAL, professional=organiser, user=actor,
+    rows = [Participant(kind=ParticipantKind.PROFESSIONAL, professional=organiser, user=actor,
                         display_name=actor.get_full_name(), is_organiser=True, response=Response.ACCEPTED,
                         responded_at=now)]
     required_ids = {p.pk for p in invitees}
     for professional in all_invitees:
-        rows.append(Participant(event=event, kind=ParticipantKind.PROFESSIONAL, professional=professional,
+        rows.append(Participant(kind=ParticipantKind.PROFESSIONAL, professional=professional,
                                 user_id=professional.user_id, display_name=professional.user.get_full_name(),
                                 is_required=professional.pk in required_ids))
     if person is not None:
         if person.user_id:
-            rows.append(Participant(event=event, kind=ParticipantKind.PERSON, user_id=person.user_id,
+            rows.append(Participant(kind=ParticipantKind.PERSON, user_id=person.user_id,
                                     display_name=str(person), is_required=False))
         for carer in carers:
             if CarerLink.objects.filter(person=person, user=carer, ended_on__isnull=True).exists():
-                rows.append(Participant(event=event, kind=ParticipantKind.CARER, user=carer,
+                rows.append(Participant(kind=ParticipantKind.CARER, user=carer,
                                         display_name=carer.get_full_name(), is_required=False))
-    Participant.objects.bulk_create(rows)
+    event = agenda_services.event_insert(
+        created_by=actor, participants=rows, source=EventSource.BOOKING, person=person, structure=structure,
+        title=title or "Réunion de coordination", motive=motive, event_type=EventType.COORDINATION_MEETING,
+        starts_at=starts_at, ends_at=ends_at, status=EventStatus.PROPOSED,
+        visibility=Visibility.SHARED if person else Visibility.INTERNAL, hold_expires_at=now + hold_duration(),
+    )
     audit(actor, person, AuditEvent.Type.EVENT_CREATED, event=event.pk, booking="hold",
           starts_at=starts_at.isoformat(), participants=len(rows))
     notify("agenda.meeting_slot_chosen", person=None, actor=actor, url=answer_url(event),
@@ -313,18 +313,18 @@ def appointment_propose(*, actor, person: Person, starts_at: dt.datetime, ends_a
     if errors:
         raise ValidationError(errors)
     _lock_and_check([proposer.pk], starts_at, ends_at)
-    event = Event.objects.create(
-        source=EventSource.BOOKING, person=person, structure=structure, created_by=actor, title=title, motive=motive,
-        event_type=EventType.HEALTH_APPOINTMENT, starts_at=starts_at, ends_at=ends_at, series_ends_at=ends_at,
+    event = agenda_services.event_insert(
+        created_by=actor, participants=[
+            Participant(kind=ParticipantKind.PROFESSIONAL, professional=proposer, user=actor,
+                        display_name=actor.get_full_name(), is_organiser=True, response=Response.ACCEPTED,
+                        responded_at=now),
+            Participant(kind=ParticipantKind.PERSON, user_id=person.user_id, display_name=str(person)),
+        ],
+        source=EventSource.BOOKING, person=person, structure=structure, title=title, motive=motive,
+        event_type=EventType.HEALTH_APPOINTMENT, starts_at=starts_at, ends_at=ends_at,
         status=EventStatus.PROPOSED, visibility=Visibility.SHARED, hold_expires_at=answer_deadline,
         answer_deadline=answer_deadline,
     )
-    Participant.objects.bulk_create([
-        Participant(event=event, kind=ParticipantKind.PROFESSIONAL, professional=proposer, user=actor,
-                    display_name=actor.get_full_name(), is_organiser=True, response=Response.ACCEPTED,
-                    responded_at=now),
-        Participant(event=event, kind=ParticipantKind.PERSON, user_id=person.user_id, display_name=str(person)),
-    ])
     audit(actor, person, AuditEvent.Type.EVENT_CREATED, event=event.pk, booking="proposed_to_person")
     notify("agenda.appointment_proposed", person=person, actor=actor,
            url=reverse("agenda:booking_proposal", args=[event.pk]),

@@ -112,10 +112,25 @@ class Event(models.Model):
             models.Index(fields=["person", "starts_at"], name="event_person_start"),
             models.Index(fields=["person", "series_ends_at"], name="event_person_series_end"),
             models.Index(fields=["structure", "starts_at"], name="event_structure_start"),
+            # Busy times of professionals (slot search, booking checks): the events of a
+            # period, whoever they belong to, read by the bounds of `recurrence.period_q`.
+            models.Index(fields=["series_ends_at", "starts_at"], name="event_series_end_start"),
+            # …and the recurring series among them (few rows: a small partial index).
+            models.Index(fields=["series_ends_at", "starts_at"], condition=~Q(rrule=""), name="event_series_window"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # Safety net for rows written outside `agenda.services` (tests, admin, data
+        # fixes): a single event's period ends with it, as every period query expects.
+        # Recurring series get theirs from `agenda.recurrence.series_end` in the services.
+        if not self.rrule and self.series_ends_at is None and self.ends_at is not None:
+            self.series_ends_at = self.ends_at
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "series_ends_at"}
+        super().save(*args, **kwargs)
 
     @property
     def is_recurring(self) -> bool:

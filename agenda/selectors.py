@@ -18,7 +18,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from agenda.models import Event, EventStatus, ExternalBusyTime, Participant, Response, Visibility
+from agenda.models import Event, EventPlace, EventStatus, ExternalBusyTime, Participant, Response, Visibility
 from agenda.recurrence import Occurrence, expand, overridden_starts, period_q
 from coordination.models import Person, TeamMembership
 
@@ -68,9 +68,35 @@ def is_participant(user, event: Event) -> bool:
     return event.participants.filter(Q(professional__user=user) | Q(user=user)).exists()
 
 
-def occurrences(queryset: QuerySet[Event], start: datetime, end: datetime) -> list[Occurrence]:
-    """Occurrences of the queryset's events in [start, end): two or three queries in all."""
-    events = list(with_details(queryset.filter(period_q(start, end))))
+def _attach_places(events: list[Event]) -> None:
+    """`event.place_list` for each event, in one query (cheaper than a prefetch, whose
+    `places.all()` builds a queryset per event)."""
+    by_event: dict[int, list[EventPlace]] = defaultdict(list)
+    if events:
+        for place in EventPlace.objects.filter(event_id__in=[e.pk for e in events]):
+            by_event[place.event_id].append(place)
+    for event in events:
+        event.place_list = by_event.get(event.pk, [])
+
+
+# What an agenda list shows of an event and what expanding it needs.
+LIST_FIELDS = ("id", "uid", "title", "starts_at", "ends_at", "is_all_day", "time_zone", "status", "visibility",
+               "rrule", "exdates", "recurrence_of", "recurrence_id", "person", "structure")
+
+
+def occurrences(queryset: QuerySet[Event], start: datetime, end: datetime, *, details: bool = True,
+                with_person: bool = True) -> list[Occurrence]:
+    """Occurrences of the queryset's events in [start, end): two to four queries in all.
+    With `details=False`, only what the agenda pages list (`LIST_FIELDS`, `place_list`,
+    and the person unless `with_person=False`, for a page that already has it)."""
+    if details:
+        events = list(with_details(queryset.filter(period_q(start, end))))
+    else:
+        queryset = queryset.filter(period_q(start, end)).only(*LIST_FIELDS)
+        if with_person:
+            queryset = queryset.select_related("person")
+        events = list(queryset)
+        _attach_places(events)
     return expand(events, start, end, overridden_starts(events))
 
 

@@ -189,6 +189,38 @@ def _audit(actor, event: Event, kind: str, **data) -> None:
 # --- Events -----------------------------------------------------------------------------
 
 
+def event_insert(*, created_by, participants: Iterable[Participant] = (), places: list[dict] | None = None,
+                 **fields) -> Event:
+    """Store an event written by another agenda-facing service (booking, PPA), which has
+    already checked who may act and writes its own audit row.
+
+    Guarantees what the agenda's selectors rely on: `series_ends_at` computed by
+    `agenda.recurrence` (the end of a single event, the end of the last occurrence of a
+    bounded rule, None for an endless rule), a fresh UID and SEQUENCE 0, the places, and
+    the participants (unsaved `Participant` rows) attached, each professional participant
+    carrying the professional's account so that it shows in their own agenda.
+    """
+    now = timezone.now()
+    fields.setdefault("created_at", now)
+    fields.setdefault("updated_at", now)
+    event = Event(created_by=created_by, **fields)
+    event.series_ends_at = recurrence.series_end(event)
+    event.save()
+    _set_places(event, places)
+    rows = []
+    for participant in participants:
+        participant.event = event
+        if participant.professional_id and not participant.user_id:
+            participant.user_id = participant.professional.user_id
+        if not participant.display_name:
+            participant.display_name = (str(participant.professional) if participant.professional_id else
+                                        str(participant.user) if participant.user_id else "")
+        rows.append(participant)
+    Participant.objects.bulk_create(rows)
+    return event
+
+
+
 @transaction.atomic
 def event_create(*, actor, title: str, starts_at: datetime, ends_at: datetime | None = None,
                  person: Person | None = None, structure: Structure | None = None, places: list[dict] | None = None,

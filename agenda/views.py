@@ -14,12 +14,12 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
 from agenda import ics, selectors, services
 from agenda.forms import EventForm, ExternalCalendarForm, FeedForm, RespondForm
-from agenda.models import AgendaFeed, Event, EventStatus, ExternalCalendar, FeedOwnerKind
+from agenda.models import AgendaFeed, Event, EventStatus, ExternalCalendar, FeedOwnerKind, Visibility
 from coordination import access
 from coordination.models import Category
 from portal.forms import add_service_errors
@@ -61,7 +61,49 @@ def _period(view: str, day: date) -> tuple[datetime, datetime, date, date]:
     return start, end, prev, nxt
 
 
-def _month_weeks(first: date, items) -> list[list[tuple[date, list]]]:
+_STATUS_BADGES = {EventStatus.PROPOSED: ("badge", "Proposé"), EventStatus.DONE: ("badge badge--success", "Réalisé")}
+
+
+def _decorate(items, *, show_person: bool) -> list:
+    """What an agenda list shows of each item, computed once in Python (labels, link,
+    badges): a page lists up to a few hundred occurrences, and per-item template
+    includes, `{% url %}` and date filters cost more than these lines."""
+    url_pattern = reverse("agenda:event", args=[0])[:-2] + "{}/"
+    for item in items:
+        starts_at, ends_at = timezone.localtime(item.starts_at), timezone.localtime(item.ends_at)
+        if getattr(item, "is_busy_block", False):
+            item.css = "agenda-item"
+            item.time_label = f"{starts_at:%H:%M} – {ends_at:%H:%M}"
+            item.url, item.title_label, item.badges = "", "Occupé", []
+            item.notes = [f"({item.calendar_name})"]
+            continue
+        event = item.event
+        item.css = "agenda-item agenda-item--cancelled" if item.is_cancelled else "agenda-item"
+        item.time_label = "Toute la journée" if event.is_all_day else f"{starts_at:%H:%M} – {ends_at:%H:%M}"
+        item.url = url_pattern.format(event.pk)
+        item.title_label = event.title
+        badges = [("badge badge--warning", "Annulé")] if item.is_cancelled else (
+            [_STATUS_BADGES[event.status]] if event.status in _STATUS_BADGES else [])
+        if event.visibility == Visibility.INTERNAL:
+            badges.append(("badge", "Interne"))
+        item.badges = badges
+        notes = ["(régulier)"] if event.rrule or event.recurrence_of_id else []
+        if show_person and event.person_id:
+            notes.append(f"— {event.person.display_name}")
+        notes.extend(f"— {place}" for place in event.place_list)
+        item.notes = notes
+    return items
+
+
+def _days(items, today: date, year: bool = True) -> list[dict]:
+    """Items grouped by local day, each day with its anchor and French heading."""
+    fmt = "l j F Y" if year else "l j F"
+    return [{"anchor": f"jour-{day:%Y%m%d}", "items": day_items,
+             "label": dateformat.format(day, fmt) + (" (aujourd'hui)" if day == today else "")}
+            for day, day_items in selectors.group_by_day(items)]
+
+
+def _month_weeks(first: date, items, today: date) -> list[list[dict]]:
     by_day = dict(selectors.group_by_day(items))
     start = first - timedelta(days=first.weekday())
     weeks = []
@@ -69,25 +111,31 @@ def _month_weeks(first: date, items) -> list[list[tuple[date, list]]]:
     while day < (first + timedelta(days=32)).replace(day=1) or day.weekday() != 0:
         week = []
         for _ in range(7):
-            week.append((day, by_day.get(day, [])))
+            week.append({"number": day.day, "is_today": day == today, "items": by_day.get(day, [])})
             day += timedelta(days=1)
         weeks.append(week)
     return weeks
 
 
-def _agenda_context(request, view: str, items, start, end, prev, nxt) -> dict:
+def _agenda_context(request, view: str, items, start, end, prev, nxt, *, show_person: bool = False) -> dict:
     now = timezone.now()
+    today = timezone.localdate()
+    _decorate(items, show_person=show_person)
     context = {"view": view, "views": VIEWS, "start": start, "end": end - timedelta(days=1), "prev": prev,
-               "next": nxt, "today": timezone.localdate(), "days": selectors.group_by_day(items), "now": now}
+               "next": nxt, "today": today, "now": now}
     if view == "ligne":
-        context["past_days"] = selectors.group_by_day([i for i in items if i.ends_at <= now])
-        context["future_days"] = selectors.group_by_day([i for i in items if i.ends_at > now])
-    if view == "mois":
-        context["weeks"] = _month_weeks(start.date(), items)
-    if view == "semaine":
-        by_day = dict(context["days"])
-        context["week_days"] = [(start.date() + timedelta(days=i), by_day.get(start.date() + timedelta(days=i), []))
-                                for i in range(7)]
+        context["past_days"] = _days([i for i in items if i.ends_at <= now], today)
+        context["future_days"] = _days([i for i in items if i.ends_at > now], today)
+    elif view == "mois":
+        context["weeks"] = _month_weeks(start.date(), items, today)
+    elif view == "semaine":
+        by_day = dict(selectors.group_by_day(items))
+        days = [start.date() + timedelta(days=i) for i in range(7)]
+        context["week_days"] = [{"anchor": f"jour-{day:%Y%m%d}", "items": by_day.get(day, []),
+                                 "label": dateformat.format(day, "l j F") + (" (aujourd'hui)" if day == today
+                                                                             else "")} for day in days]
+    else:
+        context["days"] = _days(items, today)
     return context
 
 
@@ -100,11 +148,11 @@ def my_agenda(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("vue", "semaine")
     view = view if view in VIEWS and view != "ligne" else "semaine"
     start, end, prev, nxt = _period(view, _day(request))
-    items = selectors.occurrences(selectors.professional_events(request.user), start, end)
+    items = selectors.occurrences(selectors.professional_events(request.user), start, end, details=False)
     professional = getattr(request.user, "professional", None)
     busy = selectors.professional_busy_blocks(professional, start, end)
     items = sorted([*items, *busy], key=lambda i: i.starts_at)
-    context = _agenda_context(request, view, items, start, end, prev, nxt)
+    context = _agenda_context(request, view, items, start, end, prev, nxt, show_person=True)
     context.update({"calendars": list(professional.external_calendars.all()) if professional else [],
                     "views": {k: v for k, v in VIEWS.items() if k != "ligne"}})
     return render(request, "agenda/my_agenda.html", context)
@@ -118,7 +166,8 @@ def person_agenda(request: HttpRequest, person_id: int) -> HttpResponse:
     view = request.GET.get("vue", "ligne")
     view = view if view in VIEWS else "ligne"
     start, end, prev, nxt = _period(view, _day(request))
-    items = selectors.occurrences(selectors.person_events(request.user, person), start, end)
+    items = selectors.occurrences(selectors.person_events(request.user, person), start, end, details=False,
+                                  with_person=False)
     context = _agenda_context(request, view, items, start, end, prev, nxt)
     context.update({"person": person, "can_write": grant.can_write})
     if request.htmx and request.GET.get("fragment"):

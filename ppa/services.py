@@ -20,7 +20,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import rrulestr
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -598,16 +597,6 @@ def _first_start(action: Action, from_day: date) -> datetime:
     return datetime.combine(day, action.starts_at_time, tzinfo=PARIS)
 
 
-def _series_end(starts_at: datetime, rule: str, duration: timedelta) -> datetime | None:
-    if "UNTIL=" not in rule and "COUNT=" not in rule:
-        return None
-    local = starts_at.astimezone(PARIS).replace(tzinfo=None)
-    occurrences = list(rrulestr(rule, dtstart=local.replace(tzinfo=PARIS)))
-    if not occurrences:
-        return starts_at + duration
-    return occurrences[-1] + duration
-
-
 def _schedule_signature(action: Action) -> tuple:
     return (action.weekdays, action.interval_weeks, action.starts_at_time, action.duration_minutes,
             action.starts_on, action.ends_on, action.professional_id, action.structure_id, action.serafin_id,
@@ -615,34 +604,33 @@ def _schedule_signature(action: Action) -> tuple:
 
 
 def _event_create(actor, action: Action, person: Person, structure: Structure | None, from_day: date):
-    from agenda.models import Event, EventSource, EventType, Participant, ParticipantKind, Visibility
+    from agenda.models import EventSource, EventType, Participant, ParticipantKind, Visibility
+    from agenda.services import event_insert
 
     start_day = max(action.starts_on, from_day)
     if action.ends_on and start_day > action.ends_on:
         return None
     starts_at = _first_start(action, start_day)
-    duration = timedelta(minutes=action.duration_minutes)
-    rule = action_rrule(action)
-    event = Event.objects.create(
-        source=EventSource.PPA, source_reference=f"ppa-action:{action.key}:{action.pk}", person=person,
-        structure=action.structure or structure, created_by=actor, title=action.title,
-        motive="Modalité du projet personnalisé", event_type=EventType.SUPPORT_ACTIVITY, starts_at=starts_at,
-        ends_at=starts_at + duration, rrule=rule, serafin_service_id=action.serafin_id,
-        visibility=Visibility.SHARED if action.involves_person else Visibility.INTERNAL,
-        series_ends_at=_series_end(starts_at, rule, duration),
-    )
     participants = []
     if action.professional_id:
         professional = Professional.objects.select_related("user").get(pk=action.professional_id)
-        participants.append(Participant(event=event, kind=ParticipantKind.PROFESSIONAL, professional=professional,
+        participants.append(Participant(kind=ParticipantKind.PROFESSIONAL, professional=professional,
                                         user=professional.user, display_name=str(professional)))
     elif action.structure_id:
-        participants.append(Participant(event=event, kind=ParticipantKind.STRUCTURE, structure_id=action.structure_id,
+        participants.append(Participant(kind=ParticipantKind.STRUCTURE, structure_id=action.structure_id,
                                         display_name=str(action.structure)))
     if action.involves_person:
-        participants.append(Participant(event=event, kind=ParticipantKind.PERSON, user_id=person.user_id,
+        participants.append(Participant(kind=ParticipantKind.PERSON, user_id=person.user_id,
                                         display_name=person.display_name))
-    Participant.objects.bulk_create(participants)
+    event = event_insert(
+        created_by=actor, participants=participants, source=EventSource.PPA,
+        source_reference=f"ppa-action:{action.key}:{action.pk}", person=person,
+        structure=action.structure or structure, title=action.title,
+        motive="Modalité du projet personnalisé", event_type=EventType.SUPPORT_ACTIVITY, starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=action.duration_minutes), rrule=action_rrule(action),
+        serafin_service_id=action.serafin_id,
+        visibility=Visibility.SHARED if action.involves_person else Visibility.INTERNAL,
+    )
     audit(actor, person, AuditEvent.Type.EVENT_CREATED, event=event.pk, source="ppa", action=action.pk)
     return event
 
@@ -651,6 +639,7 @@ def _event_end(actor, event, person: Person, cutoff: datetime) -> bool:
     """Ends a series at `cutoff`: past occurrences stay, future ones go. A series that
     has not started yet is cancelled."""
     from agenda.models import EventStatus
+    from agenda.recurrence import series_end
 
     if event.status == EventStatus.CANCELLED or (event.series_ends_at and event.series_ends_at <= cutoff):
         return False
@@ -659,7 +648,7 @@ def _event_end(actor, event, person: Person, cutoff: datetime) -> bool:
     else:
         rule = ";".join(p for p in event.rrule.split(";") if not p.startswith(("UNTIL=", "COUNT=")))
         event.rrule = f"{rule};UNTIL={_utc_stamp(cutoff)}"
-        event.series_ends_at = _series_end(event.starts_at, event.rrule, event.ends_at - event.starts_at)
+        event.series_ends_at = series_end(event)
     event.sequence += 1
     event.updated_at = timezone.now()
     event.save(update_fields=["status", "rrule", "series_ends_at", "sequence", "updated_at"])

@@ -61,3 +61,23 @@ def test_it_runs_the_same_number_of_queries_for_10_and_1000_events_on_the_person
 def test_it_runs_the_same_number_of_queries_for_10_and_1000_events_in_the_api(person, referent):
     small, large = _compare(person, referent, "/api/agenda/events/", {"person": person.pk}, '"resourceType"')
     assert small == large
+
+
+def test_it_runs_the_same_number_of_queries_for_10_and_1000_events_on_my_agenda(person, referent):
+    small, large = _compare(person, referent, reverse("agenda:mine"), {"vue": "liste"}, "Évènement ")
+    assert small == large
+
+
+def test_it_lists_each_event_with_its_time_place_and_badges_on_the_person_page(person, referent, make_event):
+    from tests.agenda.conftest import paris
+
+    make_event(person=person, title="Kiné", start=paris(2026, 12, 1, 10, 0), visibility="internal",
+               places=[{"kind": "address", "address": "3 rue des Lilas"}])
+    cancelled = make_event(person=person, title="Dentiste", start=paris(2026, 12, 2, 14, 30))
+    Event.objects.filter(pk=cancelled.pk).update(status="cancelled")
+    html = login(referent).get(reverse("agenda:person", args=[person.pk]),
+                               {"vue": "semaine", "date": "2026-12-01"}).content.decode()
+    assert "10:00 – 11:00" in html and "3 rue des Lilas" in html and "Interne" in html
+    assert 'id="jour-20261201"' in html and "mardi 1 décembre" in html
+    assert "agenda-item--cancelled" in html and "Annulé" in html
+    assert reverse("agenda:event", args=[cancelled.pk]) in html

@@ -173,3 +173,28 @@ def test_it_expands_plain_rules_as_dateutil_does(simple, general):
     fast = slots.expand(*args, simple, "Europe/Paris", exdates, *window)
     assert fast == slots.expand(*args, general, "Europe/Paris", exdates, *window)
     assert all(o[0].astimezone(PARIS).hour == 10 for o in fast) and fast
+
+
+@pytest.mark.parametrize("rule", [
+    "FREQ=WEEKLY;COUNT=10", "FREQ=DAILY;INTERVAL=2;UNTIL=20260415T120000Z", "FREQ=WEEKLY",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;UNTIL=20260531T215959Z", "FREQ=MONTHLY;BYMONTHDAY=16;COUNT=4",
+])
+def test_it_finds_the_same_busy_occurrences_as_the_agenda(rule):
+    from agenda import recurrence
+
+    # Monday 16 March 2026 10:00, across the change to summer time on 29 March.
+    event = Event(pk=1, starts_at=at(16, 10), ends_at=at(16, 11), rrule=rule, time_zone="Europe/Paris",
+                  exdates=["2026-03-30T10:00:00+02:00"])
+    window = (at(20, 0), at(30, 0, month=5))
+    agenda_spans = [(o.starts_at.astimezone(dt.UTC), o.ends_at.astimezone(dt.UTC))
+                    for o in recurrence.expand([event], *window)]
+    busy = slots.expand(event.starts_at, event.ends_at, rule, "Europe/Paris", event.exdates, *window)
+    assert busy == agenda_spans and busy
+
+
+def test_it_loads_single_busy_events_at_their_exact_times(two_pros):
+    a, b = two_pros
+    _busy(a, at(2, 9, 15), at(2, 10, 40))
+    _busy(a, at(3, 23, 30), at(4, 0, 45))
+    busy = slots.load_busy([a.pk, b.pk], at(1, 0), at(10, 0), now=NOW)
+    assert busy == {a.pk: [(at(2, 9, 15), at(2, 10, 40)), (at(3, 23, 30), at(4, 0, 45))], b.pk: []}

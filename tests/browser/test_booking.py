@@ -2,9 +2,10 @@
 
 The referent of the EHPAD books a meeting with two colleagues of the SSIAD who follow the
 same person: criteria, proposed slots, pick; both colleagues accept on their answer page;
-the meeting shows as confirmed on the three participants' pages. axe (no serious or
-critical violation) on the availability editor, the search with its results, the meeting
-page with its answer form, and the list of meetings.
+the meeting shows as confirmed on the three participants' pages and in their own agendas
+(`/agenda/`). axe (no serious or critical violation) on the availability editor, the
+search with its results, the meeting page with its answer form, the three agendas and
+the list of meetings.
 """
 
 from __future__ import annotations
@@ -69,10 +70,20 @@ def test_a_professional_books_a_meeting_with_two_colleagues_who_both_accept(page
         page.get_by_role("button", name="Envoyer ma réponse").click()
         expect(page.get_by_text("Réponse enregistrée.")).to_be_visible()
 
+    event.refresh_from_db()
+    day = timezone.localtime(event.starts_at).date().isoformat()
     for user in (referent, *(p.user for p in ssiad_colleagues)):
         sign_in_as(page, live_server, user)
         visit(page, live_server, f"/agenda/reunions/{event.pk}/")
         expect(page.locator("#meeting-status")).to_have_text("Confirmé")
         visit(page, live_server, "/agenda/reunions/")
         expect(page.get_by_role("row").filter(has_text="Réunion de coordination")).to_contain_text("Confirmé")
+        # The confirmed meeting is in each professional's own agenda, at its time, not as a proposal.
+        visit(page, live_server, f"/agenda/?vue=semaine&date={day}")
+        item = page.locator(".agenda-item").filter(has=page.get_by_role("link", name="Réunion de coordination"))
+        expect(item).to_have_count(1)
+        expect(item).to_contain_text(f"{timezone.localtime(event.starts_at):%H:%M}")
+        expect(item).not_to_contain_text("Proposé")
+        check_page(page, screenshot, f"booking-agenda-{user.pk}")
+    visit(page, live_server, "/agenda/reunions/")
     check_page(page, screenshot, "booking-requests")
