@@ -318,3 +318,21 @@ def test_it_reads_portal_pages_in_a_bounded_number_of_queries(name, person, pers
         services.carer_link_create(actor=admin_user, person=person, user=user, relationship="famille")
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(reverse(name))
+
+
+def test_it_reads_the_consents_in_a_bounded_number_of_queries(person, person_user, referent,
+                                                              django_assert_max_num_queries):
+    from coordination.models import CollectionMethod, ConsentDecision, ConsentKind
+
+    client = login(person_user)
+    client.get(reverse("portal_consents"))
+    with django_assert_max_num_queries(60) as small:
+        assert client.get(reverse("portal_consents")).status_code == 200
+    baseline = len(small.captured_queries)
+    for index in range(15):
+        services.consent_record(actor=referent, person=person, kind=ConsentKind.DMP_FEEDING,
+                                decision=ConsentDecision.REFUSED if index % 2 else ConsentDecision.GRANTED,
+                                collected_via=CollectionMethod.ORAL)
+    client.get(reverse("portal_consents"))
+    with django_assert_max_num_queries(baseline):
+        assert client.get(reverse("portal_consents")).status_code == 200

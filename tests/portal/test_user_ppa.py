@@ -159,3 +159,28 @@ def test_it_says_clearly_that_a_validated_version_cannot_change(person, person_u
     assert not Contribution.objects.filter(version=validated, author=person_user).exclude(
         section="expectations").exists()
     assert PlanVersion.objects.get(pk=validated.pk).status == VersionStatus.VALIDATED
+
+
+def test_it_reads_the_plan_in_a_bounded_number_of_queries(person, person_user, referent, nurse, validated,
+                                                           django_assert_max_num_queries):
+    client = login(person_user)
+    client.get(reverse("portal_ppa"))
+    with django_assert_max_num_queries(80) as small:
+        assert client.get(reverse("portal_ppa")).status_code == 200
+    baseline = len(small.captured_queries)
+    amendment = services.plan_amend(actor=referent, plan=validated.plan, reason="Plus d'objectifs")
+    code = SerafinCode.objects.get(kind="need", code="1.1.1")
+    for index in range(10):
+        need = services.need_add(actor=referent, version=amendment, serafin=code, description=f"Besoin {index}")
+        objective = services.objective_add(actor=referent, version=amendment, title=f"Objectif {index}",
+                                           needs=[need], indicator="Mesurable", target_on=date(2027, 6, 1))
+        services.action_add(actor=referent, version=amendment, title=f"Action {index}", objectives=[objective],
+                            professional=nurse.professional, weekdays="TU", starts_at_time=time(14, 0),
+                            duration_minutes=30, starts_on=date(2026, 1, 6))
+    services.plan_submit(actor=referent, version=amendment)
+    services.plan_sign(actor=person_user, version=amendment, role=SignOffRole.PERSON)
+    services.plan_sign(actor=referent, version=amendment, role=SignOffRole.REFERENT)
+    client.get(reverse("portal_ppa"))
+    with django_assert_max_num_queries(baseline):
+        response = client.get(reverse("portal_ppa"))
+    assert "Objectif 9" in response.content.decode()
