@@ -24,7 +24,7 @@ from agenda import booking, ics
 from agenda import selectors as agenda_selectors
 from agenda import services as agenda_services
 from agenda.models import AgendaFeed, Event, EventStatus, FeedOwnerKind
-from agenda.views import PARIS, _day, _month_weeks
+from agenda.views import PARIS, _day
 from coordination import access, document_selectors, document_services
 from coordination.document_forms import PortalUploadForm
 from coordination.models import Category, Document, DocumentStatus, DocumentType, Person, RecordVisit
@@ -98,6 +98,18 @@ def _period(view: str, day) -> tuple[datetime, datetime, object, object]:
         prev, nxt = day - timedelta(days=70), day + timedelta(days=70)
     return (datetime.combine(first, time.min, tzinfo=PARIS), datetime.combine(last, time.min, tzinfo=PARIS),
             prev, nxt)
+
+
+def _month_weeks(first, items) -> list[list[tuple]]:
+    """The month's calendar table: weeks (Monday first) of (day, that day's items)."""
+    by_day = dict(agenda_selectors.group_by_day(items))
+    day = first - timedelta(days=first.weekday())
+    following_month = (first + timedelta(days=32)).replace(day=1)
+    weeks = []
+    while day < following_month:
+        weeks.append([(day + timedelta(days=i), by_day.get(day + timedelta(days=i), [])) for i in range(7)])
+        day += timedelta(days=7)
+    return weeks
 
 
 @portal_page
