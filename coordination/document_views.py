@@ -22,6 +22,7 @@ from coordination.document_forms import (
     ReasonForm,
 )
 from coordination.models import Category, CircleMember, DmpShare, DmpShareStatus, Document, DocumentStatus, Structure
+from coordination.uploads import private_file_response
 from coordination.views import professional_required
 from portal.forms import add_service_errors
 
@@ -217,14 +218,9 @@ def document_review(request: HttpRequest, document_id: int) -> HttpResponse:
 def download(request: HttpRequest, document_id: int) -> FileResponse:
     """The file, only through the gate: PDFs as downloads, images inline."""
     document = _load(request, document_id)
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
-    disposition = "inline" if document.content_type.startswith("image/") else "attachment"
     extension = document.file.name.rsplit(".", 1)[-1]
-    name = f"document-{document.pk}-v{document.version}.{extension}"
-    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    return response
+    return private_file_response(document.file, content_type=document.content_type,
+                                 filename=f"document-{document.pk}-v{document.version}.{extension}")
 
 
 @login_required

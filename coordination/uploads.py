@@ -111,3 +111,18 @@ def store(content: bytes, *, folder: str, extension: str) -> str:
     """Save under a random name in private storage; returns the storage name."""
     name = f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
     return default_storage.save(name, ContentFile(content))
+
+
+def private_file_response(stored, *, content_type: str, filename: str):
+    """Serve a stored private file (the caller has passed the gate): images inline, PDFs
+    as downloads (browsers do not render them under the sandbox CSP), never cached, in a
+    sandbox. The file name is reduced to safe characters."""
+    from django.http import FileResponse
+
+    response = FileResponse(stored.open("rb"), content_type=content_type)
+    disposition = "inline" if content_type.startswith("image/") else "attachment"
+    safe = "".join(c if c.isalnum() or c in "._- " else "_" for c in filename)[:100] or "fichier"
+    response["Content-Disposition"] = f'{disposition}; filename="{safe}"'
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return response

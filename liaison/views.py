@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from coordination import access
 from coordination.models import Category, Person
+from coordination.uploads import private_file_response
 from liaison import selectors, services
 from liaison.forms import CorrectionForm, NotebookFilterForm, TransmissionForm
 from liaison.models import Addressee, Attachment, Transmission
@@ -254,14 +255,4 @@ def attachment(request: HttpRequest, attachment_id: int, thumbnail: bool = False
     _load(request, item.transmission_id)
     stored = item.thumbnail if thumbnail and item.thumbnail else item.file
     content_type = "image/jpeg" if thumbnail and item.thumbnail else item.content_type
-    response = FileResponse(stored.open("rb"), content_type=content_type)
-    # Photos show in the page; PDFs are downloaded (browsers do not render them under a sandbox CSP).
-    disposition = "inline" if content_type.startswith("image/") else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{_safe_name(item.original_name)}"'
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    return response
-
-
-def _safe_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "._- " else "_" for c in name)[:100] or "fichier"
+    return private_file_response(stored, content_type=content_type, filename=item.original_name)

@@ -7,6 +7,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
+from coordination.admin import ReadOnlyAdmin
 from portal.models import PortalInvitation, User
 
 
@@ -60,7 +61,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
 
 @admin.register(PortalInvitation)
-class PortalInvitationAdmin(admin.ModelAdmin):
+class PortalInvitationAdmin(ReadOnlyAdmin):
     """Read-only: invitations are made and used through `portal.invitations` (the token
     itself is never stored, only its hash, which is not shown)."""
 
@@ -69,12 +70,3 @@ class PortalInvitationAdmin(admin.ModelAdmin):
     search_fields = ["email"]
     list_select_related = ["person", "created_by"]
     exclude = ["token_hash"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -2,20 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from coordination.admin import ReadOnlyAdmin
 from ppa.models import Plan, PlanVersion, SerafinCode
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Reference data and plans are read here; writes go through the services."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SerafinCode)
