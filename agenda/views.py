@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from agenda import ics, selectors, services
@@ -62,37 +63,50 @@ def _period(view: str, day: date) -> tuple[datetime, datetime, date, date]:
 
 
 _STATUS_BADGES = {EventStatus.PROPOSED: ("badge", "Proposé"), EventStatus.DONE: ("badge badge--success", "Réalisé")}
+_BADGE = "<span class=\"{}\">{}</span> "
+_NOTE = "<span class=\"muted\">{}</span> "
 
 
 def _decorate(items, *, show_person: bool) -> list:
-    """What an agenda list shows of each item, computed once in Python (labels, link,
-    badges): a page lists up to a few hundred occurrences, and per-item template
-    includes, `{% url %}` and date filters cost more than these lines."""
+    """Each item's list entry (`item.html`) and local day (`item.day`), computed once in
+    Python: a page lists up to a few hundred occurrences, and per-item template nodes,
+    includes, `{% url %}` and date filters cost several times these lines (measured in
+    bench/agenda_person.py). Every value is escaped by `format_html`."""
     url_pattern = reverse("agenda:event", args=[0])[:-2] + "{}/"
     for item in items:
-        starts_at, ends_at = timezone.localtime(item.starts_at), timezone.localtime(item.ends_at)
+        starts_at, ends_at = item.starts_at.astimezone(PARIS), item.ends_at.astimezone(PARIS)
+        item.day = starts_at.date()
         if getattr(item, "is_busy_block", False):
-            item.css = "agenda-item"
-            item.time_label = f"{starts_at:%H:%M} – {ends_at:%H:%M}"
-            item.url, item.title_label, item.badges = "", "Occupé", []
-            item.notes = [f"({item.calendar_name})"]
+            item.html = format_html('<li class="agenda-item"><span class="agenda-item__time">{}</span> '
+                                    '<span class="agenda-item__title">Occupé</span> <span class="muted">({})</span>'
+                                    '</li>', f"{starts_at:%H:%M} – {ends_at:%H:%M}", item.calendar_name)
             continue
         event = item.event
-        item.css = "agenda-item agenda-item--cancelled" if item.is_cancelled else "agenda-item"
-        item.time_label = "Toute la journée" if event.is_all_day else f"{starts_at:%H:%M} – {ends_at:%H:%M}"
-        item.url = url_pattern.format(event.pk)
-        item.title_label = event.title
+        time_label = "Toute la journée" if event.is_all_day else f"{starts_at:%H:%M} – {ends_at:%H:%M}"
         badges = [("badge badge--warning", "Annulé")] if item.is_cancelled else (
             [_STATUS_BADGES[event.status]] if event.status in _STATUS_BADGES else [])
         if event.visibility == Visibility.INTERNAL:
             badges.append(("badge", "Interne"))
-        item.badges = badges
         notes = ["(régulier)"] if event.rrule or event.recurrence_of_id else []
         if show_person and event.person_id:
             notes.append(f"— {event.person.display_name}")
         notes.extend(f"— {place}" for place in event.place_list)
-        item.notes = notes
+        item.html = format_html(
+            '<li class="{}"><span class="agenda-item__time">{}</span> '
+            '<a class="agenda-item__title" href="{}">{}</a> {}{}</li>',
+            "agenda-item agenda-item--cancelled" if item.is_cancelled else "agenda-item", time_label,
+            url_pattern.format(event.pk), event.title, format_html_join("", _BADGE, badges),
+            format_html_join("", _NOTE, ((note,) for note in notes)),
+        )
     return items
+
+
+def _by_day(items) -> list[tuple[date, list]]:
+    """[(local date, [items])] in order, from the days `_decorate` computed."""
+    days: dict[date, list] = {}
+    for item in items:
+        days.setdefault(item.day, []).append(item)
+    return sorted(days.items())
 
 
 def _days(items, today: date, year: bool = True) -> list[dict]:
@@ -100,11 +114,11 @@ def _days(items, today: date, year: bool = True) -> list[dict]:
     fmt = "l j F Y" if year else "l j F"
     return [{"anchor": f"jour-{day:%Y%m%d}", "items": day_items,
              "label": dateformat.format(day, fmt) + (" (aujourd'hui)" if day == today else "")}
-            for day, day_items in selectors.group_by_day(items)]
+            for day, day_items in _by_day(items)]
 
 
 def _month_weeks(first: date, items, today: date) -> list[list[dict]]:
-    by_day = dict(selectors.group_by_day(items))
+    by_day = dict(_by_day(items))
     start = first - timedelta(days=first.weekday())
     weeks = []
     day = start
@@ -129,7 +143,7 @@ def _agenda_context(request, view: str, items, start, end, prev, nxt, *, show_pe
     elif view == "mois":
         context["weeks"] = _month_weeks(start.date(), items, today)
     elif view == "semaine":
-        by_day = dict(selectors.group_by_day(items))
+        by_day = dict(_by_day(items))
         days = [start.date() + timedelta(days=i) for i in range(7)]
         context["week_days"] = [{"anchor": f"jour-{day:%Y%m%d}", "items": by_day.get(day, []),
                                  "label": dateformat.format(day, "l j F") + (" (aujourd'hui)" if day == today

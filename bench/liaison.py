@@ -56,6 +56,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 os.environ.setdefault("DEBUG", "1")
+# Persistent database connections, as in production (the default when DEBUG is off).
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
 
 import django  # noqa: E402
 
