@@ -66,7 +66,7 @@ def _document_url(document: Document):
     def url(user) -> str:
         if _is_professional(user):
             return reverse("coordination:document", args=[document.pk])
-        return reverse("coordination:portal_documents", args=[document.person_id])
+        return reverse("portal_space_open", args=[document.person_id, "documents"])
 
     return url
 
@@ -268,7 +268,7 @@ def document_review(*, actor, document: Document, accept: bool, reason: str = ""
                                  "decline_reason"])
     audit(actor, document.person, AuditEvent.Type.DOCUMENT_REVIEWED, document=document.pk, accepted=accept)
     notify("documents.reviewed", person=document.person, actor=actor, recipients=[document.author],
-           url=reverse("coordination:portal_documents", args=[document.person_id]))
+           url=reverse("portal_space_open", args=[document.person_id, "documents"]))
     if accept:
         notify("documents.new", person=document.person, actor=actor, url_for=_document_url(document))
     return document

@@ -18,7 +18,6 @@ from coordination.document_forms import (
     DocumentUploadForm,
     MssanteForm,
     NewVersionForm,
-    PortalUploadForm,
     ReasonForm,
 )
 from coordination.models import Category, CircleMember, DmpShare, DmpShareStatus, Document, DocumentStatus, Structure
@@ -221,37 +220,3 @@ def download(request: HttpRequest, document_id: int) -> FileResponse:
     extension = document.file.name.rsplit(".", 1)[-1]
     return private_file_response(document.file, content_type=document.content_type,
                                  filename=f"document-{document.pk}-v{document.version}.{extension}")
-
-
-@login_required
-def portal_documents(request: HttpRequest, person_id: int) -> HttpResponse:
-    """For the person, a carer or a representative: validated documents, and their own
-    deposits with the review status (and the reason of a refusal)."""
-    try:
-        person_id = int(person_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    grant = access.require(request.user, person_id, Category.DOCUMENTS, "read", path=request.path, probe_write=True)
-    person = grant.person
-    form = PortalUploadForm(request.POST or None, request.FILES or None) if grant.can_write else None
-    if request.method == "POST":
-        if form is None:
-            raise access.AccessDenied("Vous n'avez pas le droit de déposer des documents pour cette personne.")
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                document_services.document_create(actor=request.user, person=person, doc_type=data["doc_type"],
-                                                  title=data["title"], upload=data["file"])
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, "Document envoyé. Le référent va l'examiner.")
-                return redirect("coordination:portal_documents", person_id=person.pk)
-    visible = document_selectors.documents_of(request.user, person).select_related("author")
-    mine = list(visible.filter(author=request.user).exclude(status=DocumentStatus.VALIDATED)
-                .order_by("-created_at")[:100])
-    validated = list(visible.filter(status=DocumentStatus.VALIDATED, superseded_at__isnull=True)
-                     .order_by("-document_on", "-pk")[:200])
-    return render(request, "coordination/documents/portal.html", {
-        "person": person, "form": form, "mine": mine, "validated": validated,
-    }, status=400 if form is not None and form.errors else 200)

@@ -19,7 +19,6 @@ urlpatterns = [
     path("personnes/<int:person_id>/cercle/proposer/", views.invite, name="invite"),
     path("personnes/<int:person_id>/consentements/", views.consents, name="consents"),
     path("personnes/<int:person_id>/documents/", document_views.document_list, name="documents"),
-    path("personnes/<int:person_id>/mes-documents/", document_views.portal_documents, name="portal_documents"),
     path("documents/a-examiner/", document_views.documents_inbox, name="documents_inbox"),
     path("documents/<int:document_id>/", document_views.document_detail, name="document"),
     path("documents/<int:document_id>/telecharger/", document_views.download, name="document_download"),

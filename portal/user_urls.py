@@ -8,6 +8,7 @@ from portal import user_views as views
 urlpatterns = [
     path("", views.home, name="portal_home"),
     path("choisir/", views.space_choose, name="portal_spaces"),
+    path("personnes/<int:person_id>/<slug:page>/", views.space_open, name="portal_space_open"),
     path("dossier/", views.record, name="portal_record"),
     path("cahier-de-liaison/", views.notebook, name="portal_notebook"),
     path("cercle/", views.circle, name="portal_circle"),

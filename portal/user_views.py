@@ -144,6 +144,21 @@ def space_choose(request: HttpRequest) -> HttpResponse:
                                                         "current": request.session.get(SESSION_KEY)})
 
 
+# Pages a link from outside the portal (a notification, an e-mail) may open in a given
+# person's space: the link carries the person, the session then remembers the space.
+SPACE_PAGES = {"accueil": "portal_home", "documents": "portal_documents", "agenda": "portal_agenda",
+               "projet": "portal_ppa", "cahier-de-liaison": "portal_notebook", "cercle": "portal_circle"}
+
+
+@login_required
+def space_open(request: HttpRequest, person_id: int, page: str) -> HttpResponse:
+    """Open `page` in the space of `person_id` (404 unless it is one of my spaces)."""
+    if page not in SPACE_PAGES or not spaces(request.user).filter(pk=person_id).exists():
+        raise Http404
+    request.session[SESSION_KEY] = person_id
+    return redirect(SPACE_PAGES[page])
+
+
 # --- Home -----------------------------------------------------------------------------------
 
 

@@ -137,7 +137,7 @@ def _document_context(request, version: PlanVersion) -> dict:
         return {}
     if version.document_id:
         url = (reverse("coordination:document", args=[version.document_id]) if request.user.is_professional
-               else reverse("coordination:portal_documents", args=[person.pk]))
+               else reverse("portal_space_open", args=[person.pk, "documents"]))
         return {"plan_document_url": url}
     can_file = request.user.is_professional and access.check(request.user, person, Category.DOCUMENTS,
                                                              "write") is not None

@@ -50,12 +50,12 @@ def test_a_referent_adds_validates_and_cancels_the_dmp_sending(page, live_server
 def test_the_person_deposits_and_the_referent_accepts(page, live_server, screenshot, person, person_user,
                                                       referent):
     sign_in_as(page, live_server, person_user)
-    visit(page, live_server, f"/coordination/personnes/{person.pk}/mes-documents/")
+    visit(page, live_server, f"/mon-espace/personnes/{person.pk}/documents/")
     page.get_by_label("Type de document").select_option("attestation")
     page.get_by_label(re.compile("^Titre")).fill("Attestation CAF")
     page.get_by_label(re.compile("^Fichier")).set_input_files(PDF)
     page.get_by_role("button", name="Envoyer le document").click()
-    expect(page.get_by_text("en attente d'examen")).to_be_visible()
+    expect(page.get_by_text("en attente : le référent va le regarder")).to_be_visible()
     check_page(page, screenshot, "documents-portal")
     sign_in_as(page, live_server, referent)
     visit(page, live_server, "/coordination/documents/a-examiner/")

@@ -7,6 +7,7 @@ import hashlib
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from coordination import document_services
 from coordination.models import AuditEvent, Document, DocumentStatus, DocumentType, Level
@@ -85,7 +86,7 @@ def test_a_carer_without_the_right_sees_nothing(db, person, referent, carer):
     document = make_document(referent, person, validate=True)
     client = login(carer)
     assert client.get(f"/coordination/documents/{document.pk}/telecharger/").status_code == 403
-    assert client.get(f"/coordination/personnes/{person.pk}/mes-documents/").status_code == 403
+    assert client.get(reverse("portal_space_open", args=[person.pk, "documents"]), follow=True).status_code == 403
 
 
 def test_a_carer_with_read_sees_validated_documents_only(db, person, person_user, referent, carer):
@@ -93,7 +94,7 @@ def test_a_carer_with_read_sees_validated_documents_only(db, person, person_user
     validated = make_document(referent, person, validate=True, title="Compte rendu validé")
     draft = make_document(referent, person, title="Brouillon en cours")
     client = login(carer)
-    page = client.get(f"/coordination/personnes/{person.pk}/mes-documents/").content.decode()
+    page = client.get(reverse("portal_space_open", args=[person.pk, "documents"]), follow=True).content.decode()
     assert "Compte rendu validé" in page and "Brouillon en cours" not in page
     assert client.get(f"/coordination/documents/{validated.pk}/telecharger/").status_code == 200
     assert client.get(f"/coordination/documents/{draft.pk}/telecharger/").status_code == 404

@@ -152,6 +152,23 @@ def test_it_refuses_to_switch_to_a_person_the_carer_is_not_linked_to(person, car
     assert client.session.get(SESSION_KEY) != unknown.pk
 
 
+def test_a_link_to_a_persons_page_opens_it_in_that_persons_space(person, carer, second_person):
+    client = login(carer)
+    response = client.get(reverse("portal_space_open", args=[second_person.pk, "accueil"]))
+    assert response.status_code == 302 and response.url == reverse("portal_home")
+    assert f"Espace de {second_person.display_name}" in client.get(reverse("portal_home")).content.decode()
+    response = client.get(reverse("portal_space_open", args=[person.pk, "documents"]))
+    assert response.url == reverse("portal_documents")
+    assert client.session[SESSION_KEY] == person.pk
+
+
+def test_a_space_link_is_404_for_a_stranger_or_an_unknown_page(person, carer, stranger):
+    assert login(stranger).get(reverse("portal_space_open", args=[person.pk, "documents"])).status_code == 404
+    client = login(carer)
+    assert client.get(reverse("portal_space_open", args=[person.pk, "admin"])).status_code == 404
+    assert client.session.get(SESSION_KEY) != person.pk
+
+
 def test_it_closes_the_space_when_the_carer_link_ends(person, person_user, carer):
     _grant(person, person_user, carer, record=Level.READ)
     client = login(carer)
