@@ -152,7 +152,7 @@ def run(client: Client, url: str, warmup: int, requests: int) -> tuple[list[floa
             raise SystemExit(f"{url} answered {response.status_code}")
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
-    items = response.content.decode().count('class="agenda-item')
+    items = response.content.decode().count('<li class="agenda-item')
     return times, len(queries), items
 
 

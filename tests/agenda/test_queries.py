@@ -81,3 +81,16 @@ def test_it_lists_each_event_with_its_time_place_and_badges_on_the_person_page(p
     assert 'id="jour-20261201"' in html and "mardi 1 décembre" in html
     assert "agenda-item--cancelled" in html and "Annulé" in html
     assert reverse("agenda:event", args=[cancelled.pk]) in html
+
+
+def test_it_escapes_titles_and_places_on_the_agenda_pages(person, referent, make_event):
+    from tests.agenda.conftest import paris
+
+    make_event(person=person, title="<script>alert(1)</script>", start=paris(2026, 12, 1, 10, 0),
+               places=[{"kind": "address", "address": "<b>3 rue</b> & co"}])
+    client = login(referent)
+    for view in ("ligne", "semaine", "mois"):
+        html = client.get(reverse("agenda:person", args=[person.pk]), {"vue": view, "date": "2026-12-01"}).content \
+            .decode()
+        assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html, view
+        assert "<b>3 rue</b>" not in html and "&lt;b&gt;3 rue&lt;/b&gt; &amp; co" in html, view
