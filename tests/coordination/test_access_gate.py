@@ -150,6 +150,27 @@ def test_it_ends_a_delegation_at_the_end_of_its_period(person, nurse, person_use
         assert access.check(assistant.user, person, "record") is None
 
 
+def test_the_lists_follow_a_delegation_and_its_cap(person, nurse, person_user, assistant):
+    """persons_visible_to and users_allowed join the delegation rules only for delegates:
+    both paths give the gate's answer."""
+    assert person not in access.persons_visible_to(assistant.user, "liaison")
+    assert assistant.user not in access.users_allowed(person, "liaison")
+    starts, ends = _period()
+    delegation = services.delegation_create(actor=nurse, person=person, delegate=assistant,
+                                            levels={"liaison": Level.WRITE}, starts_at=starts, ends_at=ends)
+    services.delegation_answer(actor=person_user, delegation=delegation, accept=True)
+    visible = list(access.persons_visible_to(assistant.user, "liaison", "write"))
+    assert visible == [person] and access._listed_via(assistant.user, visible[0]) == "delegation"
+    assert assistant.user in access.users_allowed(person, "liaison", "write")
+    assert nurse in access.users_allowed(person, "liaison", "write")  # the matrix still counts
+    assert access.require(assistant.user, person.pk, "liaison", "read", probe_write=True).can_write is True
+    services.grants_set(actor=person_user, member=_member(person, nurse), levels={"liaison": Level.READ})
+    assert not access.persons_visible_to(assistant.user, "liaison", "write").exists()
+    assert access.persons_visible_to(assistant.user, "liaison", "read").get() == person
+    assert assistant.user not in access.users_allowed(person, "liaison", "write")
+    assert access.require(assistant.user, person.pk, "liaison", "read", probe_write=True).can_write is False
+
+
 # --- Break-the-glass --------------------------------------------------------------------------
 
 

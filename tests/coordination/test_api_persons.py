@@ -11,9 +11,10 @@ from tests.factories import PersonFactory, ProfessionalFactory, StructureFactory
 pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("coordination_api:person_list")
-# session, user, professional profile (MFA rule), TOTP authenticator, COUNT, page,
-# active accompaniments with their structure, one INSERT of the access-log rows.
-LIST_QUERIES = 8
+# session, user, professional profile (MFA rule), TOTP authenticator, whether the user
+# holds an active delegation (access.persons_visible_to), COUNT, page, active
+# accompaniments with their structure, one INSERT of the access-log rows.
+LIST_QUERIES = 9
 
 
 def detail_url(person) -> str:
