@@ -84,13 +84,23 @@ def notebook(request: HttpRequest, person_id: int) -> HttpResponse:
     person, can_write = grant.person, grant.can_write
     if request.method == "POST":
         return _post(request, person, can_write)
+    if request.GET.get("formulaire"):
+        # The composer, fetched when its <details> is first opened (HTMX).
+        if not can_write:
+            access.require(request.user, person, Category.LIAISON, "write", path=request.path)
+        return render(request, "liaison/snippets/transmission_form.html",
+                      {"person": person, "form": TransmissionForm(user=request.user, person=person)})
     filters = NotebookFilterForm(request.GET or None, person=person)
     queryset = filters.apply(selectors.notebook(request.user, person))
     page = selectors.newest_first(_with_details(queryset), request.GET.get("apres"))
     _decorate(page.items, request.user)
     services.mark_read(actor=request.user, transmissions=page.items)
+    # The composer is folded by default: it is rendered on demand (HTMX when its <details>
+    # opens, or `?nouvelle=1` without JavaScript). Its addressee and choice widgets were
+    # a third of the page's time (bench/liaison.py).
+    open_form = can_write and bool(request.GET.get("nouvelle"))
     context = {"person": person, "page": page, "filters": filters, "can_write": can_write,
-               "form": TransmissionForm(user=request.user, person=person) if can_write else None}
+               "form": TransmissionForm(user=request.user, person=person) if open_form else None}
     if request.htmx and request.GET.get("apres"):
         return render(request, "liaison/snippets/transmission_items.html", context)
     return render(request, "liaison/notebook.html", context)
@@ -110,14 +120,14 @@ def _post(request, person: Person, can_write: bool) -> HttpResponse:
             if not request.htmx:
                 messages.success(request, "Transmission enregistrée.")
                 return redirect("liaison:notebook", person_id=person.pk)
-            # HTMX: swap in a fresh form and the timeline with the new transmission on top.
-            form = TransmissionForm(user=request.user, person=person)
+            # HTMX: swap in the timeline with the new transmission on top (the composer
+            # folded again, fetched afresh when reopened).
             filters = NotebookFilterForm(person=person)
             page = selectors.newest_first(_with_details(selectors.notebook(request.user, person)),
                                           None)
             _decorate(page.items, request.user)
             return render(request, "liaison/snippets/notebook_body.html", {
-                "person": person, "page": page, "filters": filters, "can_write": True, "form": form,
+                "person": person, "page": page, "filters": filters, "can_write": True,
                 "htmx_messages": ["Transmission enregistrée."],
             })
     filters = NotebookFilterForm(person=person)

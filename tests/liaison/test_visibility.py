@@ -107,3 +107,20 @@ def test_it_searches_the_notebook_in_full_text(person, nurse):
     response = client.get(reverse("liaison:notebook", args=[person.pk]), {"q": "chute"})
     text = response.content.decode()
     assert "salle de bain" in text and "Appétit" not in text
+
+
+def test_it_serves_the_composer_on_demand_to_writers_only(person, person_user, nurse, carer):
+    url = reverse("liaison:notebook", args=[person.pk])
+    client = login(nurse)
+    page = client.get(url).content.decode()
+    # Folded by default: fetched when opened (HTMX), or with ?nouvelle=1 without JavaScript.
+    assert "Nouvelle transmission" in page and "Enregistrer la transmission" not in page
+    assert f'hx-get="{url}?formulaire=1"' in page and f'href="{url}?nouvelle=1#nouvelle"' in page
+    composer = client.get(url, {"formulaire": "1"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Enregistrer la transmission" in composer and "Rémi Référent" in composer and "<html" not in composer
+    assert "Enregistrer la transmission" in client.get(url, {"nouvelle": "1"}).content.decode()
+    circle.grants_set(actor=person_user, member=CircleMember.objects.active().get(user=carer),
+                      levels={"liaison": Level.READ})
+    reader = login(carer)
+    assert reader.get(url, {"formulaire": "1"}).status_code == 403
+    assert "Enregistrer la transmission" not in reader.get(url, {"nouvelle": "1"}).content.decode()
