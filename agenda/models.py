@@ -130,7 +130,22 @@ class Event(models.Model):
             self.series_ends_at = self.ends_at
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "series_ends_at"}
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not {"starts_at", "series_ends_at"} & set(update_fields):
+            return
+        bounds = (self.starts_at, self.series_ends_at)
+        if not adding and bounds != getattr(self, "_stored_bounds", None):
+            # The participants carry a copy of the period (busy lookups by professional).
+            self.participants.update(event_starts_at=self.starts_at, event_series_ends_at=self.series_ends_at)
+        self._stored_bounds = bounds
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        event = super().from_db(db, field_names, values)
+        event._stored_bounds = (event.__dict__.get("starts_at"), event.__dict__.get("series_ends_at"))
+        return event
 
     @property
     def is_recurring(self) -> bool:
@@ -183,6 +198,14 @@ class Response(models.TextChoices):
     TENTATIVE = "tentative", "Provisoire"
 
 
+class ParticipantQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for participant in objs:
+            participant.copy_event_bounds()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Participant(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants",
                               verbose_name="évènement")
@@ -202,6 +225,13 @@ class Participant(models.Model):
     # iTIP COUNTER: the slot this participant proposes instead.
     counter_starts_at = models.DateTimeField("contre-proposition : début", null=True, blank=True)
     counter_ends_at = models.DateTimeField("contre-proposition : fin", null=True, blank=True)
+    # Copies of the event's `starts_at` and `series_ends_at`, kept by `Event.save` and set
+    # on creation (`save`, `bulk_create`): a professional's busy events in a period are
+    # found from their own participant rows, without reading every event of the period.
+    event_starts_at = models.DateTimeField("début de l'évènement", null=True, editable=False)
+    event_series_ends_at = models.DateTimeField("fin de la série", null=True, editable=False)
+
+    objects = ParticipantQuerySet.as_manager()
 
     class Meta:
         verbose_name = "participant"
@@ -215,11 +245,21 @@ class Participant(models.Model):
         ]
         indexes = [
             models.Index(fields=["professional", "event"], name="participant_pro_event"),
+            models.Index(fields=["professional", "event_series_ends_at", "event_starts_at"],
+                         name="participant_pro_period"),
             models.Index(fields=["user", "event"], name="participant_user_event"),
         ]
 
     def __str__(self) -> str:
         return self.display_name or str(self.professional or self.structure or self.user or "")
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding:
+            self.copy_event_bounds()
+        super().save(*args, **kwargs)
+
+    def copy_event_bounds(self) -> None:
+        self.event_starts_at, self.event_series_ends_at = self.event.starts_at, self.event.series_ends_at
 
 
 class ExternalCalendarKind(models.TextChoices):

@@ -136,7 +136,7 @@ def busy_intervals(professional_ids: Iterable[int], start: datetime, end: dateti
                                                              event__hold_expires_at__gt=now)
     rows = list(
         Participant.objects.filter(professional_id__in=ids).exclude(response=Response.DECLINED)
-        .filter(busy_status).filter(period_q(start, end, prefix="event__"))
+        .filter(busy_status).filter(period_q(start, end, prefix="event_"))  # the participant's copy
         .select_related("event").only("professional_id", "event__id", "event__starts_at", "event__ends_at",
                                       "event__rrule", "event__exdates", "event__recurrence_of_id",
                                       "event__recurrence_id", "event__time_zone", "event__status")

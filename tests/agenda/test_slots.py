@@ -198,3 +198,24 @@ def test_it_loads_single_busy_events_at_their_exact_times(two_pros):
     _busy(a, at(3, 23, 30), at(4, 0, 45))
     busy = slots.load_busy([a.pk, b.pk], at(1, 0), at(10, 0), now=NOW)
     assert busy == {a.pk: [(at(2, 9, 15), at(2, 10, 40)), (at(3, 23, 30), at(4, 0, 45))], b.pk: []}
+
+
+def test_it_follows_a_moved_event_and_a_series_cut_short(two_pros):
+    """Participants carry a copy of their event's period (the busy lookup reads it):
+    moving an event or ending a series moves the busy time with it."""
+    a, _b = two_pros
+    event = _busy(a, at(2, 9), at(2, 10))
+    series = _busy(a, at(2, 11), at(2, 12), rrule="FREQ=DAILY")            # endless: every day 11–12
+    event.starts_at, event.ends_at, event.series_ends_at = at(5, 9), at(5, 10), at(5, 10)
+    event.save()
+    series.rrule, series.series_ends_at = "FREQ=DAILY;COUNT=2", at(3, 12)
+    series.save(update_fields=["rrule", "series_ends_at"])
+    assert busy_spans(slots.load_busy([a.pk], at(1, 0), at(10, 0), now=NOW)[a.pk]) == [
+        "02/03 11:00–12:00", "03/03 11:00–12:00", "05/03 09:00–10:00"]
+    # The copy itself, as the index reads it.
+    participant = Participant.objects.get(event=event)
+    assert (participant.event_starts_at, participant.event_series_ends_at) == (at(5, 9), at(5, 10))
+
+
+def busy_spans(spans) -> list[str]:
+    return [f"{s.astimezone(PARIS):%d/%m %H:%M}–{e.astimezone(PARIS):%H:%M}" for s, e in spans]
