@@ -12,7 +12,7 @@ and writes an `AccessLog` row for reads as well as writes. Someone outside the c
 gets `Http404` (the person's existence is not disclosed); a member without the right
 gets `AccessDenied` (403) with a plain reason.
 
-Querysets of "persons I may see" are built with `Exists` subqueries, never id lists.
+Querysets of "persons I may see" are built with subqueries, never id lists.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -43,6 +44,7 @@ from coordination.models import (
     Level,
     Person,
     PersonUserObjectPermission,
+    Professional,
     permission_codename,
 )
 from portal.middleware import current_request_context
@@ -134,10 +136,6 @@ def _membership_exists(user, person_ref) -> Exists:
 
 
 def _names() -> dict[str, str]:
-    from django.contrib.auth.models import Permission  # noqa: PLC0415
-
-    from coordination.models import Professional  # noqa: PLC0415
-
     quote = connection.ops.quote_name
 
     def table(model) -> str:
