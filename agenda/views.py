@@ -70,15 +70,14 @@ _INTERNAL_BADGE = '<span class="badge">Interne</span> '
 
 
 def _decorate(items, *, show_person: bool) -> list:
-    """Each item's list entry (`item.html`) and local day (`item.day`), computed once in
-    Python: a page lists up to a few hundred occurrences, and per-item template nodes,
-    includes, `{% url %}`, date filters and even `format_html` cost several times these
-    lines (measured in bench/agenda_person.py). Every text that is not ours (titles,
-    places, names) goes through `escape`."""
+    """Each item's list entry (`item.html`), computed once in Python: a page lists up to
+    a few hundred occurrences, and per-item template nodes, includes, `{% url %}`, date
+    filters and even `format_html` cost several times these lines (measured in
+    bench/agenda_person.py). Every text that is not ours (titles, places, names) goes
+    through `escape`."""
     url_pattern = reverse("agenda:event", args=[0])[:-2] + "{}/"
     for item in items:
         starts_at, ends_at = item.starts_at.astimezone(PARIS), item.ends_at.astimezone(PARIS)
-        item.day = starts_at.date()
         if getattr(item, "is_busy_block", False):
             item.html = mark_safe(  # noqa: S308 - constant markup, the calendar's name escaped
                 f'<li class="agenda-item"><span class="agenda-item__time">{starts_at:%H:%M} – {ends_at:%H:%M}'
@@ -103,24 +102,16 @@ def _decorate(items, *, show_person: bool) -> list:
     return items
 
 
-def _by_day(items) -> list[tuple[date, list]]:
-    """[(local date, [items])] in order, from the days `_decorate` computed."""
-    days: dict[date, list] = {}
-    for item in items:
-        days.setdefault(item.day, []).append(item)
-    return sorted(days.items())
-
-
 def _days(items, today: date, year: bool = True) -> list[dict]:
     """Items grouped by local day, each day with its anchor and French heading."""
     fmt = "l j F Y" if year else "l j F"
     return [{"anchor": f"jour-{day:%Y%m%d}", "items": day_items,
              "label": dateformat.format(day, fmt) + (" (aujourd'hui)" if day == today else "")}
-            for day, day_items in _by_day(items)]
+            for day, day_items in selectors.group_by_day(items)]
 
 
 def _month_weeks(first: date, items, today: date) -> list[list[dict]]:
-    by_day = dict(_by_day(items))
+    by_day = dict(selectors.group_by_day(items))
     start = first - timedelta(days=first.weekday())
     weeks = []
     day = start
@@ -145,7 +136,7 @@ def _agenda_context(request, view: str, items, start, end, prev, nxt, *, show_pe
     elif view == "mois":
         context["weeks"] = _month_weeks(start.date(), items, today)
     elif view == "semaine":
-        by_day = dict(_by_day(items))
+        by_day = dict(selectors.group_by_day(items))
         days = [start.date() + timedelta(days=i) for i in range(7)]
         context["week_days"] = [{"anchor": f"jour-{day:%Y%m%d}", "items": by_day.get(day, []),
                                  "label": dateformat.format(day, "l j F") + (" (aujourd'hui)" if day == today
