@@ -63,8 +63,8 @@ class EventsView(AgendaAPIView):
         tags=TAGS,
         summary="Rendez-vous d'une personne, ou les miens, sur une période",
         description="Avec `person` : l'agenda consolidé de la personne (droit « agenda » en lecture ; évènements "
-                    "partagés, et internes de vos structures). Sans : les évènements auxquels vous participez. "
-                    "`participant` filtre sur un professionnel. Les séries sont développées en occurrences.",
+        "partagés, et internes de vos structures). Sans : les évènements auxquels vous participez. "
+        "`participant` filtre sur un professionnel. Les séries sont développées en occurrences.",
         parameters=[
             OpenApiParameter("person", int, description="Identifiant de la personne."),
             OpenApiParameter("participant", int, description="Identifiant d'un professionnel participant."),
@@ -88,15 +88,14 @@ class EventsView(AgendaAPIView):
             except ValueError:
                 raise exceptions.ValidationError({"participant": ["Identifiant attendu."]}) from None
         occurrences = selectors.occurrences(queryset, start, end)
-        return Response({"start": start, "end": end,
-                         "results": AppointmentSerializer(occurrences, many=True).data})
+        return Response({"start": start, "end": end, "results": AppointmentSerializer(occurrences, many=True).data})
 
     @extend_schema(
         operation_id="agenda_event_create",
         tags=TAGS,
         summary="Créer un évènement",
         description="Pour une personne : droit « agenda » en écriture. Un évènement interne appartient à votre "
-                    "structure. Les participants invités sont prévenus.",
+        "structure. Les participants invités sont prévenus.",
         request=EventWriteSerializer,
         responses={201: AppointmentSerializer, **ERRORS},
     )
@@ -104,8 +103,7 @@ class EventsView(AgendaAPIView):
         data = self.validated(EventWriteSerializer, request.data)
         person = None
         if data.get("person"):
-            person = access.get_person_or_404(request.user, data["person"], Category.AGENDA, "write",
-                                              path=request.path)
+            person = access.get_person_or_404(request.user, data["person"], Category.AGENDA, "write", path=request.path)
         kwargs = EventWriteSerializer().to_service(data)
         kwargs.setdefault("ends_at", None)
         event = services.event_create(actor=request.user, person=person, **kwargs)
@@ -113,15 +111,22 @@ class EventsView(AgendaAPIView):
 
 
 class EventView(AgendaAPIView):
-    @extend_schema(operation_id="agenda_event_retrieve", tags=TAGS, summary="Un évènement",
-                   responses={200: AppointmentSerializer, **READ_ERRORS})
+    @extend_schema(
+        operation_id="agenda_event_retrieve",
+        tags=TAGS,
+        summary="Un évènement",
+        responses={200: AppointmentSerializer, **READ_ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return self.item(_load(request, pk))
 
     @extend_schema(
-        operation_id="agenda_event_update", tags=TAGS, summary="Modifier un évènement",
+        operation_id="agenda_event_update",
+        tags=TAGS,
+        summary="Modifier un évènement",
         description="Seuls les champs envoyés changent ; SEQUENCE augmente et les participants sont prévenus.",
-        request=EventUpdateSerializer, responses={200: AppointmentSerializer, **ERRORS},
+        request=EventUpdateSerializer,
+        responses={200: AppointmentSerializer, **ERRORS},
     )
     def patch(self, request: Request, pk: int) -> Response:
         event = _load(request, pk, "write")
@@ -131,9 +136,14 @@ class EventView(AgendaAPIView):
 
 
 class CancelView(AgendaAPIView):
-    @extend_schema(operation_id="agenda_event_cancel", tags=TAGS, summary="Annuler un évènement",
-                   description="L'évènement reste, annulé (STATUS:CANCELLED dans les abonnements).",
-                   request=CancelSerializer, responses={200: AppointmentSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="agenda_event_cancel",
+        tags=TAGS,
+        summary="Annuler un évènement",
+        description="L'évènement reste, annulé (STATUS:CANCELLED dans les abonnements).",
+        request=CancelSerializer,
+        responses={200: AppointmentSerializer, **ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         event = _load(request, pk, "write")
         data = self.validated(CancelSerializer, request.data)

@@ -27,16 +27,22 @@ def _active_teams(professional: Professional) -> QuerySet:
 def colleagues(professional: Professional) -> QuerySet[Professional]:
     """Active professionals who share a circle or a structure with `professional` (them excluded)."""
     shared_circle = CircleMember.objects.filter(
-        ended_at__isnull=True, professional=OuterRef("pk"),
+        ended_at__isnull=True,
+        professional=OuterRef("pk"),
         person__in=CircleMember.objects.filter(ended_at__isnull=True, professional=professional).values("person"),
     )
     shared_team = TeamMembership.objects.filter(
-        ended_on__isnull=True, professional=OuterRef("pk"),
+        ended_on__isnull=True,
+        professional=OuterRef("pk"),
         structure__in=_active_teams(professional).values("structure"),
     )
-    return (Professional.objects.filter(is_active=True)
-            .filter(Q(Exists(shared_circle)) | Q(Exists(shared_team)))
-            .exclude(pk=professional.pk).select_related("user").order_by("user__last_name", "user__first_name"))
+    return (
+        Professional.objects.filter(is_active=True)
+        .filter(Q(Exists(shared_circle)) | Q(Exists(shared_team)))
+        .exclude(pk=professional.pk)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name")
+    )
 
 
 def shares_with(viewer, professional: Professional) -> bool:
@@ -75,10 +81,18 @@ def _own_professional(actor) -> Professional:
 
 
 @transaction.atomic
-def availability_window_create(*, actor, structure: Structure, weekday: int, start_time: dt.time,
-                               end_time: dt.time, valid_from: dt.date | None = None,
-                               valid_until: dt.date | None = None, place_kind: str = "address",
-                               place_label: str = "") -> AvailabilityWindow:
+def availability_window_create(
+    *,
+    actor,
+    structure: Structure,
+    weekday: int,
+    start_time: dt.time,
+    end_time: dt.time,
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+    place_kind: str = "address",
+    place_label: str = "",
+) -> AvailabilityWindow:
     """Add a weekly window for the actor, in a structure of their team. Guarantees start <
     end and valid dates in order; audited."""
     professional = _own_professional(actor)
@@ -92,8 +106,14 @@ def availability_window_create(*, actor, structure: Structure, weekday: int, sta
     if errors:
         raise ValidationError(errors)
     window = AvailabilityWindow.objects.create(
-        professional=professional, structure=structure, weekday=weekday, start_time=start_time, end_time=end_time,
-        valid_from=valid_from or dt.date.today(), valid_until=valid_until, place_kind=place_kind,
+        professional=professional,
+        structure=structure,
+        weekday=weekday,
+        start_time=start_time,
+        end_time=end_time,
+        valid_from=valid_from or dt.date.today(),
+        valid_until=valid_until,
+        place_kind=place_kind,
         place_label=place_label,
     )
     audit(actor, None, AuditEvent.Type.EVENT_CREATED, availability_window=window.pk)
@@ -110,8 +130,9 @@ def availability_window_delete(*, actor, window: AvailabilityWindow) -> None:
 
 
 @transaction.atomic
-def availability_exception_create(*, actor, kind: str, starts_at: dt.datetime, ends_at: dt.datetime,
-                                  label: str = "") -> AvailabilityException:
+def availability_exception_create(
+    *, actor, kind: str, starts_at: dt.datetime, ends_at: dt.datetime, label: str = ""
+) -> AvailabilityException:
     """Add an absence, a holiday or a one-off extra window for the actor; audited."""
     professional = _own_professional(actor)
     errors = {}
@@ -121,8 +142,9 @@ def availability_exception_create(*, actor, kind: str, starts_at: dt.datetime, e
         errors["ends_at"] = "La fin doit être après le début."
     if errors:
         raise ValidationError(errors)
-    exception = AvailabilityException.objects.create(professional=professional, kind=kind, starts_at=starts_at,
-                                                     ends_at=ends_at, label=label)
+    exception = AvailabilityException.objects.create(
+        professional=professional, kind=kind, starts_at=starts_at, ends_at=ends_at, label=label
+    )
     audit(actor, None, AuditEvent.Type.EVENT_CREATED, availability_exception=exception.pk)
     return exception
 

@@ -59,12 +59,12 @@ def _recipients(event: Event, *, exclude_user=None) -> list[int]:
     return [p.user_id for p in event.participants.all() if p.user_id and p.user_id != getattr(exclude_user, "pk", 0)]
 
 
-def _lock_and_check(professional_ids, start: dt.datetime, end: dt.datetime, *, exclude_event: int | None = None
-                    ) -> None:
+def _lock_and_check(
+    professional_ids, start: dt.datetime, end: dt.datetime, *, exclude_event: int | None = None
+) -> None:
     """Lock the professionals (id order) and refuse if one is busy in [start, end)."""
     ids = sorted(set(professional_ids))
-    locked = list(Professional.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-                  .select_related("user"))
+    locked = list(Professional.objects.select_for_update().filter(pk__in=ids).order_by("pk").select_related("user"))
     busy = slots.load_busy(ids, start, end, exclude_event=exclude_event)
     for professional in locked:
         if slots.overlaps(busy[professional.pk], start, end):
@@ -80,9 +80,19 @@ def _organiser_professional(actor) -> Professional:
 
 
 @transaction.atomic
-def meeting_hold(*, actor, invitees: list[Professional], starts_at: dt.datetime, ends_at: dt.datetime,
-                 motive: str, structure: Structure | None = None, optional_invitees: list[Professional] = (),
-                 person: Person | None = None, carers: list = (), title: str = "") -> Event:
+def meeting_hold(
+    *,
+    actor,
+    invitees: list[Professional],
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    motive: str,
+    structure: Structure | None = None,
+    optional_invitees: list[Professional] = (),
+    person: Person | None = None,
+    carers: list = (),
+    title: str = "",
+) -> Event:
     """Hold a slot for a coordination meeting and invite the participants.
 
     Guarantees: the invitees are colleagues of the organiser (shared circle or
@@ -103,8 +113,9 @@ def meeting_hold(*, actor, invitees: list[Professional], starts_at: dt.datetime,
     allowed = set(colleagues(organiser).values_list("pk", flat=True))
     all_invitees = list(invitees) + [p for p in optional_invitees if p not in invitees]
     if any(p.pk not in allowed for p in all_invitees):
-        errors["invitees"] = ("Vous ne pouvez inviter que des collègues avec qui vous partagez un cercle "
-                              "ou une structure.")
+        errors["invitees"] = (
+            "Vous ne pouvez inviter que des collègues avec qui vous partagez un cercle ou une structure."
+        )
     if person is not None and access.check(actor, person, Category.AGENDA, "write") is None:
         errors["person"] = "Vous n'avez pas le droit d'écrire dans l'agenda de cette personne."
     if errors:
@@ -114,32 +125,73 @@ def meeting_hold(*, actor, invitees: list[Professional], starts_at: dt.datetime,
     required = [organiser.pk] + [p.pk for p in invitees]
     _lock_and_check(required, starts_at, ends_at)
     now = timezone.now()
-    rows = [Participant(kind=ParticipantKind.PROFESSIONAL, professional=organiser, user=actor,
-                        display_name=actor.get_full_name(), is_organiser=True, response=Response.ACCEPTED,
-                        responded_at=now)]
+    rows = [
+        Participant(
+            kind=ParticipantKind.PROFESSIONAL,
+            professional=organiser,
+            user=actor,
+            display_name=actor.get_full_name(),
+            is_organiser=True,
+            response=Response.ACCEPTED,
+            responded_at=now,
+        )
+    ]
     required_ids = {p.pk for p in invitees}
     for professional in all_invitees:
-        rows.append(Participant(kind=ParticipantKind.PROFESSIONAL, professional=professional,
-                                user_id=professional.user_id, display_name=professional.user.get_full_name(),
-                                is_required=professional.pk in required_ids))
+        rows.append(
+            Participant(
+                kind=ParticipantKind.PROFESSIONAL,
+                professional=professional,
+                user_id=professional.user_id,
+                display_name=professional.user.get_full_name(),
+                is_required=professional.pk in required_ids,
+            )
+        )
     if person is not None:
         if person.user_id:
-            rows.append(Participant(kind=ParticipantKind.PERSON, user_id=person.user_id,
-                                    display_name=str(person), is_required=False))
+            rows.append(
+                Participant(
+                    kind=ParticipantKind.PERSON, user_id=person.user_id, display_name=str(person), is_required=False
+                )
+            )
         for carer in carers:
             if CarerLink.objects.filter(person=person, user=carer, ended_on__isnull=True).exists():
-                rows.append(Participant(kind=ParticipantKind.CARER, user=carer,
-                                        display_name=carer.get_full_name(), is_required=False))
+                rows.append(
+                    Participant(
+                        kind=ParticipantKind.CARER, user=carer, display_name=carer.get_full_name(), is_required=False
+                    )
+                )
     event = agenda_services.event_insert(
-        created_by=actor, participants=rows, source=EventSource.BOOKING, person=person, structure=structure,
-        title=title or "Réunion de coordination", motive=motive, event_type=EventType.COORDINATION_MEETING,
-        starts_at=starts_at, ends_at=ends_at, status=EventStatus.PROPOSED,
-        visibility=Visibility.SHARED if person else Visibility.INTERNAL, hold_expires_at=now + hold_duration(),
+        created_by=actor,
+        participants=rows,
+        source=EventSource.BOOKING,
+        person=person,
+        structure=structure,
+        title=title or "Réunion de coordination",
+        motive=motive,
+        event_type=EventType.COORDINATION_MEETING,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=EventStatus.PROPOSED,
+        visibility=Visibility.SHARED if person else Visibility.INTERNAL,
+        hold_expires_at=now + hold_duration(),
     )
-    audit(actor, person, AuditEvent.Type.EVENT_CREATED, event=event.pk, booking="hold",
-          starts_at=starts_at.isoformat(), participants=len(rows))
-    notify("agenda.meeting_slot_chosen", person=None, actor=actor, url=answer_url(event),
-           recipients=[r.user_id for r in rows if r.user_id])
+    audit(
+        actor,
+        person,
+        AuditEvent.Type.EVENT_CREATED,
+        event=event.pk,
+        booking="hold",
+        starts_at=starts_at.isoformat(),
+        participants=len(rows),
+    )
+    notify(
+        "agenda.meeting_slot_chosen",
+        person=None,
+        actor=actor,
+        url=answer_url(event),
+        recipients=[r.user_id for r in rows if r.user_id],
+    )
     return event
 
 
@@ -154,15 +206,23 @@ def _maybe_confirm(event: Event, actor) -> bool:
     participants = list(event.participants.all())
     if any(p.is_required and p.response != Response.ACCEPTED for p in participants):
         return False
-    _lock_and_check([p.professional_id for p in participants if p.professional_id and p.is_required],
-                    event.starts_at, event.ends_at, exclude_event=event.pk)
+    _lock_and_check(
+        [p.professional_id for p in participants if p.professional_id and p.is_required],
+        event.starts_at,
+        event.ends_at,
+        exclude_event=event.pk,
+    )
     event.status = EventStatus.CONFIRMED
     event.hold_expires_at = None
     event.updated_at = timezone.now()
     event.save(update_fields=["status", "hold_expires_at", "updated_at"])
     audit(actor, event.person, AuditEvent.Type.EVENT_UPDATED, event=event.pk, booking="confirmed")
-    notify("agenda.meeting_confirmed", person=None, url=answer_url(event),
-           recipients=[p.user_id for p in participants if p.user_id])
+    notify(
+        "agenda.meeting_confirmed",
+        person=None,
+        url=answer_url(event),
+        recipients=[p.user_id for p in participants if p.user_id],
+    )
     return True
 
 
@@ -176,9 +236,15 @@ def _open_event(event_id: int) -> Event:
 
 
 @transaction.atomic
-def meeting_respond(*, actor, event: Event, response: str, comment: str = "",
-                    counter_starts_at: dt.datetime | None = None, counter_ends_at: dt.datetime | None = None
-                    ) -> Participant:
+def meeting_respond(
+    *,
+    actor,
+    event: Event,
+    response: str,
+    comment: str = "",
+    counter_starts_at: dt.datetime | None = None,
+    counter_ends_at: dt.datetime | None = None,
+) -> Participant:
     """An invitee answers: "accepted", "declined" (iTIP REPLY) or "counter" (iTIP COUNTER
     with another slot). When every required participant has accepted, the meeting is
     confirmed for all (checked again under lock). The organiser is told of each answer."""
@@ -222,9 +288,20 @@ def meeting_reschedule(*, actor, event: Event, starts_at: dt.datetime, ends_at: 
     if ends_at <= starts_at or starts_at <= timezone.now():
         raise ValidationError({"starts_at": "Choisissez un créneau à venir, avec une fin après le début."})
     participants = list(event.participants.all())
-    _lock_and_check([p.professional_id for p in participants if p.professional_id and p.is_required
-                     and p.response != Response.DECLINED or p.is_organiser and p.professional_id],
-                    starts_at, ends_at, exclude_event=event.pk)
+    _lock_and_check(
+        [
+            p.professional_id
+            for p in participants
+            if p.professional_id
+            and p.is_required
+            and p.response != Response.DECLINED
+            or p.is_organiser
+            and p.professional_id
+        ],
+        starts_at,
+        ends_at,
+        exclude_event=event.pk,
+    )
     now = timezone.now()
     event.starts_at, event.ends_at, event.series_ends_at = starts_at, ends_at, ends_at
     event.sequence += 1
@@ -233,11 +310,24 @@ def meeting_reschedule(*, actor, event: Event, starts_at: dt.datetime, ends_at: 
     event.updated_at = now
     event.save()
     Participant.objects.filter(event=event, is_organiser=False).update(
-        response=Response.NEEDS_ACTION, counter_starts_at=None, counter_ends_at=None, responded_at=None)
-    audit(actor, event.person, AuditEvent.Type.EVENT_UPDATED, event=event.pk, booking="rescheduled",
-          starts_at=starts_at.isoformat(), sequence=event.sequence)
-    notify("agenda.appointment_changed", person=None, actor=actor, url=answer_url(event),
-           recipients=[p.user_id for p in participants if p.user_id])
+        response=Response.NEEDS_ACTION, counter_starts_at=None, counter_ends_at=None, responded_at=None
+    )
+    audit(
+        actor,
+        event.person,
+        AuditEvent.Type.EVENT_UPDATED,
+        event=event.pk,
+        booking="rescheduled",
+        starts_at=starts_at.isoformat(),
+        sequence=event.sequence,
+    )
+    notify(
+        "agenda.appointment_changed",
+        person=None,
+        actor=actor,
+        url=answer_url(event),
+        recipients=[p.user_id for p in participants if p.user_id],
+    )
     return event
 
 
@@ -246,8 +336,9 @@ def meeting_accept_counter(*, actor, event: Event, participant: Participant) -> 
     """The organiser takes the slot a participant proposed (COUNTER)."""
     if participant.event_id != event.pk or not participant.counter_starts_at:
         raise ValidationError("Ce participant n'a pas proposé d'autre créneau.")
-    return meeting_reschedule(actor=actor, event=event, starts_at=participant.counter_starts_at,
-                              ends_at=participant.counter_ends_at)
+    return meeting_reschedule(
+        actor=actor, event=event, starts_at=participant.counter_starts_at, ends_at=participant.counter_ends_at
+    )
 
 
 @transaction.atomic
@@ -264,8 +355,9 @@ def meeting_cancel(*, actor, event: Event, reason: str = "") -> Event:
     event.updated_at = timezone.now()
     event.save()
     audit(actor, event.person, AuditEvent.Type.EVENT_CANCELLED, event=event.pk, reason=reason)
-    notify("agenda.appointment_cancelled", person=None, actor=actor, url=answer_url(event),
-           recipients=_recipients(event))
+    notify(
+        "agenda.appointment_cancelled", person=None, actor=actor, url=answer_url(event), recipients=_recipients(event)
+    )
     return event
 
 
@@ -275,9 +367,14 @@ def release_expired_holds(*, now: dt.datetime | None = None) -> int:
     organiser is told. Appointments proposed to the person are released by
     `release_unanswered_proposals` instead."""
     now = now or timezone.now()
-    expired = list(Event.objects.select_for_update(skip_locked=True).filter(
-        status=EventStatus.PROPOSED, hold_expires_at__lte=now, answer_deadline__isnull=True,
-        source=EventSource.BOOKING))
+    expired = list(
+        Event.objects.select_for_update(skip_locked=True).filter(
+            status=EventStatus.PROPOSED,
+            hold_expires_at__lte=now,
+            answer_deadline__isnull=True,
+            source=EventSource.BOOKING,
+        )
+    )
     for event in expired:
         event.status = EventStatus.CANCELLED
         event.sequence += 1
@@ -292,9 +389,17 @@ def release_expired_holds(*, now: dt.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def appointment_propose(*, actor, person: Person, starts_at: dt.datetime, ends_at: dt.datetime, title: str,
-                        answer_deadline: dt.datetime, motive: str = "",
-                        structure: Structure | None = None) -> Event:
+def appointment_propose(
+    *,
+    actor,
+    person: Person,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    title: str,
+    answer_deadline: dt.datetime,
+    motive: str = "",
+    structure: Structure | None = None,
+) -> Event:
     """Propose a slot to the person with an answer deadline. Needs `agenda` write on the
     person (gate). The slot is held for the proposer until the answer or the deadline
     (checked under lock). The person and their deciders are notified."""
@@ -314,22 +419,42 @@ def appointment_propose(*, actor, person: Person, starts_at: dt.datetime, ends_a
         raise ValidationError(errors)
     _lock_and_check([proposer.pk], starts_at, ends_at)
     event = agenda_services.event_insert(
-        created_by=actor, participants=[
-            Participant(kind=ParticipantKind.PROFESSIONAL, professional=proposer, user=actor,
-                        display_name=actor.get_full_name(), is_organiser=True, response=Response.ACCEPTED,
-                        responded_at=now),
+        created_by=actor,
+        participants=[
+            Participant(
+                kind=ParticipantKind.PROFESSIONAL,
+                professional=proposer,
+                user=actor,
+                display_name=actor.get_full_name(),
+                is_organiser=True,
+                response=Response.ACCEPTED,
+                responded_at=now,
+            ),
             Participant(kind=ParticipantKind.PERSON, user_id=person.user_id, display_name=str(person)),
         ],
-        source=EventSource.BOOKING, person=person, structure=structure, title=title, motive=motive,
-        event_type=EventType.HEALTH_APPOINTMENT, starts_at=starts_at, ends_at=ends_at,
-        status=EventStatus.PROPOSED, visibility=Visibility.SHARED, hold_expires_at=answer_deadline,
+        source=EventSource.BOOKING,
+        person=person,
+        structure=structure,
+        title=title,
+        motive=motive,
+        event_type=EventType.HEALTH_APPOINTMENT,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=EventStatus.PROPOSED,
+        visibility=Visibility.SHARED,
+        hold_expires_at=answer_deadline,
         answer_deadline=answer_deadline,
     )
     audit(actor, person, AuditEvent.Type.EVENT_CREATED, event=event.pk, booking="proposed_to_person")
-    notify("agenda.appointment_proposed", person=person, actor=actor,
-           url=reverse("agenda:booking_proposal", args=[event.pk]),
-           recipients=type(actor).objects.filter(access.deciders_q(person)
-                                                 | Q(carer_links__person=person, carer_links__ended_on__isnull=True)))
+    notify(
+        "agenda.appointment_proposed",
+        person=person,
+        actor=actor,
+        url=reverse("agenda:booking_proposal", args=[event.pk]),
+        recipients=type(actor).objects.filter(
+            access.deciders_q(person) | Q(carer_links__person=person, carer_links__ended_on__isnull=True)
+        ),
+    )
     return event
 
 
@@ -340,8 +465,10 @@ def may_answer(user, event: Event) -> bool:
         return False
     if person.user_id == user.pk:
         return True
-    return (CarerLink.objects.filter(person=person, user=user, ended_on__isnull=True).exists()
-            and access.check(user, person, Category.AGENDA, "write") is not None)
+    return (
+        CarerLink.objects.filter(person=person, user=user, ended_on__isnull=True).exists()
+        and access.check(user, person, Category.AGENDA, "write") is not None
+    )
 
 
 @transaction.atomic
@@ -357,16 +484,21 @@ def appointment_answer(*, actor, event: Event, accept: bool, comment: str = "") 
     if event.answer_deadline <= now:
         raise ValidationError("Le délai de réponse est dépassé : le créneau a été libéré.")
     Participant.objects.filter(event=event, kind=ParticipantKind.PERSON).update(
-        response=Response.ACCEPTED if accept else Response.DECLINED, responded_at=now, comment=comment)
+        response=Response.ACCEPTED if accept else Response.DECLINED, responded_at=now, comment=comment
+    )
     event.status = EventStatus.CONFIRMED if accept else EventStatus.CANCELLED
     event.hold_expires_at = None
     event.sequence += 0 if accept else 1
     event.updated_at = now
     event.save()
     audit(actor, event.person, AuditEvent.Type.EVENT_ANSWERED, event=event.pk, accepted=accept)
-    notify("agenda.appointment_changed" if accept else "agenda.appointment_cancelled", person=event.person,
-           actor=actor, url=reverse("agenda:booking_requests"),
-           recipients=[p.user_id for p in event.participants.all() if p.is_organiser and p.user_id])
+    notify(
+        "agenda.appointment_changed" if accept else "agenda.appointment_cancelled",
+        person=event.person,
+        actor=actor,
+        url=reverse("agenda:booking_requests"),
+        recipients=[p.user_id for p in event.participants.all() if p.is_organiser and p.user_id],
+    )
     return event
 
 
@@ -375,8 +507,9 @@ def release_unanswered_proposals(*, now: dt.datetime | None = None) -> int:
     """Release proposals to the person whose deadline passed without an answer (idempotent)
     and tell the proposer: "l'usager n'a pas donné suite"."""
     now = now or timezone.now()
-    expired = list(Event.objects.select_for_update(skip_locked=True).filter(
-        status=EventStatus.PROPOSED, answer_deadline__lte=now))
+    expired = list(
+        Event.objects.select_for_update(skip_locked=True).filter(status=EventStatus.PROPOSED, answer_deadline__lte=now)
+    )
     for event in expired:
         event.status = EventStatus.CANCELLED
         event.sequence += 1
@@ -384,16 +517,23 @@ def release_unanswered_proposals(*, now: dt.datetime | None = None) -> int:
         event.updated_at = now
         event.save(update_fields=["status", "sequence", "hold_expires_at", "updated_at"])
         audit(None, event.person, AuditEvent.Type.EVENT_CANCELLED, event=event.pk, reason="no_answer")
-        notify("agenda.answer_deadline_passed", person=None, url=reverse("agenda:booking_requests"),
-               recipients=[p.user_id for p in event.participants.all() if p.is_organiser and p.user_id])
+        notify(
+            "agenda.answer_deadline_passed",
+            person=None,
+            url=reverse("agenda:booking_requests"),
+            recipients=[p.user_id for p in event.participants.all() if p.is_organiser and p.user_id],
+        )
     return len(expired)
 
 
 def no_answer(event: Event) -> bool:
     """A proposal released because nobody answered in time."""
-    return (event.status == EventStatus.CANCELLED and event.answer_deadline is not None
-            and event.answer_deadline <= timezone.now()
-            and all(p.response == Response.NEEDS_ACTION for p in event.participants.all() if not p.is_organiser))
+    return (
+        event.status == EventStatus.CANCELLED
+        and event.answer_deadline is not None
+        and event.answer_deadline <= timezone.now()
+        and all(p.response == Response.NEEDS_ACTION for p in event.participants.all() if not p.is_organiser)
+    )
 
 
 NO_ANSWER_LABEL = "L'usager n'a pas donné suite"

@@ -49,21 +49,30 @@ def _me(request: Request) -> Professional:
 class AvailabilityView(CoordinationAPIView):
     serializer_class = AvailabilitySerializer
 
-    @extend_schema(tags=TAGS, summary="Mes disponibilités (plages et exceptions)",
-                   responses={200: AvailabilitySerializer})
+    @extend_schema(
+        tags=TAGS, summary="Mes disponibilités (plages et exceptions)", responses={200: AvailabilitySerializer}
+    )
     def get(self, request: Request) -> Response:
         me = _me(request)
-        return Response(AvailabilitySerializer({
-            "windows": AvailabilityWindow.objects.filter(professional=me),
-            "exceptions": AvailabilityException.objects.filter(professional=me, ends_at__gte=timezone.now()),
-        }).data)
+        return Response(
+            AvailabilitySerializer(
+                {
+                    "windows": AvailabilityWindow.objects.filter(professional=me),
+                    "exceptions": AvailabilityException.objects.filter(professional=me, ends_at__gte=timezone.now()),
+                }
+            ).data
+        )
 
 
 class WindowListView(CoordinationAPIView):
     serializer_class = AvailabilityWindowSerializer
 
-    @extend_schema(tags=TAGS, summary="Ajouter une plage hebdomadaire", request=AvailabilityWindowSerializer,
-                   responses={201: AvailabilityWindowSerializer, **ERRORS})
+    @extend_schema(
+        tags=TAGS,
+        summary="Ajouter une plage hebdomadaire",
+        request=AvailabilityWindowSerializer,
+        responses={201: AvailabilityWindowSerializer, **ERRORS},
+    )
     def post(self, request: Request) -> Response:
         _me(request)
         data = self.validated(AvailabilityWindowSerializer, request.data)
@@ -84,8 +93,12 @@ class WindowView(CoordinationAPIView):
 class ExceptionListView(CoordinationAPIView):
     serializer_class = AvailabilityExceptionSerializer
 
-    @extend_schema(tags=TAGS, summary="Ajouter une absence ou une disponibilité exceptionnelle",
-                   request=AvailabilityExceptionSerializer, responses={201: AvailabilityExceptionSerializer, **ERRORS})
+    @extend_schema(
+        tags=TAGS,
+        summary="Ajouter une absence ou une disponibilité exceptionnelle",
+        request=AvailabilityExceptionSerializer,
+        responses={201: AvailabilityExceptionSerializer, **ERRORS},
+    )
     def post(self, request: Request) -> Response:
         _me(request)
         data = self.validated(AvailabilityExceptionSerializer, request.data)
@@ -106,19 +119,23 @@ class ExceptionView(CoordinationAPIView):
 class FreeBusyView(CoordinationAPIView):
     serializer_class = FreeBusySpanSerializer
 
-    @extend_schema(tags=TAGS, summary="Libre/occupé d'un collègue (14 jours par défaut)",
-                   parameters=[OpenApiParameter("start", OpenApiTypes.DATETIME),
-                               OpenApiParameter("end", OpenApiTypes.DATETIME)],
-                   responses={200: FreeBusySpanSerializer(many=True), **READ_ERRORS})
+    @extend_schema(
+        tags=TAGS,
+        summary="Libre/occupé d'un collègue (14 jours par défaut)",
+        parameters=[OpenApiParameter("start", OpenApiTypes.DATETIME), OpenApiParameter("end", OpenApiTypes.DATETIME)],
+        responses={200: FreeBusySpanSerializer(many=True), **READ_ERRORS},
+    )
     def get(self, request: Request, professional_id: int) -> Response:
         professional = availability.professional_for_viewer_or_404(request.user, professional_id)
         start = _datetime(request.query_params.get("start")) or timezone.now()
         end = _datetime(request.query_params.get("end")) or start + dt.timedelta(days=14)
         end = min(end, start + dt.timedelta(days=93))
         spans = availability.free_busy(professional, start, end)
-        rows = sorted([{"start": s, "end": e, "status": "free"} for s, e in spans["free"]]
-                      + [{"start": s, "end": e, "status": "busy"} for s, e in spans["busy"]],
-                      key=lambda r: r["start"])
+        rows = sorted(
+            [{"start": s, "end": e, "status": "free"} for s, e in spans["free"]]
+            + [{"start": s, "end": e, "status": "busy"} for s, e in spans["busy"]],
+            key=lambda r: r["start"],
+        )
         return Response(FreeBusySpanSerializer(rows, many=True).data)
 
 
@@ -135,8 +152,12 @@ def _datetime(value: str | None) -> dt.datetime | None:
 class SlotSearchView(CoordinationAPIView):
     serializer_class = SlotSearchSerializer
 
-    @extend_schema(tags=TAGS, summary="Chercher des créneaux communs (forme proche de FHIR Slot)",
-                   request=SlotSearchSerializer, responses={200: SlotResultSerializer, **ERRORS})
+    @extend_schema(
+        tags=TAGS,
+        summary="Chercher des créneaux communs (forme proche de FHIR Slot)",
+        request=SlotSearchSerializer,
+        responses={200: SlotResultSerializer, **ERRORS},
+    )
     def post(self, request: Request) -> Response:
         me = _me(request)
         data = self.validated(SlotSearchSerializer, request.data)
@@ -145,49 +166,82 @@ class SlotSearchView(CoordinationAPIView):
         if asked - allowed:
             raise Http404
         criteria = slots.Criteria(
-            duration=dt.timedelta(minutes=data["duration_minutes"]), window_start=data["start"],
-            window_end=data["end"], minimum_notice=dt.timedelta(hours=data["minimum_notice_hours"]),
+            duration=dt.timedelta(minutes=data["duration_minutes"]),
+            window_start=data["start"],
+            window_end=data["end"],
+            minimum_notice=dt.timedelta(hours=data["minimum_notice_hours"]),
             buffer_before=dt.timedelta(minutes=data["buffer_before_minutes"]),
             buffer_after=dt.timedelta(minutes=data["buffer_after_minutes"]),
-            opens=data["working_hours_start"], closes=data["working_hours_end"],
-            step=dt.timedelta(minutes=data["step_minutes"]), limit=data["limit"],
+            opens=data["working_hours_start"],
+            closes=data["working_hours_end"],
+            step=dt.timedelta(minutes=data["step_minutes"]),
+            limit=data["limit"],
         )
-        result = slots.find_slots([me.pk, *data["participants"]], criteria,
-                                  optional_ids=data["optional_participants"])
-        return Response(SlotResultSerializer({
-            "slots": [{"start": s.start, "end": s.end, "status": s.status, "adjacent": s.adjacent,
-                       "optional_free": list(s.optional_free)} for s in result.slots],
-            "message": result.message,
-        }).data)
+        result = slots.find_slots([me.pk, *data["participants"]], criteria, optional_ids=data["optional_participants"])
+        return Response(
+            SlotResultSerializer(
+                {
+                    "slots": [
+                        {
+                            "start": s.start,
+                            "end": s.end,
+                            "status": s.status,
+                            "adjacent": s.adjacent,
+                            "optional_free": list(s.optional_free),
+                        }
+                        for s in result.slots
+                    ],
+                    "message": result.message,
+                }
+            ).data
+        )
 
 
 def _meetings(request: Request):
-    return (Event.objects.filter(participants__user=request.user, source="booking").distinct()
-            .prefetch_related(Prefetch("participants", queryset=Participant.objects.select_related(
-                "professional__user", "user", "structure"))))
+    return (
+        Event.objects.filter(participants__user=request.user, source="booking")
+        .distinct()
+        .prefetch_related(
+            Prefetch(
+                "participants", queryset=Participant.objects.select_related("professional__user", "user", "structure")
+            )
+        )
+    )
 
 
 class MeetingListView(CoordinationAPIView):
     serializer_class = MeetingSerializer
 
-    @extend_schema(tags=TAGS, summary="Mes demandes de réunion (organisées ou reçues)",
-                   responses={200: MeetingSerializer(many=True)})
+    @extend_schema(
+        tags=TAGS,
+        summary="Mes demandes de réunion (organisées ou reçues)",
+        responses={200: MeetingSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         return Response(MeetingSerializer(_meetings(request).order_by("-starts_at")[:200], many=True).data)
 
-    @extend_schema(tags=TAGS, summary="Réserver un créneau et inviter", request=MeetingCreateSerializer,
-                   responses={201: MeetingSerializer, **ERRORS})
+    @extend_schema(
+        tags=TAGS,
+        summary="Réserver un créneau et inviter",
+        request=MeetingCreateSerializer,
+        responses={201: MeetingSerializer, **ERRORS},
+    )
     def post(self, request: Request) -> Response:
         me = _me(request)
         data = self.validated(MeetingCreateSerializer, request.data)
-        colleagues = {p.pk: p for p in availability.colleagues(me).filter(
-            pk__in=data["invitees"] + data["optional_invitees"])}
+        colleagues = {
+            p.pk: p for p in availability.colleagues(me).filter(pk__in=data["invitees"] + data["optional_invitees"])
+        }
         if set(data["invitees"] + data["optional_invitees"]) - set(colleagues):
             raise Http404
         event = booking.meeting_hold(
-            actor=request.user, invitees=[colleagues[pk] for pk in data["invitees"]],
-            optional_invitees=[colleagues[pk] for pk in data["optional_invitees"]], motive=data["motive"],
-            starts_at=data["start"], ends_at=data["end"])
+            actor=request.user,
+            invitees=[colleagues[pk] for pk in data["invitees"]],
+            optional_invitees=[colleagues[pk] for pk in data["optional_invitees"]],
+            motive=data["motive"],
+            starts_at=data["start"],
+            ends_at=data["end"],
+        )
         return Response(MeetingSerializer(_meetings(request).get(pk=event.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -202,21 +256,35 @@ class MeetingView(CoordinationAPIView):
 class MeetingResponseView(CoordinationAPIView):
     serializer_class = MeetingResponseSerializer
 
-    @extend_schema(tags=TAGS, summary="Répondre (iTIP REPLY ou COUNTER)", request=MeetingResponseSerializer,
-                   responses={200: MeetingSerializer, **ERRORS})
+    @extend_schema(
+        tags=TAGS,
+        summary="Répondre (iTIP REPLY ou COUNTER)",
+        request=MeetingResponseSerializer,
+        responses={200: MeetingSerializer, **ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         event = get_object_or_404(_meetings(request), pk=pk)
         data = self.validated(MeetingResponseSerializer, request.data)
-        booking.meeting_respond(actor=request.user, event=event, response=data["response"], comment=data["comment"],
-                                counter_starts_at=data["counter_start"], counter_ends_at=data["counter_end"])
+        booking.meeting_respond(
+            actor=request.user,
+            event=event,
+            response=data["response"],
+            comment=data["comment"],
+            counter_starts_at=data["counter_start"],
+            counter_ends_at=data["counter_end"],
+        )
         return Response(MeetingSerializer(_meetings(request).get(pk=pk)).data)
 
 
 class MeetingCancelView(CoordinationAPIView):
     serializer_class = MeetingSerializer
 
-    @extend_schema(tags=TAGS, summary="Annuler une réunion (organisateur)", request=None,
-                   responses={200: MeetingSerializer, **READ_ERRORS})
+    @extend_schema(
+        tags=TAGS,
+        summary="Annuler une réunion (organisateur)",
+        request=None,
+        responses={200: MeetingSerializer, **READ_ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         event = get_object_or_404(_meetings(request), pk=pk)
         booking.meeting_cancel(actor=request.user, event=event)

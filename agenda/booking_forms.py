@@ -42,13 +42,18 @@ class WindowForm(Form):
     place_kind = forms.ChoiceField(label="Type de lieu", choices=PlaceKind.choices)
     place_label = forms.CharField(label="Lieu", required=False, max_length=200)
     valid_from = forms.DateField(label="À partir du", required=False, widget=DateInput())
-    valid_until = forms.DateField(label="Jusqu'au", required=False, widget=DateInput(),
-                                  help_text="Laisser vide si la plage n'a pas de fin prévue.")
+    valid_until = forms.DateField(
+        label="Jusqu'au",
+        required=False,
+        widget=DateInput(),
+        help_text="Laisser vide si la plage n'a pas de fin prévue.",
+    )
 
     def __init__(self, *args, professional=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["structure"].queryset = professional.structures.filter(team__ended_on__isnull=True,
-                                                                           team__professional=professional)
+        self.fields["structure"].queryset = professional.structures.filter(
+            team__ended_on__isnull=True, team__professional=professional
+        )
 
 
 class ExceptionForm(Form):
@@ -65,20 +70,26 @@ def _colleague_label(professional) -> str:
 class SearchForm(Form):
     """Criteria of a slot search (submitted with GET: the results page can be bookmarked)."""
 
-    invitees = forms.ModelMultipleChoiceField(label="Professionnels invités", queryset=None,
-                                              widget=forms.CheckboxSelectMultiple,
-                                              help_text="Leur présence est requise.")
+    invitees = forms.ModelMultipleChoiceField(
+        label="Professionnels invités",
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leur présence est requise.",
+    )
     motive = forms.CharField(label="Motif", max_length=500)
     duration = forms.TypedChoiceField(label="Durée", choices=DURATIONS, coerce=int, initial=60)
     window_start = forms.DateField(label="Chercher à partir du", widget=DateInput())
     window_end = forms.DateField(label="Jusqu'au", widget=DateInput())
-    minimum_notice = forms.IntegerField(label="Délai de prévenance (heures)", min_value=0, max_value=720,
-                                        initial=24)
+    minimum_notice = forms.IntegerField(label="Délai de prévenance (heures)", min_value=0, max_value=720, initial=24)
     buffer = forms.IntegerField(label="Battement avant et après (minutes)", min_value=0, max_value=120, initial=0)
     opens = forms.TimeField(label="Heures ouvrées : de", widget=TimeInput(), initial=dt.time(8))
     closes = forms.TimeField(label="à", widget=TimeInput(), initial=dt.time(19))
-    step = forms.TypedChoiceField(label="Pas entre deux créneaux", coerce=int, initial=30,
-                                  choices=[(15, "15 minutes"), (30, "30 minutes"), (60, "1 heure")])
+    step = forms.TypedChoiceField(
+        label="Pas entre deux créneaux",
+        coerce=int,
+        initial=30,
+        choices=[(15, "15 minutes"), (30, "30 minutes"), (60, "1 heure")],
+    )
 
     def __init__(self, *args, colleagues=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -105,8 +116,11 @@ class SearchForm(Form):
             duration=dt.timedelta(minutes=data["duration"]),
             window_start=slots.local(data["window_start"], dt.time(0)),
             window_end=slots.local(data["window_end"] + dt.timedelta(days=1), dt.time(0)),
-            minimum_notice=dt.timedelta(hours=data["minimum_notice"] or 0), buffer_before=buffer,
-            buffer_after=buffer, opens=data["opens"], closes=data["closes"],
+            minimum_notice=dt.timedelta(hours=data["minimum_notice"] or 0),
+            buffer_before=buffer,
+            buffer_after=buffer,
+            opens=data["opens"],
+            closes=data["closes"],
             step=dt.timedelta(minutes=data["step"]),
         )
 
@@ -125,12 +139,16 @@ class PickForm(Form):
 
 
 class ResponseForm(Form):
-    response = forms.ChoiceField(label="Votre réponse", widget=forms.RadioSelect, choices=[
-        ("accepted", "J'accepte"), ("declined", "Je refuse"), ("counter", "Je propose un autre créneau")])
+    response = forms.ChoiceField(
+        label="Votre réponse",
+        widget=forms.RadioSelect,
+        choices=[("accepted", "J'accepte"), ("declined", "Je refuse"), ("counter", "Je propose un autre créneau")],
+    )
     counter_starts_at = forms.DateTimeField(label="Autre créneau : début", required=False, widget=DateTimeInput())
     counter_ends_at = forms.DateTimeField(label="Autre créneau : fin", required=False, widget=DateTimeInput())
-    comment = forms.CharField(label="Commentaire", required=False, max_length=1000, widget=forms.Textarea(
-        attrs={"rows": 3}))
+    comment = forms.CharField(
+        label="Commentaire", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ProposalForm(Form):

@@ -14,8 +14,17 @@ from agenda.models import AvailabilityException, AvailabilityWindow, Event, Exce
 class AvailabilityWindowSerializer(serializers.ModelSerializer):
     class Meta:
         model = AvailabilityWindow
-        fields = ["id", "structure", "weekday", "start_time", "end_time", "place_kind", "place_label",
-                  "valid_from", "valid_until"]
+        fields = [
+            "id",
+            "structure",
+            "weekday",
+            "start_time",
+            "end_time",
+            "place_kind",
+            "place_label",
+            "valid_from",
+            "valid_until",
+        ]
         read_only_fields = ["id"]
 
 
@@ -40,8 +49,11 @@ class FreeBusySpanSerializer(serializers.Serializer):
 
 
 class SlotSearchSerializer(serializers.Serializer):
-    participants = serializers.ListField(child=serializers.IntegerField(), min_length=1,
-                                         help_text="Identifiants des professionnels requis (vous êtes ajouté·e).")
+    participants = serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=1,
+        help_text="Identifiants des professionnels requis (vous êtes ajouté·e).",
+    )
     optional_participants = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     duration_minutes = serializers.IntegerField(min_value=5, max_value=600)
     start = serializers.DateTimeField()
@@ -60,8 +72,9 @@ class SlotSearchSerializer(serializers.Serializer):
         if data["end"] - data["start"] > dt.timedelta(days=93):
             raise serializers.ValidationError({"end": "Cherchez sur trois mois au plus."})
         if data["working_hours_end"] <= data["working_hours_start"]:
-            raise serializers.ValidationError({"working_hours_end": "La fin des heures ouvrées doit être après "
-                                                                    "leur début."})
+            raise serializers.ValidationError(
+                {"working_hours_end": "La fin des heures ouvrées doit être après leur début."}
+            )
         return data
 
 
@@ -84,8 +97,19 @@ class ParticipantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Participant
-        fields = ["id", "kind", "professional", "name", "is_required", "is_organiser", "response", "responded_at",
-                  "comment", "counter_starts_at", "counter_ends_at"]
+        fields = [
+            "id",
+            "kind",
+            "professional",
+            "name",
+            "is_required",
+            "is_organiser",
+            "response",
+            "responded_at",
+            "comment",
+            "counter_starts_at",
+            "counter_ends_at",
+        ]
 
 
 class MeetingSerializer(serializers.ModelSerializer):
@@ -95,8 +119,19 @@ class MeetingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = ["id", "uid", "title", "motive", "status", "start", "end", "hold_expires_at", "answer_deadline",
-                  "sequence", "participants"]
+        fields = [
+            "id",
+            "uid",
+            "title",
+            "motive",
+            "status",
+            "start",
+            "end",
+            "hold_expires_at",
+            "answer_deadline",
+            "sequence",
+            "participants",
+        ]
 
 
 class MeetingCreateSerializer(serializers.Serializer):

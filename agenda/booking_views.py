@@ -30,8 +30,9 @@ def _professional(request: HttpRequest) -> Professional:
 
 
 def _with_participants(queryset):
-    return queryset.prefetch_related(Prefetch("participants", queryset=Participant.objects.select_related(
-        "professional__user")))
+    return queryset.prefetch_related(
+        Prefetch("participants", queryset=Participant.objects.select_related("professional__user"))
+    )
 
 
 # --- Availability ----------------------------------------------------------------------------
@@ -60,12 +61,17 @@ def availability_editor(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Disponibilité enregistrée.")
                 return redirect("agenda:availability")
         status = 400
-    return render(request, "agenda/booking/availability.html", {
-        "windows": AvailabilityWindow.objects.filter(professional=professional).select_related("structure"),
-        "exceptions": AvailabilityException.objects.filter(professional=professional,
-                                                           ends_at__gte=timezone.now()),
-        "window_form": window_form, "exception_form": exception_form,
-    }, status=status)
+    return render(
+        request,
+        "agenda/booking/availability.html",
+        {
+            "windows": AvailabilityWindow.objects.filter(professional=professional).select_related("structure"),
+            "exceptions": AvailabilityException.objects.filter(professional=professional, ends_at__gte=timezone.now()),
+            "window_form": window_form,
+            "exception_form": exception_form,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -104,21 +110,40 @@ def booking_search(request: HttpRequest) -> HttpResponse:
     """Criteria, then the proposed slots, each with a button to pick it."""
     professional = _professional(request)
     colleagues = availability.colleagues(professional)
-    form = SearchForm(request.GET or None, colleagues=colleagues, initial={
-        "window_start": timezone.localdate() + dt.timedelta(days=1),
-        "window_end": timezone.localdate() + dt.timedelta(days=14)})
+    form = SearchForm(
+        request.GET or None,
+        colleagues=colleagues,
+        initial={
+            "window_start": timezone.localdate() + dt.timedelta(days=1),
+            "window_end": timezone.localdate() + dt.timedelta(days=14),
+        },
+    )
     result = None
     picks = []
     if form.is_valid():
         invitees = list(form.cleaned_data["invitees"])
         result = slots.find_slots([professional.pk] + [p.pk for p in invitees], form.criteria())
         for slot in result.slots:
-            picks.append((slot, PickForm(colleagues=colleagues, initial={
-                "invitees": invitees, "motive": form.cleaned_data["motive"],
-                "starts_at": slot.start.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M"),
-                "ends_at": slot.end.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M")})))
-    return render(request, "agenda/booking/search.html", {"form": form, "result": result, "picks": picks},
-                  status=400 if request.GET and not form.is_valid() else 200)
+            picks.append(
+                (
+                    slot,
+                    PickForm(
+                        colleagues=colleagues,
+                        initial={
+                            "invitees": invitees,
+                            "motive": form.cleaned_data["motive"],
+                            "starts_at": slot.start.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M"),
+                            "ends_at": slot.end.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M"),
+                        },
+                    ),
+                )
+            )
+    return render(
+        request,
+        "agenda/booking/search.html",
+        {"form": form, "result": result, "picks": picks},
+        status=400 if request.GET and not form.is_valid() else 200,
+    )
 
 
 @login_required
@@ -130,8 +155,9 @@ def booking_pick(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Ce créneau ne peut pas être réservé : refaites la recherche.")
         return redirect("agenda:booking_search")
     try:
-        event = booking.meeting_hold(actor=request.user, **{k: (list(v) if k == "invitees" else v)
-                                                            for k, v in form.cleaned_data.items()})
+        event = booking.meeting_hold(
+            actor=request.user, **{k: (list(v) if k == "invitees" else v) for k, v in form.cleaned_data.items()}
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("agenda:booking_search")
@@ -143,14 +169,15 @@ def booking_pick(request: HttpRequest) -> HttpResponse:
 def booking_requests(request: HttpRequest) -> HttpResponse:
     """My meeting requests (organised or received) and my proposals, with the answers."""
     events = _with_participants(
-        Event.objects.filter(participants__user=request.user, source="booking").distinct()
-        .order_by("-starts_at"))[:100]
+        Event.objects.filter(participants__user=request.user, source="booking").distinct().order_by("-starts_at")
+    )[:100]
     events = list(events)
     for event in events:
         event.mine = next((p for p in event.participants.all() if p.user_id == request.user.pk), None)
         event.no_answer = booking.no_answer(event)
-    return render(request, "agenda/booking/requests.html", {"events": events,
-                                                            "no_answer_label": booking.NO_ANSWER_LABEL})
+    return render(
+        request, "agenda/booking/requests.html", {"events": events, "no_answer_label": booking.NO_ANSWER_LABEL}
+    )
 
 
 def _meeting(request, pk: int) -> tuple[Event, Participant]:
@@ -179,12 +206,23 @@ def booking_meeting(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Réponse enregistrée.")
                 return redirect("agenda:booking_meeting", pk=event.pk)
         status = 400
-    can_answer = (not mine.is_organiser and event.status == EventStatus.PROPOSED
-                  and (event.hold_expires_at is None or event.hold_expires_at > timezone.now()))
-    return render(request, "agenda/booking/meeting.html", {
-        "event": event, "mine": mine, "form": form if can_answer else None, "Response": Response,
-        "counters": [p for p in event.participants.all() if p.counter_starts_at] if mine.is_organiser else [],
-    }, status=status)
+    can_answer = (
+        not mine.is_organiser
+        and event.status == EventStatus.PROPOSED
+        and (event.hold_expires_at is None or event.hold_expires_at > timezone.now())
+    )
+    return render(
+        request,
+        "agenda/booking/meeting.html",
+        {
+            "event": event,
+            "mine": mine,
+            "form": form if can_answer else None,
+            "Response": Response,
+            "counters": [p for p in event.participants.all() if p.counter_starts_at] if mine.is_organiser else [],
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -225,8 +263,12 @@ def proposal_create(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "Rendez-vous proposé : le créneau est réservé jusqu'à la réponse.")
             return redirect("agenda:booking_requests")
-    return render(request, "agenda/booking/proposal_form.html", {"person": person, "form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "agenda/booking/proposal_form.html",
+        {"person": person, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -243,5 +285,8 @@ def proposal(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Merci, votre réponse est enregistrée.")
         return redirect("agenda:booking_proposal", pk=event.pk)
-    return render(request, "agenda/booking/proposal.html", {
-        "event": event, "open": event.status == EventStatus.PROPOSED and event.answer_deadline > timezone.now()})
+    return render(
+        request,
+        "agenda/booking/proposal.html",
+        {"event": event, "open": event.status == EventStatus.PROPOSED and event.answer_deadline > timezone.now()},
+    )

@@ -31,43 +31,67 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class EventForm(Form):
-    title = forms.CharField(label="Titre", max_length=200,
-                            help_text="Visible par les personnes qui voient l'évènement ; pas de détail de santé.")
+    title = forms.CharField(
+        label="Titre",
+        max_length=200,
+        help_text="Visible par les personnes qui voient l'évènement ; pas de détail de santé.",
+    )
     event_type = forms.ChoiceField(label="Type", choices=EventType.choices, initial=EventType.OTHER)
-    starts_at = forms.DateTimeField(label="Début", widget=DateTimeLocalInput(),
-                                    input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"])
-    ends_at = forms.DateTimeField(label="Fin", widget=DateTimeLocalInput(), required=False,
-                                  input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
-                                  help_text="Facultatif pour un évènement sur toute la journée.")
+    starts_at = forms.DateTimeField(
+        label="Début", widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"]
+    )
+    ends_at = forms.DateTimeField(
+        label="Fin",
+        widget=DateTimeLocalInput(),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
+        help_text="Facultatif pour un évènement sur toute la journée.",
+    )
     is_all_day = forms.BooleanField(label="Toute la journée", required=False)
-    visibility = forms.ChoiceField(label="Visibilité", choices=Visibility.choices, initial=Visibility.SHARED,
-                                   widget=forms.RadioSelect)
+    visibility = forms.ChoiceField(
+        label="Visibilité", choices=Visibility.choices, initial=Visibility.SHARED, widget=forms.RadioSelect
+    )
     repeat = forms.ChoiceField(label="Répétition", choices=REPEAT_CHOICES, required=False)
-    repeat_until = forms.DateField(label="Jusqu'au (inclus)", required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}),
-                                   help_text="Laissez vide pour une répétition sans fin.")
+    repeat_until = forms.DateField(
+        label="Jusqu'au (inclus)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Laissez vide pour une répétition sans fin.",
+    )
     place_kind = forms.ChoiceField(label="Lieu", choices=[("", "Non précisé"), *PlaceKind.choices], required=False)
     place_address = forms.CharField(label="Adresse", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     place_url = forms.URLField(label="Lien de visioconférence", required=False, assume_scheme="https")
-    participants = forms.ModelMultipleChoiceField(label="Professionnels invités", required=False,
-                                                  queryset=Professional.objects.none(),
-                                                  widget=forms.CheckboxSelectMultiple)
-    serafin_service = forms.ModelChoiceField(label="Prestation SERAFIN-PH", required=False,
-                                             queryset=SerafinCode.objects.filter(kind="service"))
-    motive = forms.CharField(label="Motif (visible seulement dans le portail)", required=False,
-                             widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="Jamais transmis dans les abonnements ICS.")
+    participants = forms.ModelMultipleChoiceField(
+        label="Professionnels invités",
+        required=False,
+        queryset=Professional.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    serafin_service = forms.ModelChoiceField(
+        label="Prestation SERAFIN-PH", required=False, queryset=SerafinCode.objects.filter(kind="service")
+    )
+    motive = forms.CharField(
+        label="Motif (visible seulement dans le portail)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Jamais transmis dans les abonnements ICS.",
+    )
 
     def __init__(self, *args, user, person=None, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         my_structures = TeamMembership.objects.filter(professional__user=user, ended_on__isnull=True).values(
-            "structure_id")
+            "structure_id"
+        )
         scope = Q(team_memberships__structure__in=my_structures, team_memberships__ended_on__isnull=True)
         if person is not None:
-            scope |= Q(pk__in=CircleMember.objects.filter(person=person, ended_at__isnull=True,
-                                                          professional__isnull=False).values("professional_id"))
-        self.fields["participants"].queryset = (Professional.objects.filter(scope, is_active=True)
-                                                .exclude(user=user).select_related("user").distinct())
+            scope |= Q(
+                pk__in=CircleMember.objects.filter(
+                    person=person, ended_at__isnull=True, professional__isnull=False
+                ).values("professional_id")
+            )
+        self.fields["participants"].queryset = (
+            Professional.objects.filter(scope, is_active=True).exclude(user=user).select_related("user").distinct()
+        )
         self.fields["participants"].label_from_instance = lambda p: p.user.get_full_name() or str(p)
         if person is None:
             del self.fields["visibility"]
@@ -88,8 +112,11 @@ class EventForm(Form):
     def service_kwargs(self) -> dict:
         """The form's data as the services take it."""
         data = self.cleaned_data
-        kwargs = {name: data[name] for name in ("title", "event_type", "starts_at", "ends_at", "is_all_day",
-                                                 "serafin_service", "motive") if name in data}
+        kwargs = {
+            name: data[name]
+            for name in ("title", "event_type", "starts_at", "ends_at", "is_all_day", "serafin_service", "motive")
+            if name in data
+        }
         if "visibility" in data:
             kwargs["visibility"] = data["visibility"]
         if data.get("repeat"):
@@ -99,31 +126,49 @@ class EventForm(Form):
                 rule += f";UNTIL={until.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M%SZ}"
             kwargs["rrule"] = rule
         kind = data.get("place_kind")
-        kwargs["places"] = [{"kind": kind, "address": data.get("place_address", ""), "url": data.get("place_url", ""),
-                             "label": (data.get("place_address") or "").splitlines()[0][:200]
-                             if data.get("place_address") else ""}] if kind else []
+        kwargs["places"] = (
+            [
+                {
+                    "kind": kind,
+                    "address": data.get("place_address", ""),
+                    "url": data.get("place_url", ""),
+                    "label": (data.get("place_address") or "").splitlines()[0][:200]
+                    if data.get("place_address")
+                    else "",
+                }
+            ]
+            if kind
+            else []
+        )
         if "participants" in data:
             kwargs["participants"] = list(data["participants"])
         return kwargs
 
 
 class RespondForm(Form):
-    response = forms.ChoiceField(label="Réponse", choices=[("accepted", "Accepter"), ("declined", "Refuser"),
-                                                            ("tentative", "Provisoire")])
+    response = forms.ChoiceField(
+        label="Réponse", choices=[("accepted", "Accepter"), ("declined", "Refuser"), ("tentative", "Provisoire")]
+    )
     comment = forms.CharField(label="Commentaire", required=False, max_length=2000)
 
 
 class FeedForm(Form):
     kind = forms.ChoiceField(label="Agenda", choices=FeedOwnerKind.choices, widget=forms.HiddenInput)
     include_titles = forms.BooleanField(
-        label="Inclure les titres des évènements", required=False,
-        help_text="Par défaut, l'abonnement ne montre que l'heure, le lieu et « Rendez-vous ». Jamais le motif.")
+        label="Inclure les titres des évènements",
+        required=False,
+        help_text="Par défaut, l'abonnement ne montre que l'heure, le lieu et « Rendez-vous ». Jamais le motif.",
+    )
 
 
 class ExternalCalendarForm(Form):
     name = forms.CharField(label="Nom de l'agenda", max_length=100)
-    url = forms.URLField(label="Adresse d'abonnement (ICS)", required=False, assume_scheme="https",
-                         help_text="Par exemple l'adresse « iCal secrète » de votre agenda ; ou choisissez un fichier.")
+    url = forms.URLField(
+        label="Adresse d'abonnement (ICS)",
+        required=False,
+        assume_scheme="https",
+        help_text="Par exemple l'adresse « iCal secrète » de votre agenda ; ou choisissez un fichier.",
+    )
     file = forms.FileField(label="Ou un fichier .ics", required=False)
 
     def clean(self):

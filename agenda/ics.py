@@ -27,8 +27,12 @@ from agenda.models import Event, EventStatus, ExternalBusyTime, ExternalCalendar
 from agenda.recurrence import exdate_set
 
 PRODID = "-//Portail de coordination//Agenda//FR"
-STATUS = {EventStatus.PROPOSED: "TENTATIVE", EventStatus.CONFIRMED: "CONFIRMED",
-          EventStatus.CANCELLED: "CANCELLED", EventStatus.DONE: "CONFIRMED"}
+STATUS = {
+    EventStatus.PROPOSED: "TENTATIVE",
+    EventStatus.CONFIRMED: "CONFIRMED",
+    EventStatus.CANCELLED: "CANCELLED",
+    EventStatus.DONE: "CONFIRMED",
+}
 MINIMAL_TITLE = "Rendez-vous"
 
 
@@ -61,8 +65,12 @@ def _vevent(event: Event, *, include_titles: bool) -> VEvent:
     vevent.add("status", STATUS[event.status])
     vevent.add("class", "PRIVATE" if event.visibility == "internal" else "CONFIDENTIAL")
     if event.rrule and event.recurrence_of_id is None:
-        vevent.add("rrule", Calendar.from_ical(
-            f"BEGIN:VEVENT\r\nRRULE:{event.rrule.removeprefix('RRULE:')}\r\nEND:VEVENT\r\n")["RRULE"])
+        vevent.add(
+            "rrule",
+            Calendar.from_ical(f"BEGIN:VEVENT\r\nRRULE:{event.rrule.removeprefix('RRULE:')}\r\nEND:VEVENT\r\n")[
+                "RRULE"
+            ],
+        )
         exdates = sorted(exdate_set(event))
         if exdates:
             vevent.add("exdate", [_local(d, event) for d in exdates])
@@ -130,14 +138,18 @@ def parse_busy_times(content: bytes, now: datetime | None = None) -> list[dict]:
         elif component.get("duration") is not None:
             ends_at = starts_at + component.decoded("duration")
         else:
-            ends_at = starts_at + (timedelta(days=1) if not isinstance(component.decoded("dtstart"), datetime)
-                                   else timedelta(0))
+            ends_at = starts_at + (
+                timedelta(days=1) if not isinstance(component.decoded("dtstart"), datetime) else timedelta(0)
+            )
         recurrence_id = component.get("recurrence-id")
-        rows.append({
-            "external_uid": str(component.get("uid", ""))[:500],
-            "recurrence_id": _aware(recurrence_id.dt) if recurrence_id is not None else starts_at,
-            "starts_at": starts_at, "ends_at": max(ends_at, starts_at),
-        })
+        rows.append(
+            {
+                "external_uid": str(component.get("uid", ""))[:500],
+                "recurrence_id": _aware(recurrence_id.dt) if recurrence_id is not None else starts_at,
+                "starts_at": starts_at,
+                "ends_at": max(ends_at, starts_at),
+            }
+        )
     return rows
 
 
@@ -152,9 +164,9 @@ def import_calendar(calendar: ExternalCalendar, content: bytes) -> int:
         record_error(calendar, str(error))
         return -1
     ExternalBusyTime.objects.filter(calendar=calendar).delete()
-    ExternalBusyTime.objects.bulk_create([
-        ExternalBusyTime(calendar=calendar, professional_id=calendar.professional_id, **row) for row in rows
-    ])
+    ExternalBusyTime.objects.bulk_create(
+        [ExternalBusyTime(calendar=calendar, professional_id=calendar.professional_id, **row) for row in rows]
+    )
     calendar.last_synced_at = timezone.now()
     calendar.last_error = ""
     calendar.last_error_at = None
@@ -172,8 +184,9 @@ def fetch(url: str) -> bytes:
     """Download a calendar (timeout, size cap); ImportError_ with a French message otherwise."""
     cap = settings.AGENDA_IMPORT_MAX_BYTES
     try:
-        with requests.get(url, timeout=settings.AGENDA_IMPORT_TIMEOUT, stream=True,
-                          headers={"User-Agent": "Portail-coordination/1.0"}) as response:
+        with requests.get(
+            url, timeout=settings.AGENDA_IMPORT_TIMEOUT, stream=True, headers={"User-Agent": "Portail-coordination/1.0"}
+        ) as response:
             if response.status_code != 200:
                 raise ImportError_(f"L'adresse de l'agenda répond par une erreur ({response.status_code}).")
             chunks, size = [], 0

@@ -61,12 +61,25 @@ class Event(models.Model):
     uid = models.CharField("identifiant (UID)", max_length=255, default=new_uid)
     source = models.CharField("source", max_length=20, choices=EventSource.choices, default=EventSource.PORTAL)
     source_reference = models.CharField("référence à la source", max_length=255, blank=True)
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="events",
-                               verbose_name="personne concernée")
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="events", verbose_name="structure qui l'a créé")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_events",
-                                   verbose_name="créé par")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name="personne concernée",
+    )
+    structure = models.ForeignKey(
+        Structure,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name="structure qui l'a créé",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_events", verbose_name="créé par"
+    )
     title = models.CharField("titre", max_length=200)
     motive = models.TextField("motif", blank=True)
     event_type = models.CharField("type", max_length=30, choices=EventType.choices, default=EventType.OTHER)
@@ -75,17 +88,32 @@ class Event(models.Model):
     is_all_day = models.BooleanField("toute la journée", default=False)
     time_zone = models.CharField("fuseau horaire", max_length=50, default=PARIS)
     status = models.CharField("statut", max_length=10, choices=EventStatus.choices, default=EventStatus.CONFIRMED)
-    visibility = models.CharField("visibilité", max_length=10, choices=Visibility.choices,
-                                  default=Visibility.SHARED)
-    rrule = models.CharField("règle de récurrence (RRULE)", max_length=500, blank=True,
-                             help_text="RFC 5545, par exemple FREQ=WEEKLY;BYDAY=MO,TH;COUNT=10.")
+    visibility = models.CharField("visibilité", max_length=10, choices=Visibility.choices, default=Visibility.SHARED)
+    rrule = models.CharField(
+        "règle de récurrence (RRULE)",
+        max_length=500,
+        blank=True,
+        help_text="RFC 5545, par exemple FREQ=WEEKLY;BYDAY=MO,TH;COUNT=10.",
+    )
     exdates = models.JSONField("occurrences supprimées (EXDATE)", default=list, blank=True)
-    recurrence_of = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True,
-                                      related_name="overrides", verbose_name="occurrence modifiée de la série")
+    recurrence_of = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="overrides",
+        verbose_name="occurrence modifiée de la série",
+    )
     recurrence_id = models.DateTimeField("occurrence d'origine (RECURRENCE-ID)", null=True, blank=True)
-    serafin_service = models.ForeignKey("ppa.SerafinCode", on_delete=models.PROTECT, null=True, blank=True,
-                                        limit_choices_to={"kind": "service"}, related_name="events",
-                                        verbose_name="prestation SERAFIN-PH")
+    serafin_service = models.ForeignKey(
+        "ppa.SerafinCode",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": "service"},
+        related_name="events",
+        verbose_name="prestation SERAFIN-PH",
+    )
     # A proposal held for its participants (booking) or awaiting the person's answer.
     hold_expires_at = models.DateTimeField("créneau réservé jusqu'au", null=True, blank=True)
     answer_deadline = models.DateTimeField("réponse attendue avant le", null=True, blank=True)
@@ -103,10 +131,12 @@ class Event(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gte=models.F("starts_at")), name="event_ends_after_start"),
             # The same event fed from several sources is stored once.
-            models.UniqueConstraint(fields=["uid"], condition=Q(recurrence_of__isnull=True),
-                                    name="event_uid_unique"),
-            models.UniqueConstraint(fields=["recurrence_of", "recurrence_id"],
-                                    condition=Q(recurrence_of__isnull=False), name="event_override_unique"),
+            models.UniqueConstraint(fields=["uid"], condition=Q(recurrence_of__isnull=True), name="event_uid_unique"),
+            models.UniqueConstraint(
+                fields=["recurrence_of", "recurrence_id"],
+                condition=Q(recurrence_of__isnull=False),
+                name="event_override_unique",
+            ),
         ]
         indexes = [
             models.Index(fields=["person", "starts_at"], name="event_person_start"),
@@ -207,15 +237,32 @@ class ParticipantQuerySet(models.QuerySet):
 
 
 class Participant(models.Model):
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants",
-                              verbose_name="évènement")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants", verbose_name="évènement")
     kind = models.CharField("type", max_length=15, choices=ParticipantKind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="event_participations", verbose_name="compte")
-    professional = models.ForeignKey(Professional, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="event_participations", verbose_name="professionnel")
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="event_participations", verbose_name="structure")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="event_participations",
+        verbose_name="compte",
+    )
+    professional = models.ForeignKey(
+        Professional,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="event_participations",
+        verbose_name="professionnel",
+    )
+    structure = models.ForeignKey(
+        Structure,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="event_participations",
+        verbose_name="structure",
+    )
     display_name = models.CharField("nom affiché", max_length=200, blank=True)
     is_required = models.BooleanField("présence requise", default=True)
     is_organiser = models.BooleanField("organisateur", default=False)
@@ -238,15 +285,20 @@ class Participant(models.Model):
         verbose_name_plural = "participants"
         ordering = ["pk"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "professional"], condition=Q(professional__isnull=False),
-                                    name="participant_professional_unique"),
-            models.UniqueConstraint(fields=["event", "user"], condition=Q(user__isnull=False),
-                                    name="participant_user_unique"),
+            models.UniqueConstraint(
+                fields=["event", "professional"],
+                condition=Q(professional__isnull=False),
+                name="participant_professional_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "user"], condition=Q(user__isnull=False), name="participant_user_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["professional", "event"], name="participant_pro_event"),
-            models.Index(fields=["professional", "event_series_ends_at", "event_starts_at"],
-                         name="participant_pro_period"),
+            models.Index(
+                fields=["professional", "event_series_ends_at", "event_starts_at"], name="participant_pro_period"
+            ),
             models.Index(fields=["user", "event"], name="participant_user_event"),
         ]
 
@@ -270,8 +322,9 @@ class ExternalCalendarKind(models.TextChoices):
 class ExternalCalendar(models.Model):
     """A professional's own calendar elsewhere; its events become busy times."""
 
-    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="external_calendars",
-                                     verbose_name="professionnel")
+    professional = models.ForeignKey(
+        Professional, on_delete=models.CASCADE, related_name="external_calendars", verbose_name="professionnel"
+    )
     name = models.CharField("nom", max_length=100)
     kind = models.CharField("type", max_length=5, choices=ExternalCalendarKind.choices)
     url = models.URLField("adresse ICS", max_length=1000, blank=True)
@@ -293,10 +346,12 @@ class ExternalCalendar(models.Model):
 class ExternalBusyTime(models.Model):
     """One (expanded) occurrence of an imported event: free/busy only, no title kept."""
 
-    calendar = models.ForeignKey(ExternalCalendar, on_delete=models.CASCADE, related_name="busy_times",
-                                 verbose_name="agenda externe")
-    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="external_busy_times",
-                                     verbose_name="professionnel")
+    calendar = models.ForeignKey(
+        ExternalCalendar, on_delete=models.CASCADE, related_name="busy_times", verbose_name="agenda externe"
+    )
+    professional = models.ForeignKey(
+        Professional, on_delete=models.CASCADE, related_name="external_busy_times", verbose_name="professionnel"
+    )
     external_uid = models.CharField("UID externe", max_length=500)
     recurrence_id = models.DateTimeField("occurrence", null=True, blank=True)
     starts_at = models.DateTimeField("début")
@@ -320,11 +375,13 @@ class FeedOwnerKind(models.TextChoices):
 class AgendaFeed(models.Model):
     """A secret, revocable ICS subscription URL. Only a hash of the token is stored."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agenda_feeds",
-                              verbose_name="abonné")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agenda_feeds", verbose_name="abonné"
+    )
     kind = models.CharField("agenda", max_length=15, choices=FeedOwnerKind.choices)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="agenda_feeds",
-                               verbose_name="personne")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="agenda_feeds", verbose_name="personne"
+    )
     token_hash = models.CharField("empreinte du jeton", max_length=64, unique=True)
     include_titles = models.BooleanField("inclure les titres", default=False)
     created_at = models.DateTimeField("créé le", default=timezone.now)
@@ -335,8 +392,10 @@ class AgendaFeed(models.Model):
         verbose_name = "abonnement ICS"
         verbose_name_plural = "abonnements ICS"
         constraints = [
-            models.CheckConstraint(condition=Q(kind="professional", person__isnull=True)
-                                   | Q(kind="person", person__isnull=False), name="agenda_feed_kind_person"),
+            models.CheckConstraint(
+                condition=Q(kind="professional", person__isnull=True) | Q(kind="person", person__isnull=False),
+                name="agenda_feed_kind_person",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -364,10 +423,12 @@ class AvailabilityWindow(models.Model):
     """A recurring weekly window in which a professional can be booked, in local time
     (Europe/Paris): 09:00–12:00 stays 09:00–12:00 across daylight-saving changes."""
 
-    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="availability_windows",
-                                     verbose_name="professionnel")
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="availability_windows",
-                                  verbose_name="structure")
+    professional = models.ForeignKey(
+        Professional, on_delete=models.CASCADE, related_name="availability_windows", verbose_name="professionnel"
+    )
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="availability_windows", verbose_name="structure"
+    )
     place_kind = models.CharField("type de lieu", max_length=10, choices=PlaceKind.choices, default=PlaceKind.ADDRESS)
     place_label = models.CharField("lieu", max_length=200, blank=True)
     weekday = models.PositiveSmallIntegerField("jour", choices=Weekday.choices)
@@ -382,8 +443,9 @@ class AvailabilityWindow(models.Model):
         verbose_name_plural = "plages de disponibilité"
         ordering = ["weekday", "start_time", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")),
-                                   name="availability_window_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="availability_window_ends_after_start"
+            ),
         ]
         indexes = [models.Index(fields=["professional", "weekday"], name="availability_pro_day")]
 
@@ -400,8 +462,9 @@ class ExceptionKind(models.TextChoices):
 class AvailabilityException(models.Model):
     """An absence or holiday (removes availability) or a one-off extra window (adds it)."""
 
-    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="availability_exceptions",
-                                     verbose_name="professionnel")
+    professional = models.ForeignKey(
+        Professional, on_delete=models.CASCADE, related_name="availability_exceptions", verbose_name="professionnel"
+    )
     kind = models.CharField("type", max_length=10, choices=ExceptionKind.choices)
     starts_at = models.DateTimeField("début")
     ends_at = models.DateTimeField("fin")
@@ -413,8 +476,9 @@ class AvailabilityException(models.Model):
         verbose_name_plural = "exceptions de disponibilité"
         ordering = ["starts_at", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                   name="availability_exception_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="availability_exception_ends_after_start"
+            ),
         ]
         indexes = [models.Index(fields=["professional", "starts_at"], name="availability_exc_pro_start")]
 

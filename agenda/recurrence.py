@@ -65,15 +65,15 @@ def parse_rule(rule: str, dtstart: datetime, zone: ZoneInfo = _PARIS):
             try:
                 until = datetime.strptime(value.upper(), "%Y%m%dT%H%M%SZ").replace(tzinfo=ZoneInfo("UTC"))
             except ValueError as error:
-                raise ValidationError({"rrule": "La date de fin de la récurrence (UNTIL) n'est pas valide."}) \
-                    from error
+                raise ValidationError({"rrule": "La date de fin de la récurrence (UNTIL) n'est pas valide."}) from error
             value = f"{until.astimezone(zone):%Y%m%dT%H%M%S}"
         parts.append(f"{name}={value}" if _sep else name)
     try:
         parsed = rrulestr(";".join(parts), dtstart=dtstart)
     except (ValueError, TypeError) as error:
-        raise ValidationError({"rrule": "La règle de récurrence n'est pas valide (format RFC 5545, par exemple "
-                                        "FREQ=WEEKLY;BYDAY=MO)."}) from error
+        raise ValidationError(
+            {"rrule": "La règle de récurrence n'est pas valide (format RFC 5545, par exemple FREQ=WEEKLY;BYDAY=MO)."}
+        ) from error
     return parsed
 
 
@@ -130,8 +130,9 @@ def occurrence_starts(event: Event, start: datetime, end: datetime) -> list[tupl
     return result
 
 
-def expand(events: Iterable[Event], start: datetime, end: datetime,
-           overridden: dict[int, set[datetime]] | None = None) -> list[Occurrence]:
+def expand(
+    events: Iterable[Event], start: datetime, end: datetime, overridden: dict[int, set[datetime]] | None = None
+) -> list[Occurrence]:
     """The occurrences of `events` overlapping [start, end), sorted by start.
 
     `events` may hold single events, series and overrides; `overridden` maps a series id
@@ -147,8 +148,10 @@ def expand(events: Iterable[Event], start: datetime, end: datetime,
                 if occ_start in skip:
                     continue
                 occurrences.append(Occurrence(event, occ_start, occ_end, recurrence_id=occ_start))
-        elif event.starts_at < end and event.ends_at > start or (
-            event.starts_at == event.ends_at and start <= event.starts_at < end
+        elif (
+            event.starts_at < end
+            and event.ends_at > start
+            or (event.starts_at == event.ends_at and start <= event.starts_at < end)
         ):
             occurrences.append(Occurrence(event, event.starts_at, event.ends_at, recurrence_id=event.recurrence_id))
     occurrences.sort(key=lambda o: (o.starts_at, o.event.pk))
@@ -158,7 +161,8 @@ def expand(events: Iterable[Event], start: datetime, end: datetime,
 def period_q(start: datetime, end: datetime, prefix: str = "") -> Q:
     """Events (rows) that may have an occurrence in [start, end): indexed on the bounds."""
     return Q(**{f"{prefix}starts_at__lt": end}) & (
-        Q(**{f"{prefix}series_ends_at__gt": start}) | Q(**{f"{prefix}series_ends_at__isnull": True})
+        Q(**{f"{prefix}series_ends_at__gt": start})
+        | Q(**{f"{prefix}series_ends_at__isnull": True})
         | Q(**{f"{prefix}series_ends_at": start, f"{prefix}starts_at": start})
     )
 
@@ -170,7 +174,8 @@ def overridden_starts(events: Iterable[Event]) -> dict[int, set[datetime]]:
         return {}
     result: dict[int, set[datetime]] = {}
     for series_id, recurrence_id in Event.objects.filter(recurrence_of_id__in=series_ids).values_list(
-            "recurrence_of_id", "recurrence_id"):
+        "recurrence_of_id", "recurrence_id"
+    ):
         result.setdefault(series_id, set()).add(recurrence_id)
     return result
 
@@ -178,5 +183,7 @@ def overridden_starts(events: Iterable[Event]) -> dict[int, set[datetime]]:
 def all_day_bounds(day_start: date, day_end: date, zone: str = "Europe/Paris") -> tuple[datetime, datetime]:
     """Local midnight of `day_start` to local midnight after `day_end` (inclusive days)."""
     tz = ZoneInfo(zone)
-    return (datetime.combine(day_start, time.min, tzinfo=tz),
-            datetime.combine(day_end + timedelta(days=1), time.min, tzinfo=tz))
+    return (
+        datetime.combine(day_start, time.min, tzinfo=tz),
+        datetime.combine(day_end + timedelta(days=1), time.min, tzinfo=tz),
+    )

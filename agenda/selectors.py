@@ -36,8 +36,9 @@ def visible_q(user) -> Q:
 def with_details(queryset: QuerySet[Event]) -> QuerySet[Event]:
     return queryset.select_related("structure", "person", "serafin_service").prefetch_related(
         "places",
-        Prefetch("participants", queryset=Participant.objects.select_related("professional__user", "structure",
-                                                                             "user")),
+        Prefetch(
+            "participants", queryset=Participant.objects.select_related("professional__user", "structure", "user")
+        ),
     )
 
 
@@ -47,8 +48,13 @@ def person_events(user, person: Person | int) -> QuerySet[Event]:
 
 
 def participates_q(user) -> Q:
-    return Q(Exists(Participant.objects.filter(event=OuterRef("pk")).filter(
-        Q(professional__user=user) | Q(user=user)).exclude(response=Response.DECLINED)))
+    return Q(
+        Exists(
+            Participant.objects.filter(event=OuterRef("pk"))
+            .filter(Q(professional__user=user) | Q(user=user))
+            .exclude(response=Response.DECLINED)
+        )
+    )
 
 
 def professional_events(user) -> QuerySet[Event]:
@@ -60,8 +66,12 @@ def can_see(user, event: Event) -> bool:
     """Once the gate let `user` read the person's agenda: may they see this event?"""
     if event.visibility == Visibility.SHARED:
         return True
-    return event.structure_id is not None and TeamMembership.objects.filter(
-        professional__user=user, ended_on__isnull=True, structure_id=event.structure_id).exists()
+    return (
+        event.structure_id is not None
+        and TeamMembership.objects.filter(
+            professional__user=user, ended_on__isnull=True, structure_id=event.structure_id
+        ).exists()
+    )
 
 
 def is_participant(user, event: Event) -> bool:
@@ -80,12 +90,28 @@ def _attach_places(events: list[Event]) -> None:
 
 
 # What an agenda list shows of an event and what expanding it needs.
-LIST_FIELDS = ("id", "uid", "title", "starts_at", "ends_at", "is_all_day", "time_zone", "status", "visibility",
-               "rrule", "exdates", "recurrence_of", "recurrence_id", "person", "structure")
+LIST_FIELDS = (
+    "id",
+    "uid",
+    "title",
+    "starts_at",
+    "ends_at",
+    "is_all_day",
+    "time_zone",
+    "status",
+    "visibility",
+    "rrule",
+    "exdates",
+    "recurrence_of",
+    "recurrence_id",
+    "person",
+    "structure",
+)
 
 
-def occurrences(queryset: QuerySet[Event], start: datetime, end: datetime, *, details: bool = True,
-                with_person: bool = True) -> list[Occurrence]:
+def occurrences(
+    queryset: QuerySet[Event], start: datetime, end: datetime, *, details: bool = True, with_person: bool = True
+) -> list[Occurrence]:
     """Occurrences of the queryset's events in [start, end): two to four queries in all.
     With `details=False`, only what the agenda pages list (`LIST_FIELDS`, `place_list`,
     and the person unless `with_person=False`, for a page that already has it)."""
@@ -114,13 +140,17 @@ class BusyBlock:
 def professional_busy_blocks(professional, start: datetime, end: datetime) -> list[BusyBlock]:
     if professional is None:
         return []
-    return [BusyBlock(b.starts_at, b.ends_at, b.calendar.name) for b in
-            ExternalBusyTime.objects.filter(professional=professional, starts_at__lt=end, ends_at__gt=start)
-            .select_related("calendar").order_by("starts_at")]
+    return [
+        BusyBlock(b.starts_at, b.ends_at, b.calendar.name)
+        for b in ExternalBusyTime.objects.filter(professional=professional, starts_at__lt=end, ends_at__gt=start)
+        .select_related("calendar")
+        .order_by("starts_at")
+    ]
 
 
-def busy_intervals(professional_ids: Iterable[int], start: datetime, end: datetime
-                   ) -> dict[int, list[tuple[datetime, datetime]]]:
+def busy_intervals(
+    professional_ids: Iterable[int], start: datetime, end: datetime
+) -> dict[int, list[tuple[datetime, datetime]]]:
     """Busy intervals of each professional in [start, end), sorted and merged.
 
     Busy = confirmed events they take part in (not declined), proposals still held
@@ -132,14 +162,27 @@ def busy_intervals(professional_ids: Iterable[int], start: datetime, end: dateti
     if not ids:
         return result
     now = timezone.now()
-    busy_status = Q(event__status=EventStatus.CONFIRMED) | Q(event__status=EventStatus.PROPOSED,
-                                                             event__hold_expires_at__gt=now)
+    busy_status = Q(event__status=EventStatus.CONFIRMED) | Q(
+        event__status=EventStatus.PROPOSED, event__hold_expires_at__gt=now
+    )
     rows = list(
-        Participant.objects.filter(professional_id__in=ids).exclude(response=Response.DECLINED)
-        .filter(busy_status).filter(period_q(start, end, prefix="event_"))  # the participant's copy
-        .select_related("event").only("professional_id", "event__id", "event__starts_at", "event__ends_at",
-                                      "event__rrule", "event__exdates", "event__recurrence_of_id",
-                                      "event__recurrence_id", "event__time_zone", "event__status")
+        Participant.objects.filter(professional_id__in=ids)
+        .exclude(response=Response.DECLINED)
+        .filter(busy_status)
+        .filter(period_q(start, end, prefix="event_"))  # the participant's copy
+        .select_related("event")
+        .only(
+            "professional_id",
+            "event__id",
+            "event__starts_at",
+            "event__ends_at",
+            "event__rrule",
+            "event__exdates",
+            "event__recurrence_of_id",
+            "event__recurrence_id",
+            "event__time_zone",
+            "event__status",
+        )
     )
     events = {row.event.pk: row.event for row in rows}
     overridden = overridden_starts(events.values())
@@ -147,8 +190,8 @@ def busy_intervals(professional_ids: Iterable[int], start: datetime, end: dateti
     for row in rows:
         result[row.professional_id].extend((o.starts_at, o.ends_at) for o in by_event[row.event.pk])
     for pid, starts_at, ends_at in ExternalBusyTime.objects.filter(
-            professional_id__in=ids, starts_at__lt=end, ends_at__gt=start).values_list(
-            "professional_id", "starts_at", "ends_at"):
+        professional_id__in=ids, starts_at__lt=end, ends_at__gt=start
+    ).values_list("professional_id", "starts_at", "ends_at"):
         result[pid].append((starts_at, ends_at))
     return {pid: _merge(intervals) for pid, intervals in result.items()}
 

@@ -15,10 +15,18 @@ from coordination.models import Professional
 from coordination.serializers import _choices_text, _inline_enum
 from ppa.models import SerafinCode
 
-FHIR_STATUS = {EventStatus.PROPOSED: "proposed", EventStatus.CONFIRMED: "booked",
-               EventStatus.CANCELLED: "cancelled", EventStatus.DONE: "fulfilled"}
-FHIR_PARTSTAT = {Response.NEEDS_ACTION: "needs-action", Response.ACCEPTED: "accepted",
-                 Response.DECLINED: "declined", Response.TENTATIVE: "tentative"}
+FHIR_STATUS = {
+    EventStatus.PROPOSED: "proposed",
+    EventStatus.CONFIRMED: "booked",
+    EventStatus.CANCELLED: "cancelled",
+    EventStatus.DONE: "fulfilled",
+}
+FHIR_PARTSTAT = {
+    Response.NEEDS_ACTION: "needs-action",
+    Response.ACCEPTED: "accepted",
+    Response.DECLINED: "declined",
+    Response.TENTATIVE: "tentative",
+}
 SERAFIN_SYSTEM = "https://www.cnsa.fr/serafin-ph"
 
 
@@ -69,8 +77,12 @@ class PlaceSerializer(serializers.Serializer):
     url = serializers.URLField(allow_blank=True, required=False, default="")
 
 
-_ACTOR_TYPE = {"professional": "Practitioner", "structure": "Organization", "person": "Patient",
-               "carer": "RelatedPerson"}
+_ACTOR_TYPE = {
+    "professional": "Practitioner",
+    "structure": "Organization",
+    "person": "Patient",
+    "carer": "RelatedPerson",
+}
 
 
 def _participant(p) -> dict:
@@ -80,9 +92,12 @@ def _participant(p) -> dict:
         reference, display = f"Organization/{p.structure_id}", p.display_name or str(p.structure)
     else:
         reference, display = "", p.display_name or str(p.user or "")
-    return {"actor": {"type": _ACTOR_TYPE.get(p.kind, "Practitioner"), "reference": reference, "display": display},
-            "required": "required" if p.is_required else "optional", "status": FHIR_PARTSTAT[p.response],
-            "organiser": p.is_organiser}
+    return {
+        "actor": {"type": _ACTOR_TYPE.get(p.kind, "Practitioner"), "reference": reference, "display": display},
+        "required": "required" if p.is_required else "optional",
+        "status": FHIR_PARTSTAT[p.response],
+        "organiser": p.is_organiser,
+    }
 
 
 class AppointmentSerializer(serializers.Serializer):
@@ -127,8 +142,10 @@ class AppointmentSerializer(serializers.Serializer):
 
     @extend_schema_field(PlaceSerializer(many=True))
     def get_places(self, occurrence) -> list:
-        return [{"kind": p.kind, "label": p.label, "address": p.address, "url": p.url}
-                for p in occurrence.event.places.all()]
+        return [
+            {"kind": p.kind, "label": p.label, "address": p.address, "url": p.url}
+            for p in occurrence.event.places.all()
+        ]
 
 
 class AppointmentListSerializer(serializers.Serializer):
@@ -138,8 +155,9 @@ class AppointmentListSerializer(serializers.Serializer):
 
 
 class EventWriteSerializer(serializers.Serializer):
-    person = serializers.IntegerField(required=False, allow_null=True,
-                                      help_text="La personne concernée (droit « agenda » en écriture).")
+    person = serializers.IntegerField(
+        required=False, allow_null=True, help_text="La personne concernée (droit « agenda » en écriture)."
+    )
     title = serializers.CharField(max_length=200)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField(required=False, allow_null=True)
@@ -148,16 +166,28 @@ class EventWriteSerializer(serializers.Serializer):
     visibility = VisibilityField(required=False, default=Visibility.SHARED)
     rrule = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     motive = serializers.CharField(required=False, allow_blank=True, default="")
-    serviceType = serializers.SlugRelatedField(slug_field="code", queryset=SerafinCode.objects.filter(kind="service"),
-                                               required=False, allow_null=True,
-                                               help_text="Code SERAFIN-PH de prestation.")
+    serviceType = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=SerafinCode.objects.filter(kind="service"),
+        required=False,
+        allow_null=True,
+        help_text="Code SERAFIN-PH de prestation.",
+    )
     places = PlaceSerializer(many=True, required=False)
-    participants = serializers.PrimaryKeyRelatedField(queryset=Professional.objects.filter(is_active=True),
-                                                      many=True, required=False,
-                                                      help_text="Identifiants des professionnels invités.")
+    participants = serializers.PrimaryKeyRelatedField(
+        queryset=Professional.objects.filter(is_active=True),
+        many=True,
+        required=False,
+        help_text="Identifiants des professionnels invités.",
+    )
 
-    RENAMES = {"start": "starts_at", "end": "ends_at", "allDay": "is_all_day", "appointmentType": "event_type",
-               "serviceType": "serafin_service"}
+    RENAMES = {
+        "start": "starts_at",
+        "end": "ends_at",
+        "allDay": "is_all_day",
+        "appointmentType": "event_type",
+        "serviceType": "serafin_service",
+    }
 
     def to_service(self, data: dict) -> dict:
         return {self.RENAMES.get(k, k): v for k, v in data.items() if k != "person"}

@@ -39,8 +39,19 @@ from coordination.models import AuditEvent, Category, Person, Professional, Stru
 from coordination.notifications import notify
 from coordination.services import audit
 
-EDITABLE_FIELDS = ("title", "motive", "event_type", "starts_at", "ends_at", "is_all_day", "visibility", "rrule",
-                   "serafin_service", "status", "answer_deadline")
+EDITABLE_FIELDS = (
+    "title",
+    "motive",
+    "event_type",
+    "starts_at",
+    "ends_at",
+    "is_all_day",
+    "visibility",
+    "rrule",
+    "serafin_service",
+    "status",
+    "answer_deadline",
+)
 
 
 class NotAllowed(access.AccessDenied):
@@ -58,8 +69,10 @@ def _require_write(actor, event: Event) -> None:
         if not selectors.can_see(actor, event):
             raise access.Http404
         return
-    if event.created_by_id == actor.pk or event.participants.filter(
-            is_organiser=True, professional__user=actor).exists():
+    if (
+        event.created_by_id == actor.pk
+        or event.participants.filter(is_organiser=True, professional__user=actor).exists()
+    ):
         return
     raise NotAllowed("Seul l'organisateur peut modifier ce rendez-vous.")
 
@@ -71,9 +84,13 @@ def _structure_for(actor, person: Person | None, structure: Structure | None) ->
             raise ValidationError({"structure": "Vous ne faites pas partie de l'équipe de cette structure."})
         return structure
     if person is not None:
-        accompanying = list(Structure.objects.filter(
-            pk__in=teams.values("structure_id"), accompaniments__person=person,
-            accompaniments__ended_on__isnull=True).distinct()[:2])
+        accompanying = list(
+            Structure.objects.filter(
+                pk__in=teams.values("structure_id"),
+                accompaniments__person=person,
+                accompaniments__ended_on__isnull=True,
+            ).distinct()[:2]
+        )
         if accompanying:
             return accompanying[0]
     mine = list(Structure.objects.filter(pk__in=teams.values("structure_id"))[:1])
@@ -98,8 +115,9 @@ def _validate(fields: dict, places: list[dict] | None) -> None:
         elif not fields.get("is_all_day") and ends_at <= starts_at:
             errors["ends_at"] = "La fin doit être après le début."
         elif ends_at - starts_at > timedelta(days=31):
-            errors["ends_at"] = ("Un évènement dure au plus 31 jours ; pour une activité régulière, "
-                                 "utilisez la récurrence.")
+            errors["ends_at"] = (
+                "Un évènement dure au plus 31 jours ; pour une activité régulière, utilisez la récurrence."
+            )
     if fields.get("event_type") and fields["event_type"] not in EventType.values:
         errors["event_type"] = "Type d'évènement inconnu."
     if fields.get("visibility") and fields["visibility"] not in Visibility.values:
@@ -131,8 +149,11 @@ def _normalise_all_day(fields: dict) -> None:
     tz = recurrence.ZoneInfo(zone)
     first = fields["starts_at"].astimezone(tz).date()
     last = (fields.get("ends_at") or fields["starts_at"]).astimezone(tz).date()
-    if fields.get("ends_at") is not None and fields["ends_at"].astimezone(tz).time() == datetime.min.time() \
-            and last > first:
+    if (
+        fields.get("ends_at") is not None
+        and fields["ends_at"].astimezone(tz).time() == datetime.min.time()
+        and last > first
+    ):
         last = last - timedelta(days=1)
     fields["starts_at"], fields["ends_at"] = recurrence.all_day_bounds(first, max(first, last), zone)
 
@@ -141,10 +162,18 @@ def _set_places(event: Event, places: list[dict] | None) -> None:
     if places is None:
         return
     event.places.all().delete()
-    EventPlace.objects.bulk_create([
-        EventPlace(event=event, kind=p["kind"], label=(p.get("label") or "")[:200], address=p.get("address") or "",
-                   url=p.get("url") or "") for p in places
-    ])
+    EventPlace.objects.bulk_create(
+        [
+            EventPlace(
+                event=event,
+                kind=p["kind"],
+                label=(p.get("label") or "")[:200],
+                address=p.get("address") or "",
+                url=p.get("url") or "",
+            )
+            for p in places
+        ]
+    )
 
 
 def _add_participants(event: Event, professionals: Iterable[Professional], actor) -> None:
@@ -155,12 +184,18 @@ def _add_participants(event: Event, professionals: Iterable[Professional], actor
             continue
         existing.add(professional.pk)
         is_actor = professional.user_id == actor.pk
-        rows.append(Participant(
-            event=event, kind=ParticipantKind.PROFESSIONAL, professional=professional, user_id=professional.user_id,
-            display_name=professional.user.get_full_name() or str(professional), is_organiser=is_actor,
-            response=Response.ACCEPTED if is_actor else Response.NEEDS_ACTION,
-            responded_at=timezone.now() if is_actor else None,
-        ))
+        rows.append(
+            Participant(
+                event=event,
+                kind=ParticipantKind.PROFESSIONAL,
+                professional=professional,
+                user_id=professional.user_id,
+                display_name=professional.user.get_full_name() or str(professional),
+                is_organiser=is_actor,
+                response=Response.ACCEPTED if is_actor else Response.NEEDS_ACTION,
+                responded_at=timezone.now() if is_actor else None,
+            )
+        )
     Participant.objects.bulk_create(rows)
 
 
@@ -189,8 +224,9 @@ def _audit(actor, event: Event, kind: str, **data) -> None:
 # --- Events -----------------------------------------------------------------------------
 
 
-def event_insert(*, created_by, participants: Iterable[Participant] = (), places: list[dict] | None = None,
-                 **fields) -> Event:
+def event_insert(
+    *, created_by, participants: Iterable[Participant] = (), places: list[dict] | None = None, **fields
+) -> Event:
     """Store an event written by another agenda-facing service (booking, PPA), which has
     already checked who may act and writes its own audit row.
 
@@ -213,18 +249,32 @@ def event_insert(*, created_by, participants: Iterable[Participant] = (), places
         if participant.professional_id and not participant.user_id:
             participant.user_id = participant.professional.user_id
         if not participant.display_name:
-            participant.display_name = (str(participant.professional) if participant.professional_id else
-                                        str(participant.user) if participant.user_id else "")
+            participant.display_name = (
+                str(participant.professional)
+                if participant.professional_id
+                else str(participant.user)
+                if participant.user_id
+                else ""
+            )
         rows.append(participant)
     Participant.objects.bulk_create(rows)
     return event
 
 
-
 @transaction.atomic
-def event_create(*, actor, title: str, starts_at: datetime, ends_at: datetime | None = None,
-                 person: Person | None = None, structure: Structure | None = None, places: list[dict] | None = None,
-                 participants: Iterable[Professional] = (), include_actor: bool = True, **fields) -> Event:
+def event_create(
+    *,
+    actor,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    person: Person | None = None,
+    structure: Structure | None = None,
+    places: list[dict] | None = None,
+    participants: Iterable[Professional] = (),
+    include_actor: bool = True,
+    **fields,
+) -> Event:
     """Create an event (single or recurring). For a person: only an agenda writer of that
     person may; an INTERNAL event belongs to the creator's structure. Audited; the
     invited participants are told."""
@@ -235,8 +285,9 @@ def event_create(*, actor, title: str, starts_at: datetime, ends_at: datetime | 
     _validate(fields, places)
     structure = _structure_for(actor, person, structure)
     if fields.get("visibility") == Visibility.INTERNAL and structure is None:
-        raise ValidationError({"visibility": "Un évènement interne appartient à une structure : vous n'êtes membre "
-                                             "d'aucune équipe."})
+        raise ValidationError(
+            {"visibility": "Un évènement interne appartient à une structure : vous n'êtes membre d'aucune équipe."}
+        )
     now = timezone.now()
     event = Event(person=person, structure=structure, created_by=actor, created_at=now, updated_at=now, **fields)
     event.series_ends_at = recurrence.series_end(event)
@@ -260,8 +311,14 @@ def _lock(event: Event) -> Event:
 
 
 @transaction.atomic
-def event_update(*, actor, event: Event, places: list[dict] | None = None,
-                 participants: Iterable[Professional] | None = None, **changes) -> Event:
+def event_update(
+    *,
+    actor,
+    event: Event,
+    places: list[dict] | None = None,
+    participants: Iterable[Professional] | None = None,
+    **changes,
+) -> Event:
     """Change an event: SEQUENCE+1 and `updated_at`; the participants are told. A
     cancelled or done event no longer changes."""
     event = _lock(event)
@@ -328,8 +385,9 @@ def event_mark_done(*, actor, event: Event) -> Event:
 def _check_occurrence(series: Event, recurrence_id: datetime) -> None:
     if not series.rrule or series.recurrence_of_id is not None:
         raise ValidationError({"recurrence_id": "Cet évènement n'est pas une série."})
-    starts = recurrence.occurrence_starts(series, recurrence_id - timedelta(minutes=1),
-                                          recurrence_id + timedelta(minutes=1))
+    starts = recurrence.occurrence_starts(
+        series, recurrence_id - timedelta(minutes=1), recurrence_id + timedelta(minutes=1)
+    )
     if all(s != recurrence_id for s, _e in starts):
         raise ValidationError({"recurrence_id": "Cette occurrence n'existe pas dans la série."})
 
@@ -345,10 +403,18 @@ def occurrence_override(*, actor, event: Event, recurrence_id: datetime, **chang
     if override is not None:
         return event_update(actor=actor, event=override, **changes)
     duration = series.ends_at - series.starts_at
-    fields = {"title": series.title, "motive": series.motive, "event_type": series.event_type,
-              "starts_at": recurrence_id, "ends_at": recurrence_id + duration, "is_all_day": series.is_all_day,
-              "visibility": series.visibility, "serafin_service": series.serafin_service, "status": series.status,
-              "time_zone": series.time_zone}
+    fields = {
+        "title": series.title,
+        "motive": series.motive,
+        "event_type": series.event_type,
+        "starts_at": recurrence_id,
+        "ends_at": recurrence_id + duration,
+        "is_all_day": series.is_all_day,
+        "visibility": series.visibility,
+        "serafin_service": series.serafin_service,
+        "status": series.status,
+        "time_zone": series.time_zone,
+    }
     fields.update(changes)
     _validate(fields, None)
     now = timezone.now()
@@ -356,18 +422,42 @@ def occurrence_override(*, actor, event: Event, recurrence_id: datetime, **chang
     series.updated_at = now
     series.save(update_fields=["sequence", "updated_at"])
     override = Event.objects.create(
-        uid=series.uid, source=series.source, person=series.person, structure=series.structure, created_by=actor,
-        recurrence_of=series, recurrence_id=recurrence_id, sequence=series.sequence, created_at=now,
-        updated_at=now, series_ends_at=fields["ends_at"], **fields,
+        uid=series.uid,
+        source=series.source,
+        person=series.person,
+        structure=series.structure,
+        created_by=actor,
+        recurrence_of=series,
+        recurrence_id=recurrence_id,
+        sequence=series.sequence,
+        created_at=now,
+        updated_at=now,
+        series_ends_at=fields["ends_at"],
+        **fields,
     )
-    EventPlace.objects.bulk_create([EventPlace(event=override, kind=p.kind, label=p.label, address=p.address,
-                                               url=p.url) for p in series.places.all()])
-    Participant.objects.bulk_create([
-        Participant(event=override, kind=p.kind, user_id=p.user_id, professional_id=p.professional_id,
-                    structure_id=p.structure_id, display_name=p.display_name, is_required=p.is_required,
-                    is_organiser=p.is_organiser, response=p.response, responded_at=p.responded_at)
-        for p in series.participants.all()
-    ])
+    EventPlace.objects.bulk_create(
+        [
+            EventPlace(event=override, kind=p.kind, label=p.label, address=p.address, url=p.url)
+            for p in series.places.all()
+        ]
+    )
+    Participant.objects.bulk_create(
+        [
+            Participant(
+                event=override,
+                kind=p.kind,
+                user_id=p.user_id,
+                professional_id=p.professional_id,
+                structure_id=p.structure_id,
+                display_name=p.display_name,
+                is_required=p.is_required,
+                is_organiser=p.is_organiser,
+                response=p.response,
+                responded_at=p.responded_at,
+            )
+            for p in series.participants.all()
+        ]
+    )
     _audit(actor, override, AuditEvent.Type.EVENT_UPDATED, recurrence_id=recurrence_id.isoformat())
     _notify(override, "agenda.appointment_changed", actor)
     return override
@@ -386,7 +476,8 @@ def occurrence_cancel(*, actor, event: Event, recurrence_id: datetime) -> Event:
     series.updated_at = timezone.now()
     series.save(update_fields=["exdates", "sequence", "updated_at"])
     Event.objects.filter(recurrence_of=series, recurrence_id=recurrence_id).update(
-        status=EventStatus.CANCELLED, sequence=series.sequence, updated_at=series.updated_at)
+        status=EventStatus.CANCELLED, sequence=series.sequence, updated_at=series.updated_at
+    )
     _audit(actor, series, AuditEvent.Type.EVENT_CANCELLED, recurrence_id=recurrence_id.isoformat())
     _notify(series, "agenda.appointment_cancelled", actor)
     return series
@@ -398,8 +489,12 @@ def participant_respond(*, actor, event: Event, response: str, comment: str = ""
     flow has its own REPLY/COUNTER)."""
     if response not in (Response.ACCEPTED, Response.DECLINED, Response.TENTATIVE):
         raise ValidationError({"response": "Choisissez : accepter, refuser ou provisoire."})
-    participant = (Participant.objects.select_for_update(of=("self",)).filter(event=event)
-                   .filter(Q(professional__user=actor) | Q(user=actor)).first())
+    participant = (
+        Participant.objects.select_for_update(of=("self",))
+        .filter(event=event)
+        .filter(Q(professional__user=actor) | Q(user=actor))
+        .first()
+    )
     if participant is None:
         raise NotAllowed("Vous ne participez pas à ce rendez-vous.")
     if event.status == EventStatus.CANCELLED:
@@ -410,20 +505,27 @@ def participant_respond(*, actor, event: Event, response: str, comment: str = ""
     participant.save(update_fields=["response", "comment", "responded_at"])
     audit(actor, event.person, AuditEvent.Type.EVENT_ANSWERED, event_id=event.pk, response=response)
     if event.created_by_id != actor.pk:
-        notify("agenda.appointment_changed", person=event.person, actor=actor,
-               url=reverse("agenda:event", args=[event.pk]), recipients=[event.created_by_id])
+        notify(
+            "agenda.appointment_changed",
+            person=event.person,
+            actor=actor,
+            url=reverse("agenda:event", args=[event.pk]),
+            recipients=[event.created_by_id],
+        )
     return participant
 
 
 @transaction.atomic
-def event_upsert_from_source(*, actor, uid: str, source: str, source_reference: str = "", **fields
-                             ) -> tuple[Event, bool]:
+def event_upsert_from_source(
+    *, actor, uid: str, source: str, source_reference: str = "", **fields
+) -> tuple[Event, bool]:
     """The same event fed by several sources (same UID) is stored once: the first feed
     creates it, later feeds update it only when something changed. Returns (event, created)."""
     existing = Event.objects.select_for_update().filter(uid=uid, recurrence_of__isnull=True).first()
     if existing is None:
-        event = event_create(actor=actor, uid=uid, source=source, source_reference=source_reference,
-                             include_actor=False, **fields)
+        event = event_create(
+            actor=actor, uid=uid, source=source, source_reference=source_reference, include_actor=False, **fields
+        )
         return event, True
     changes = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS and getattr(existing, k) != v}
     if changes:
@@ -439,8 +541,9 @@ def token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def agenda_feed_create(*, actor, kind: str, person: Person | None = None, include_titles: bool = False
-                       ) -> tuple[AgendaFeed, str]:
+def agenda_feed_create(
+    *, actor, kind: str, person: Person | None = None, include_titles: bool = False
+) -> tuple[AgendaFeed, str]:
     """A secret subscription URL; returns (feed, token). Only the token's hash is stored:
     the URL is shown once."""
     if kind == FeedOwnerKind.PERSON:
@@ -454,8 +557,9 @@ def agenda_feed_create(*, actor, kind: str, person: Person | None = None, includ
     else:
         raise ValidationError({"kind": "Type d'agenda inconnu."})
     token = secrets.token_urlsafe(32)
-    feed = AgendaFeed.objects.create(owner=actor, kind=kind, person=person, token_hash=token_hash(token),
-                                     include_titles=include_titles)
+    feed = AgendaFeed.objects.create(
+        owner=actor, kind=kind, person=person, token_hash=token_hash(token), include_titles=include_titles
+    )
     audit(actor, person, AuditEvent.Type.AGENDA_FEED_CREATED, feed_id=feed.pk, include_titles=include_titles)
     return feed, token
 
@@ -480,8 +584,11 @@ def agenda_feed_regenerate(*, actor, feed: AgendaFeed) -> tuple[AgendaFeed, str]
 
 
 def feed_for_token(token: str) -> AgendaFeed | None:
-    return AgendaFeed.objects.select_related("owner", "person").filter(
-        token_hash=token_hash(token), revoked_at__isnull=True).first()
+    return (
+        AgendaFeed.objects.select_related("owner", "person")
+        .filter(token_hash=token_hash(token), revoked_at__isnull=True)
+        .first()
+    )
 
 
 # --- External calendars -----------------------------------------------------------------
@@ -503,10 +610,13 @@ def external_calendar_add(*, actor, name: str, url: str = "", content: bytes | N
             URLValidator(schemes=["http", "https", "webcal"])(url)
         except ValidationError:
             raise ValidationError({"url": "L'adresse de l'agenda n'est pas valide."}) from None
-        url = "https" + url[len("webcal"):] if url.startswith("webcal") else url
+        url = "https" + url[len("webcal") :] if url.startswith("webcal") else url
     calendar = ExternalCalendar.objects.create(
-        professional=professional, name=name.strip()[:100],
-        kind=ExternalCalendarKind.URL if url else ExternalCalendarKind.FILE, url=url)
+        professional=professional,
+        name=name.strip()[:100],
+        kind=ExternalCalendarKind.URL if url else ExternalCalendarKind.FILE,
+        url=url,
+    )
     if content is not None:
         from agenda import ics
 

@@ -150,8 +150,9 @@ def available(calendar: Calendar, start: dt.datetime, end: dt.datetime) -> list[
     return subtract(bounded, merge(calendar.absences))
 
 
-def working_hours(start: dt.datetime, end: dt.datetime, opens: dt.time, closes: dt.time,
-                  weekdays: Iterable[int] = range(5)) -> list[Interval]:
+def working_hours(
+    start: dt.datetime, end: dt.datetime, opens: dt.time, closes: dt.time, weekdays: Iterable[int] = range(5)
+) -> list[Interval]:
     weekdays = set(weekdays)
     return [(local(day, opens), local(day, closes)) for day in days(start, end) if day.weekday() in weekdays]
 
@@ -207,8 +208,13 @@ def free_time(calendar: Calendar, criteria: Criteria, start: dt.datetime, end: d
     return subtract(available(calendar, start, end), _padded(merge(calendar.busy), criteria))
 
 
-def search(required: dict[int, Calendar], criteria: Criteria, *, optional: dict[int, Calendar] | None = None,
-           now: dt.datetime | None = None) -> SearchResult:
+def search(
+    required: dict[int, Calendar],
+    criteria: Criteria,
+    *,
+    optional: dict[int, Calendar] | None = None,
+    now: dt.datetime | None = None,
+) -> SearchResult:
     """The best common slots of the `required` professionals (see the module docstring)."""
     now = now or timezone.now()
     start = max(criteria.window_start, now + criteria.minimum_notice)
@@ -248,27 +254,48 @@ def search(required: dict[int, Calendar], criteria: Criteria, *, optional: dict[
         for slot_start in starts:
             slot_end = slot_start + criteria.duration
             adjacent = slot_start in edges or slot_end in edges
-            free_optional = tuple(sorted(pk for pk, spans in optional_free.items()
-                                         if any(a <= slot_start and slot_end <= b for a, b in spans)))
+            free_optional = tuple(
+                sorted(
+                    pk
+                    for pk, spans in optional_free.items()
+                    if any(a <= slot_start and slot_end <= b for a, b in spans)
+                )
+            )
             candidates.append(Slot(slot_start, slot_end, adjacent, free_optional))
     if not candidates:
         return SearchResult([], _no_slot(criteria))
-    candidates.sort(key=lambda slot: (slot.start.astimezone(PARIS_TZ).date(), not slot.adjacent,
-                                      -len(slot.optional_free), slot.start))
+    candidates.sort(
+        key=lambda slot: (
+            slot.start.astimezone(PARIS_TZ).date(),
+            not slot.adjacent,
+            -len(slot.optional_free),
+            slot.start,
+        )
+    )
     return SearchResult(candidates[: criteria.limit])
 
 
 def _no_slot(criteria: Criteria) -> str:
     fmt = "%d/%m/%Y"
-    return NO_SLOT_MESSAGE.format(start=criteria.window_start.astimezone(PARIS_TZ).strftime(fmt),
-                                  end=criteria.window_end.astimezone(PARIS_TZ).strftime(fmt))
+    return NO_SLOT_MESSAGE.format(
+        start=criteria.window_start.astimezone(PARIS_TZ).strftime(fmt),
+        end=criteria.window_end.astimezone(PARIS_TZ).strftime(fmt),
+    )
 
 
 # --- Recurring busy events -------------------------------------------------------------------
 
 
-def expand(starts_at: dt.datetime, ends_at: dt.datetime, rule: str, time_zone: str, exdates: Iterable,
-           start: dt.datetime, end: dt.datetime, skip: Iterable[dt.datetime] = ()) -> list[Interval]:
+def expand(
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    rule: str,
+    time_zone: str,
+    exdates: Iterable,
+    start: dt.datetime,
+    end: dt.datetime,
+    skip: Iterable[dt.datetime] = (),
+) -> list[Interval]:
     """Occurrences of a recurring event overlapping [start, end), expanded in its own zone
     (a weekly 10:00 stays 10:00 across DST), as (start, end) in UTC.
 
@@ -284,8 +311,9 @@ def expand(starts_at: dt.datetime, ends_at: dt.datetime, rule: str, time_zone: s
         local_start = starts_at.astimezone(zone).replace(tzinfo=None)
         return _expand_simple(local_start, ends_at - starts_at, zone, *simple, exdates, start, end, skip)
     try:
-        spans = occurrence_starts(Event(starts_at=starts_at, ends_at=ends_at, rrule=rule,
-                                        time_zone=time_zone or "Europe/Paris"), start, end)
+        spans = occurrence_starts(
+            Event(starts_at=starts_at, ends_at=ends_at, rrule=rule, time_zone=time_zone or "Europe/Paris"), start, end
+        )
     except ValidationError:
         return [(starts_at, ends_at)] if starts_at < end and ends_at > start else []
     excluded = {_as_aware(x, zone) for x in exdates or ()}
@@ -307,16 +335,29 @@ def _simple_rule(rule: str) -> tuple[int, int | None, dt.datetime | None] | None
         until = None
         if "UNTIL" in parts:
             value = parts["UNTIL"]
-            until = (dt.datetime.strptime(value.rstrip("Z"), "%Y%m%dT%H%M%S") if "T" in value
-                     else dt.datetime.strptime(value, "%Y%m%d").replace(hour=23, minute=59, second=59))
+            until = (
+                dt.datetime.strptime(value.rstrip("Z"), "%Y%m%dT%H%M%S")
+                if "T" in value
+                else dt.datetime.strptime(value, "%Y%m%d").replace(hour=23, minute=59, second=59)
+            )
             until = until.replace(tzinfo=UTC) if value.endswith("Z") else until
     except ValueError:
         return None
     return step, count, until
 
 
-def _expand_simple(local_start: dt.datetime, duration: dt.timedelta, zone: ZoneInfo, step: int, count: int | None,
-                   until: dt.datetime | None, exdates, start: dt.datetime, end: dt.datetime, skip) -> list[Interval]:
+def _expand_simple(
+    local_start: dt.datetime,
+    duration: dt.timedelta,
+    zone: ZoneInfo,
+    step: int,
+    count: int | None,
+    until: dt.datetime | None,
+    exdates,
+    start: dt.datetime,
+    end: dt.datetime,
+    skip,
+) -> list[Interval]:
     # Occurrence n is local_start + n × step days, in wall-clock time of the event's zone.
     lower = (start - duration).astimezone(zone).replace(tzinfo=None)
     first = max(0, (lower - local_start).days // step)
@@ -352,8 +393,14 @@ def _as_aware(value, zone: ZoneInfo) -> dt.datetime:
 # --- Loader ----------------------------------------------------------------------------------
 
 
-def load_busy(professional_ids: Iterable[int], start: dt.datetime, end: dt.datetime, *,
-              now: dt.datetime | None = None, exclude_event: int | None = None) -> dict[int, list[Interval]]:
+def load_busy(
+    professional_ids: Iterable[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    now: dt.datetime | None = None,
+    exclude_event: int | None = None,
+) -> dict[int, list[Interval]]:
     """Busy times of each professional in [start, end): events they take part in and did
     not decline (recurring ones expanded, changed occurrences applied) and imported busy
     times. Four queries at most."""
@@ -368,55 +415,74 @@ def load_busy(professional_ids: Iterable[int], start: dt.datetime, end: dt.datet
     # `participant_pro_period`): only the rows of the window join their event (status),
     # whatever the number of events in the base (on 1 M events: 229 → 38 ms). The few
     # series are bounded on their own period (`event_series_window`) and bring their rule.
-    taking_part = (Participant.objects.filter(professional_id__in=ids).exclude(response=Response.DECLINED)
-                   .filter(Q(event__status__in=["confirmed", "done"])
-                           | Q(event__status="proposed", event__hold_expires_at__gt=now))
-                   .exclude(event_id=exclude_event).order_by())
+    taking_part = (
+        Participant.objects.filter(professional_id__in=ids)
+        .exclude(response=Response.DECLINED)
+        .filter(
+            Q(event__status__in=["confirmed", "done"]) | Q(event__status="proposed", event__hold_expires_at__gt=now)
+        )
+        .exclude(event_id=exclude_event)
+        .order_by()
+    )
     singles = taking_part.filter(event__rrule="", event_series_ends_at__gt=start, event_starts_at__lt=end)
     if connection.vendor == "postgresql":
         # Thousands of rows: epoch seconds decode several times faster than timestamps.
         from_epoch = dt.datetime.fromtimestamp
         for pro, starts_at, ends_at in singles.annotate(
-                s=Cast(Extract("event__starts_at", "epoch", tzinfo=UTC), FloatField()),
-                e=Cast(Extract("event__ends_at", "epoch", tzinfo=UTC), FloatField())).values_list(
-                "professional_id", "s", "e"):
+            s=Cast(Extract("event__starts_at", "epoch", tzinfo=UTC), FloatField()),
+            e=Cast(Extract("event__ends_at", "epoch", tzinfo=UTC), FloatField()),
+        ).values_list("professional_id", "s", "e"):
             busy[pro].append((from_epoch(starts_at, UTC), from_epoch(ends_at, UTC)))
     else:
         for pro, starts_at, ends_at in singles.values_list("professional_id", "event__starts_at", "event__ends_at"):
             busy[pro].append((starts_at, ends_at))
-    rows = list(taking_part.filter(period_q(start, end, prefix="event__")).exclude(event__rrule="").values_list(
-        "professional_id", "event_id", "event__starts_at", "event__ends_at", "event__rrule", "event__time_zone",
-        "event__exdates"))
+    rows = list(
+        taking_part.filter(period_q(start, end, prefix="event__"))
+        .exclude(event__rrule="")
+        .values_list(
+            "professional_id",
+            "event_id",
+            "event__starts_at",
+            "event__ends_at",
+            "event__rrule",
+            "event__time_zone",
+            "event__exdates",
+        )
+    )
     series = {row[1] for row in rows if row[4]}
     overridden: dict[int, list[dt.datetime]] = defaultdict(list)
     if series:
-        for parent, recurrence_id in Event.objects.filter(recurrence_of__in=series).order_by().values_list(
-                "recurrence_of_id", "recurrence_id"):
+        for parent, recurrence_id in (
+            Event.objects.filter(recurrence_of__in=series).order_by().values_list("recurrence_of_id", "recurrence_id")
+        ):
             if recurrence_id:
                 overridden[parent].append(recurrence_id)
     for pro, event_id, starts_at, ends_at, rule, zone, exdates in rows:
         busy[pro].extend(expand(starts_at, ends_at, rule, zone, exdates, start, end, overridden[event_id]))
     for pro, starts_at, ends_at in ExternalBusyTime.objects.filter(
-            professional_id__in=ids, starts_at__lt=end, ends_at__gt=start).values_list(
-            "professional_id", "starts_at", "ends_at"):
+        professional_id__in=ids, starts_at__lt=end, ends_at__gt=start
+    ).values_list("professional_id", "starts_at", "ends_at"):
         busy[pro].append((starts_at, ends_at))
     return {pk: merge(spans) for pk, spans in busy.items()}
 
 
-def load_calendars(professional_ids: Iterable[int], start: dt.datetime, end: dt.datetime, *,
-                   now: dt.datetime | None = None) -> dict[int, Calendar]:
+def load_calendars(
+    professional_ids: Iterable[int], start: dt.datetime, end: dt.datetime, *, now: dt.datetime | None = None
+) -> dict[int, Calendar]:
     """Everything a search needs about these professionals, in six queries at most."""
     from agenda.models import AvailabilityException, AvailabilityWindow, ExceptionKind
 
     ids = list(dict.fromkeys(professional_ids))
     calendars = {pk: Calendar() for pk in ids}
-    for pro, weekday, start_time, end_time, valid_from, valid_until in AvailabilityWindow.objects.filter(
-            professional_id__in=ids).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start.date())).values_list(
-            "professional_id", "weekday", "start_time", "end_time", "valid_from", "valid_until"):
+    for pro, weekday, start_time, end_time, valid_from, valid_until in (
+        AvailabilityWindow.objects.filter(professional_id__in=ids)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start.date()))
+        .values_list("professional_id", "weekday", "start_time", "end_time", "valid_from", "valid_until")
+    ):
         calendars[pro].windows.append(Window(weekday, start_time, end_time, valid_from, valid_until))
     for pro, kind, starts_at, ends_at in AvailabilityException.objects.filter(
-            professional_id__in=ids, starts_at__lt=end, ends_at__gt=start).values_list(
-            "professional_id", "kind", "starts_at", "ends_at"):
+        professional_id__in=ids, starts_at__lt=end, ends_at__gt=start
+    ).values_list("professional_id", "kind", "starts_at", "ends_at"):
         target = calendars[pro].extra if kind == ExceptionKind.EXTRA else calendars[pro].absences
         target.append((starts_at, ends_at))
     for pro, spans in load_busy(ids, start, end, now=now).items():
@@ -424,14 +490,23 @@ def load_calendars(professional_ids: Iterable[int], start: dt.datetime, end: dt.
     return calendars
 
 
-def find_slots(required_ids: Iterable[int], criteria: Criteria, *, optional_ids: Iterable[int] = (),
-               now: dt.datetime | None = None) -> SearchResult:
+def find_slots(
+    required_ids: Iterable[int], criteria: Criteria, *, optional_ids: Iterable[int] = (), now: dt.datetime | None = None
+) -> SearchResult:
     """Load the calendars and search (a bounded number of queries)."""
     now = now or timezone.now()
     required_ids = list(dict.fromkeys(required_ids))
     optional_ids = [pk for pk in dict.fromkeys(optional_ids) if pk not in required_ids]
     start = max(criteria.window_start, now + criteria.minimum_notice) - criteria.buffer_before - criteria.buffer_after
-    calendars = load_calendars(required_ids + optional_ids, start, criteria.window_end + criteria.buffer_after
-                               + criteria.buffer_before, now=now)
-    return search({pk: calendars[pk] for pk in required_ids}, criteria,
-                  optional={pk: calendars[pk] for pk in optional_ids}, now=now)
+    calendars = load_calendars(
+        required_ids + optional_ids,
+        start,
+        criteria.window_end + criteria.buffer_after + criteria.buffer_before,
+        now=now,
+    )
+    return search(
+        {pk: calendars[pk] for pk in required_ids},
+        criteria,
+        optional={pk: calendars[pk] for pk in optional_ids},
+        now=now,
+    )

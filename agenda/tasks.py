@@ -21,8 +21,9 @@ def refresh_external_calendar(calendar_id: int) -> int:
 @shared_task
 def refresh_external_calendars() -> int:
     """Beat: queue a refresh of every active URL calendar."""
-    ids = list(ExternalCalendar.objects.filter(is_active=True, kind=ExternalCalendarKind.URL)
-               .values_list("pk", flat=True))
+    ids = list(
+        ExternalCalendar.objects.filter(is_active=True, kind=ExternalCalendarKind.URL).values_list("pk", flat=True)
+    )
     for calendar_id in ids:
         refresh_external_calendar.delay(calendar_id)
     return len(ids)

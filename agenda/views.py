@@ -63,8 +63,10 @@ def _period(view: str, day: date) -> tuple[datetime, datetime, date, date]:
     return start, end, prev, nxt
 
 
-_STATUS_BADGES = {EventStatus.PROPOSED: '<span class="badge">Proposé</span> ',
-                  EventStatus.DONE: '<span class="badge badge--success">Réalisé</span> '}
+_STATUS_BADGES = {
+    EventStatus.PROPOSED: '<span class="badge">Proposé</span> ',
+    EventStatus.DONE: '<span class="badge badge--success">Réalisé</span> ',
+}
 _CANCELLED_BADGE = '<span class="badge badge--warning">Annulé</span> '
 _INTERNAL_BADGE = '<span class="badge">Interne</span> '
 
@@ -82,12 +84,16 @@ def _decorate(items, *, show_person: bool) -> list:
             item.html = mark_safe(  # noqa: S308 - constant markup, the calendar's name escaped
                 f'<li class="agenda-item"><span class="agenda-item__time">{starts_at:%H:%M} – {ends_at:%H:%M}'
                 f'</span> <span class="agenda-item__title">Occupé</span> '
-                f'<span class="muted">({escape(item.calendar_name)})</span></li>')
+                f'<span class="muted">({escape(item.calendar_name)})</span></li>'
+            )
             continue
         event = item.event
         time_label = "Toute la journée" if event.is_all_day else f"{starts_at:%H:%M} – {ends_at:%H:%M}"
-        badges = [_CANCELLED_BADGE] if item.is_cancelled else (
-            [_STATUS_BADGES[event.status]] if event.status in _STATUS_BADGES else [])
+        badges = (
+            [_CANCELLED_BADGE]
+            if item.is_cancelled
+            else ([_STATUS_BADGES[event.status]] if event.status in _STATUS_BADGES else [])
+        )
         if event.visibility == Visibility.INTERNAL:
             badges.append(_INTERNAL_BADGE)
         notes = ["(régulier)"] if event.rrule or event.recurrence_of_id else []
@@ -98,16 +104,24 @@ def _decorate(items, *, show_person: bool) -> list:
         item.html = mark_safe(  # noqa: S308 - constant markup; titles, names and places escaped
             f'<li class="{css}"><span class="agenda-item__time">{time_label}</span> '
             f'<a class="agenda-item__title" href="{url_pattern.format(event.pk)}">{escape(event.title)}</a> '
-            + "".join(badges) + "".join(f'<span class="muted">{escape(note)}</span> ' for note in notes) + "</li>")
+            + "".join(badges)
+            + "".join(f'<span class="muted">{escape(note)}</span> ' for note in notes)
+            + "</li>"
+        )
     return items
 
 
 def _days(items, today: date, year: bool = True) -> list[dict]:
     """Items grouped by local day, each day with its anchor and French heading."""
     fmt = "l j F Y" if year else "l j F"
-    return [{"anchor": f"jour-{day:%Y%m%d}", "items": day_items,
-             "label": dateformat.format(day, fmt) + (" (aujourd'hui)" if day == today else "")}
-            for day, day_items in selectors.group_by_day(items)]
+    return [
+        {
+            "anchor": f"jour-{day:%Y%m%d}",
+            "items": day_items,
+            "label": dateformat.format(day, fmt) + (" (aujourd'hui)" if day == today else ""),
+        }
+        for day, day_items in selectors.group_by_day(items)
+    ]
 
 
 def _month_weeks(first: date, items, today: date) -> list[list[dict]]:
@@ -128,8 +142,16 @@ def _agenda_context(request, view: str, items, start, end, prev, nxt, *, show_pe
     now = timezone.now()
     today = timezone.localdate()
     _decorate(items, show_person=show_person)
-    context = {"view": view, "views": VIEWS, "start": start, "end": end - timedelta(days=1), "prev": prev,
-               "next": nxt, "today": today, "now": now}
+    context = {
+        "view": view,
+        "views": VIEWS,
+        "start": start,
+        "end": end - timedelta(days=1),
+        "prev": prev,
+        "next": nxt,
+        "today": today,
+        "now": now,
+    }
     if view == "ligne":
         context["past_days"] = _days([i for i in items if i.ends_at <= now], today)
         context["future_days"] = _days([i for i in items if i.ends_at > now], today)
@@ -138,9 +160,14 @@ def _agenda_context(request, view: str, items, start, end, prev, nxt, *, show_pe
     elif view == "semaine":
         by_day = dict(selectors.group_by_day(items))
         days = [start.date() + timedelta(days=i) for i in range(7)]
-        context["week_days"] = [{"anchor": f"jour-{day:%Y%m%d}", "items": by_day.get(day, []),
-                                 "label": dateformat.format(day, "l j F") + (" (aujourd'hui)" if day == today
-                                                                             else "")} for day in days]
+        context["week_days"] = [
+            {
+                "anchor": f"jour-{day:%Y%m%d}",
+                "items": by_day.get(day, []),
+                "label": dateformat.format(day, "l j F") + (" (aujourd'hui)" if day == today else ""),
+            }
+            for day in days
+        ]
     else:
         context["days"] = _days(items, today)
     return context
@@ -160,8 +187,12 @@ def my_agenda(request: HttpRequest) -> HttpResponse:
     busy = selectors.professional_busy_blocks(professional, start, end)
     items = sorted([*items, *busy], key=lambda i: i.starts_at)
     context = _agenda_context(request, view, items, start, end, prev, nxt, show_person=True)
-    context.update({"calendars": list(professional.external_calendars.all()) if professional else [],
-                    "views": {k: v for k, v in VIEWS.items() if k != "ligne"}})
+    context.update(
+        {
+            "calendars": list(professional.external_calendars.all()) if professional else [],
+            "views": {k: v for k, v in VIEWS.items() if k != "ligne"},
+        }
+    )
     return render(request, "agenda/my_agenda.html", context)
 
 
@@ -173,8 +204,9 @@ def person_agenda(request: HttpRequest, person_id: int) -> HttpResponse:
     view = request.GET.get("vue", "ligne")
     view = view if view in VIEWS else "ligne"
     start, end, prev, nxt = _period(view, _day(request))
-    items = selectors.occurrences(selectors.person_events(request.user, person), start, end, details=False,
-                                  with_person=False)
+    items = selectors.occurrences(
+        selectors.person_events(request.user, person), start, end, details=False, with_person=False
+    )
     context = _agenda_context(request, view, items, start, end, prev, nxt)
     context.update({"person": person, "can_write": grant.can_write})
     if request.htmx and request.GET.get("fragment"):
@@ -204,25 +236,42 @@ def _load(request, event_id: int, action: str = "read") -> Event:
 def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     event = _load(request, event_id)
     participants = list(event.participants.select_related("professional__user"))
-    me = next((p for p in participants if p.user_id == request.user.pk
-               or (p.professional_id and p.professional.user_id == request.user.pk)), None)
-    can_write = (access.check(request.user, event.person, Category.AGENDA, "write") is not None
-                 if event.person_id else event.created_by_id == request.user.pk)
+    me = next(
+        (
+            p
+            for p in participants
+            if p.user_id == request.user.pk or (p.professional_id and p.professional.user_id == request.user.pk)
+        ),
+        None,
+    )
+    can_write = (
+        access.check(request.user, event.person, Category.AGENDA, "write") is not None
+        if event.person_id
+        else event.created_by_id == request.user.pk
+    )
     upcoming = []
     if event.rrule and event.recurrence_of_id is None:
         now = timezone.now()
         upcoming = selectors.expand_one(event, now, now + timedelta(days=120))[:10]
-    return render(request, "agenda/event.html", {
-        "event": event, "participants": participants, "me": me, "places": list(event.places.all()),
-        "can_write": can_write and event.status not in (EventStatus.CANCELLED, EventStatus.DONE),
-        "respond_form": RespondForm(), "upcoming": upcoming, "now": timezone.now(),
-        "overrides": list(event.overrides.all()),
-    })
+    return render(
+        request,
+        "agenda/event.html",
+        {
+            "event": event,
+            "participants": participants,
+            "me": me,
+            "places": list(event.places.all()),
+            "can_write": can_write and event.status not in (EventStatus.CANCELLED, EventStatus.DONE),
+            "respond_form": RespondForm(),
+            "upcoming": upcoming,
+            "now": timezone.now(),
+            "overrides": list(event.overrides.all()),
+        },
+    )
 
 
 def _edit_page(request, form, *, person=None, event=None, status=200) -> HttpResponse:
-    return render(request, "agenda/event_form.html", {"form": form, "person": person, "event": event},
-                  status=status)
+    return render(request, "agenda/event_form.html", {"form": form, "person": person, "event": event}, status=status)
 
 
 @login_required
@@ -254,14 +303,26 @@ def event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
         messages.error(request, "Un rendez-vous annulé ou réalisé ne peut plus être modifié.")
         return redirect("agenda:event", event_id=event.pk)
     place = event.places.first()
-    initial = {"title": event.title, "event_type": event.event_type, "is_all_day": event.is_all_day,
-               "starts_at": timezone.localtime(event.starts_at), "ends_at": timezone.localtime(event.ends_at),
-               "visibility": event.visibility, "serafin_service": event.serafin_service, "motive": event.motive,
-               "place_kind": place.kind if place else "", "place_address": place.address if place else "",
-               "place_url": place.url if place else ""}
+    initial = {
+        "title": event.title,
+        "event_type": event.event_type,
+        "is_all_day": event.is_all_day,
+        "starts_at": timezone.localtime(event.starts_at),
+        "ends_at": timezone.localtime(event.ends_at),
+        "visibility": event.visibility,
+        "serafin_service": event.serafin_service,
+        "motive": event.motive,
+        "place_kind": place.kind if place else "",
+        "place_address": place.address if place else "",
+        "place_url": place.url if place else "",
+    }
     if request.method != "POST":
-        return _edit_page(request, EventForm(user=request.user, person=event.person, editing=True, initial=initial),
-                          event=event, person=event.person)
+        return _edit_page(
+            request,
+            EventForm(user=request.user, person=event.person, editing=True, initial=initial),
+            event=event,
+            person=event.person,
+        )
     form = EventForm(request.POST, user=request.user, person=event.person, editing=True, initial=initial)
     if form.is_valid():
         kwargs = form.service_kwargs()
@@ -283,8 +344,9 @@ def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
     recurrence_id = request.POST.get("occurrence")
     try:
         if recurrence_id:
-            services.occurrence_cancel(actor=request.user, event=event,
-                                       recurrence_id=datetime.fromisoformat(recurrence_id))
+            services.occurrence_cancel(
+                actor=request.user, event=event, recurrence_id=datetime.fromisoformat(recurrence_id)
+            )
             messages.success(request, "Cette occurrence est annulée.")
         else:
             services.event_cancel(actor=request.user, event=event, reason=request.POST.get("reason", ""))
@@ -346,8 +408,9 @@ def feeds(request: HttpRequest) -> HttpResponse:
         form = FeedForm(request.POST)
         person = None
         if request.POST.get("person"):
-            person = access.get_person_or_404(request.user, request.POST["person"], Category.AGENDA, "read",
-                                              path=request.path)
+            person = access.get_person_or_404(
+                request.user, request.POST["person"], Category.AGENDA, "read", path=request.path
+            )
         if form.is_valid():
             try:
                 _feed, token = services.agenda_feed_create(actor=request.user, person=person, **form.cleaned_data)
@@ -360,10 +423,16 @@ def feeds(request: HttpRequest) -> HttpResponse:
         return redirect("agenda:feeds")
     new_url = request.session.pop("agenda_new_feed_url", None)
     mine = list(AgendaFeed.objects.filter(owner=request.user).select_related("person").order_by("-created_at"))
-    return render(request, "agenda/feeds.html", {
-        "feeds": mine, "new_url": new_url, "is_professional": hasattr(request.user, "professional"),
-        "person_id": request.GET.get("personne", ""),
-    })
+    return render(
+        request,
+        "agenda/feeds.html",
+        {
+            "feeds": mine,
+            "new_url": new_url,
+            "is_professional": hasattr(request.user, "professional"),
+            "person_id": request.GET.get("personne", ""),
+        },
+    )
 
 
 def _webcal(request, token: str) -> str:
@@ -404,8 +473,11 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     else:
         queryset = selectors.professional_events(owner)
         name = "Mon agenda professionnel"
-    events = list(queryset.filter(Q(series_ends_at__gte=since) | Q(series_ends_at__isnull=True))
-                  .prefetch_related("places").order_by("starts_at")[:5000])
+    events = list(
+        queryset.filter(Q(series_ends_at__gte=since) | Q(series_ends_at__isnull=True))
+        .prefetch_related("places")
+        .order_by("starts_at")[:5000]
+    )
     AgendaFeed.objects.filter(pk=subscription.pk).update(last_used_at=now)
     content = ics.calendar_for(events, name=name, include_titles=subscription.include_titles)
     return HttpResponse(content, content_type="text/calendar; charset=utf-8")
@@ -428,8 +500,9 @@ def external_calendars(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             content = data["file"].read() if data.get("file") else None
             try:
-                calendar = services.external_calendar_add(actor=request.user, name=data["name"],
-                                                          url=data.get("url") or "", content=content)
+                calendar = services.external_calendar_add(
+                    actor=request.user, name=data["name"], url=data.get("url") or "", content=content
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -441,8 +514,7 @@ def external_calendars(request: HttpRequest) -> HttpResponse:
                 return redirect("agenda:external_calendars")
         status = 400
     calendars = list(professional.external_calendars.all())
-    return render(request, "agenda/external_calendars.html", {"calendars": calendars, "form": form},
-                  status=status)
+    return render(request, "agenda/external_calendars.html", {"calendars": calendars, "form": form}, status=status)
 
 
 @login_required
@@ -453,8 +525,9 @@ def external_calendar_action(request: HttpRequest, calendar_id: int) -> HttpResp
         services.external_calendar_remove(actor=request.user, calendar=calendar)
         messages.success(request, "Agenda externe retiré.")
     elif request.FILES.get("file"):
-        services.external_calendar_replace_file(actor=request.user, calendar=calendar,
-                                                content=request.FILES["file"].read(10_000_000))
+        services.external_calendar_replace_file(
+            actor=request.user, calendar=calendar, content=request.FILES["file"].read(10_000_000)
+        )
         calendar.refresh_from_db()
         if calendar.last_error:
             messages.error(request, calendar.last_error)

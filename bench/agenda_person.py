@@ -59,9 +59,29 @@ from coordination.models import Person, Structure, TeamRole  # noqa: E402
 
 PARIS = ZoneInfo("Europe/Paris")
 MARKER = "BENCHAGENDA"
-COLUMNS = ("uid", "source", "source_reference", "person_id", "structure_id", "created_by_id", "title", "motive",
-           "event_type", "starts_at", "ends_at", "is_all_day", "time_zone", "status", "visibility", "rrule",
-           "exdates", "series_ends_at", "sequence", "created_at", "updated_at")
+COLUMNS = (
+    "uid",
+    "source",
+    "source_reference",
+    "person_id",
+    "structure_id",
+    "created_by_id",
+    "title",
+    "motive",
+    "event_type",
+    "starts_at",
+    "ends_at",
+    "is_all_day",
+    "time_zone",
+    "status",
+    "visibility",
+    "rrule",
+    "exdates",
+    "series_ends_at",
+    "sequence",
+    "created_at",
+    "updated_at",
+)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -72,22 +92,34 @@ def percentile(values: list[float], fraction: float) -> float:
 def setup(persons: int):
     User = get_user_model()
     admin = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
-        email="bench-admin@exemple.fr", password=None)
+        email="bench-admin@exemple.fr", password=None
+    )
     structure = Structure.objects.filter(finess="759999999").first() or services.structure_create(
-        actor=admin, name="Bench agenda", finess="759999999", kind="ehpad")
+        actor=admin, name="Bench agenda", finess="759999999", kind="ehpad"
+    )
     user = User.objects.filter(email="bench-agenda-referent@exemple.fr").first()
     if user is None:
-        user = User.objects.create_user(email="bench-agenda-referent@exemple.fr", password=None,
-                                        first_name="Rémi", last_name="Bench")
+        user = User.objects.create_user(
+            email="bench-agenda-referent@exemple.fr", password=None, first_name="Rémi", last_name="Bench"
+        )
         professional = services.professional_create(actor=admin, user=user, profession="coordinateur")
-        services.team_member_add(actor=admin, structure=structure, professional=professional,
-                                 role=TeamRole.REFERENT, is_structure_admin=True)
+        services.team_member_add(
+            actor=admin, structure=structure, professional=professional, role=TeamRole.REFERENT, is_structure_admin=True
+        )
     if not is_mfa_enabled(user):
         TOTP.activate(user, generate_totp_secret())
     existing = Person.objects.filter(birth_name=MARKER).count()
     for i in range(existing, persons):
-        services.person_create(actor=admin, structure=structure, birth_name=MARKER, birth_first_names=f"P{i}",
-                               first_name=f"P{i}", birth_date="1940-01-01", sex="F", birth_place_insee="75056")
+        services.person_create(
+            actor=admin,
+            structure=structure,
+            birth_name=MARKER,
+            birth_first_names=f"P{i}",
+            first_name=f"P{i}",
+            birth_date="1940-01-01",
+            sex="F",
+            birth_place_insee="75056",
+        )
     ids = list(Person.objects.filter(birth_name=MARKER).order_by("pk").values_list("pk", flat=True))
     return user, structure, ids
 
@@ -128,10 +160,29 @@ def load_events(total: int, person_events: int, user, structure, person_ids: lis
                 visibility = "internal" if rng.random() < 0.2 else "shared"
                 status = "cancelled" if rng.random() < 0.05 else ("done" if start < now else "confirmed")
                 done += 1
-                row = (f"bench-{done + have}@portail", "portal", "", str(person_id), str(structure.pk), str(user.pk),
-                       f"Rendez-vous {done}", "", "rdv_sante", start.isoformat(), end.isoformat(), "f",
-                       "Europe/Paris", status, visibility, rrule, "[]", series_end, "0", now.isoformat(),
-                       now.isoformat())
+                row = (
+                    f"bench-{done + have}@portail",
+                    "portal",
+                    "",
+                    str(person_id),
+                    str(structure.pk),
+                    str(user.pk),
+                    f"Rendez-vous {done}",
+                    "",
+                    "rdv_sante",
+                    start.isoformat(),
+                    end.isoformat(),
+                    "f",
+                    "Europe/Paris",
+                    status,
+                    visibility,
+                    rrule,
+                    "[]",
+                    series_end,
+                    "0",
+                    now.isoformat(),
+                    now.isoformat(),
+                )
                 buffer.write("\t".join(row) + "\n")
             buffer.seek(0)
             with cursor.copy(f"COPY {Event._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
@@ -159,8 +210,9 @@ def run(client: Client, url: str, warmup: int, requests: int) -> tuple[list[floa
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000, help="events in the base (default 1,000,000)")
-    parser.add_argument("--person-events", type=int, default=1000,
-                        help="events of the measured person over two years (default 1000)")
+    parser.add_argument(
+        "--person-events", type=int, default=1000, help="events of the measured person over two years (default 1000)"
+    )
     parser.add_argument("--persons", type=int, default=200, help="persons sharing the events (default 200)")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
@@ -173,22 +225,29 @@ def main() -> int:
     user, structure, person_ids = setup(args.persons)
     load_events(args.events, args.person_events, user, structure, person_ids)
     person_id = person_ids[0]
-    print(f"{Event.objects.count()} events in the base; the person has "
-          f"{Event.objects.filter(person_id=person_id).count()}.")
+    print(
+        f"{Event.objects.count()} events in the base; the person has "
+        f"{Event.objects.filter(person_id=person_id).count()}."
+    )
     failed = False
     with override_settings(DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
         client = Client()
         client.force_login(user)
         base = reverse("agenda:person", args=[person_id])
         today = timezone.localdate().isoformat()
-        for name, query in (("life-line (default)", ""), ("week", f"?vue=semaine&date={today}"),
-                            ("month", f"?vue=mois&date={today}")):
+        for name, query in (
+            ("life-line (default)", ""),
+            ("week", f"?vue=semaine&date={today}"),
+            ("month", f"?vue=mois&date={today}"),
+        ):
             times, queries, items = run(client, base + query, args.warmup, args.requests)
             median, p95 = statistics.median(times), percentile(times, 0.95)
             ok = median <= args.median_ms and p95 <= args.p95_ms
             failed |= not ok
-            print(f"{name:22} median {median:6.1f} ms  p95 {p95:6.1f} ms  {queries} queries  {items} items"
-                  f"  {'OK' if ok else 'MISSED'}")
+            print(
+                f"{name:22} median {median:6.1f} ms  p95 {p95:6.1f} ms  {queries} queries  {items} items"
+                f"  {'OK' if ok else 'MISSED'}"
+            )
     return 1 if failed else 0
 
 

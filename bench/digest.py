@@ -65,8 +65,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=10_000, help="users with pending items (default 10000)")
     parser.add_argument("--items", type=int, default=20, help="pending daily items per user (default 20)")
-    parser.add_argument("--sample", type=int, default=100,
-                        help="deliveries whose SQL queries are counted one by one (default 100)")
+    parser.add_argument(
+        "--sample", type=int, default=100, help="deliveries whose SQL queries are counted one by one (default 100)"
+    )
     parser.add_argument("--limit", type=float, default=60.0, help="build time limit in seconds (default 60)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--allow-sqlite", action="store_true", help="run on SQLite anyway (figures not comparable)")
@@ -90,18 +91,27 @@ def populate(n_users: int, n_items: int, seed: int) -> None:
     unusable = make_password(None)  # "!" + random: no password can match it
     now = timezone.now()
     users = User.objects.bulk_create(
-        [User(email=f"bench{i:06d}{DOMAIN}", password=unusable, first_name="Bench", last_name=f"{i:06d}")
-         for i in range(n_users)],
+        [
+            User(email=f"bench{i:06d}{DOMAIN}", password=unusable, first_name="Bench", last_name=f"{i:06d}")
+            for i in range(n_users)
+        ],
         batch_size=BATCH,
     )
     batch: list[Notification] = []
     for user in users:
         for _ in range(n_items):
-            batch.append(Notification(
-                recipient_id=user.pk, event_type=rng.choice(EVENT_TYPES), url="/notifications/",
-                created_at=now - timedelta(seconds=rng.randint(60, 86_400)),
-                is_in_app=True, frequency=Frequency.DAILY, wants_email=True, wants_sms=False,
-            ))
+            batch.append(
+                Notification(
+                    recipient_id=user.pk,
+                    event_type=rng.choice(EVENT_TYPES),
+                    url="/notifications/",
+                    created_at=now - timedelta(seconds=rng.randint(60, 86_400)),
+                    is_in_app=True,
+                    frequency=Frequency.DAILY,
+                    wants_email=True,
+                    wants_sms=False,
+                )
+            )
             if len(batch) >= BATCH:
                 Notification.objects.bulk_create(batch)
                 batch = []
@@ -113,8 +123,11 @@ def main() -> int:
     args = parse_args()
     vendor = connection.vendor
     if vendor == "sqlite" and not args.allow_sqlite:
-        print("Refusing to run on SQLite: set DATABASE_URL to a PostgreSQL database of its own "
-              "(or pass --allow-sqlite; the figures would not be comparable).", file=sys.stderr)
+        print(
+            "Refusing to run on SQLite: set DATABASE_URL to a PostgreSQL database of its own "
+            "(or pass --allow-sqlite; the figures would not be comparable).",
+            file=sys.stderr,
+        )
         return 2
     settings_dict = connection.settings_dict
     print(f"Database: {vendor} {settings_dict.get('NAME')} on {settings_dict.get('HOST') or 'local socket'}")
@@ -124,8 +137,11 @@ def main() -> int:
         print(f"Removed rows left by an interrupted run: {leftover}")
     others = Notification.objects.filter(frequency=Frequency.DAILY, digested_at__isnull=True).count()
     if others:
-        print(f"Refusing to run: {others} pending daily notification(s) of other users are in this database and "
-              "the build would digest them. Use a database of its own.", file=sys.stderr)
+        print(
+            f"Refusing to run: {others} pending daily notification(s) of other users are in this database and "
+            "the build would digest them. Use a database of its own.",
+            file=sys.stderr,
+        )
         return 2
 
     collected: list[int] = []
@@ -134,8 +150,11 @@ def main() -> int:
         collected.extend(d.pk for d in deliveries if d.pk is not None)
 
     try:
-        print(f"Creating {args.users} users and {args.users * args.items} pending daily items "
-              f"({', '.join(EVENT_TYPES)})…", flush=True)
+        print(
+            f"Creating {args.users} users and {args.users * args.items} pending daily items "
+            f"({', '.join(EVENT_TYPES)})…",
+            flush=True,
+        )
         start = time.perf_counter()
         populate(args.users, args.items, args.seed)
         print(f"  created in {time.perf_counter() - start:.1f} s")
@@ -151,8 +170,7 @@ def main() -> int:
             build_query_count = len(build_queries)  # now: DEBUG's query log is a bounded deque
         finally:
             coordination.notifications.dispatch_after_commit = original
-        still_pending = Notification.objects.filter(recipient__email__endswith=DOMAIN,
-                                                    digested_at__isnull=True).count()
+        still_pending = Notification.objects.filter(recipient__email__endswith=DOMAIN, digested_at__isnull=True).count()
         wrong_counts = Delivery.objects.filter(id__in=collected).exclude(item_count=args.items).count()
 
         # 2. Rendering and sending every digest e-mail, in-process, without network.
@@ -203,9 +221,11 @@ def main() -> int:
         print(f"   per message (mean)   {send_seconds / n * 1000:8.2f} ms")
         print(f"   messages in outbox   {sent_messages:8d}   rows marked sent: {sent_rows}")
     if per_delivery_queries:
-        print(f"   SQL queries / delivery over a sample of {len(per_delivery_queries)}: "
-              f"min {min(per_delivery_queries)}, mean {statistics.mean(per_delivery_queries):.1f}, "
-              f"max {max(per_delivery_queries)}")
+        print(
+            f"   SQL queries / delivery over a sample of {len(per_delivery_queries)}: "
+            f"min {min(per_delivery_queries)}, mean {statistics.mean(per_delivery_queries):.1f}, "
+            f"max {max(per_delivery_queries)}"
+        )
         print(f"   sample time / delivery: median {statistics.median(sample_seconds) * 1000:.2f} ms")
     if example is not None:
         print("   example message: " + example.subject)

@@ -95,8 +95,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--p95", type=float, default=150.0, help="p95 limit in ms (default 150)")
     parser.add_argument("--explain", action="store_true", help="print the EXPLAIN of every page, not only slow ones")
     parser.add_argument("--skip-all-read", action="store_true", help="do not measure the feed once all is read")
-    parser.add_argument("--all-read-requests", type=int, default=10,
-                        help="timed requests of the feed once all is read (default 10)")
+    parser.add_argument(
+        "--all-read-requests", type=int, default=10, help="timed requests of the feed once all is read (default 10)"
+    )
     parser.add_argument("--allow-sqlite", action="store_true", help="run on SQLite anyway (figures not comparable)")
     return parser.parse_args()
 
@@ -107,8 +108,13 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def heaviest_person() -> tuple[int, int]:
-    row = (Transmission.objects.values("person_id").annotate(n=Count("id")).order_by("-n", "person_id")
-           .values_list("person_id", "n").first())
+    row = (
+        Transmission.objects.values("person_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "person_id")
+        .values_list("person_id", "n")
+        .first()
+    )
     if row is None:
         raise SystemExit("No transmission in this database: run seed_scale with --transmissions first.")
     return row
@@ -121,8 +127,11 @@ def choose_reader(person: Person, email: str | None):
     if email:
         return get_user_model().objects.get(email=email)
     memberships = (
-        TeamMembership.objects.filter(structure__accompaniments__person=person,
-                                      structure__accompaniments__ended_on__isnull=True, ended_on__isnull=True)
+        TeamMembership.objects.filter(
+            structure__accompaniments__person=person,
+            structure__accompaniments__ended_on__isnull=True,
+            ended_on__isnull=True,
+        )
         .select_related("professional__user")
         .annotate(rank=Case(When(role=TeamRole.NURSE, then=Value(0)), default=Value(1), output_field=IntegerField()))
         .order_by("rank", "pk")
@@ -152,8 +161,9 @@ class Page:
         headers = {"HX-Request": "true"} if self.htmx else {}
         response = client.get(self.url, headers=headers)
         if response.status_code != 200:
-            raise SystemExit(f"{self.name}: HTTP {response.status_code} for {self.url} "
-                             f"({response.get('Location', '')})")
+            raise SystemExit(
+                f"{self.name}: HTTP {response.status_code} for {self.url} ({response.get('Location', '')})"
+            )
         return response
 
     def run(self, client: Client, warmup: int, requests: int) -> None:
@@ -194,8 +204,11 @@ def main() -> int:
     args = parse_args()
     vendor = connection.vendor
     if vendor == "sqlite" and not args.allow_sqlite:
-        print("Refusing to run on SQLite: set DATABASE_URL to a PostgreSQL database of its own "
-              "(or pass --allow-sqlite; the figures would not be comparable).", file=sys.stderr)
+        print(
+            "Refusing to run on SQLite: set DATABASE_URL to a PostgreSQL database of its own "
+            "(or pass --allow-sqlite; the figures would not be comparable).",
+            file=sys.stderr,
+        )
         return 2
     settings_dict = connection.settings_dict
     print(f"Database: {vendor} {settings_dict.get('NAME')} on {settings_dict.get('HOST') or 'local socket'}")
@@ -217,14 +230,18 @@ def main() -> int:
         "professionals": TeamMembership.objects.values("professional").distinct().count(),
         "read marks": ReadMark.objects.count(),
     }
-    print(f"Data: {', '.join(f'{v:,} {k}' for k, v in sizes.items())}; person {person_id} holds {heavy:,} "
-          f"transmissions ({time.perf_counter() - start:.1f} s to count)")
+    print(
+        f"Data: {', '.join(f'{v:,} {k}' for k, v in sizes.items())}; person {person_id} holds {heavy:,} "
+        f"transmissions ({time.perf_counter() - start:.1f} s to count)"
+    )
     person = Person.objects.get(pk=person_id)
     user = choose_reader(person, args.user)
     membership = TeamMembership.objects.filter(professional__user=user).select_related("structure").first()
     visible = access.persons_visible_to(user, Category.LIAISON).count()
-    print(f"Reader: {user.email} ({membership.get_role_display() if membership else '?'}, "
-          f"{membership.structure.name if membership else '?'}), notebook of {visible} persons readable")
+    print(
+        f"Reader: {user.email} ({membership.get_role_display() if membership else '?'}, "
+        f"{membership.structure.name if membership else '?'}), notebook of {visible} persons readable"
+    )
 
     created_authenticator = None
     if not is_mfa_enabled(user, types=["totp"]):
@@ -281,23 +298,34 @@ def main() -> int:
                 cursor.execute(f"VACUUM (ANALYZE) {ReadMark._meta.db_table}")
 
     print()
-    print(f"Liaison benchmark — {vendor}, {total:,} transmissions, person {person_id} with {heavy:,}; "
-          f"{args.requests} requests per page after {args.warmup} warm-up")
+    print(
+        f"Liaison benchmark — {vendor}, {total:,} transmissions, person {person_id} with {heavy:,}; "
+        f"{args.requests} requests per page after {args.warmup} warm-up"
+    )
     print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'SQL ms':>8} {'items':>6}  verdict")
     missed = []
     for page in pages:
         ok50, ok95 = page.p50 <= args.target, page.p95 <= args.p95
-        verdict = "OK" if ok50 and ok95 else "MISSED (" + ", ".join(
-            [f"p50 > {args.target:g}"] * (not ok50) + [f"p95 > {args.p95:g}"] * (not ok95)) + ")"
-        print(f"{page.name:<32} {page.p50:8.1f} {page.p95:8.1f} {len(page.queries):8d} {page.sql_ms:8.1f} "
-              f"{page.items:6d}  {verdict}")
+        verdict = (
+            "OK"
+            if ok50 and ok95
+            else "MISSED ("
+            + ", ".join([f"p50 > {args.target:g}"] * (not ok50) + [f"p95 > {args.p95:g}"] * (not ok95))
+            + ")"
+        )
+        print(
+            f"{page.name:<32} {page.p50:8.1f} {page.p95:8.1f} {len(page.queries):8d} {page.sql_ms:8.1f} "
+            f"{page.items:6d}  {verdict}"
+        )
         if not (ok50 and ok95):
             missed.append(page)
     print(f"(queries and SQL ms: one extra request, CaptureQueriesContext; {marks} read marks of the run removed)")
     if mark_all_ms is not None:
         state = f"FeedState read_before {read_before:%Y-%m-%d %H:%M:%S}" if read_before else "no FeedState (!)"
-        print(f"'Tout marquer comme lu' (POST liaison:feed_mark_read): {mark_all_ms:.0f} ms, {state}, "
-              f"{marked:,} read marks written; 'my feed, all read' timed over {args.all_read_requests} requests")
+        print(
+            f"'Tout marquer comme lu' (POST liaison:feed_mark_read): {mark_all_ms:.0f} ms, {state}, "
+            f"{marked:,} read marks written; 'my feed, all read' timed over {args.all_read_requests} requests"
+        )
 
     for page in pages:
         if page not in missed and not args.explain:

@@ -100,8 +100,9 @@ def _perm_exists(user_ref, person_ref, category: str, action: str) -> Exists:
 
 def _active_delegations(now):
     """Delegations in force: consented, within their period, the delegator still in the circle."""
-    return Delegation.objects.filter(status=DelegationStatus.ACTIVE, starts_at__lte=now, ends_at__gt=now,
-                                     delegator__ended_at__isnull=True)
+    return Delegation.objects.filter(
+        status=DelegationStatus.ACTIVE, starts_at__lte=now, ends_at__gt=now, delegator__ended_at__isnull=True
+    )
 
 
 def _delegation_exists(user, person_ref, category: str, action: str, now) -> Exists:
@@ -143,25 +144,44 @@ def _names() -> dict[str, str]:
         return quote(model._meta.get_field(field).column)
 
     return {
-        "person": table(Person), "person_id": column(Person, "id"),
-        "member": table(CircleMember), "member_id": column(CircleMember, "id"),
-        "member_person": column(CircleMember, "person"), "member_user": column(CircleMember, "user"),
+        "person": table(Person),
+        "person_id": column(Person, "id"),
+        "member": table(CircleMember),
+        "member_id": column(CircleMember, "id"),
+        "member_person": column(CircleMember, "person"),
+        "member_user": column(CircleMember, "user"),
         "member_ended": column(CircleMember, "ended_at"),
-        "pro": table(Professional), "pro_id": column(Professional, "id"), "pro_user": column(Professional, "user"),
-        "deleg": table(Delegation), "deleg_id": column(Delegation, "id"),
-        "deleg_person": column(Delegation, "person"), "deleg_delegate": column(Delegation, "delegate"),
-        "deleg_delegator": column(Delegation, "delegator"), "deleg_status": column(Delegation, "status"),
-        "deleg_starts": column(Delegation, "starts_at"), "deleg_ends": column(Delegation, "ends_at"),
-        "grant": table(DelegationGrant), "grant_deleg": column(DelegationGrant, "delegation"),
-        "grant_category": column(DelegationGrant, "category"), "grant_level": column(DelegationGrant, "level"),
-        "glass": table(BreakGlassAccess), "glass_user": column(BreakGlassAccess, "user"),
-        "glass_person": column(BreakGlassAccess, "person"), "glass_expires": column(BreakGlassAccess, "expires_at"),
-        "carer": table(CarerLink), "carer_person": column(CarerLink, "person"), "carer_user": column(CarerLink, "user"),
-        "carer_legal": column(CarerLink, "is_legal_representative"), "carer_ended": column(CarerLink, "ended_on"),
-        "uop": table(PersonUserObjectPermission), "uop_user": column(PersonUserObjectPermission, "user"),
+        "pro": table(Professional),
+        "pro_id": column(Professional, "id"),
+        "pro_user": column(Professional, "user"),
+        "deleg": table(Delegation),
+        "deleg_id": column(Delegation, "id"),
+        "deleg_person": column(Delegation, "person"),
+        "deleg_delegate": column(Delegation, "delegate"),
+        "deleg_delegator": column(Delegation, "delegator"),
+        "deleg_status": column(Delegation, "status"),
+        "deleg_starts": column(Delegation, "starts_at"),
+        "deleg_ends": column(Delegation, "ends_at"),
+        "grant": table(DelegationGrant),
+        "grant_deleg": column(DelegationGrant, "delegation"),
+        "grant_category": column(DelegationGrant, "category"),
+        "grant_level": column(DelegationGrant, "level"),
+        "glass": table(BreakGlassAccess),
+        "glass_user": column(BreakGlassAccess, "user"),
+        "glass_person": column(BreakGlassAccess, "person"),
+        "glass_expires": column(BreakGlassAccess, "expires_at"),
+        "carer": table(CarerLink),
+        "carer_person": column(CarerLink, "person"),
+        "carer_user": column(CarerLink, "user"),
+        "carer_legal": column(CarerLink, "is_legal_representative"),
+        "carer_ended": column(CarerLink, "ended_on"),
+        "uop": table(PersonUserObjectPermission),
+        "uop_user": column(PersonUserObjectPermission, "user"),
         "uop_person": column(PersonUserObjectPermission, "content_object"),
         "uop_perm": column(PersonUserObjectPermission, "permission"),
-        "perm": table(Permission), "perm_id": column(Permission, "id"), "perm_codename": column(Permission, "codename"),
+        "perm": table(Permission),
+        "perm_id": column(Permission, "id"),
+        "perm_codename": column(Permission, "codename"),
         "perm_type": column(Permission, "content_type"),
     }
 
@@ -175,20 +195,24 @@ def _perm_sql(n: dict[str, str], user: str, person: str, codename: str) -> str:
     """`user` holds the permission `codename` on `person` (the access matrix). The
     permission's id as a scalar subquery ((content type, codename) is unique): a join
     would cost more to plan than the whole test takes to run."""
-    return (f"EXISTS (SELECT 1 FROM {n['uop']} op WHERE op.{n['uop_user']} = {user}"
-            f" AND op.{n['uop_person']} = {person} AND op.{n['uop_perm']} = (SELECT ap.{n['perm_id']}"
-            f" FROM {n['perm']} ap WHERE ap.{n['perm_type']} = %(person_type)s"
-            f" AND ap.{n['perm_codename']} = %({codename})s))")
+    return (
+        f"EXISTS (SELECT 1 FROM {n['uop']} op WHERE op.{n['uop_user']} = {user}"
+        f" AND op.{n['uop_person']} = {person} AND op.{n['uop_perm']} = (SELECT ap.{n['perm_id']}"
+        f" FROM {n['perm']} ap WHERE ap.{n['perm_type']} = %(person_type)s"
+        f" AND ap.{n['perm_codename']} = %({codename})s))"
+    )
 
 
 def _active_delegation_sql(n: dict[str, str], person: str) -> str:
     """FROM/WHERE tail: delegations `d` on `person` to the user, active now, whose
     delegator (`dm`) is still in the circle."""
-    return (f"JOIN {n['pro']} pr ON pr.{n['pro_id']} = d.{n['deleg_delegate']}"
-            f" JOIN {n['member']} dm ON dm.{n['member_id']} = d.{n['deleg_delegator']}"
-            f" WHERE d.{n['deleg_person']} = {person} AND pr.{n['pro_user']} = %(user)s"
-            f" AND d.{n['deleg_status']} = %(active)s AND d.{n['deleg_starts']} <= %(now)s"
-            f" AND d.{n['deleg_ends']} > %(now)s AND dm.{n['member_ended']} IS NULL")
+    return (
+        f"JOIN {n['pro']} pr ON pr.{n['pro_id']} = d.{n['deleg_delegate']}"
+        f" JOIN {n['member']} dm ON dm.{n['member_id']} = d.{n['deleg_delegator']}"
+        f" WHERE d.{n['deleg_person']} = {person} AND pr.{n['pro_user']} = %(user)s"
+        f" AND d.{n['deleg_status']} = %(active)s AND d.{n['deleg_starts']} <= %(now)s"
+        f" AND d.{n['deleg_ends']} > %(now)s AND dm.{n['member_ended']} IS NULL"
+    )
 
 
 @functools.cache
@@ -219,23 +243,32 @@ def _delegation_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
     n = _names()
 
     def delegated(codename: str, level: str) -> str:
-        return (f"EXISTS (SELECT 1 FROM {n['grant']} g JOIN {n['deleg']} d ON d.{n['deleg_id']} = g.{n['grant_deleg']}"
-                f" {_active_delegation_sql(n, '%(person)s')} AND g.{n['grant_category']} = %(category)s"
-                f" AND g.{n['grant_level']} >= %({level})s"
-                f" AND {_perm_sql(n, 'dm.' + n['member_user'], 'd.' + n['deleg_person'], codename)})")
+        return (
+            f"EXISTS (SELECT 1 FROM {n['grant']} g JOIN {n['deleg']} d ON d.{n['deleg_id']} = g.{n['grant_deleg']}"
+            f" {_active_delegation_sql(n, '%(person)s')} AND g.{n['grant_category']} = %(category)s"
+            f" AND g.{n['grant_level']} >= %({level})s"
+            f" AND {_perm_sql(n, 'dm.' + n['member_user'], 'd.' + n['deleg_person'], codename)})"
+        )
 
     return _positional(f"SELECT {delegated('codename', 'level')}, {delegated('write_codename', 'write_level')}")
 
 
-def _decide(user, person_id: int, category: str, action: str,
-            probe_write: bool = False) -> tuple[bool, str | None, Person | None]:
+def _decide(
+    user, person_id: int, category: str, action: str, probe_write: bool = False
+) -> tuple[bool, str | None, Person | None]:
     """(known to the user, via if allowed, the person row with `_may_write` when probed)."""
     values = {
-        "user": user.pk, "person": person_id, "now": connection.ops.adapt_datetimefield_value(timezone.now()),
-        "active": DelegationStatus.ACTIVE.value, "category": category, "true": True,
+        "user": user.pk,
+        "person": person_id,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "active": DelegationStatus.ACTIVE.value,
+        "category": category,
+        "true": True,
         "person_type": ContentType.objects.get_for_model(Person).pk,
-        "codename": permission_codename(category, action), "level": int(ACTION_LEVEL[action]),
-        "write_codename": permission_codename(category, "write"), "write_level": int(Level.WRITE),
+        "codename": permission_codename(category, action),
+        "level": int(ACTION_LEVEL[action]),
+        "write_codename": permission_codename(category, "write"),
+        "write_level": int(Level.WRITE),
     }
     sql, order = _decide_sql(connection.vendor, probe_write)
     rows = list(Person.objects.raw(sql, [values[name] for name in order]))
@@ -276,8 +309,9 @@ def check(user, person: Person | int, category: str, action: str = "read") -> st
     return via
 
 
-def require(user, person: Person | int, category: str, action: str = "read", *, path: str = "",
-            probe_write: bool = False) -> Access:
+def require(
+    user, person: Person | int, category: str, action: str = "read", *, path: str = "", probe_write: bool = False
+) -> Access:
     """Allow or refuse, and log the access.
 
     Raises Http404 when the person is unknown to the user (outside the circle), and
@@ -343,8 +377,14 @@ def log_many(user, persons: Iterable[Person], category: str, *, path: str = "") 
     AccessLog.objects.bulk_create(
         [
             AccessLog(
-                at=now, user=user, person=person, category=category, action="read", via=_listed_via(user, person),
-                request_id=context.request_id if context else "", ip=context.ip if context else None,
+                at=now,
+                user=user,
+                person=person,
+                category=category,
+                action="read",
+                via=_listed_via(user, person),
+                request_id=context.request_id if context else "",
+                ip=context.ip if context else None,
                 path=path[:300],
             )
             for person in persons
@@ -366,16 +406,17 @@ def persons_visible_to(user, category: str = Category.RECORD, action: str = "rea
     person_ref = OuterRef("pk")
     queryset = Person.objects.annotate(
         via_representative=Exists(
-            CarerLink.objects.filter(person=person_ref, user=user, is_legal_representative=True,
-                                     ended_on__isnull=True)
+            CarerLink.objects.filter(person=person_ref, user=user, is_legal_representative=True, ended_on__isnull=True)
         ),
     )
     if not _active_delegations(now).filter(delegate__user=user).exists():
         holders = PersonUserObjectPermission.objects.filter(
-            user=user, permission__codename=permission_codename(category, action)).values("content_object_id")
+            user=user, permission__codename=permission_codename(category, action)
+        ).values("content_object_id")
         return queryset.annotate(via_matrix=Value(True)).filter(pk__in=holders)
     return queryset.annotate(via_matrix=_perm_exists(user, person_ref, category, action)).filter(
-        Q(via_matrix=True) | Q(_delegation_exists(user, person_ref, category, action, now)))
+        Q(via_matrix=True) | Q(_delegation_exists(user, person_ref, category, action, now))
+    )
 
 
 def users_allowed(person: Person, category: str, action: str = "read", users=None):
@@ -394,7 +435,8 @@ def users_allowed(person: Person, category: str, action: str = "read", users=Non
     now = timezone.now()
     queryset = User.objects.filter(is_active=True) if users is None else users
     holders = PersonUserObjectPermission.objects.filter(
-        content_object=person, permission__codename=permission_codename(category, action)).values("user_id")
+        content_object=person, permission__codename=permission_codename(category, action)
+    ).values("user_id")
     allowed = Q(pk__in=holders)
     if _active_delegations(now).filter(person=person).exists():
         allowed |= Q(_delegation_exists(OuterRef("pk"), person, category, action, now))
@@ -407,8 +449,12 @@ def effective_levels(user, person: Person) -> dict[str, int]:
     now = timezone.now()
     delegated = list(
         DelegationGrant.objects.filter(
-            delegation__person=person, delegation__delegate__user=user, delegation__status=DelegationStatus.ACTIVE,
-            delegation__starts_at__lte=now, delegation__ends_at__gt=now, delegation__delegator__ended_at__isnull=True,
+            delegation__person=person,
+            delegation__delegate__user=user,
+            delegation__status=DelegationStatus.ACTIVE,
+            delegation__starts_at__lte=now,
+            delegation__ends_at__gt=now,
+            delegation__delegator__ended_at__isnull=True,
         ).values_list("category", "level", "delegation__delegator__user_id")
     )
     if delegated:
@@ -429,8 +475,10 @@ def effective_levels_from_matrix(user_id: int, person: Person) -> dict[str, int]
         )
     )
     return {
-        category: Level.WRITE if permission_codename(category, "write") in codenames
-        else Level.READ if permission_codename(category, "read") in codenames
+        category: Level.WRITE
+        if permission_codename(category, "write") in codenames
+        else Level.READ
+        if permission_codename(category, "read") in codenames
         else Level.NONE
         for category in CATEGORIES
     }
@@ -438,8 +486,9 @@ def effective_levels_from_matrix(user_id: int, person: Person) -> dict[str, int]
 
 def deciders_q(person: Person) -> Q:
     """Users who decide for `person`: the person themself and active legal representatives."""
-    return Q(pk=person.user_id) | Q(carer_links__person=person, carer_links__is_legal_representative=True,
-                                    carer_links__ended_on__isnull=True)
+    return Q(pk=person.user_id) | Q(
+        carer_links__person=person, carer_links__is_legal_representative=True, carer_links__ended_on__isnull=True
+    )
 
 
 def is_decider(user, person: Person) -> bool:
@@ -448,5 +497,6 @@ def is_decider(user, person: Person) -> bool:
         return False
     if person.user_id == user.pk:
         return True
-    return CarerLink.objects.filter(person=person, user=user, is_legal_representative=True,
-                                    ended_on__isnull=True).exists()
+    return CarerLink.objects.filter(
+        person=person, user=user, is_legal_representative=True, ended_on__isnull=True
+    ).exists()

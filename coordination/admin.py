@@ -121,8 +121,9 @@ class EndableForm(forms.ModelForm):
             if ended_on < self.instance.started_on:
                 self.add_error("ended_on", "La fin ne peut pas précéder le début.")
             elif ended_on > timezone.localdate():
-                self.add_error("ended_on", "La fin prend effet immédiatement : choisissez aujourd'hui ou une "
-                                           "date passée.")
+                self.add_error(
+                    "ended_on", "La fin prend effet immédiatement : choisissez aujourd'hui ou une date passée."
+                )
         return cleaned_data
 
 
@@ -206,8 +207,10 @@ class StructureAdmin(ServiceAdmin):
             obj.save()
             return
         fields = {name: form.cleaned_data[name] for name in ("address", "phone", "mssante_address", "is_active")}
-        _adopt(obj, services.structure_create(actor=request.user, name=obj.name, finess=obj.finess, kind=obj.kind,
-                                              **fields))
+        _adopt(
+            obj,
+            services.structure_create(actor=request.user, name=obj.name, finess=obj.finess, kind=obj.kind, **fields),
+        )
 
 
 @admin.register(Professional)
@@ -231,8 +234,10 @@ class ProfessionalAdmin(ServiceAdmin):
         if change:
             obj.save()
             return
-        _adopt(obj, services.professional_create(actor=request.user, user=obj.user, profession=obj.profession,
-                                                 rpps=obj.rpps))
+        _adopt(
+            obj,
+            services.professional_create(actor=request.user, user=obj.user, profession=obj.profession, rpps=obj.rpps),
+        )
 
 
 @admin.register(TeamMembership)
@@ -240,18 +245,30 @@ class TeamMembershipAdmin(EndableAdmin):
     list_display = ("professional", "structure", "role", "is_structure_admin", "started_on", "ended_on")
     list_filter = ("role", "is_structure_admin", ("ended_on", admin.EmptyFieldListFilter))
     list_select_related = ("professional__user", "structure")
-    search_fields = ("structure__name", "structure__finess", "professional__user__email",
-                     "professional__user__last_name", "professional__rpps")
+    search_fields = (
+        "structure__name",
+        "structure__finess",
+        "professional__user__email",
+        "professional__user__last_name",
+        "professional__rpps",
+    )
     autocomplete_fields = ("structure", "professional")
     add_fields = ("structure", "professional", "role", "is_structure_admin", "started_on")
     change_fields = ("structure", "professional", "role", "is_structure_admin", "started_on", "ended_on")
 
     def save_model(self, request, obj, form, change):
         if not change:
-            _adopt(obj, services.team_member_add(
-                actor=request.user, structure=obj.structure, professional=obj.professional, role=obj.role,
-                is_structure_admin=obj.is_structure_admin, started_on=obj.started_on,
-            ))
+            _adopt(
+                obj,
+                services.team_member_add(
+                    actor=request.user,
+                    structure=obj.structure,
+                    professional=obj.professional,
+                    role=obj.role,
+                    is_structure_admin=obj.is_structure_admin,
+                    started_on=obj.started_on,
+                ),
+            )
         elif self.ends(obj, form, change):
             services.team_member_end(actor=request.user, membership=obj, ended_on=obj.ended_on)
 
@@ -261,13 +278,28 @@ class TeamMembershipAdmin(EndableAdmin):
 
 class PersonAddForm(forms.ModelForm):
     structure = forms.ModelChoiceField(
-        Structure.objects.filter(is_active=True), required=False, label="structure qui accompagne",
+        Structure.objects.filter(is_active=True),
+        required=False,
+        label="structure qui accompagne",
         help_text="Facultatif : démarre l'accompagnement, la structure et son équipe entrent dans le cercle.",
     )
 
 
-_PERSON_TRAITS = ("birth_name", "used_name", "birth_first_names", "first_name", "birth_date", "sex",
-                  "birth_place_insee", "ins_matricule", "ins_oid", "identity_status", "phone", "email", "address")
+_PERSON_TRAITS = (
+    "birth_name",
+    "used_name",
+    "birth_first_names",
+    "first_name",
+    "birth_date",
+    "sex",
+    "birth_place_insee",
+    "ins_matricule",
+    "ins_oid",
+    "identity_status",
+    "phone",
+    "email",
+    "address",
+)
 
 
 @admin.register(Person)
@@ -299,8 +331,12 @@ class PersonAdmin(ServiceAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             traits = {name: form.cleaned_data[name] for name in _PERSON_TRAITS}
-            _adopt(obj, services.person_create(actor=request.user, structure=form.cleaned_data.get("structure"),
-                                               user=obj.user, **traits))
+            _adopt(
+                obj,
+                services.person_create(
+                    actor=request.user, structure=form.cleaned_data.get("structure"), user=obj.user, **traits
+                ),
+            )
         elif "user" in form.changed_data and obj.user is not None:
             user = obj.user
             obj.user = None
@@ -312,8 +348,13 @@ class AccompanimentAdmin(EndableAdmin):
     list_display = ("person", "structure", "started_on", "ended_on", "end_reason")
     list_filter = (("ended_on", admin.EmptyFieldListFilter),)
     list_select_related = ("person", "structure")
-    search_fields = ("person__birth_name", "person__used_name", "person__first_name", "structure__name",
-                     "structure__finess")
+    search_fields = (
+        "person__birth_name",
+        "person__used_name",
+        "person__first_name",
+        "structure__name",
+        "structure__finess",
+    )
     autocomplete_fields = ("person", "structure")
     add_fields = ("person", "structure", "started_on")
     change_fields = ("person", "structure", "started_on", "ended_on", "end_reason")
@@ -321,11 +362,16 @@ class AccompanimentAdmin(EndableAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            _adopt(obj, services.accompaniment_start(actor=request.user, person=obj.person, structure=obj.structure,
-                                                     started_on=obj.started_on))
+            _adopt(
+                obj,
+                services.accompaniment_start(
+                    actor=request.user, person=obj.person, structure=obj.structure, started_on=obj.started_on
+                ),
+            )
         elif self.ends(obj, form, change):
-            services.accompaniment_end(actor=request.user, accompaniment=obj, reason=obj.end_reason,
-                                       ended_on=obj.ended_on)
+            services.accompaniment_end(
+                actor=request.user, accompaniment=obj, reason=obj.end_reason, ended_on=obj.ended_on
+            )
 
 
 class CarerLinkForm(EndableForm):
@@ -350,8 +396,16 @@ class CarerLinkAdmin(EndableAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            _adopt(obj, services.carer_link_create(actor=request.user, person=obj.person, user=obj.user,
-                                                   relationship=obj.relationship, started_on=obj.started_on))
+            _adopt(
+                obj,
+                services.carer_link_create(
+                    actor=request.user,
+                    person=obj.person,
+                    user=obj.user,
+                    relationship=obj.relationship,
+                    started_on=obj.started_on,
+                ),
+            )
         elif self.ends(obj, form, change):
             services.carer_link_end(actor=request.user, link=obj)
 
@@ -364,8 +418,14 @@ class CircleMemberAdmin(ReadOnlyAdmin):
     list_display = ("person", "display", "kind", "role", "origin", "started_at", "ended_at")
     list_filter = ("kind", "origin", "role", ("ended_at", admin.EmptyFieldListFilter))
     list_select_related = ("person", "user", "structure")
-    search_fields = ("person__birth_name", "person__used_name", "user__email", "user__last_name",
-                     "structure__name", "other_name")
+    search_fields = (
+        "person__birth_name",
+        "person__used_name",
+        "user__email",
+        "user__last_name",
+        "structure__name",
+        "other_name",
+    )
 
     @admin.display(description="membre")
     def display(self, obj: CircleMember) -> str:
@@ -377,8 +437,12 @@ class GrantAdmin(ReadOnlyAdmin):
     list_display = ("person", "member_display", "category", "level", "updated_at", "updated_by")
     list_filter = ("category", "level")
     list_select_related = ("member__person", "member__user", "member__structure", "updated_by")
-    search_fields = ("member__person__birth_name", "member__person__used_name", "member__user__email",
-                     "member__user__last_name")
+    search_fields = (
+        "member__person__birth_name",
+        "member__person__used_name",
+        "member__user__email",
+        "member__user__last_name",
+    )
 
     @admin.display(description="personne", ordering="member__person__birth_name")
     def person(self, obj: Grant) -> Person:
@@ -394,8 +458,12 @@ class JoinRequestAdmin(ReadOnlyAdmin):
     list_display = ("person", "professional", "structure", "role", "status", "created_at", "decided_at")
     list_filter = ("status", "role")
     list_select_related = ("person", "professional__user", "structure")
-    search_fields = ("person__birth_name", "person__used_name", "professional__user__email",
-                     "professional__user__last_name")
+    search_fields = (
+        "person__birth_name",
+        "person__used_name",
+        "professional__user__email",
+        "professional__user__last_name",
+    )
     date_hierarchy = "created_at"
 
 
@@ -411,8 +479,7 @@ class DelegationAdmin(ReadOnlyAdmin):
     list_display = ("person", "delegator", "delegate", "starts_at", "ends_at", "status")
     list_filter = ("status",)
     list_select_related = ("person", "delegator__user", "delegator__structure", "delegate__user")
-    search_fields = ("person__birth_name", "person__used_name", "delegate__user__email",
-                     "delegator__user__email")
+    search_fields = ("person__birth_name", "person__used_name", "delegate__user__email", "delegator__user__email")
     date_hierarchy = "starts_at"
     inlines = [DelegationGrantInline]
 
@@ -485,8 +552,9 @@ class DeliveryAdmin(ReadOnlyAdmin):
         from coordination.notifications import dispatch_after_commit
 
         failed = list(queryset.filter(status=DeliveryStatus.FAILED))
-        Delivery.objects.filter(pk__in=[d.pk for d in failed]).update(status=DeliveryStatus.RETRY, attempts=0,
-                                                                      next_attempt_at=None)
+        Delivery.objects.filter(pk__in=[d.pk for d in failed]).update(
+            status=DeliveryStatus.RETRY, attempts=0, next_attempt_at=None
+        )
         dispatch_after_commit(failed)
         self.message_user(request, f"{len(failed)} envoi(s) remis en file d'attente.")
 

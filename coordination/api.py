@@ -76,8 +76,10 @@ def _drf_exception(exc: Exception) -> Exception:
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(
-                {api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
-                 for field, messages in exc.message_dict.items()}
+                {
+                    api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+                    for field, messages in exc.message_dict.items()
+                }
             )
         return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
     return exc
@@ -123,7 +125,8 @@ def _person_for_service(request: Request, person_id: int) -> Person:
 def _active_accompaniments() -> Prefetch:
     return Prefetch(
         "accompaniments",
-        queryset=Accompaniment.objects.filter(ended_on__isnull=True).select_related("structure")
+        queryset=Accompaniment.objects.filter(ended_on__isnull=True)
+        .select_related("structure")
         .order_by("started_on", "pk"),
         to_attr="active_accompaniments",
     )
@@ -158,13 +161,18 @@ class PersonListView(PaginatedAPIView):
         persons = access.persons_visible_to(request.user, Category.RECORD, "read")
         for term in filters.get("q", "").split():
             persons = persons.filter(
-                Q(birth_name__icontains=term) | Q(used_name__icontains=term) | Q(first_name__icontains=term)
+                Q(birth_name__icontains=term)
+                | Q(used_name__icontains=term)
+                | Q(first_name__icontains=term)
                 | Q(birth_first_names__icontains=term)
             )
         if filters.get("structure"):
             persons = persons.filter(
-                Exists(Accompaniment.objects.filter(person=OuterRef("pk"), structure_id=filters["structure"],
-                                                    ended_on__isnull=True))
+                Exists(
+                    Accompaniment.objects.filter(
+                        person=OuterRef("pk"), structure_id=filters["structure"], ended_on__isnull=True
+                    )
+                )
             )
         page = self.paginate_queryset(persons.prefetch_related(_active_accompaniments()))
         access.log_many(request.user, page, Category.RECORD, path=request.path)
@@ -209,7 +217,7 @@ class CircleView(CoordinationAPIView):
         tags=["Cercle"],
         summary="Ajouter un membre au cercle",
         description="Réservé à la personne et à son représentant légal. Le nouveau membre n'a aucun droit "
-                    "tant qu'on ne lui en donne pas.",
+        "tant qu'on ne lui en donne pas.",
         request=CircleMemberAddSerializer,
         responses={201: CircleMemberSerializer, **ERRORS},
     )
@@ -217,8 +225,12 @@ class CircleView(CoordinationAPIView):
         person = _person(request, pk)
         data = self.validated(CircleMemberAddSerializer, request.data)
         member = services.circle_member_add(
-            actor=request.user, person=person, role=data["role"], professional=data.get("professional"),
-            structure=data.get("structure"), other_name=data.get("other_name", ""),
+            actor=request.user,
+            person=person,
+            role=data["role"],
+            professional=data.get("professional"),
+            structure=data.get("structure"),
+            other_name=data.get("other_name", ""),
             other_contact=data.get("other_contact", ""),
         )
         return Response(CircleMemberSerializer(_members(person).get(pk=member.pk)).data, status=status.HTTP_201_CREATED)
@@ -230,7 +242,7 @@ class CircleMemberGrantsView(CoordinationAPIView):
         tags=["Cercle"],
         summary="Modifier les droits d'un membre",
         description="Réservé à la personne et à son représentant légal. Seules les catégories envoyées changent ; "
-                    "le changement s'applique dès la requête suivante.",
+        "le changement s'applique dès la requête suivante.",
         request=GrantsInputSerializer,
         responses={200: CircleMemberSerializer, **ERRORS},
     )
@@ -248,8 +260,8 @@ class CircleMemberEndView(CoordinationAPIView):
         tags=["Cercle"],
         summary="Faire sortir un membre du cercle",
         description="Fin de prise en charge (la personne, son représentant légal ou un professionnel ayant le "
-                    "droit « cercle » en écriture) ou opposition de la personne (elle ou son représentant "
-                    "légal seulement).",
+        "droit « cercle » en écriture) ou opposition de la personne (elle ou son représentant "
+        "légal seulement).",
         request=CircleMemberEndSerializer,
         responses={200: CircleMemberSerializer, **ERRORS},
     )
@@ -287,9 +299,9 @@ class JoinRequestListView(CoordinationAPIView):
         tags=["Demandes d'entrée"],
         summary="Demander à entrer dans le cercle d'une personne",
         description="Pour un professionnel qui connaît déjà la personne (INS, ou nom de naissance, prénom et date "
-                    "de naissance exacts). La réponse ne dit pas si la personne est connue du portail ; seules "
-                    "les erreurs qui concernent une personne que vous connaissez déjà (opposition, déjà membre) "
-                    "sont signalées.",
+        "de naissance exacts). La réponse ne dit pas si la personne est connue du portail ; seules "
+        "les erreurs qui concernent une personne que vous connaissez déjà (opposition, déjà membre) "
+        "sont signalées.",
         request=JoinRequestCreateSerializer,
         responses={202: DetailSerializer, **{code: ERRORS[code] for code in (400, 403)}},
     )
@@ -299,15 +311,25 @@ class JoinRequestListView(CoordinationAPIView):
         if not request.user.is_professional:
             raise access.AccessDenied("Seul un professionnel peut demander à entrer dans un cercle.")
         person = services.find_person_for_request(
-            ins_matricule=data.get("ins_matricule", ""), birth_name=data.get("birth_name", ""),
-            first_name=data.get("first_name", ""), birth_date=data.get("birth_date"),
+            ins_matricule=data.get("ins_matricule", ""),
+            birth_name=data.get("birth_name", ""),
+            first_name=data.get("first_name", ""),
+            birth_date=data.get("birth_date"),
         )
         # A request already pending is "transmitted": saying otherwise would disclose the person.
-        if person is not None and not JoinRequest.objects.filter(
-            person=person, professional__user=request.user, status=JoinRequestStatus.PENDING
-        ).exists():
-            services.join_request_create(actor=request.user, person=person, role=data["role"],
-                                         message=data["message"], structure=data.get("structure"))
+        if (
+            person is not None
+            and not JoinRequest.objects.filter(
+                person=person, professional__user=request.user, status=JoinRequestStatus.PENDING
+            ).exists()
+        ):
+            services.join_request_create(
+                actor=request.user,
+                person=person,
+                role=data["role"],
+                message=data["message"],
+                structure=data.get("structure"),
+            )
         return Response({"detail": JOIN_REQUEST_TRANSMITTED}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -335,7 +357,7 @@ class JoinRequestAnswerView(CoordinationAPIView):
         tags=["Demandes d'entrée"],
         summary="Répondre à une demande d'entrée",
         description="Réservé à la personne et à son représentant légal. Acceptée, le professionnel entre dans le "
-                    "cercle sans aucun droit.",
+        "cercle sans aucun droit.",
         request=JoinRequestAnswerSerializer,
         responses={200: JoinRequestSerializer, **ERRORS},
     )
@@ -343,8 +365,9 @@ class JoinRequestAnswerView(CoordinationAPIView):
         join_request = get_object_or_404(JoinRequest, pk=pk)
         _person(request, join_request.person_id)
         data = self.validated(JoinRequestAnswerSerializer, request.data)
-        services.join_request_answer(actor=request.user, join_request=join_request, accept=data["accept"],
-                                     note=data["note"])
+        services.join_request_answer(
+            actor=request.user, join_request=join_request, accept=data["accept"], note=data["note"]
+        )
         answered = JoinRequest.objects.select_related("professional__user", "structure").get(pk=join_request.pk)
         return Response(JoinRequestSerializer(answered).data)
 
@@ -369,7 +392,7 @@ class PersonDelegationListView(CoordinationAPIView):
         tags=["Délégations"],
         summary="Déléguer une partie de mes droits",
         description="Pour un professionnel membre du cercle, jamais au-delà de ses propres droits. La délégation "
-                    "s'applique après l'accord de la personne ou de son représentant légal.",
+        "s'applique après l'accord de la personne ou de son représentant légal.",
         request=DelegationCreateSerializer,
         responses={201: DelegationSerializer, **ERRORS},
     )
@@ -377,11 +400,17 @@ class PersonDelegationListView(CoordinationAPIView):
         person = _person_for_service(request, pk)
         data = self.validated(DelegationCreateSerializer, request.data)
         delegation = services.delegation_create(
-            actor=request.user, person=person, delegate=data["delegate"], levels=data["levels"],
-            starts_at=data.get("starts_at") or timezone.now(), ends_at=data["ends_at"], reason=data["reason"],
+            actor=request.user,
+            person=person,
+            delegate=data["delegate"],
+            levels=data["levels"],
+            starts_at=data.get("starts_at") or timezone.now(),
+            ends_at=data["ends_at"],
+            reason=data["reason"],
         )
-        return Response(DelegationSerializer(_delegations(person).get(pk=delegation.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            DelegationSerializer(_delegations(person).get(pk=delegation.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class DelegationAnswerView(CoordinationAPIView):
@@ -424,8 +453,11 @@ def _administers_accompanying_structure(user, person: Person) -> bool:
     today = timezone.localdate()
     return (
         TeamMembership.objects.filter(
-            professional__user=user, professional__is_active=True, is_structure_admin=True,
-            structure__accompaniments__person=person, structure__accompaniments__ended_on__isnull=True,
+            professional__user=user,
+            professional__is_active=True,
+            is_structure_admin=True,
+            structure__accompaniments__person=person,
+            structure__accompaniments__ended_on__isnull=True,
         )
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
         .exists()
@@ -438,7 +470,7 @@ class PersonAccessLogView(PaginatedAPIView):
         tags=["Personnes"],
         summary="Qui a consulté ou modifié les données de la personne",
         description="Pour la personne, son représentant légal et les administrateurs d'une structure qui "
-                    "l'accompagne (eux seuls voient l'adresse IP). Paginé, du plus récent au plus ancien.",
+        "l'accompagne (eux seuls voient l'adresse IP). Paginé, du plus récent au plus ancien.",
         responses={200: AccessLogEntrySerializer(many=True), **READ_ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:

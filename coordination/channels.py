@@ -37,12 +37,15 @@ def _digest_items(delivery: Delivery) -> list[tuple[str, int]]:
     from coordination.notifications import CATALOGUE
 
     counts = (
-        Notification.objects.filter(recipient=delivery.user, frequency=delivery.digest,
-                                    digested_at=delivery.created_at)
-        .values("event_type").annotate(n=Count("pk")).order_by("-n", "event_type")
+        Notification.objects.filter(recipient=delivery.user, frequency=delivery.digest, digested_at=delivery.created_at)
+        .values("event_type")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "event_type")
     )
-    return [(CATALOGUE[row["event_type"]].label if row["event_type"] in CATALOGUE else row["event_type"], row["n"])
-            for row in counts]
+    return [
+        (CATALOGUE[row["event_type"]].label if row["event_type"] in CATALOGUE else row["event_type"], row["n"])
+        for row in counts
+    ]
 
 
 def message_for(delivery: Delivery) -> dict:
@@ -53,16 +56,27 @@ def message_for(delivery: Delivery) -> dict:
         items = _digest_items(delivery)
         link = _absolute("/notifications/")
         period = "de la journée" if delivery.digest == "daily" else "de la semaine"
-        return {"subject": f"Portail de coordination : {delivery.item_count} nouveauté(s) {period}",
-                "items": items, "link": link, "period": period, "user": delivery.user, "digest": True,
-                "sms": f"Portail de coordination : {delivery.item_count} nouveauté(s). {link}"}
+        return {
+            "subject": f"Portail de coordination : {delivery.item_count} nouveauté(s) {period}",
+            "items": items,
+            "link": link,
+            "period": period,
+            "user": delivery.user,
+            "digest": True,
+            "sms": f"Portail de coordination : {delivery.item_count} nouveauté(s). {link}",
+        }
     notification = delivery.notification
     kind = CATALOGUE.get(notification.event_type)
     text = kind.message if kind else "Il y a du nouveau sur le portail."
     link = _absolute(notification.url or "/")
-    return {"subject": f"Portail de coordination : {kind.label if kind else 'nouveauté'}", "text": text,
-            "link": link, "user": delivery.user, "digest": False,
-            "sms": f"Portail de coordination : {text} {link}"}
+    return {
+        "subject": f"Portail de coordination : {kind.label if kind else 'nouveauté'}",
+        "text": text,
+        "link": link,
+        "user": delivery.user,
+        "digest": False,
+        "sms": f"Portail de coordination : {text} {link}",
+    }
 
 
 def send_email(delivery: Delivery) -> None:
@@ -110,8 +124,10 @@ class HTTPGatewaySMSBackend:
     def send(self, to: str, text: str) -> None:
         try:
             response = requests.post(
-                settings.SMS_GATEWAY_URL, json={"to": to, "text": text, "sender": settings.SMS_SENDER},
-                headers={"Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}"}, timeout=10,
+                settings.SMS_GATEWAY_URL,
+                json={"to": to, "text": text, "sender": settings.SMS_SENDER},
+                headers={"Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}"},
+                timeout=10,
             )
         except requests.RequestException as error:
             raise TransientError(f"passerelle SMS injoignable : {error.__class__.__name__}") from error

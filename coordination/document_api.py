@@ -39,8 +39,11 @@ class DocumentAPIView(PaginatedAPIView):
         return document
 
     def detail(self, document: Document, status_code: int = status.HTTP_200_OK) -> Response:
-        loaded = (Document.objects.select_related("author", "author_structure")
-                  .prefetch_related("dmp_shares", "mssante_sendings").get(pk=document.pk))
+        loaded = (
+            Document.objects.select_related("author", "author_structure")
+            .prefetch_related("dmp_shares", "mssante_sendings")
+            .get(pk=document.pk)
+        )
         return Response(DocumentDetailSerializer(loaded).data, status=status_code)
 
 
@@ -48,14 +51,18 @@ class PersonDocumentsView(DocumentAPIView):
     parser_classes = [MultiPartParser, JSONParser]
 
     @extend_schema(
-        operation_id="documents_list", tags=TAGS, summary="Documents d'une personne",
+        operation_id="documents_list",
+        tags=TAGS,
+        summary="Documents d'une personne",
         description="Droit « documents » en lecture. Versions en vigueur (ajoutez `history=true` pour les "
-                    "anciennes), les plus récentes d'abord, avec l'état du partage au DMP.",
-        parameters=[OpenApiParameter("doc_type", str, enum=DocumentType.values),
-                    OpenApiParameter("status", str, enum=DocumentStatus.values),
-                    OpenApiParameter("since", str, description="Date du document, à partir de (AAAA-MM-JJ)."),
-                    OpenApiParameter("until", str, description="Date du document, jusqu'à (AAAA-MM-JJ)."),
-                    OpenApiParameter("history", bool)],
+        "anciennes), les plus récentes d'abord, avec l'état du partage au DMP.",
+        parameters=[
+            OpenApiParameter("doc_type", str, enum=DocumentType.values),
+            OpenApiParameter("status", str, enum=DocumentStatus.values),
+            OpenApiParameter("since", str, description="Date du document, à partir de (AAAA-MM-JJ)."),
+            OpenApiParameter("until", str, description="Date du document, jusqu'à (AAAA-MM-JJ)."),
+            OpenApiParameter("history", bool),
+        ],
         responses={200: DocumentListItemSerializer(many=True), 400: ERRORS[400], **READ_ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -76,10 +83,12 @@ class PersonDocumentsView(DocumentAPIView):
         return self.paginated(queryset, DocumentListItemSerializer)
 
     @extend_schema(
-        operation_id="documents_upload", tags=TAGS, summary="Ajouter un document",
+        operation_id="documents_upload",
+        tags=TAGS,
+        summary="Ajouter un document",
         description="Droit « documents » en écriture ; multipart/form-data. PDF ou image, vérifié par son "
-                    "contenu. Un professionnel crée un brouillon (ou le valide avec `validate=true`) ; la personne "
-                    "ou un proche dépose un document « à examiner » par le référent.",
+        "contenu. Un professionnel crée un brouillon (ou le valide avec `validate=true`) ; la personne "
+        "ou un proche dépose un document « à examiner » par le référent.",
         request={"multipart/form-data": DocumentUploadSerializer},
         responses={201: DocumentDetailSerializer, **ERRORS},
     )
@@ -87,35 +96,54 @@ class PersonDocumentsView(DocumentAPIView):
         person = access.get_person_or_404(request.user, pk, Category.DOCUMENTS, "write", path=request.path)
         data = self.validated(DocumentUploadSerializer, request.data)
         document = document_services.document_create(
-            actor=request.user, person=person, doc_type=data["doc_type"], title=data["title"],
-            upload=data["file"], document_on=data["document_on"],
-            validate=data["validate"] and request.user.is_professional)
+            actor=request.user,
+            person=person,
+            doc_type=data["doc_type"],
+            title=data["title"],
+            upload=data["file"],
+            document_on=data["document_on"],
+            validate=data["validate"] and request.user.is_professional,
+        )
         return self.detail(document, status.HTTP_201_CREATED)
 
 
 class DocumentView(DocumentAPIView):
-    @extend_schema(operation_id="documents_detail", tags=TAGS, summary="Un document et l'état de ses envois",
-                   description="Statut, partage au DMP (file d'envoi) et envois MSSanté.",
-                   responses={200: DocumentDetailSerializer, **READ_ERRORS})
+    @extend_schema(
+        operation_id="documents_detail",
+        tags=TAGS,
+        summary="Un document et l'état de ses envois",
+        description="Statut, partage au DMP (file d'envoi) et envois MSSanté.",
+        responses={200: DocumentDetailSerializer, **READ_ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return self.detail(self.load(pk))
 
 
 class DocumentValidateView(DocumentAPIView):
-    @extend_schema(operation_id="documents_validate", tags=TAGS, summary="Valider un brouillon",
-                   description="Le document est figé. S'il est d'un type partagé au DMP et que la personne ne s'y "
-                               "oppose pas, l'envoi est programmé après un délai pendant lequel l'auteur peut "
-                               "l'annuler.",
-                   request=None, responses={200: DocumentDetailSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="documents_validate",
+        tags=TAGS,
+        summary="Valider un brouillon",
+        description="Le document est figé. S'il est d'un type partagé au DMP et que la personne ne s'y "
+        "oppose pas, l'envoi est programmé après un délai pendant lequel l'auteur peut "
+        "l'annuler.",
+        request=None,
+        responses={200: DocumentDetailSerializer, **ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         document = document_services.document_validate(actor=request.user, document=self.load(pk, "write"))
         return self.detail(document)
 
 
 class DocumentMssanteView(DocumentAPIView):
-    @extend_schema(operation_id="documents_send_mssante", tags=TAGS, summary="Envoyer par MSSanté",
-                   description="Envoi en tâche de fond ; son état se lit sur le document.",
-                   request=MssanteSendSerializer, responses={202: MssanteSendingSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="documents_send_mssante",
+        tags=TAGS,
+        summary="Envoyer par MSSanté",
+        description="Envoi en tâche de fond ; son état se lit sur le document.",
+        request=MssanteSendSerializer,
+        responses={202: MssanteSendingSerializer, **ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         document = self.load(pk, "write")
         data = self.validated(MssanteSendSerializer, request.data)
@@ -125,9 +153,14 @@ class DocumentMssanteView(DocumentAPIView):
 
 
 class DmpShareCancelView(DocumentAPIView):
-    @extend_schema(operation_id="documents_dmp_cancel", tags=TAGS, summary="Annuler un envoi au DMP",
-                   description="Pendant le délai, par l'auteur du document. 400 si l'envoi est déjà parti.",
-                   request=None, responses={200: DmpShareSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="documents_dmp_cancel",
+        tags=TAGS,
+        summary="Annuler un envoi au DMP",
+        description="Pendant le délai, par l'auteur du document. 400 si l'envoi est déjà parti.",
+        request=None,
+        responses={200: DmpShareSerializer, **ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         share = get_object_or_404(DmpShare.objects.select_related("document__person"), pk=pk)
         self.load(share.document_id, "write")

@@ -13,13 +13,19 @@ FILE_HELP = "PDF ou image (JPEG, PNG, WebP). Le contenu du fichier est vérifié
 class DocumentUploadForm(Form):
     doc_type = forms.ChoiceField(label="Type de document", choices=DocumentType.choices)
     title = forms.CharField(label="Titre", max_length=200)
-    document_on = forms.DateField(label="Date du document", required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}),
-                                  help_text="Par défaut : aujourd'hui.")
+    document_on = forms.DateField(
+        label="Date du document",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Par défaut : aujourd'hui.",
+    )
     file = forms.FileField(label="Fichier", help_text=FILE_HELP)
-    validate = forms.BooleanField(label="Valider le document maintenant", required=False,
-                                  help_text="Un document validé ne peut plus être modifié ; s'il doit être partagé "
-                                            "au DMP, l'envoi est programmé (vous pourrez l'annuler pendant le délai).")
+    validate = forms.BooleanField(
+        label="Valider le document maintenant",
+        required=False,
+        help_text="Un document validé ne peut plus être modifié ; s'il doit être partagé "
+        "au DMP, l'envoi est programmé (vous pourrez l'annuler pendant le délai).",
+    )
 
 
 class PortalUploadForm(Form):
@@ -29,10 +35,12 @@ class PortalUploadForm(Form):
 
 
 class NewVersionForm(Form):
-    title = forms.CharField(label="Titre", max_length=200, required=False,
-                            help_text="Laissez vide pour garder le titre actuel.")
-    document_on = forms.DateField(label="Date du document", required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+    title = forms.CharField(
+        label="Titre", max_length=200, required=False, help_text="Laissez vide pour garder le titre actuel."
+    )
+    document_on = forms.DateField(
+        label="Date du document", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     file = forms.FileField(label="Fichier de la nouvelle version", help_text=FILE_HELP)
     validate = forms.BooleanField(label="Valider la nouvelle version maintenant", required=False)
 
@@ -42,8 +50,9 @@ class ReasonForm(Form):
 
 
 class MssanteForm(Form):
-    recipient_address = forms.EmailField(label="Adresse MSSanté du destinataire",
-                                         help_text="Par exemple : prenom.nom@medecin.mssante.fr")
+    recipient_address = forms.EmailField(
+        label="Adresse MSSanté du destinataire", help_text="Par exemple : prenom.nom@medecin.mssante.fr"
+    )
     recipient_label = forms.CharField(label="Nom du destinataire", max_length=200, required=False)
 
     def __init__(self, *args, addresses=(), **kwargs):
@@ -55,10 +64,10 @@ class MssanteForm(Form):
 
 
 class DocumentFilterForm(Form):
-    doc_type = forms.ChoiceField(label="Type", required=False, choices=[("", "Tous les types"),
-                                                                       *DocumentType.choices])
-    status = forms.ChoiceField(label="Statut", required=False, choices=[("", "Tous les statuts"),
-                                                                        *DocumentStatus.choices])
+    doc_type = forms.ChoiceField(label="Type", required=False, choices=[("", "Tous les types"), *DocumentType.choices])
+    status = forms.ChoiceField(
+        label="Statut", required=False, choices=[("", "Tous les statuts"), *DocumentStatus.choices]
+    )
     since = forms.DateField(label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     history = forms.BooleanField(label="Afficher aussi les anciennes versions", required=False)

@@ -48,11 +48,17 @@ def with_list_details(queryset: QuerySet[Document]) -> QuerySet[Document]:
 
 
 def inbox(user) -> QuerySet[Document]:
-    """"Documents à examiner": deposits on the portal for persons of whom `user` is a
+    """ "Documents à examiner": deposits on the portal for persons of whom `user` is a
     referent with `documents` write."""
     persons = access.persons_visible_to(user, Category.DOCUMENTS, "write").filter(
-        Exists(CircleMember.objects.filter(person=OuterRef("pk"), user=user, ended_at__isnull=True,
-                                           role=CircleRole.REFERENT))
+        Exists(
+            CircleMember.objects.filter(
+                person=OuterRef("pk"), user=user, ended_at__isnull=True, role=CircleRole.REFERENT
+            )
+        )
     )
-    return (Document.objects.filter(status=DocumentStatus.TO_REVIEW, person__in=persons.values("pk"))
-            .select_related("person", "author").order_by("created_at", "pk"))
+    return (
+        Document.objects.filter(status=DocumentStatus.TO_REVIEW, person__in=persons.values("pk"))
+        .select_related("person", "author")
+        .order_by("created_at", "pk")
+    )

@@ -13,8 +13,18 @@ class DmpShareSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DmpShare
-        fields = ["id", "action", "status", "status_label", "send_after", "sent_at", "attempts", "next_attempt_at",
-                  "cancelled_at", "is_cancellable"]
+        fields = [
+            "id",
+            "action",
+            "status",
+            "status_label",
+            "send_after",
+            "sent_at",
+            "attempts",
+            "next_attempt_at",
+            "cancelled_at",
+            "is_cancellable",
+        ]
 
 
 class MssanteSendingSerializer(serializers.ModelSerializer):
@@ -22,8 +32,17 @@ class MssanteSendingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MssanteSending
-        fields = ["id", "recipient_address", "recipient_label", "status", "status_label", "created_at", "sent_at",
-                  "attempts", "last_error"]
+        fields = [
+            "id",
+            "recipient_address",
+            "recipient_label",
+            "status",
+            "status_label",
+            "created_at",
+            "sent_at",
+            "attempts",
+            "last_error",
+        ]
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -33,9 +52,29 @@ class DocumentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Document
-        fields = ["id", "person", "doc_type", "title", "document_on", "author", "structure", "source", "status",
-                  "version", "replaces", "content_type", "size", "sha256", "created_at", "validated_at",
-                  "superseded_at", "decline_reason", "withdrawn_at", "withdraw_reason", "download_url"]
+        fields = [
+            "id",
+            "person",
+            "doc_type",
+            "title",
+            "document_on",
+            "author",
+            "structure",
+            "source",
+            "status",
+            "version",
+            "replaces",
+            "content_type",
+            "size",
+            "sha256",
+            "created_at",
+            "validated_at",
+            "superseded_at",
+            "decline_reason",
+            "withdrawn_at",
+            "withdraw_reason",
+            "download_url",
+        ]
 
     def get_author(self, document: Document) -> str:
         return document.author.get_full_name() or document.author.email

@@ -54,8 +54,11 @@ def _author_structure(actor, person: Person) -> Structure | None:
     """The structure the author writes for: the one of their teams that accompanies the
     person, else their only team."""
     teams = TeamMembership.objects.filter(professional__user=actor, ended_on__isnull=True).values("structure_id")
-    accompanying = list(Structure.objects.filter(pk__in=teams, accompaniments__person=person,
-                                                 accompaniments__ended_on__isnull=True).distinct()[:1])
+    accompanying = list(
+        Structure.objects.filter(
+            pk__in=teams, accompaniments__person=person, accompaniments__ended_on__isnull=True
+        ).distinct()[:1]
+    )
     if accompanying:
         return accompanying[0]
     mine = list(Structure.objects.filter(pk__in=teams)[:2])
@@ -75,8 +78,13 @@ def referents(person: Person):
     """Who examines the documents deposited on the portal: the person's referents in the
     circle who may write documents (all writers among professionals when there is none)."""
     writers = access.users_allowed(person, Category.DOCUMENTS, "write")
-    named = writers.filter(Exists(CircleMember.objects.filter(
-        person=person, user=OuterRef("pk"), ended_at__isnull=True, role=CircleRole.REFERENT)))
+    named = writers.filter(
+        Exists(
+            CircleMember.objects.filter(
+                person=person, user=OuterRef("pk"), ended_at__isnull=True, role=CircleRole.REFERENT
+            )
+        )
+    )
     if named.exists():
         return named
     return writers.filter(professional__isnull=False)
@@ -92,9 +100,19 @@ def _check_fields(doc_type: str, title: str, document_on: date | None) -> None:
 
 
 @transaction.atomic
-def document_create(*, actor, person: Person, doc_type: str, title: str, upload=None, content: bytes | None = None,
-                    filename: str = "", document_on: date | None = None, source: str | None = None,
-                    validate: bool = False) -> Document:
+def document_create(
+    *,
+    actor,
+    person: Person,
+    doc_type: str,
+    title: str,
+    upload=None,
+    content: bytes | None = None,
+    filename: str = "",
+    document_on: date | None = None,
+    source: str | None = None,
+    validate: bool = False,
+) -> Document:
     """Add a document to the person's record (`documents` write through the gate).
 
     The file is checked by content (PDF or image), size-limited and stored privately
@@ -118,17 +136,37 @@ def document_create(*, actor, person: Person, doc_type: str, title: str, upload=
     checked = check_upload(upload, field="file")
     name = store(checked.content, folder="documents", extension=checked.extension)
     document = Document.objects.create(
-        person=person, doc_type=doc_type, title=title.strip()[:200], document_on=document_on or timezone.localdate(),
-        author=actor, author_structure=_author_structure(actor, person) if _is_professional(actor) else None,
-        source=source, file=name, original_name=(getattr(upload, "name", "") or "document")[:200],
-        content_type=checked.content_type, size=len(checked.content), sha256=checked.sha256,
+        person=person,
+        doc_type=doc_type,
+        title=title.strip()[:200],
+        document_on=document_on or timezone.localdate(),
+        author=actor,
+        author_structure=_author_structure(actor, person) if _is_professional(actor) else None,
+        source=source,
+        file=name,
+        original_name=(getattr(upload, "name", "") or "document")[:200],
+        content_type=checked.content_type,
+        size=len(checked.content),
+        sha256=checked.sha256,
         status=DocumentStatus.TO_REVIEW if source == DocumentSource.PORTAL else DocumentStatus.DRAFT,
     )
-    audit(actor, person, AuditEvent.Type.DOCUMENT_ADDED, document=document.pk, doc_type=doc_type, source=source,
-          sha256=checked.sha256)
+    audit(
+        actor,
+        person,
+        AuditEvent.Type.DOCUMENT_ADDED,
+        document=document.pk,
+        doc_type=doc_type,
+        source=source,
+        sha256=checked.sha256,
+    )
     if source == DocumentSource.PORTAL:
-        notify("documents.to_review", person=person, actor=actor, recipients=referents(person),
-               url=reverse("coordination:documents_inbox"))
+        notify(
+            "documents.to_review",
+            person=person,
+            actor=actor,
+            recipients=referents(person),
+            url=reverse("coordination:documents_inbox"),
+        )
     elif validate:
         _validate(actor, document)
     return document
@@ -143,13 +181,19 @@ def _require_professional_writer(actor, person: Person) -> None:
 def _queue_dmp(actor, document: Document, action: str, delay: timedelta) -> DmpShare | None:
     share, created = DmpShare.objects.get_or_create(
         idempotency_key=f"document-{document.pk}-{action}",
-        defaults={"document": document, "action": action, "created_by": actor,
-                  "send_after": timezone.now() + delay},
+        defaults={"document": document, "action": action, "created_by": actor, "send_after": timezone.now() + delay},
     )
     if not created:
         return None
-    audit(actor, document.person, AuditEvent.Type.DOCUMENT_SHARING_QUEUED, document=document.pk, action=action,
-          share=share.pk, send_after=share.send_after.isoformat())
+    audit(
+        actor,
+        document.person,
+        AuditEvent.Type.DOCUMENT_SHARING_QUEUED,
+        document=document.pk,
+        action=action,
+        share=share.pk,
+        send_after=share.send_after.isoformat(),
+    )
     return share
 
 
@@ -161,8 +205,7 @@ def _validate(actor, document: Document) -> Document:
     document.save(update_fields=["status", "validated_at", "validated_by"])
     if document.replaces_id:
         Document.objects.filter(pk=document.replaces_id, superseded_at__isnull=True).update(superseded_at=now)
-    audit(actor, document.person, AuditEvent.Type.DOCUMENT_VALIDATED, document=document.pk,
-          version=document.version)
+    audit(actor, document.person, AuditEvent.Type.DOCUMENT_VALIDATED, document=document.pk, version=document.version)
     # Ségur: the order to share goes with the validation click itself; not sending is
     # the extra click (cancel during the delay). Checked again at send time.
     if document.is_dmp_eligible and dmp_feeding_allowed(document.person):
@@ -183,9 +226,18 @@ def document_validate(*, actor, document: Document) -> Document:
 
 
 @transaction.atomic
-def document_replace(*, actor, document: Document, upload=None, content: bytes | None = None, filename: str = "",
-                     title: str = "", document_on: date | None = None, validate: bool = False,
-                     source: str = DocumentSource.PROFESSIONAL) -> Document:
+def document_replace(
+    *,
+    actor,
+    document: Document,
+    upload=None,
+    content: bytes | None = None,
+    filename: str = "",
+    title: str = "",
+    document_on: date | None = None,
+    validate: bool = False,
+    source: str = DocumentSource.PROFESSIONAL,
+) -> Document:
     """A new version of a validated document (the old one is never modified; it is marked
     replaced when the new version is validated). `source=generated` for a PDF the portal
     produced (the projet personnalisé of a new plan version)."""
@@ -204,15 +256,30 @@ def document_replace(*, actor, document: Document, upload=None, content: bytes |
     checked = check_upload(upload, field="file")
     name = store(checked.content, folder="documents", extension=checked.extension)
     new = Document.objects.create(
-        person=document.person, doc_type=document.doc_type, title=title[:200],
-        document_on=document_on or timezone.localdate(), author=actor,
-        author_structure=_author_structure(actor, document.person), source=source,
-        file=name, original_name=(getattr(upload, "name", "") or "document")[:200],
-        content_type=checked.content_type, size=len(checked.content), sha256=checked.sha256,
-        version=document.version + 1, replaces=document,
+        person=document.person,
+        doc_type=document.doc_type,
+        title=title[:200],
+        document_on=document_on or timezone.localdate(),
+        author=actor,
+        author_structure=_author_structure(actor, document.person),
+        source=source,
+        file=name,
+        original_name=(getattr(upload, "name", "") or "document")[:200],
+        content_type=checked.content_type,
+        size=len(checked.content),
+        sha256=checked.sha256,
+        version=document.version + 1,
+        replaces=document,
     )
-    audit(actor, document.person, AuditEvent.Type.DOCUMENT_REPLACED, document=new.pk, replaces=document.pk,
-          version=new.version, sha256=checked.sha256)
+    audit(
+        actor,
+        document.person,
+        AuditEvent.Type.DOCUMENT_REPLACED,
+        document=new.pk,
+        replaces=document.pk,
+        version=new.version,
+        sha256=checked.sha256,
+    )
     if validate:
         _validate(actor, new)
     return new
@@ -237,9 +304,11 @@ def document_withdraw(*, actor, document: Document, reason: str) -> Document:
     document.withdraw_reason = reason
     document.save(update_fields=["status", "withdrawn_at", "withdrawn_by", "withdraw_reason"])
     DmpShare.objects.filter(document=document, action=DmpAction.PUBLISH, status__in=DMP_WAITING_STATUSES).update(
-        status=DmpShareStatus.CANCELLED, cancelled_at=now, cancelled_by=actor)
-    if DmpShare.objects.filter(document=document, action=DmpAction.PUBLISH,
-                               status__in=[DmpShareStatus.SENT, DmpShareStatus.SENDING]).exists():
+        status=DmpShareStatus.CANCELLED, cancelled_at=now, cancelled_by=actor
+    )
+    if DmpShare.objects.filter(
+        document=document, action=DmpAction.PUBLISH, status__in=[DmpShareStatus.SENT, DmpShareStatus.SENDING]
+    ).exists():
         _queue_dmp(actor, document, DmpAction.WITHDRAW, timedelta(0))
     audit(actor, document.person, AuditEvent.Type.DOCUMENT_WITHDRAWN, document=document.pk, reason=reason)
     return document
@@ -264,11 +333,17 @@ def document_review(*, actor, document: Document, accept: bool, reason: str = ""
         document.status, document.validated_at, document.validated_by = DocumentStatus.VALIDATED, now, actor
     else:
         document.status, document.decline_reason = DocumentStatus.DECLINED, reason
-    document.save(update_fields=["status", "reviewed_at", "reviewed_by", "validated_at", "validated_by",
-                                 "decline_reason"])
+    document.save(
+        update_fields=["status", "reviewed_at", "reviewed_by", "validated_at", "validated_by", "decline_reason"]
+    )
     audit(actor, document.person, AuditEvent.Type.DOCUMENT_REVIEWED, document=document.pk, accepted=accept)
-    notify("documents.reviewed", person=document.person, actor=actor, recipients=[document.author],
-           url=reverse("portal_space_open", args=[document.person_id, "documents"]))
+    notify(
+        "documents.reviewed",
+        person=document.person,
+        actor=actor,
+        recipients=[document.author],
+        url=reverse("portal_space_open", args=[document.person_id, "documents"]),
+    )
     if accept:
         notify("documents.new", person=document.person, actor=actor, url_for=_document_url(document))
     return document
@@ -283,20 +358,20 @@ def dmp_share_cancel(*, actor, share: DmpShare) -> DmpShare:
     if actor.pk not in (share.created_by_id, document.author_id, document.validated_by_id):
         raise access.AccessDenied("Seul l'auteur du document peut annuler son envoi au DMP.")
     now = timezone.now()
-    cancelled = DmpShare.objects.filter(pk=share.pk, action=DmpAction.PUBLISH,
-                                        status__in=DMP_WAITING_STATUSES).update(
-        status=DmpShareStatus.CANCELLED, cancelled_at=now, cancelled_by=actor)
+    cancelled = DmpShare.objects.filter(pk=share.pk, action=DmpAction.PUBLISH, status__in=DMP_WAITING_STATUSES).update(
+        status=DmpShareStatus.CANCELLED, cancelled_at=now, cancelled_by=actor
+    )
     if not cancelled:
         raise ValidationError({"status": "Cet envoi ne peut plus être annulé : il est parti ou déjà annulé."})
-    audit(actor, document.person, AuditEvent.Type.DOCUMENT_SHARING_CANCELLED, document=document.pk,
-          share=share.pk)
+    audit(actor, document.person, AuditEvent.Type.DOCUMENT_SHARING_CANCELLED, document=document.pk, share=share.pk)
     share.refresh_from_db()
     return share
 
 
 @transaction.atomic
-def document_send_mssante(*, actor, document: Document, recipient_address: str,
-                          recipient_label: str = "") -> MssanteSending:
+def document_send_mssante(
+    *, actor, document: Document, recipient_address: str, recipient_label: str = ""
+) -> MssanteSending:
     """Send a validated document to an MSSanté address (a professional's or a
     structure's). The message leaves after commit, from a Celery task that records the
     delivery status and retries on failure; the cover text carries no health detail."""
@@ -309,12 +384,20 @@ def document_send_mssante(*, actor, document: Document, recipient_address: str,
     except ValidationError:
         raise ValidationError({"recipient_address": "Adresse MSSanté invalide."}) from None
     if not address.split("@", 1)[1].endswith("mssante.fr"):
-        raise ValidationError({"recipient_address": "Ce n'est pas une adresse MSSanté (elle finit par "
-                                                    "« mssante.fr »)."})
-    sending = MssanteSending.objects.create(document=document, recipient_address=address,
-                                            recipient_label=recipient_label.strip()[:200], sent_by=actor)
-    audit(actor, document.person, AuditEvent.Type.DOCUMENT_SENT, document=document.pk, sending=sending.pk,
-          recipient=address)
+        raise ValidationError(
+            {"recipient_address": "Ce n'est pas une adresse MSSanté (elle finit par « mssante.fr »)."}
+        )
+    sending = MssanteSending.objects.create(
+        document=document, recipient_address=address, recipient_label=recipient_label.strip()[:200], sent_by=actor
+    )
+    audit(
+        actor,
+        document.person,
+        AuditEvent.Type.DOCUMENT_SENT,
+        document=document.pk,
+        sending=sending.pk,
+        recipient=address,
+    )
 
     def queue():
         from coordination.tasks import send_mssante

@@ -56,13 +56,21 @@ def document_list(request: HttpRequest, person_id: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 document = document_services.document_create(
-                    actor=request.user, person=person, doc_type=data["doc_type"], title=data["title"],
-                    upload=data["file"], document_on=data["document_on"], validate=data["validate"])
+                    actor=request.user,
+                    person=person,
+                    doc_type=data["doc_type"],
+                    title=data["title"],
+                    upload=data["file"],
+                    document_on=data["document_on"],
+                    validate=data["validate"],
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(request, "Document ajouté." if document.status == DocumentStatus.DRAFT
-                                 else "Document ajouté et validé.")
+                messages.success(
+                    request,
+                    "Document ajouté." if document.status == DocumentStatus.DRAFT else "Document ajouté et validé.",
+                )
                 return redirect("coordination:document", document_id=document.pk)
     elif request.method == "POST":
         raise access.AccessDenied("Vous n'avez pas le droit d'ajouter des documents à ce dossier.")
@@ -73,9 +81,18 @@ def document_list(request: HttpRequest, person_id: int) -> HttpResponse:
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
     for document in page.object_list:
         document.dmp_label = DmpShareStatus(document.dmp_status).label if document.dmp_status else ""
-    return render(request, "coordination/documents/list.html", {
-        "person": person, "page": page, "filters": filters, "form": form, "can_write": can_write,
-    }, status=400 if form is not None and form.errors else 200)
+    return render(
+        request,
+        "coordination/documents/list.html",
+        {
+            "person": person,
+            "page": page,
+            "filters": filters,
+            "form": form,
+            "can_write": can_write,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 @professional_required
@@ -92,21 +109,42 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     newer = Document.objects.filter(replaces=document).first()
     shares = list(document.dmp_shares.select_related("created_by", "cancelled_by"))
     # Known MSSanté addresses: the circle's professionals and structures, and the accompanying structures.
-    addresses = sorted({
-        *CircleMember.objects.active().filter(person=document.person).exclude(professional__mssante_address="")
-        .filter(professional__isnull=False).values_list("professional__mssante_address", flat=True),
-        *Structure.objects.filter(Q(accompaniments__person=document.person, accompaniments__ended_on__isnull=True)
-                                  | Q(circle_memberships__person=document.person,
-                                      circle_memberships__ended_at__isnull=True))
-        .exclude(mssante_address="").values_list("mssante_address", flat=True),
-    }) if can_write else []
+    addresses = (
+        sorted(
+            {
+                *CircleMember.objects.active()
+                .filter(person=document.person)
+                .exclude(professional__mssante_address="")
+                .filter(professional__isnull=False)
+                .values_list("professional__mssante_address", flat=True),
+                *Structure.objects.filter(
+                    Q(accompaniments__person=document.person, accompaniments__ended_on__isnull=True)
+                    | Q(circle_memberships__person=document.person, circle_memberships__ended_at__isnull=True)
+                )
+                .exclude(mssante_address="")
+                .values_list("mssante_address", flat=True),
+            }
+        )
+        if can_write
+        else []
+    )
     sendings = list(document.mssante_sendings.select_related("sent_by"))
-    return render(request, "coordination/documents/detail.html", {
-        "document": document, "person": document.person, "can_write": can_write, "versions": versions,
-        "newer": newer, "shares": shares, "sendings": sendings,
-        "reason_form": ReasonForm(), "mssante_form": MssanteForm(addresses=addresses),
-        "is_author": request.user.pk in (document.author_id, document.validated_by_id),
-    })
+    return render(
+        request,
+        "coordination/documents/detail.html",
+        {
+            "document": document,
+            "person": document.person,
+            "can_write": can_write,
+            "versions": versions,
+            "newer": newer,
+            "shares": shares,
+            "sendings": sendings,
+            "reason_form": ReasonForm(),
+            "mssante_form": MssanteForm(addresses=addresses),
+            "is_author": request.user.pk in (document.author_id, document.validated_by_id),
+        },
+    )
 
 
 @professional_required
@@ -130,16 +168,24 @@ def document_new_version(request: HttpRequest, document_id: int) -> HttpResponse
         data = form.cleaned_data
         try:
             new = document_services.document_replace(
-                actor=request.user, document=document, upload=data["file"], title=data["title"],
-                document_on=data["document_on"], validate=data["validate"])
+                actor=request.user,
+                document=document,
+                upload=data["file"],
+                title=data["title"],
+                document_on=data["document_on"],
+                validate=data["validate"],
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, f"Version {new.version} enregistrée.")
             return redirect("coordination:document", document_id=new.pk)
-    return render(request, "coordination/documents/new_version.html",
-                  {"document": document, "person": document.person, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "coordination/documents/new_version.html",
+        {"document": document, "person": document.person, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @professional_required
@@ -147,8 +193,9 @@ def document_new_version(request: HttpRequest, document_id: int) -> HttpResponse
 def document_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
     document = _load(request, document_id, "write")
     try:
-        document_services.document_withdraw(actor=request.user, document=document,
-                                            reason=request.POST.get("reason", ""))
+        document_services.document_withdraw(
+            actor=request.user, document=document, reason=request.POST.get("reason", "")
+        )
     except ValidationError as error:
         _error_message(request, error)
     else:
@@ -166,8 +213,11 @@ def document_send_mssante(request: HttpRequest, document_id: int) -> HttpRespons
         return redirect("coordination:document", document_id=document.pk)
     try:
         document_services.document_send_mssante(
-            actor=request.user, document=document, recipient_address=form.cleaned_data["recipient_address"],
-            recipient_label=form.cleaned_data["recipient_label"])
+            actor=request.user,
+            document=document,
+            recipient_address=form.cleaned_data["recipient_address"],
+            recipient_label=form.cleaned_data["recipient_label"],
+        )
     except ValidationError as error:
         _error_message(request, error)
     else:
@@ -193,8 +243,7 @@ def dmp_share_cancel(request: HttpRequest, share_id: int) -> HttpResponse:
 def documents_inbox(request: HttpRequest) -> HttpResponse:
     """Documents deposited on the portal, waiting for my review (as referent)."""
     documents = list(document_selectors.inbox(request.user)[:200])
-    return render(request, "coordination/documents/inbox.html",
-                  {"documents": documents, "reason_form": ReasonForm()})
+    return render(request, "coordination/documents/inbox.html", {"documents": documents, "reason_form": ReasonForm()})
 
 
 @professional_required
@@ -203,13 +252,15 @@ def document_review(request: HttpRequest, document_id: int) -> HttpResponse:
     document = _load(request, document_id, "write")
     accept = request.POST.get("decision") == "accept"
     try:
-        document_services.document_review(actor=request.user, document=document, accept=accept,
-                                           reason=request.POST.get("reason", ""))
+        document_services.document_review(
+            actor=request.user, document=document, accept=accept, reason=request.POST.get("reason", "")
+        )
     except ValidationError as error:
         _error_message(request, error)
     else:
-        messages.success(request, "Document accepté dans le dossier." if accept
-                         else "Document refusé ; la personne verra le motif.")
+        messages.success(
+            request, "Document accepté dans le dossier." if accept else "Document refusé ; la personne verra le motif."
+        )
     return redirect("coordination:documents_inbox")
 
 
@@ -218,5 +269,8 @@ def download(request: HttpRequest, document_id: int) -> FileResponse:
     """The file, only through the gate: PDFs as downloads, images inline."""
     document = _load(request, document_id)
     extension = document.file.name.rsplit(".", 1)[-1]
-    return private_file_response(document.file, content_type=document.content_type,
-                                 filename=f"document-{document.pk}-v{document.version}.{extension}")
+    return private_file_response(
+        document.file,
+        content_type=document.content_type,
+        filename=f"document-{document.pk}-v{document.version}.{extension}",
+    )

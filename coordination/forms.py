@@ -21,10 +21,15 @@ from portal.forms import Form
 
 
 class CaseloadFilterForm(Form):
-    q = forms.CharField(label="Rechercher une personne", required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}))
-    structure = forms.ModelChoiceField(label="Structure", queryset=Structure.objects.none(), required=False,
-                                       empty_label="Toutes mes structures")
+    q = forms.CharField(
+        label="Rechercher une personne",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    structure = forms.ModelChoiceField(
+        label="Structure", queryset=Structure.objects.none(), required=False, empty_label="Toutes mes structures"
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,21 +39,32 @@ class CaseloadFilterForm(Form):
 
 
 class JoinRequestForm(Form):
-    ins_matricule = forms.CharField(label="Matricule INS", required=False, max_length=21,
-                                    help_text="15 caractères. Ou bien renseignez le nom, le prénom et la date de "
-                                              "naissance.")
+    ins_matricule = forms.CharField(
+        label="Matricule INS",
+        required=False,
+        max_length=21,
+        help_text="15 caractères. Ou bien renseignez le nom, le prénom et la date de naissance.",
+    )
     birth_name = forms.CharField(label="Nom de naissance", required=False, max_length=100)
     first_name = forms.CharField(label="Prénom", required=False, max_length=100)
-    birth_date = forms.DateField(label="Date de naissance", required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
-    role = forms.ChoiceField(label="Votre rôle auprès de la personne",
-                             choices=[(v, label) for v, label in CircleRole.choices
-                                      if v not in {"usager", "aidant", "famille", "representant_legal", "structure",
-                                                   "voisin", "association"}])
-    structure = forms.ModelChoiceField(label="Au titre de la structure", queryset=Structure.objects.none(),
-                                       required=False, empty_label="À titre libéral / personnel")
-    message = forms.CharField(label="Motif de la demande", widget=forms.Textarea(attrs={"rows": 3}),
-                              max_length=1000)
+    birth_date = forms.DateField(
+        label="Date de naissance", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    role = forms.ChoiceField(
+        label="Votre rôle auprès de la personne",
+        choices=[
+            (v, label)
+            for v, label in CircleRole.choices
+            if v not in {"usager", "aidant", "famille", "representant_legal", "structure", "voisin", "association"}
+        ],
+    )
+    structure = forms.ModelChoiceField(
+        label="Au titre de la structure",
+        queryset=Structure.objects.none(),
+        required=False,
+        empty_label="À titre libéral / personnel",
+    )
+    message = forms.CharField(label="Motif de la demande", widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,13 +95,14 @@ class BreakGlassForm(Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text="Au moins une phrase. La personne, ses représentants et le référent de votre structure "
-                  "en seront informés.",
+        "en seront informés.",
     )
 
 
 class MemberEndForm(Form):
-    reason = forms.ChoiceField(label="Motif de sortie", choices=[(EndReason.END_OF_CARE.value,
-                                                                   EndReason.END_OF_CARE.label)])
+    reason = forms.ChoiceField(
+        label="Motif de sortie", choices=[(EndReason.END_OF_CARE.value, EndReason.END_OF_CARE.label)]
+    )
 
 
 LEVEL_CHOICES = [(Level.NONE, "Aucun"), (Level.READ, "Lecture"), (Level.WRITE, "Écriture")]
@@ -93,10 +110,12 @@ LEVEL_CHOICES = [(Level.NONE, "Aucun"), (Level.READ, "Lecture"), (Level.WRITE, "
 
 class DelegationForm(Form):
     delegate = forms.ModelChoiceField(label="Délégataire (professionnel)", queryset=Professional.objects.none())
-    starts_at = forms.DateTimeField(label="Début", widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                               format="%Y-%m-%dT%H:%M"))
-    ends_at = forms.DateTimeField(label="Fin", widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                           format="%Y-%m-%dT%H:%M"))
+    starts_at = forms.DateTimeField(
+        label="Début", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    ends_at = forms.DateTimeField(
+        label="Fin", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
     reason = forms.CharField(label="Motif", required=False, max_length=300)
 
     def __init__(self, *args, user, **kwargs):
@@ -129,27 +148,33 @@ class DelegationForm(Form):
 
 
 class AccessLogFilterForm(Form):
-    q = forms.CharField(label="Personne ou professionnel", required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"type": "search"}))
+    q = forms.CharField(
+        label="Personne ou professionnel",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     via = forms.ChoiceField(label="Au titre de", required=False, choices=[("", "Tous")] + AccessVia.choices)
     since = forms.DateField(label="Depuis le", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class InviteForm(Form):
-    professional = forms.ModelChoiceField(label="Professionnel à proposer",
-                                          queryset=Professional.objects.filter(is_active=True)
-                                          .select_related("user").order_by("user__last_name"))
+    professional = forms.ModelChoiceField(
+        label="Professionnel à proposer",
+        queryset=Professional.objects.filter(is_active=True).select_related("user").order_by("user__last_name"),
+    )
     role = forms.ChoiceField(label="Rôle auprès de la personne", choices=JoinRequestForm.base_fields["role"].choices)
-    message = forms.CharField(label="Pourquoi le proposer ?", widget=forms.Textarea(attrs={"rows": 2}),
-                              max_length=1000)
+    message = forms.CharField(label="Pourquoi le proposer ?", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
 
 
 class ConsentForm(Form):
     kind = forms.ChoiceField(label="Objet", choices=ConsentKind.choices)
     partner = forms.ChoiceField(label="Partenaire (partage hors santé)", choices=Partner.choices, required=False)
     partner_name = forms.CharField(label="Nom du partenaire", required=False, max_length=200)
-    decision = forms.ChoiceField(label="Décision de la personne", choices=ConsentDecision.choices,
-                                 widget=forms.RadioSelect)
-    collected_via = forms.ChoiceField(label="Comment la décision a été recueillie",
-                                      choices=[c for c in CollectionMethod.choices if c[0] != "portal"])
+    decision = forms.ChoiceField(
+        label="Décision de la personne", choices=ConsentDecision.choices, widget=forms.RadioSelect
+    )
+    collected_via = forms.ChoiceField(
+        label="Comment la décision a été recueillie", choices=[c for c in CollectionMethod.choices if c[0] != "portal"]
+    )
     note = forms.CharField(label="Précisions", required=False, widget=forms.Textarea(attrs={"rows": 2}))

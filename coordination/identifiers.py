@@ -52,8 +52,9 @@ def validate_rpps(value: str) -> None:
 
 def validate_finess(value: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9]{9}", value or ""):
-        raise ValidationError("Numéro FINESS invalide : 9 caractères (chiffres ou lettres) attendus.",
-                              code="finess_format")
+        raise ValidationError(
+            "Numéro FINESS invalide : 9 caractères (chiffres ou lettres) attendus.", code="finess_format"
+        )
 
 
 def validate_insee_place(value: str) -> None:

@@ -111,15 +111,22 @@ class Profession(models.TextChoices):
 
 
 class Professional(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="professional",
-                                verbose_name="compte")
-    rpps = models.CharField("numéro RPPS", max_length=11, blank=True, validators=[validate_rpps],
-                            help_text="11 chiffres ; facultatif pour les professionnels non soignants.")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="professional", verbose_name="compte"
+    )
+    rpps = models.CharField(
+        "numéro RPPS",
+        max_length=11,
+        blank=True,
+        validators=[validate_rpps],
+        help_text="11 chiffres ; facultatif pour les professionnels non soignants.",
+    )
     profession = models.CharField("profession", max_length=30, choices=Profession.choices)
     mssante_address = models.EmailField("adresse MSSanté", blank=True)
     is_active = models.BooleanField("actif", default=True)
-    structures = models.ManyToManyField(Structure, through="TeamMembership", related_name="professionals",
-                                        verbose_name="structures")
+    structures = models.ManyToManyField(
+        Structure, through="TeamMembership", related_name="professionals", verbose_name="structures"
+    )
 
     class Meta:
         verbose_name = "professionnel"
@@ -154,8 +161,9 @@ class TeamMembership(models.Model):
     """A professional in a structure's team, with a role; `ended_on` closes it."""
 
     structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="team", verbose_name="structure")
-    professional = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="team_memberships",
-                                     verbose_name="professionnel")
+    professional = models.ForeignKey(
+        Professional, on_delete=models.PROTECT, related_name="team_memberships", verbose_name="professionnel"
+    )
     role = models.CharField("rôle", max_length=20, choices=TeamRole.choices)
     is_structure_admin = models.BooleanField("administrateur de la structure", default=False)
     started_on = models.DateField("début", default=timezone.localdate)
@@ -165,8 +173,11 @@ class TeamMembership(models.Model):
         verbose_name = "membre de l'équipe"
         verbose_name_plural = "équipe"
         constraints = [
-            models.UniqueConstraint(fields=["structure", "professional"], condition=Q(ended_on__isnull=True),
-                                    name="team_membership_one_active"),
+            models.UniqueConstraint(
+                fields=["structure", "professional"],
+                condition=Q(ended_on__isnull=True),
+                name="team_membership_one_active",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -198,22 +209,31 @@ class Person(models.Model):
 
     birth_name = models.CharField("nom de naissance", max_length=100)
     used_name = models.CharField("nom utilisé", max_length=100, blank=True)
-    birth_first_names = models.CharField("prénoms de naissance", max_length=200,
-                                         help_text="Dans l'ordre de l'état civil, séparés par des espaces.")
+    birth_first_names = models.CharField(
+        "prénoms de naissance", max_length=200, help_text="Dans l'ordre de l'état civil, séparés par des espaces."
+    )
     first_name = models.CharField("prénom utilisé", max_length=100, blank=True)
     birth_date = models.DateField("date de naissance")
     sex = models.CharField("sexe", max_length=1, choices=Sex.choices)
-    birth_place_insee = models.CharField("code INSEE du lieu de naissance", max_length=5, blank=True,
-                                         validators=[validate_insee_place])
+    birth_place_insee = models.CharField(
+        "code INSEE du lieu de naissance", max_length=5, blank=True, validators=[validate_insee_place]
+    )
     ins_matricule = models.CharField("matricule INS", max_length=15, blank=True, validators=[validate_ins_matricule])
     ins_oid = models.CharField("OID de l'INS", max_length=40, blank=True, choices=list(INS_OIDS.items()))
-    identity_status = models.CharField("statut de l'identité", max_length=5, choices=IdentityStatus.choices,
-                                       default=IdentityStatus.PROVISIONAL)
+    identity_status = models.CharField(
+        "statut de l'identité", max_length=5, choices=IdentityStatus.choices, default=IdentityStatus.PROVISIONAL
+    )
     phone = models.CharField("téléphone", max_length=20, blank=True)
     email = models.EmailField("adresse e-mail", blank=True)
     address = models.TextField("adresse", blank=True)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="person_profile", verbose_name="compte du portail")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person_profile",
+        verbose_name="compte du portail",
+    )
     created_at = models.DateTimeField("créée le", default=timezone.now)
 
     class Meta:
@@ -226,13 +246,18 @@ class Person(models.Model):
             for action in ("read", "write")
         ]
         constraints = [
-            models.UniqueConstraint(fields=["ins_matricule"], condition=~Q(ins_matricule=""),
-                                    name="person_ins_unique",
-                                    violation_error_message="Ce matricule INS est déjà celui d'une autre personne."),
-            models.UniqueConstraint(fields=["birth_name", "birth_first_names", "birth_date", "sex",
-                                            "birth_place_insee"], name="person_traits_unique",
-                                    violation_error_message="Une personne avec la même identité (nom, prénoms, "
-                                                            "sexe, date et lieu de naissance) existe déjà."),
+            models.UniqueConstraint(
+                fields=["ins_matricule"],
+                condition=~Q(ins_matricule=""),
+                name="person_ins_unique",
+                violation_error_message="Ce matricule INS est déjà celui d'une autre personne.",
+            ),
+            models.UniqueConstraint(
+                fields=["birth_name", "birth_first_names", "birth_date", "sex", "birth_place_insee"],
+                name="person_traits_unique",
+                violation_error_message="Une personne avec la même identité (nom, prénoms, "
+                "sexe, date et lieu de naissance) existe déjà.",
+            ),
         ]
         indexes = [models.Index(fields=["birth_name", "first_name"])]
 
@@ -276,10 +301,10 @@ class PersonGroupObjectPermission(GroupObjectPermissionBase):
 class Accompaniment(models.Model):
     """A structure accompanies a person for a period."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="accompaniments",
-                               verbose_name="personne")
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="accompaniments",
-                                  verbose_name="structure")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="accompaniments", verbose_name="personne")
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="accompaniments", verbose_name="structure"
+    )
     started_on = models.DateField("début", default=timezone.localdate)
     ended_on = models.DateField("fin", null=True, blank=True)
     end_reason = models.CharField("motif de fin", max_length=200, blank=True)
@@ -288,10 +313,13 @@ class Accompaniment(models.Model):
         verbose_name = "accompagnement"
         verbose_name_plural = "accompagnements"
         constraints = [
-            models.UniqueConstraint(fields=["person", "structure"], condition=Q(ended_on__isnull=True),
-                                    name="accompaniment_one_active"),
-            models.CheckConstraint(condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
-                                   name="accompaniment_dates_ordered"),
+            models.UniqueConstraint(
+                fields=["person", "structure"], condition=Q(ended_on__isnull=True), name="accompaniment_one_active"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="accompaniment_dates_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -308,13 +336,17 @@ class Relationship(models.TextChoices):
 
 
 LEGAL_REPRESENTATIVE_RELATIONSHIPS = {
-    Relationship.GUARDIAN, Relationship.CURATOR, Relationship.PARENT, Relationship.FAMILY_AUTHORISATION,
+    Relationship.GUARDIAN,
+    Relationship.CURATOR,
+    Relationship.PARENT,
+    Relationship.FAMILY_AUTHORISATION,
 }
 
 
 class CarerLink(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="carer_links",
-                             verbose_name="compte")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="carer_links", verbose_name="compte"
+    )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="carer_links", verbose_name="personne")
     relationship = models.CharField("lien", max_length=20, choices=Relationship.choices)
     is_legal_representative = models.BooleanField("représentant légal", default=False)
@@ -325,10 +357,13 @@ class CarerLink(models.Model):
         verbose_name = "lien aidant ou représentant"
         verbose_name_plural = "liens aidants et représentants"
         constraints = [
-            models.UniqueConstraint(fields=["user", "person"], condition=Q(ended_on__isnull=True),
-                                    name="carer_link_one_active"),
-            models.CheckConstraint(condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
-                                   name="carer_link_dates_ordered"),
+            models.UniqueConstraint(
+                fields=["user", "person"], condition=Q(ended_on__isnull=True), name="carer_link_one_active"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="carer_link_dates_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -397,14 +432,38 @@ class CircleMember(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="circle", verbose_name="personne")
     kind = models.CharField("type de membre", max_length=20, choices=MemberKind.choices)
     # The account this membership gives rights to (professional, carer or the person).
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="circle_memberships", verbose_name="compte")
-    professional = models.ForeignKey(Professional, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="circle_memberships", verbose_name="professionnel")
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="circle_memberships", verbose_name="structure")
-    carer_link = models.ForeignKey(CarerLink, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="circle_memberships", verbose_name="lien aidant")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="circle_memberships",
+        verbose_name="compte",
+    )
+    professional = models.ForeignKey(
+        Professional,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="circle_memberships",
+        verbose_name="professionnel",
+    )
+    structure = models.ForeignKey(
+        Structure,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="circle_memberships",
+        verbose_name="structure",
+    )
+    carer_link = models.ForeignKey(
+        CarerLink,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="circle_memberships",
+        verbose_name="lien aidant",
+    )
     other_name = models.CharField("nom", max_length=200, blank=True)
     other_contact = models.CharField("coordonnées", max_length=200, blank=True)
     role = models.CharField("rôle", max_length=30, choices=CircleRole.choices)
@@ -412,10 +471,22 @@ class CircleMember(models.Model):
     started_at = models.DateTimeField("entré le", default=timezone.now)
     ended_at = models.DateTimeField("sorti le", null=True, blank=True)
     end_reason = models.CharField("motif de sortie", max_length=20, choices=EndReason.choices, blank=True)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+", verbose_name="ajouté par")
-    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+", verbose_name="retiré par")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="ajouté par",
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="retiré par",
+    )
 
     objects = CircleMemberQuerySet.as_manager()
 
@@ -425,18 +496,27 @@ class CircleMember(models.Model):
         ordering = ["started_at", "pk"]
         constraints = [
             # One active membership per account, per person, per structure acted for.
-            models.UniqueConstraint(fields=["person", "user", "structure"],
-                                    condition=Q(ended_at__isnull=True, user__isnull=False, structure__isnull=False),
-                                    name="circle_member_one_active_user_structure"),
-            models.UniqueConstraint(fields=["person", "user"],
-                                    condition=Q(ended_at__isnull=True, user__isnull=False, structure__isnull=True),
-                                    name="circle_member_one_active_user"),
-            models.UniqueConstraint(fields=["person", "structure"],
-                                    condition=Q(ended_at__isnull=True, kind="structure"),
-                                    name="circle_member_one_active_structure"),
+            models.UniqueConstraint(
+                fields=["person", "user", "structure"],
+                condition=Q(ended_at__isnull=True, user__isnull=False, structure__isnull=False),
+                name="circle_member_one_active_user_structure",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "user"],
+                condition=Q(ended_at__isnull=True, user__isnull=False, structure__isnull=True),
+                name="circle_member_one_active_user",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "structure"],
+                condition=Q(ended_at__isnull=True, kind="structure"),
+                name="circle_member_one_active_structure",
+            ),
         ]
-        indexes = [models.Index(fields=["user", "person"], condition=Q(ended_at__isnull=True),
-                                name="circle_member_active_user")]
+        indexes = [
+            models.Index(
+                fields=["user", "person"], condition=Q(ended_at__isnull=True), name="circle_member_active_user"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.get_role_display()})"
@@ -468,8 +548,14 @@ class Grant(models.Model):
     category = models.CharField("catégorie", max_length=20, choices=Category.choices)
     level = models.PositiveSmallIntegerField("niveau", choices=Level.choices, default=Level.NONE)
     updated_at = models.DateTimeField("modifié le", default=timezone.now)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name="modifié par")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="modifié par",
+    )
 
     class Meta:
         verbose_name = "droit"
@@ -491,32 +577,59 @@ class JoinRequest(models.Model):
     """A professional asks to join the circle; the person or legal representative answers."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="join_requests", verbose_name="personne")
-    professional = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="join_requests",
-                                     verbose_name="professionnel")
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                  verbose_name="au titre de la structure")
+    professional = models.ForeignKey(
+        Professional, on_delete=models.PROTECT, related_name="join_requests", verbose_name="professionnel"
+    )
+    structure = models.ForeignKey(
+        Structure,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="au titre de la structure",
+    )
     role = models.CharField("rôle demandé", max_length=30, choices=CircleRole.choices)
     message = models.TextField("motif de la demande")
-    status = models.CharField("statut", max_length=20, choices=JoinRequestStatus.choices,
-                              default=JoinRequestStatus.PENDING)
+    status = models.CharField(
+        "statut", max_length=20, choices=JoinRequestStatus.choices, default=JoinRequestStatus.PENDING
+    )
     created_at = models.DateTimeField("demandée le", default=timezone.now)
     decided_at = models.DateTimeField("répondue le", null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name="répondue par")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="répondue par",
+    )
     decision_note = models.TextField("motif de la réponse", blank=True)
-    member = models.OneToOneField(CircleMember, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="join_request", verbose_name="adhésion créée")
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name="proposée par",
-                                   help_text="Un membre du cercle qui a proposé ce professionnel.")
+    member = models.OneToOneField(
+        CircleMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="join_request",
+        verbose_name="adhésion créée",
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="proposée par",
+        help_text="Un membre du cercle qui a proposé ce professionnel.",
+    )
 
     class Meta:
         verbose_name = "demande d'entrée dans le cercle"
         verbose_name_plural = "demandes d'entrée dans le cercle"
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["person", "professional"], condition=Q(status="pending"),
-                                    name="join_request_one_pending"),
+            models.UniqueConstraint(
+                fields=["person", "professional"], condition=Q(status="pending"), name="join_request_one_pending"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -534,21 +647,31 @@ class Delegation(models.Model):
     """A professional member lends part of their rights to another professional."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="delegations", verbose_name="personne")
-    delegator = models.ForeignKey(CircleMember, on_delete=models.PROTECT, related_name="delegations_given",
-                                  verbose_name="délégant")
-    delegate = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="delegations_received",
-                                 verbose_name="délégataire")
+    delegator = models.ForeignKey(
+        CircleMember, on_delete=models.PROTECT, related_name="delegations_given", verbose_name="délégant"
+    )
+    delegate = models.ForeignKey(
+        Professional, on_delete=models.PROTECT, related_name="delegations_received", verbose_name="délégataire"
+    )
     starts_at = models.DateTimeField("début")
     ends_at = models.DateTimeField("fin")
     reason = models.CharField("motif", max_length=300, blank=True)
-    status = models.CharField("statut", max_length=20, choices=DelegationStatus.choices,
-                              default=DelegationStatus.PENDING)
+    status = models.CharField(
+        "statut", max_length=20, choices=DelegationStatus.choices, default=DelegationStatus.PENDING
+    )
     created_at = models.DateTimeField("créée le", default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="créée par")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="créée par"
+    )
     decided_at = models.DateTimeField("consentement le", null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name="consentement de")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="consentement de",
+    )
 
     class Meta:
         verbose_name = "délégation"
@@ -563,8 +686,9 @@ class Delegation(models.Model):
 
 
 class DelegationGrant(models.Model):
-    delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="grants",
-                                   verbose_name="délégation")
+    delegation = models.ForeignKey(
+        Delegation, on_delete=models.CASCADE, related_name="grants", verbose_name="délégation"
+    )
     category = models.CharField("catégorie", max_length=20, choices=Category.choices)
     level = models.PositiveSmallIntegerField("niveau", choices=Level.choices)
 
@@ -580,10 +704,15 @@ class DelegationGrant(models.Model):
 class BreakGlassAccess(models.Model):
     """Emergency opening of a record (bris de glace), read-only, for a few hours."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="break_glass_accesses",
-                               verbose_name="personne")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_accesses",
-                             verbose_name="professionnel")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="break_glass_accesses", verbose_name="personne"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="break_glass_accesses",
+        verbose_name="professionnel",
+    )
     structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="+", verbose_name="structure")
     reason = models.TextField("motif")
     started_at = models.DateTimeField("ouvert le", default=timezone.now)
@@ -635,8 +764,9 @@ class Consent(models.Model):
     decision = models.CharField("décision", max_length=10, choices=ConsentDecision.choices)
     collected_via = models.CharField("recueil", max_length=10, choices=CollectionMethod.choices)
     note = models.TextField("précisions", blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name="enregistré par")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="enregistré par"
+    )
     recorded_at = models.DateTimeField("enregistré le", default=timezone.now)
 
     class Meta:
@@ -664,8 +794,9 @@ class AccessLog(models.Model):
     """Who read or wrote which category of whose data, when and how. Append-only."""
 
     at = models.DateTimeField("date", default=timezone.now)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                             verbose_name="utilisateur")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="utilisateur"
+    )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="access_logs", verbose_name="personne")
     category = models.CharField("catégorie", max_length=20, choices=Category.choices)
     action = models.CharField("action", max_length=5, choices=[("read", "Lecture"), ("write", "Écriture")])
@@ -733,11 +864,18 @@ class AuditEvent(models.Model):
         PLAN_AMENDED = "plan_amended", "Avenant au projet personnalisé"
 
     at = models.DateTimeField("date", default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+", verbose_name="auteur")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="auteur",
+    )
     acting_as = models.CharField("au titre de", max_length=20, choices=AccessVia.choices, blank=True)
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events",
-                               verbose_name="personne")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events", verbose_name="personne"
+    )
     event_type = models.CharField("évènement", max_length=30, choices=Type.choices)
     data = models.JSONField("détails", default=dict, blank=True)
 
@@ -769,8 +907,12 @@ class Channel(models.TextChoices):
 class NotificationPreference(models.Model):
     """A user's choice for one notification type (absent: the type's defaults)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="notification_preferences", verbose_name="utilisateur")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name="utilisateur",
+    )
     event_type = models.CharField("type de notification", max_length=50)
     frequency = models.CharField("fréquence", max_length=10, choices=Frequency.choices)
     in_app = models.BooleanField("alerte dans le portail", default=True)
@@ -790,13 +932,21 @@ class NotificationPreference(models.Model):
 class Notification(models.Model):
     """Something new for one user. Carries no health detail: a type, a link, a person id."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
-                                  verbose_name="destinataire")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name="destinataire"
+    )
     event_type = models.CharField("type", max_length=50)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-                               verbose_name="personne concernée")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name="auteur")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="personne concernée"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="auteur",
+    )
     url = models.CharField("lien", max_length=300, blank=True)
     created_at = models.DateTimeField("créée le", default=timezone.now)
     read_at = models.DateTimeField("lue le", null=True, blank=True)
@@ -813,10 +963,14 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["recipient", "-created_at"]),
-            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True, is_in_app=True),
-                         name="notification_unread"),
-            models.Index(fields=["frequency", "recipient"], condition=Q(digested_at__isnull=True),
-                         name="notification_digest_pending"),
+            models.Index(
+                fields=["recipient"], condition=Q(read_at__isnull=True, is_in_app=True), name="notification_unread"
+            ),
+            models.Index(
+                fields=["frequency", "recipient"],
+                condition=Q(digested_at__isnull=True),
+                name="notification_digest_pending",
+            ),
             # A digest's items: equality on both (build and rendering), whatever the history.
             models.Index(fields=["digested_at", "recipient"], name="notification_digested"),
         ]
@@ -836,13 +990,21 @@ class DeliveryStatus(models.TextChoices):
 class Delivery(models.Model):
     """The unit of work of sending: one message on one channel (one notification, or a digest)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries",
-                             verbose_name="destinataire")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries", verbose_name="destinataire"
+    )
     channel = models.CharField("canal", max_length=10, choices=Channel.choices)
-    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, null=True, blank=True,
-                                     related_name="deliveries", verbose_name="notification")
-    digest = models.CharField("résumé", max_length=10, blank=True, choices=[("", "—"), ("daily", "Quotidien"),
-                                                                                 ("weekly", "Hebdomadaire")])
+    notification = models.ForeignKey(
+        Notification,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name="notification",
+    )
+    digest = models.CharField(
+        "résumé", max_length=10, blank=True, choices=[("", "—"), ("daily", "Quotidien"), ("weekly", "Hebdomadaire")]
+    )
     item_count = models.PositiveIntegerField("nombre d'éléments", default=1)
     status = models.CharField("statut", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField("essais", default=0)
@@ -865,8 +1027,9 @@ class Delivery(models.Model):
 class KnownDevice(models.Model):
     """Browsers a user has signed in from, to tell them of a sign-in from a new one."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="known_devices",
-                             verbose_name="utilisateur")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="known_devices", verbose_name="utilisateur"
+    )
     fingerprint = models.CharField("empreinte", max_length=64)
     label = models.CharField("navigateur", max_length=200, blank=True)
     first_seen_at = models.DateTimeField("vu la première fois", default=timezone.now)
@@ -930,10 +1093,12 @@ class Document(models.Model):
     doc_type = models.CharField("type", max_length=30, choices=DocumentType.choices)
     title = models.CharField("titre", max_length=200)
     document_on = models.DateField("date du document", default=timezone.localdate)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                               verbose_name="déposé par")
-    author_structure = models.ForeignKey(Structure, on_delete=models.PROTECT, null=True, blank=True,
-                                         related_name="documents", verbose_name="structure")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="déposé par"
+    )
+    author_structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, null=True, blank=True, related_name="documents", verbose_name="structure"
+    )
     source = models.CharField("origine", max_length=20, choices=DocumentSource.choices)
     file = models.FileField("fichier", upload_to="documents/%Y/%m/")
     original_name = models.CharField("nom d'origine", max_length=200)
@@ -942,20 +1107,44 @@ class Document(models.Model):
     sha256 = models.CharField("empreinte SHA-256", max_length=64)
     status = models.CharField("statut", max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.DRAFT)
     version = models.PositiveSmallIntegerField("version", default=1)
-    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="replaced_by", verbose_name="remplace la version")
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name="remplace la version",
+    )
     created_at = models.DateTimeField("ajouté le", default=timezone.now)
     validated_at = models.DateTimeField("validé le", null=True, blank=True)
-    validated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name="validé par")
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="validé par",
+    )
     superseded_at = models.DateTimeField("remplacé le", null=True, blank=True)
     reviewed_at = models.DateTimeField("examiné le", null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name="examiné par")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="examiné par",
+    )
     decline_reason = models.TextField("motif du refus", blank=True)
     withdrawn_at = models.DateTimeField("retiré le", null=True, blank=True)
-    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name="retiré par")
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="retiré par",
+    )
     withdraw_reason = models.TextField("motif du retrait", blank=True)
 
     class Meta:
@@ -965,8 +1154,7 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["person", "-created_at"]),
             models.Index(fields=["person", "doc_type", "-document_on"]),
-            models.Index(fields=["status", "person"], condition=Q(status="to_review"),
-                         name="document_to_review"),
+            models.Index(fields=["status", "person"], condition=Q(status="to_review"), name="document_to_review"),
         ]
 
     def __str__(self) -> str:
@@ -1011,15 +1199,19 @@ class DmpShare(models.Model):
     the sending task claims the row with a conditional UPDATE, so it never leaves twice.
     """
 
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="dmp_shares",
-                                 verbose_name="document")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="dmp_shares", verbose_name="document")
     action = models.CharField("action", max_length=10, choices=DmpAction.choices, default=DmpAction.PUBLISH)
     idempotency_key = models.CharField("clé d'unicité", max_length=80, unique=True)
-    status = models.CharField("statut", max_length=20, choices=DmpShareStatus.choices,
-                              default=DmpShareStatus.SCHEDULED)
+    status = models.CharField("statut", max_length=20, choices=DmpShareStatus.choices, default=DmpShareStatus.SCHEDULED)
     created_at = models.DateTimeField("programmé le", default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name="programmé par")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="programmé par",
+    )
     send_after = models.DateTimeField("envoi à partir de")
     attempts = models.PositiveSmallIntegerField("essais", default=0)
     claimed_at = models.DateTimeField("pris en charge le", null=True, blank=True)
@@ -1028,8 +1220,14 @@ class DmpShare(models.Model):
     remote_id = models.CharField("identifiant au DMP", max_length=200, blank=True)
     last_error = models.TextField("dernière erreur", blank=True)
     cancelled_at = models.DateTimeField("annulé le", null=True, blank=True)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name="annulé par")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="annulé par",
+    )
 
     class Meta:
         verbose_name = "partage au DMP"
@@ -1056,12 +1254,14 @@ class MssanteStatus(models.TextChoices):
 class MssanteSending(models.Model):
     """A document sent by secure health messaging (MSSanté) to one address."""
 
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="mssante_sendings",
-                                 verbose_name="document")
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="mssante_sendings", verbose_name="document"
+    )
     recipient_address = models.EmailField("adresse MSSanté du destinataire")
     recipient_label = models.CharField("destinataire", max_length=200, blank=True)
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                verbose_name="envoyé par")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="envoyé par"
+    )
     status = models.CharField("statut", max_length=10, choices=MssanteStatus.choices, default=MssanteStatus.PENDING)
     attempts = models.PositiveSmallIntegerField("essais", default=0)
     created_at = models.DateTimeField("demandé le", default=timezone.now)
@@ -1083,8 +1283,9 @@ class MssanteSending(models.Model):
 class RecordVisit(models.Model):
     """When a user last opened a person's record ("new since my last visit")."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                             verbose_name="utilisateur")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="utilisateur"
+    )
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", verbose_name="personne")
     visited_at = models.DateTimeField("dernière visite", default=timezone.now)
 

@@ -1,4 +1,4 @@
-""""New since my last visit": per user and person, what was added since they last
+""" "New since my last visit": per user and person, what was added since they last
 opened the person's record, as annotations of a `Person` queryset (one query for a
 whole caseload page, whatever its size).
 
@@ -35,15 +35,25 @@ def keys() -> list[str]:
 
 
 def count_of(queryset: QuerySet) -> Expression:
-    return Coalesce(Subquery(queryset.order_by().values("person").annotate(n=Count("pk")).values("n")[:1],
-                             output_field=IntegerField()), Value(0))
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values("person").annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()
+        ),
+        Value(0),
+    )
 
 
 def _documents(user) -> QuerySet:
-    return Document.objects.filter(
-        visibility(user), person=OuterRef("pk"), created_at__gt=OuterRef("news_since"),
-        person__in=access.persons_visible_to(user, Category.DOCUMENTS).values("pk"),
-    ).exclude(author=user).exclude(status=DocumentStatus.DRAFT)
+    return (
+        Document.objects.filter(
+            visibility(user),
+            person=OuterRef("pk"),
+            created_at__gt=OuterRef("news_since"),
+            person__in=access.persons_visible_to(user, Category.DOCUMENTS).values("pk"),
+        )
+        .exclude(author=user)
+        .exclude(status=DocumentStatus.DRAFT)
+    )
 
 
 register("documents", _documents)
@@ -53,8 +63,10 @@ def annotate_news(queryset: QuerySet, user) -> QuerySet:
     """Add `news_since` and `new_<key>` counts to a Person queryset. Without a previous
     visit, what was added in the last LIAISON_UNREAD_DAYS days counts as new."""
     default_since = timezone.now() - timedelta(days=settings.LIAISON_UNREAD_DAYS)
-    queryset = queryset.annotate(news_since=Coalesce(
-        Subquery(RecordVisit.objects.filter(user=user, person=OuterRef("pk")).values("visited_at")[:1]),
-        Value(default_since),
-    ))
+    queryset = queryset.annotate(
+        news_since=Coalesce(
+            Subquery(RecordVisit.objects.filter(user=user, person=OuterRef("pk")).values("visited_at")[:1]),
+            Value(default_since),
+        )
+    )
     return queryset.annotate(**{f"new_{key}": count_of(counter(user)) for key, counter in _COUNTERS.items()})

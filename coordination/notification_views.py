@@ -68,8 +68,9 @@ def notification_mark_read(request: HttpRequest, notification_id: int) -> HttpRe
     notification = get_object_or_404(_mine(request.user), pk=notification_id)
     Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
     if request.htmx:
-        return render(request, "coordination/snippets/unread_badge.html", {"unread": unread_count(request.user),
-                                                                           "oob": True})
+        return render(
+            request, "coordination/snippets/unread_badge.html", {"unread": unread_count(request.user), "oob": True}
+        )
     return redirect("notifications:list")
 
 
@@ -77,8 +78,9 @@ def notification_mark_read(request: HttpRequest, notification_id: int) -> HttpRe
 @require_POST
 def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
     count = _mine(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
-    messages.success(request, "Aucune notification à marquer." if not count else
-                     f"{count} notification(s) marquée(s) comme lue(s).")
+    messages.success(
+        request, "Aucune notification à marquer." if not count else f"{count} notification(s) marquée(s) comme lue(s)."
+    )
     return redirect("notifications:list")
 
 
@@ -98,8 +100,12 @@ class PreferenceForm(Form):
 def notification_preferences(request: HttpRequest) -> HttpResponse:
     rows = []
     for kind, preference in preferences_for(request.user):
-        initial = {"frequency": preference.frequency, "in_app": preference.in_app, "email": preference.email,
-                   "sms": preference.sms}
+        initial = {
+            "frequency": preference.frequency,
+            "in_app": preference.in_app,
+            "email": preference.email,
+            "sms": preference.sms,
+        }
         form = PreferenceForm(request.POST or None, prefix=kind.key.replace(".", "-"), initial=initial)
         if not kind.mutable:
             for field in form.fields.values():
@@ -117,6 +123,9 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Vos préférences de notification sont enregistrées.")
             return redirect("notifications:preferences")
     blocks = [(label, [(k, f) for k, f in rows if k.block == block]) for block, label in BLOCKS.items()]
-    return render(request, "coordination/notification_preferences.html",
-                  {"blocks": blocks, "has_phone": bool(request.user.phone)},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "coordination/notification_preferences.html",
+        {"blocks": blocks, "has_phone": bool(request.user.phone)},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -33,21 +33,220 @@ REGULAR, BOLD = "F1", "F2"
 # Advance widths (1/1000 em) of the printable ASCII characters 32..126, from the Adobe
 # core-font metrics. Accented letters take the width of their base letter.
 _ASCII_WIDTHS = {
-    REGULAR: [278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556,
-              556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778,
-              722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278,
-              278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
-              556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584],
-    BOLD: [278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556,
-           556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611, 975, 722, 722, 722, 722, 667, 611, 778, 722, 278,
-           556, 722, 611, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584,
-           556, 333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611, 611, 611, 389, 556,
-           333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584],
+    REGULAR: [
+        278,
+        278,
+        355,
+        556,
+        556,
+        889,
+        667,
+        191,
+        333,
+        333,
+        389,
+        584,
+        278,
+        333,
+        278,
+        278,
+        556,
+        556,
+        556,
+        556,
+        556,
+        556,
+        556,
+        556,
+        556,
+        556,
+        278,
+        278,
+        584,
+        584,
+        584,
+        556,
+        1015,
+        667,
+        667,
+        722,
+        722,
+        667,
+        611,
+        778,
+        722,
+        278,
+        500,
+        667,
+        556,
+        833,
+        722,
+        778,
+        667,
+        778,
+        722,
+        667,
+        611,
+        722,
+        667,
+        944,
+        667,
+        667,
+        611,
+        278,
+        278,
+        278,
+        469,
+        556,
+        333,
+        556,
+        556,
+        500,
+        556,
+        556,
+        278,
+        556,
+        556,
+        222,
+        222,
+        500,
+        222,
+        833,
+        556,
+        556,
+        556,
+        556,
+        333,
+        500,
+        278,
+        556,
+        500,
+        722,
+        500,
+        500,
+        500,
+        334,
+        260,
+        334,
+        584,
+    ],
+    BOLD: [
+        278,
+        333,
+        474,
+        556,
+        556,
+        889,
+        722,
+        238,
+        333,
+        333,
+        389,
+        584,
+        278,
+        333,
+        278,
+        278,
+        556,
+        556,
+        556,
+        556,
+        556,
+        556,
+        556,
+        556,
+        556,
+        556,
+        333,
+        333,
+        584,
+        584,
+        584,
+        611,
+        975,
+        722,
+        722,
+        722,
+        722,
+        667,
+        611,
+        778,
+        722,
+        278,
+        556,
+        722,
+        611,
+        833,
+        722,
+        778,
+        667,
+        778,
+        722,
+        667,
+        611,
+        722,
+        667,
+        944,
+        667,
+        667,
+        611,
+        333,
+        278,
+        333,
+        584,
+        556,
+        333,
+        556,
+        611,
+        556,
+        611,
+        556,
+        333,
+        611,
+        611,
+        278,
+        278,
+        556,
+        278,
+        889,
+        611,
+        611,
+        611,
+        611,
+        389,
+        556,
+        333,
+        611,
+        556,
+        778,
+        556,
+        556,
+        500,
+        389,
+        280,
+        389,
+        584,
+    ],
 }
 _SPECIAL_WIDTHS = {
-    "œ": (944, 944), "Œ": (1000, 1000), "æ": (889, 889), "Æ": (1000, 1000), "«": (556, 556), "»": (556, 556),
-    "’": (222, 278), "‘": (222, 278), "“": (333, 500), "”": (333, 500), "–": (556, 556), "—": (1000, 1000),
-    "…": (1000, 1000), "€": (556, 556), "°": (400, 400), "•": (350, 350), "\xa0": (278, 278), "ß": (611, 611),
+    "œ": (944, 944),
+    "Œ": (1000, 1000),
+    "æ": (889, 889),
+    "Æ": (1000, 1000),
+    "«": (556, 556),
+    "»": (556, 556),
+    "’": (222, 278),
+    "‘": (222, 278),
+    "“": (333, 500),
+    "”": (333, 500),
+    "–": (556, 556),
+    "—": (1000, 1000),
+    "…": (1000, 1000),
+    "€": (556, 556),
+    "°": (400, 400),
+    "•": (350, 350),
+    "\xa0": (278, 278),
+    "ß": (611, 611),
 }
 # Characters outside cp1252 that French text often carries, and what to print instead.
 _SUBSTITUTES = {"\u202f": "\xa0", "\u2009": " ", "\u2010": "-", "\u2011": "-", "\u2212": "-", "\u2019": "’"}
@@ -228,8 +427,9 @@ class PdfDocument:
         lines = self._lines
         for index, line in enumerate(lines):
             step = line.space_before + (line.leading or line.size * 1.35)
-            needed = step + sum((nxt.leading or 0) + nxt.space_before
-                                for nxt in lines[index + 1:index + 1 + line.keep_with_next])
+            needed = step + sum(
+                (nxt.leading or 0) + nxt.space_before for nxt in lines[index + 1 : index + 1 + line.keep_with_next]
+            )
             if pages[-1] and y - needed < bottom:
                 pages.append([])
                 y = top
@@ -255,7 +455,10 @@ class PdfDocument:
         footer = f"{self.title} — page {number} sur {total}"
         width = text_width(footer, REGULAR, 8)
         out += b"0.35 g BT /F1 8 Tf %.2f %.2f Td %s Tj ET 0 g\n" % (
-            (PAGE_WIDTH - width) / 2, FOOTER_Y, _literal(encode(footer)))
+            (PAGE_WIDTH - width) / 2,
+            FOOTER_Y,
+            _literal(encode(footer)),
+        )
         return bytes(out)
 
     def render(self) -> bytes:
@@ -265,18 +468,23 @@ class PdfDocument:
         objects: list[bytes] = []
         page_ids = [6 + 2 * i for i in range(len(pages))]
         objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-        objects.append(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
-            b" ".join(b"%d 0 R" % pid for pid in page_ids), len(pages)))
+        objects.append(
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % pid for pid in page_ids), len(pages))
+        )
         for name in ("Helvetica", "Helvetica-Bold"):
-            objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>"
-                           % name.encode())
-        objects.append(b"<< /Title %s /Producer %s /CreationDate %s >>" % (
-            _info_string(self.title), _info_string(PRODUCER), _pdf_date(self.created_at)))
+            objects.append(
+                b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>" % name.encode()
+            )
+        objects.append(
+            b"<< /Title %s /Producer %s /CreationDate %s >>"
+            % (_info_string(self.title), _info_string(PRODUCER), _pdf_date(self.created_at))
+        )
         for number, placed in enumerate(pages, start=1):
             stream = self._page_stream(placed, number, len(pages))
-            objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << "
-                           b"/F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>"
-                           % (PAGE_WIDTH, PAGE_HEIGHT, page_ids[number - 1] + 1))
+            objects.append(
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << "
+                b"/F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>" % (PAGE_WIDTH, PAGE_HEIGHT, page_ids[number - 1] + 1)
+            )
             objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
         out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
         offsets = []

@@ -60,15 +60,15 @@ class LevelNameField(serializers.ChoiceField):
 @extend_schema_field(_inline_enum(JoinRequestStatus.choices))
 class JoinRequestStatusField(serializers.ChoiceField):
     def __init__(self, **kwargs):
-        super().__init__(choices=JoinRequestStatus.choices, help_text=_choices_text(JoinRequestStatus.choices),
-                         **kwargs)
+        super().__init__(
+            choices=JoinRequestStatus.choices, help_text=_choices_text(JoinRequestStatus.choices), **kwargs
+        )
 
 
 @extend_schema_field(_inline_enum(DelegationStatus.choices))
 class DelegationStatusField(serializers.ChoiceField):
     def __init__(self, **kwargs):
-        super().__init__(choices=DelegationStatus.choices, help_text=_choices_text(DelegationStatus.choices),
-                         **kwargs)
+        super().__init__(choices=DelegationStatus.choices, help_text=_choices_text(DelegationStatus.choices), **kwargs)
 
 
 @extend_schema_field(
@@ -110,15 +110,30 @@ class AccompanyingStructureSerializer(serializers.Serializer):
 
 
 class PersonSerializer(serializers.ModelSerializer):
-    ins = serializers.CharField(source="shareable_ins", read_only=True,
-                                help_text="Matricule INS, seulement quand l'identité est qualifiée ; vide sinon.")
-    structures = AccompanyingStructureSerializer(source="active_accompaniments", many=True, read_only=True,
-                                                 help_text="Structures qui accompagnent la personne.")
+    ins = serializers.CharField(
+        source="shareable_ins",
+        read_only=True,
+        help_text="Matricule INS, seulement quand l'identité est qualifiée ; vide sinon.",
+    )
+    structures = AccompanyingStructureSerializer(
+        source="active_accompaniments", many=True, read_only=True, help_text="Structures qui accompagnent la personne."
+    )
 
     class Meta:
         model = Person
-        fields = ["id", "display_name", "birth_name", "used_name", "first_name", "birth_first_names", "birth_date",
-                  "sex", "identity_status", "ins", "structures"]
+        fields = [
+            "id",
+            "display_name",
+            "birth_name",
+            "used_name",
+            "first_name",
+            "birth_first_names",
+            "birth_date",
+            "sex",
+            "identity_status",
+            "ins",
+            "structures",
+        ]
         read_only_fields = fields
 
 
@@ -131,10 +146,15 @@ class PersonDetailSerializer(PersonSerializer):
 
 
 class PersonFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100,
-                              help_text="Recherche sur le nom de naissance, le nom utilisé et les prénoms.")
-    structure = serializers.IntegerField(required=False, min_value=1,
-                                         help_text="Personnes accompagnées actuellement par cette structure.")
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Recherche sur le nom de naissance, le nom utilisé et les prénoms.",
+    )
+    structure = serializers.IntegerField(
+        required=False, min_value=1, help_text="Personnes accompagnées actuellement par cette structure."
+    )
 
 
 # --- The circle --------------------------------------------------------------------------------
@@ -145,26 +165,42 @@ class CircleMemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CircleMember
-        fields = ["id", "kind", "role", "display_name", "professional", "structure", "origin", "holds_rights",
-                  "started_at", "ended_at", "end_reason", "levels"]
+        fields = [
+            "id",
+            "kind",
+            "role",
+            "display_name",
+            "professional",
+            "structure",
+            "origin",
+            "holds_rights",
+            "started_at",
+            "ended_at",
+            "end_reason",
+            "levels",
+        ]
         read_only_fields = fields
 
 
 class CircleFilterSerializer(serializers.Serializer):
-    history = serializers.BooleanField(required=False, default=False,
-                                       help_text="1 pour inclure les membres sortis du cercle.")
+    history = serializers.BooleanField(
+        required=False, default=False, help_text="1 pour inclure les membres sortis du cercle."
+    )
 
 
 class CircleMemberAddSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=CircleRole.choices)
     professional = serializers.PrimaryKeyRelatedField(
-        queryset=Professional.objects.filter(is_active=True), required=False,
+        queryset=Professional.objects.filter(is_active=True),
+        required=False,
         help_text="Un professionnel du portail.",
     )
-    structure = serializers.PrimaryKeyRelatedField(queryset=Structure.objects.filter(is_active=True), required=False,
-                                                   help_text="Une structure.")
-    other_name = serializers.CharField(required=False, allow_blank=True, max_length=200,
-                                       help_text="Une autre personne ou un organisme sans compte.")
+    structure = serializers.PrimaryKeyRelatedField(
+        queryset=Structure.objects.filter(is_active=True), required=False, help_text="Une structure."
+    )
+    other_name = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Une autre personne ou un organisme sans compte."
+    )
     other_contact = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
     def validate(self, data):
@@ -182,8 +218,9 @@ class LevelsInputSerializer(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for category, label in Category.choices:
-            self.fields[category] = LevelNameField(required=False,
-                                                   help_text=f"{label} : {_choices_text(LEVEL_CHOICES)}")
+            self.fields[category] = LevelNameField(
+                required=False, help_text=f"{label} : {_choices_text(LEVEL_CHOICES)}"
+            )
 
     def to_internal_value(self, data):
         # Also when nested (no `initial_data` then): an unknown category is an error, not ignored.
@@ -207,10 +244,12 @@ class GrantsInputSerializer(LevelsInputSerializer):
 
 class CircleMemberEndSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(
-        choices=[(EndReason.END_OF_CARE.value, EndReason.END_OF_CARE.label),
-                 (EndReason.OPPOSITION.value, EndReason.OPPOSITION.label)],
+        choices=[
+            (EndReason.END_OF_CARE.value, EndReason.END_OF_CARE.label),
+            (EndReason.OPPOSITION.value, EndReason.OPPOSITION.label),
+        ],
         help_text="Fin de prise en charge, ou opposition de la personne (le professionnel ne pourra plus "
-                  "demander à revenir).",
+        "demander à revenir).",
     )
 
 
@@ -218,24 +257,26 @@ class CircleMemberEndSerializer(serializers.Serializer):
 
 
 class JoinRequestCreateSerializer(serializers.Serializer):
-    ins_matricule = serializers.CharField(required=False, allow_blank=True, max_length=30,
-                                          validators=[validate_ins_matricule])
+    ins_matricule = serializers.CharField(
+        required=False, allow_blank=True, max_length=30, validators=[validate_ins_matricule]
+    )
     birth_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     birth_date = serializers.DateField(required=False, allow_null=True)
     role = serializers.ChoiceField(choices=CircleRole.choices)
     message = serializers.CharField(max_length=2000, help_text="Pourquoi vous demandez à entrer dans le cercle.")
-    structure = serializers.PrimaryKeyRelatedField(queryset=Structure.objects.all(), required=False, allow_null=True,
-                                                   help_text="Au titre de cette structure (vous faites partie de "
-                                                             "son équipe).")
+    structure = serializers.PrimaryKeyRelatedField(
+        queryset=Structure.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Au titre de cette structure (vous faites partie de son équipe).",
+    )
 
     def validate_structure(self, structure: Structure | None) -> Structure | None:
         # Checked here, before looking the person up, so that the answer does not
         # depend on whether the person exists.
         user = self.context["request"].user
-        if structure is not None and not structure.team.filter(
-            professional__user=user, ended_on__isnull=True
-        ).exists():
+        if structure is not None and not structure.team.filter(professional__user=user, ended_on__isnull=True).exists():
             raise serializers.ValidationError("Vous ne faites pas partie de l'équipe de cette structure.")
         return structure
 
@@ -259,8 +300,18 @@ class JoinRequestSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = JoinRequest
-        fields = ["id", "professional", "professional_name", "profession", "structure", "structure_name", "role",
-                  "message", "status", "created_at"]
+        fields = [
+            "id",
+            "professional",
+            "professional_name",
+            "profession",
+            "structure",
+            "structure_name",
+            "role",
+            "message",
+            "status",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -273,8 +324,18 @@ class MyJoinRequestSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = JoinRequest
-        fields = ["id", "person_name", "structure", "structure_name", "role", "message", "status", "created_at",
-                  "decided_at", "decision_note"]
+        fields = [
+            "id",
+            "person_name",
+            "structure",
+            "structure_name",
+            "role",
+            "message",
+            "status",
+            "created_at",
+            "decided_at",
+            "decision_note",
+        ]
         read_only_fields = fields
 
 
@@ -298,14 +359,27 @@ class DelegationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Delegation
-        fields = ["id", "delegator", "delegator_name", "delegate", "delegate_name", "levels", "starts_at",
-                  "ends_at", "reason", "status", "created_at", "decided_at"]
+        fields = [
+            "id",
+            "delegator",
+            "delegator_name",
+            "delegate",
+            "delegate_name",
+            "levels",
+            "starts_at",
+            "ends_at",
+            "reason",
+            "status",
+            "created_at",
+            "decided_at",
+        ]
         read_only_fields = fields
 
 
 class DelegationCreateSerializer(serializers.Serializer):
-    delegate = serializers.PrimaryKeyRelatedField(queryset=Professional.objects.filter(is_active=True),
-                                                  help_text="Le professionnel qui reçoit les droits.")
+    delegate = serializers.PrimaryKeyRelatedField(
+        queryset=Professional.objects.filter(is_active=True), help_text="Le professionnel qui reçoit les droits."
+    )
     levels = LevelsInputSerializer(help_text="Droits délégués, jamais plus que les vôtres.")
     starts_at = serializers.DateTimeField(required=False, help_text="Maintenant si absent.")
     ends_at = serializers.DateTimeField()
@@ -324,13 +398,14 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
     category_label = serializers.CharField(source="get_category_display", read_only=True)
     action_label = serializers.CharField(source="get_action_display", read_only=True)
     via_label = serializers.CharField(source="get_via_display", read_only=True)
-    ip = serializers.SerializerMethodField(help_text="Adresse IP : seulement pour l'administrateur d'une structure "
-                                                     "qui accompagne la personne ; null sinon.")
+    ip = serializers.SerializerMethodField(
+        help_text="Adresse IP : seulement pour l'administrateur d'une structure "
+        "qui accompagne la personne ; null sinon."
+    )
 
     class Meta:
         model = AccessLog
-        fields = ["at", "user_name", "category", "category_label", "action", "action_label", "via", "via_label",
-                  "ip"]
+        fields = ["at", "user_name", "category", "category_label", "action", "action_label", "via", "via_label", "ip"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.IPAddressField(allow_null=True))

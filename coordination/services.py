@@ -58,8 +58,14 @@ R, W, N = Level.READ, Level.WRITE, Level.NONE
 
 # Defaults of an accompanying structure's team, by team role (consent presumed within
 # one care team): record, agenda, liaison, ppa, documents, circle.
-_CATEGORY_ORDER = (Category.RECORD, Category.AGENDA, Category.LIAISON, Category.PPA, Category.DOCUMENTS,
-                   Category.CIRCLE)
+_CATEGORY_ORDER = (
+    Category.RECORD,
+    Category.AGENDA,
+    Category.LIAISON,
+    Category.PPA,
+    Category.DOCUMENTS,
+    Category.CIRCLE,
+)
 TEAM_DEFAULTS: dict[str, tuple[int, ...]] = {
     TeamRole.REFERENT: (W, W, W, W, W, W),
     TeamRole.DIRECTION: (R, R, R, R, R, W),
@@ -105,8 +111,7 @@ def audit(actor, person, event_type: str, **data) -> AuditEvent:
 
 
 def _audit(actor, person, event_type: str, *, acting_as: str = "", **data) -> AuditEvent:
-    return AuditEvent.objects.create(actor=actor, person=person, event_type=event_type, acting_as=acting_as,
-                                     data=data)
+    return AuditEvent.objects.create(actor=actor, person=person, event_type=event_type, acting_as=acting_as, data=data)
 
 
 def _acting_as(actor, person: Person) -> str:
@@ -114,8 +119,9 @@ def _acting_as(actor, person: Person) -> str:
         return ""
     if person.user_id == actor.pk:
         return AccessVia.SELF
-    if CarerLink.objects.filter(person=person, user=actor, is_legal_representative=True,
-                                ended_on__isnull=True).exists():
+    if CarerLink.objects.filter(
+        person=person, user=actor, is_legal_representative=True, ended_on__isnull=True
+    ).exists():
         return AccessVia.REPRESENTATIVE
     return AccessVia.NORMAL
 
@@ -163,8 +169,10 @@ def sync_permissions_many(person_ids: Iterable[int], user_ids: Iterable[int | No
     if stale:
         PersonUserObjectPermission.objects.filter(pk__in=stale).delete()
     PersonUserObjectPermission.objects.bulk_create(
-        [PersonUserObjectPermission(content_object_id=p, user_id=u, permission_id=perm)
-         for p, u, perm in wanted - existing.keys()],
+        [
+            PersonUserObjectPermission(content_object_id=p, user_id=u, permission_id=perm)
+            for p, u, perm in wanted - existing.keys()
+        ],
         batch_size=1000,
     )
 
@@ -172,26 +180,55 @@ def sync_permissions_many(person_ids: Iterable[int], user_ids: Iterable[int | No
 def _set_grants(member: CircleMember, levels: Mapping[str, int], actor) -> None:
     now = timezone.now()
     for category, level in levels.items():
-        Grant.objects.update_or_create(member=member, category=category,
-                                       defaults={"level": level, "updated_at": now, "updated_by": actor})
+        Grant.objects.update_or_create(
+            member=member, category=category, defaults={"level": level, "updated_at": now, "updated_by": actor}
+        )
 
 
-def _create_member(*, person: Person, kind: str, role: str, origin: str, actor, levels: Mapping[str, int] | None,
-                   user=None, professional=None, structure=None, carer_link=None, other_name: str = "",
-                   other_contact: str = "") -> CircleMember:
+def _create_member(
+    *,
+    person: Person,
+    kind: str,
+    role: str,
+    origin: str,
+    actor,
+    levels: Mapping[str, int] | None,
+    user=None,
+    professional=None,
+    structure=None,
+    carer_link=None,
+    other_name: str = "",
+    other_contact: str = "",
+) -> CircleMember:
     try:
         with transaction.atomic():
             member = CircleMember.objects.create(
-                person=person, kind=kind, role=role, origin=origin, user=user, professional=professional,
-                structure=structure, carer_link=carer_link, other_name=other_name, other_contact=other_contact,
+                person=person,
+                kind=kind,
+                role=role,
+                origin=origin,
+                user=user,
+                professional=professional,
+                structure=structure,
+                carer_link=carer_link,
+                other_name=other_name,
+                other_contact=other_contact,
                 added_by=actor,
             )
     except IntegrityError:
         raise ValidationError({"member": "Ce membre fait déjà partie du cercle de la personne."}) from None
     if member.holds_rights:
         _set_grants(member, levels or {category: N for category in _CATEGORY_ORDER}, actor)
-    _audit(actor, person, AuditEvent.Type.MEMBER_ADDED, acting_as=_acting_as(actor, person), member=member.pk,
-           name=member.display_name, role=role, origin=origin)
+    _audit(
+        actor,
+        person,
+        AuditEvent.Type.MEMBER_ADDED,
+        acting_as=_acting_as(actor, person),
+        member=member.pk,
+        name=member.display_name,
+        role=role,
+        origin=origin,
+    )
     notify("circle.member_added", person=person, actor=actor)
     return member
 
@@ -202,16 +239,21 @@ def _end_member(member: CircleMember, *, reason: str, actor) -> None:
     member.ended_by = actor
     member.save(update_fields=["ended_at", "end_reason", "ended_by"])
     event = AuditEvent.Type.MEMBER_OPPOSED if reason == EndReason.OPPOSITION else AuditEvent.Type.MEMBER_ENDED
-    _audit(actor, member.person, event, acting_as=_acting_as(actor, member.person), member=member.pk,
-           name=member.display_name, reason=reason)
+    _audit(
+        actor,
+        member.person,
+        event,
+        acting_as=_acting_as(actor, member.person),
+        member=member.pk,
+        name=member.display_name,
+        reason=reason,
+    )
     notify("circle.member_ended", person=member.person, actor=actor)
 
 
 def _require_decider(actor, person: Person) -> None:
     if not access.is_decider(actor, person):
-        raise access.AccessDenied(
-            "Seule la personne ou son représentant légal peut prendre cette décision."
-        )
+        raise access.AccessDenied("Seule la personne ou son représentant légal peut prendre cette décision.")
 
 
 # --- Structures and teams -------------------------------------------------------------------
@@ -234,13 +276,24 @@ def professional_create(*, actor, user, profession: str, rpps: str = "") -> Prof
 
 
 @transaction.atomic
-def team_member_add(*, actor, structure: Structure, professional: Professional, role: str,
-                    is_structure_admin: bool = False, started_on: date | None = None) -> TeamMembership:
+def team_member_add(
+    *,
+    actor,
+    structure: Structure,
+    professional: Professional,
+    role: str,
+    is_structure_admin: bool = False,
+    started_on: date | None = None,
+) -> TeamMembership:
     """Add a professional to a structure's team; they join, with their role's defaults,
     the circle of every person the structure accompanies."""
-    membership = TeamMembership(structure=structure, professional=professional, role=role,
-                                is_structure_admin=is_structure_admin,
-                                started_on=started_on or timezone.localdate())
+    membership = TeamMembership(
+        structure=structure,
+        professional=professional,
+        role=role,
+        is_structure_admin=is_structure_admin,
+        started_on=started_on or timezone.localdate(),
+    )
     membership.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
@@ -266,24 +319,52 @@ def _team_member_join_all(membership: TeamMembership, actor) -> None:
     now = timezone.now()
     role = TEAM_ROLE_TO_CIRCLE_ROLE[membership.role]
     members = CircleMember.objects.bulk_create(
-        [CircleMember(person_id=pid, kind=MemberKind.PROFESSIONAL, role=role, origin=MemberOrigin.TEAM,
-                      user_id=professional.user_id, professional=professional, structure=structure,
-                      added_by=actor, started_at=now) for pid in person_ids],
+        [
+            CircleMember(
+                person_id=pid,
+                kind=MemberKind.PROFESSIONAL,
+                role=role,
+                origin=MemberOrigin.TEAM,
+                user_id=professional.user_id,
+                professional=professional,
+                structure=structure,
+                added_by=actor,
+                started_at=now,
+            )
+            for pid in person_ids
+        ],
         batch_size=1000,
     )
     if any(m.pk is None for m in members):  # backends that do not return ids
-        members = list(CircleMember.objects.filter(person_id__in=person_ids, user_id=professional.user_id,
-                                                   structure=structure, ended_at__isnull=True, started_at=now))
+        members = list(
+            CircleMember.objects.filter(
+                person_id__in=person_ids,
+                user_id=professional.user_id,
+                structure=structure,
+                ended_at__isnull=True,
+                started_at=now,
+            )
+        )
     levels = levels_dict(TEAM_DEFAULTS[membership.role])
     Grant.objects.bulk_create(
-        [Grant(member=m, category=c, level=lv, updated_at=now, updated_by=actor)
-         for m in members for c, lv in levels.items()],
+        [
+            Grant(member=m, category=c, level=lv, updated_at=now, updated_by=actor)
+            for m in members
+            for c, lv in levels.items()
+        ],
         batch_size=1000,
     )
     AuditEvent.objects.bulk_create(
-        [AuditEvent(actor=actor, person_id=m.person_id, event_type=AuditEvent.Type.MEMBER_ADDED, at=now,
-                    data={"member": m.pk, "name": str(professional.user), "role": role, "origin": MemberOrigin.TEAM})
-         for m in members],
+        [
+            AuditEvent(
+                actor=actor,
+                person_id=m.person_id,
+                event_type=AuditEvent.Type.MEMBER_ADDED,
+                at=now,
+                data={"member": m.pk, "name": str(professional.user), "role": role, "origin": MemberOrigin.TEAM},
+            )
+            for m in members
+        ],
         batch_size=1000,
     )
     sync_permissions_many(person_ids, [professional.user_id])
@@ -291,15 +372,24 @@ def _team_member_join_all(membership: TeamMembership, actor) -> None:
 
 def _team_member_join(person: Person, membership: TeamMembership, actor) -> CircleMember | None:
     professional = membership.professional
-    if CircleMember.objects.active().filter(person=person, user=professional.user_id,
-                                            structure=membership.structure).exists():
+    if (
+        CircleMember.objects.active()
+        .filter(person=person, user=professional.user_id, structure=membership.structure)
+        .exists()
+    ):
         return None
     if _is_opposed(person, professional):
         return None
     member = _create_member(
-        person=person, kind=MemberKind.PROFESSIONAL, role=TEAM_ROLE_TO_CIRCLE_ROLE[membership.role],
-        origin=MemberOrigin.TEAM, actor=actor, levels=levels_dict(TEAM_DEFAULTS[membership.role]),
-        user=professional.user, professional=professional, structure=membership.structure,
+        person=person,
+        kind=MemberKind.PROFESSIONAL,
+        role=TEAM_ROLE_TO_CIRCLE_ROLE[membership.role],
+        origin=MemberOrigin.TEAM,
+        actor=actor,
+        levels=levels_dict(TEAM_DEFAULTS[membership.role]),
+        user=professional.user,
+        professional=professional,
+        structure=membership.structure,
     )
     sync_permissions(person, [professional.user_id])
     return member
@@ -310,16 +400,26 @@ def team_member_end(*, actor, membership: TeamMembership, ended_on: date | None 
     """A professional leaves a structure's team: their team memberships end."""
     membership.ended_on = ended_on or timezone.localdate()
     membership.save(update_fields=["ended_on"])
-    members = list(CircleMember.objects.active().filter(
-        professional=membership.professional, structure=membership.structure, origin=MemberOrigin.TEAM
-    ))
+    members = list(
+        CircleMember.objects.active().filter(
+            professional=membership.professional, structure=membership.structure, origin=MemberOrigin.TEAM
+        )
+    )
     now = timezone.now()
     CircleMember.objects.filter(pk__in=[m.pk for m in members]).update(
         ended_at=now, end_reason=EndReason.LEFT_TEAM, ended_by=actor
     )
     AuditEvent.objects.bulk_create(
-        [AuditEvent(actor=actor, person_id=m.person_id, event_type=AuditEvent.Type.MEMBER_ENDED, at=now,
-                    data={"member": m.pk, "reason": EndReason.LEFT_TEAM}) for m in members],
+        [
+            AuditEvent(
+                actor=actor,
+                person_id=m.person_id,
+                event_type=AuditEvent.Type.MEMBER_ENDED,
+                at=now,
+                data={"member": m.pk, "reason": EndReason.LEFT_TEAM},
+            )
+            for m in members
+        ],
         batch_size=1000,
     )
     sync_permissions_many([m.person_id for m in members], [membership.professional.user_id])
@@ -339,8 +439,15 @@ def person_create(*, actor, structure: Structure | None = None, user=None, **tra
     person.save()
     _audit(actor, person, AuditEvent.Type.PERSON_CREATED)
     if user is not None:
-        _create_member(person=person, kind=MemberKind.PERSON, role=CircleRole.PERSON, origin=MemberOrigin.SELF,
-                       actor=actor, levels=levels_dict(SELF_DEFAULTS), user=user)
+        _create_member(
+            person=person,
+            kind=MemberKind.PERSON,
+            role=CircleRole.PERSON,
+            origin=MemberOrigin.SELF,
+            actor=actor,
+            levels=levels_dict(SELF_DEFAULTS),
+            user=user,
+        )
         sync_permissions(person, [user.pk])
     if structure is not None:
         accompaniment_start(actor=actor, person=person, structure=structure)
@@ -348,8 +455,19 @@ def person_create(*, actor, structure: Structure | None = None, user=None, **tra
 
 
 PERSON_IDENTITY_FIELDS = (
-    "birth_name", "used_name", "birth_first_names", "first_name", "birth_date", "sex", "birth_place_insee",
-    "ins_matricule", "ins_oid", "identity_status", "phone", "email", "address",
+    "birth_name",
+    "used_name",
+    "birth_first_names",
+    "first_name",
+    "birth_date",
+    "sex",
+    "birth_place_insee",
+    "ins_matricule",
+    "ins_oid",
+    "identity_status",
+    "phone",
+    "email",
+    "address",
 )
 
 
@@ -383,15 +501,23 @@ def person_link_account(*, actor, person: Person, user) -> Person:
         raise ValidationError({"user": "Cette personne a déjà un compte."})
     person.user = user
     person.save(update_fields=["user"])
-    _create_member(person=person, kind=MemberKind.PERSON, role=CircleRole.PERSON, origin=MemberOrigin.SELF,
-                   actor=actor, levels=levels_dict(SELF_DEFAULTS), user=user)
+    _create_member(
+        person=person,
+        kind=MemberKind.PERSON,
+        role=CircleRole.PERSON,
+        origin=MemberOrigin.SELF,
+        actor=actor,
+        levels=levels_dict(SELF_DEFAULTS),
+        user=user,
+    )
     sync_permissions(person, [user.pk])
     return person
 
 
 @transaction.atomic
-def accompaniment_start(*, actor, person: Person, structure: Structure,
-                        started_on: date | None = None) -> Accompaniment:
+def accompaniment_start(
+    *, actor, person: Person, structure: Structure, started_on: date | None = None
+) -> Accompaniment:
     """The structure starts accompanying the person: it enters the circle, and its
     team with the defaults of their role."""
     accompaniment = Accompaniment(person=person, structure=structure, started_on=started_on or timezone.localdate())
@@ -402,8 +528,15 @@ def accompaniment_start(*, actor, person: Person, structure: Structure,
         raise ValidationError({"structure": "Cette structure accompagne déjà la personne."}) from None
     _audit(actor, person, AuditEvent.Type.ACCOMPANIMENT_STARTED, structure=structure.pk, name=structure.name)
     if not CircleMember.objects.active().filter(person=person, structure=structure, kind=MemberKind.STRUCTURE).exists():
-        _create_member(person=person, kind=MemberKind.STRUCTURE, role=CircleRole.STRUCTURE,
-                       origin=MemberOrigin.ACCOMPANIMENT, actor=actor, levels=None, structure=structure)
+        _create_member(
+            person=person,
+            kind=MemberKind.STRUCTURE,
+            role=CircleRole.STRUCTURE,
+            origin=MemberOrigin.ACCOMPANIMENT,
+            actor=actor,
+            levels=None,
+            structure=structure,
+        )
     for membership in TeamMembership.objects.filter(structure=structure, ended_on__isnull=True).select_related(
         "professional"
     ):
@@ -412,8 +545,7 @@ def accompaniment_start(*, actor, person: Person, structure: Structure,
 
 
 @transaction.atomic
-def accompaniment_end(*, actor, accompaniment: Accompaniment, reason: str = "",
-                      ended_on: date | None = None) -> None:
+def accompaniment_end(*, actor, accompaniment: Accompaniment, reason: str = "", ended_on: date | None = None) -> None:
     """The structure stops accompanying: it and its team's default memberships leave the circle."""
     accompaniment.ended_on = ended_on or timezone.localdate()
     accompaniment.end_reason = reason
@@ -421,9 +553,9 @@ def accompaniment_end(*, actor, accompaniment: Accompaniment, reason: str = "",
     person = accompaniment.person
     _audit(actor, person, AuditEvent.Type.ACCOMPANIMENT_ENDED, structure=accompaniment.structure_id, reason=reason)
     members = list(
-        CircleMember.objects.active().filter(person=person, structure=accompaniment.structure).filter(
-            Q(kind=MemberKind.STRUCTURE) | Q(origin=MemberOrigin.TEAM)
-        )
+        CircleMember.objects.active()
+        .filter(person=person, structure=accompaniment.structure)
+        .filter(Q(kind=MemberKind.STRUCTURE) | Q(origin=MemberOrigin.TEAM))
     )
     for member in members:
         _end_member(member, reason=EndReason.STRUCTURE_ENDED, actor=actor)
@@ -431,35 +563,55 @@ def accompaniment_end(*, actor, accompaniment: Accompaniment, reason: str = "",
 
 
 @transaction.atomic
-def carer_link_create(*, actor, person: Person, user, relationship: str,
-                      started_on: date | None = None) -> CarerLink:
+def carer_link_create(*, actor, person: Person, user, relationship: str, started_on: date | None = None) -> CarerLink:
     """Link a carer or legal representative. A legal representative decides for the
     person and gets the representative's defaults; other carers start with nothing."""
     is_representative = relationship in LEGAL_REPRESENTATIVE_RELATIONSHIPS
     if actor is not None and not (actor.is_staff or access.is_decider(actor, person)):
         _require_structure_staff(actor, person)
-    link = CarerLink(person=person, user=user, relationship=relationship, is_legal_representative=is_representative,
-                     started_on=started_on or timezone.localdate())
+    link = CarerLink(
+        person=person,
+        user=user,
+        relationship=relationship,
+        is_legal_representative=is_representative,
+        started_on=started_on or timezone.localdate(),
+    )
     try:
         with transaction.atomic():
             link.save()
     except IntegrityError:
         raise ValidationError({"user": "Ce compte est déjà lié à la personne."}) from None
-    _audit(actor, person, AuditEvent.Type.CARER_LINKED, acting_as=_acting_as(actor, person), user=user.pk,
-           relationship=relationship)
-    role = CircleRole.LEGAL_REPRESENTATIVE if is_representative else (
-        CircleRole.FAMILY if relationship == Relationship.FAMILY else CircleRole.CARER
+    _audit(
+        actor,
+        person,
+        AuditEvent.Type.CARER_LINKED,
+        acting_as=_acting_as(actor, person),
+        user=user.pk,
+        relationship=relationship,
     )
-    _create_member(person=person, kind=MemberKind.CARER, role=role, origin=MemberOrigin.CARER_LINK, actor=actor,
-                   levels=levels_dict(LEGAL_REPRESENTATIVE_DEFAULTS) if is_representative else None,
-                   user=user, carer_link=link)
+    role = (
+        CircleRole.LEGAL_REPRESENTATIVE
+        if is_representative
+        else (CircleRole.FAMILY if relationship == Relationship.FAMILY else CircleRole.CARER)
+    )
+    _create_member(
+        person=person,
+        kind=MemberKind.CARER,
+        role=role,
+        origin=MemberOrigin.CARER_LINK,
+        actor=actor,
+        levels=levels_dict(LEGAL_REPRESENTATIVE_DEFAULTS) if is_representative else None,
+        user=user,
+        carer_link=link,
+    )
     sync_permissions(person, [user.pk])
     return link
 
 
 @transaction.atomic
-def carer_link_end(*, actor, link: CarerLink, ended_on: date | None = None,
-                   reason: str = EndReason.CARER_LINK_ENDED) -> None:
+def carer_link_end(
+    *, actor, link: CarerLink, ended_on: date | None = None, reason: str = EndReason.CARER_LINK_ENDED
+) -> None:
     """End a carer link (the person revokes a carer): their membership ends too."""
     person = link.person
     if actor is not None and not actor.is_staff:
@@ -471,8 +623,14 @@ def _close_carer_link(link: CarerLink, *, actor, ended_on: date | None, reason: 
     person = link.person
     link.ended_on = ended_on or timezone.localdate()
     link.save(update_fields=["ended_on"])
-    _audit(actor, person, AuditEvent.Type.CARER_UNLINKED, acting_as=_acting_as(actor, person), user=link.user_id,
-           reason=reason)
+    _audit(
+        actor,
+        person,
+        AuditEvent.Type.CARER_UNLINKED,
+        acting_as=_acting_as(actor, person),
+        user=link.user_id,
+        reason=reason,
+    )
     for member in CircleMember.objects.active().filter(carer_link=link):
         _end_member(member, reason=reason, actor=actor)
     sync_permissions(person, [link.user_id])
@@ -487,14 +645,22 @@ def _require_structure_staff(actor, person: Person) -> None:
 
 
 def _is_opposed(person: Person, professional: Professional) -> bool:
-    return CircleMember.objects.filter(person=person, professional=professional,
-                                       end_reason=EndReason.OPPOSITION).exists()
+    return CircleMember.objects.filter(
+        person=person, professional=professional, end_reason=EndReason.OPPOSITION
+    ).exists()
 
 
 @transaction.atomic
-def circle_member_add(*, actor, person: Person, role: str, professional: Professional | None = None,
-                      structure: Structure | None = None, other_name: str = "",
-                      other_contact: str = "") -> CircleMember:
+def circle_member_add(
+    *,
+    actor,
+    person: Person,
+    role: str,
+    professional: Professional | None = None,
+    structure: Structure | None = None,
+    other_name: str = "",
+    other_contact: str = "",
+) -> CircleMember:
     """The person or their legal representative adds a member. External members start
     with no right: being in the circle gives none by itself."""
     _require_decider(actor, person)
@@ -503,17 +669,40 @@ def circle_member_add(*, actor, person: Person, role: str, professional: Profess
             raise ValidationError({"professional": "La personne s'est opposée à la présence de ce professionnel."})
         if CircleMember.objects.active().filter(person=person, user=professional.user_id).exists():
             raise ValidationError({"professional": "Ce professionnel fait déjà partie du cercle."})
-        member = _create_member(person=person, kind=MemberKind.PROFESSIONAL, role=role, origin=MemberOrigin.ADDED,
-                                actor=actor, levels=None, user=professional.user, professional=professional)
+        member = _create_member(
+            person=person,
+            kind=MemberKind.PROFESSIONAL,
+            role=role,
+            origin=MemberOrigin.ADDED,
+            actor=actor,
+            levels=None,
+            user=professional.user,
+            professional=professional,
+        )
         sync_permissions(person, [professional.user_id])
         return member
     if structure is not None:
-        return _create_member(person=person, kind=MemberKind.STRUCTURE, role=role, origin=MemberOrigin.ADDED,
-                              actor=actor, levels=None, structure=structure)
+        return _create_member(
+            person=person,
+            kind=MemberKind.STRUCTURE,
+            role=role,
+            origin=MemberOrigin.ADDED,
+            actor=actor,
+            levels=None,
+            structure=structure,
+        )
     if not other_name.strip():
         raise ValidationError({"other_name": "Indiquez le nom de la personne ou de l'organisme à ajouter."})
-    return _create_member(person=person, kind=MemberKind.OTHER, role=role, origin=MemberOrigin.ADDED, actor=actor,
-                          levels=None, other_name=other_name.strip(), other_contact=other_contact.strip())
+    return _create_member(
+        person=person,
+        kind=MemberKind.OTHER,
+        role=role,
+        origin=MemberOrigin.ADDED,
+        actor=actor,
+        levels=None,
+        other_name=other_name.strip(),
+        other_contact=other_contact.strip(),
+    )
 
 
 @transaction.atomic
@@ -570,14 +759,22 @@ def grants_set(*, actor, member: CircleMember, levels: Mapping[str, int]) -> Cir
         member.kind == MemberKind.CARER and member.carer_link and member.carer_link.is_legal_representative
     ):
         if levels.get(Category.CIRCLE, W) != W:
-            raise ValidationError({Category.CIRCLE: "La personne et son représentant légal gardent la main sur "
-                                                    "le cercle et les droits."})
+            raise ValidationError(
+                {Category.CIRCLE: "La personne et son représentant légal gardent la main sur le cercle et les droits."}
+            )
     before = dict(member.grants.values_list("category", "level"))
     _set_grants(member, levels, actor)
     changes = {c: [before.get(c, N), lvl] for c, lvl in levels.items() if before.get(c, N) != lvl}
     if changes:
-        _audit(actor, person, AuditEvent.Type.GRANT_CHANGED, acting_as=_acting_as(actor, person), member=member.pk,
-               name=member.display_name, changes=changes)
+        _audit(
+            actor,
+            person,
+            AuditEvent.Type.GRANT_CHANGED,
+            acting_as=_acting_as(actor, person),
+            member=member.pk,
+            name=member.display_name,
+            changes=changes,
+        )
     sync_permissions(person, [member.user_id])
     return member
 
@@ -585,8 +782,9 @@ def grants_set(*, actor, member: CircleMember, levels: Mapping[str, int]) -> Cir
 # --- Join requests ---------------------------------------------------------------------------
 
 
-def find_person_for_request(*, ins_matricule: str = "", birth_name: str = "", birth_date: date | None = None,
-                            first_name: str = "") -> Person | None:
+def find_person_for_request(
+    *, ins_matricule: str = "", birth_name: str = "", birth_date: date | None = None, first_name: str = ""
+) -> Person | None:
     """Exact match only (INS, or birth name + first name + date of birth): a professional
     asking to join must already know who the person is."""
     if ins_matricule:
@@ -601,8 +799,9 @@ def find_person_for_request(*, ins_matricule: str = "", birth_name: str = "", bi
 
 
 @transaction.atomic
-def join_request_create(*, actor, person: Person, role: str, message: str,
-                        structure: Structure | None = None) -> JoinRequest:
+def join_request_create(
+    *, actor, person: Person, role: str, message: str, structure: Structure | None = None
+) -> JoinRequest:
     """A professional asks to join the circle. Refused when the person opposed them."""
     professional = getattr(actor, "professional", None)
     if professional is None or not professional.is_active:
@@ -610,18 +809,26 @@ def join_request_create(*, actor, person: Person, role: str, message: str,
     if not message.strip():
         raise ValidationError({"message": "Expliquez en une phrase pourquoi vous demandez à entrer dans le cercle."})
     if _is_opposed(person, professional):
-        raise ValidationError({"person": "La personne s'est opposée à votre présence dans son cercle : "
-                                         "vous ne pouvez pas renouveler la demande."})
+        raise ValidationError(
+            {
+                "person": "La personne s'est opposée à votre présence dans son cercle : "
+                "vous ne pouvez pas renouveler la demande."
+            }
+        )
     if CircleMember.objects.active().filter(person=person, user=actor).exists():
         raise ValidationError({"person": "Vous faites déjà partie du cercle de cette personne."})
-    if structure is not None and not TeamMembership.objects.filter(
-        structure=structure, professional=professional, ended_on__isnull=True
-    ).exists():
+    if (
+        structure is not None
+        and not TeamMembership.objects.filter(
+            structure=structure, professional=professional, ended_on__isnull=True
+        ).exists()
+    ):
         raise ValidationError({"structure": "Vous ne faites pas partie de l'équipe de cette structure."})
     try:
         with transaction.atomic():
-            join_request = JoinRequest.objects.create(person=person, professional=professional, structure=structure,
-                                                      role=role, message=message.strip())
+            join_request = JoinRequest.objects.create(
+                person=person, professional=professional, structure=structure, role=role, message=message.strip()
+            )
     except IntegrityError:
         raise ValidationError({"person": "Une demande est déjà en attente pour cette personne."}) from None
     _audit(actor, person, AuditEvent.Type.JOIN_REQUESTED, acting_as=AccessVia.NORMAL, request=join_request.pk)
@@ -630,8 +837,9 @@ def join_request_create(*, actor, person: Person, role: str, message: str,
 
 
 @transaction.atomic
-def circle_invite(*, actor, person: Person, professional: Professional, role: str, message: str,
-                  structure: Structure | None = None) -> JoinRequest:
+def circle_invite(
+    *, actor, person: Person, professional: Professional, role: str, message: str, structure: Structure | None = None
+) -> JoinRequest:
     """A member with `circle` write proposes a professional; the person or legal
     representative accepts or declines, as for a request to join."""
     access.require(actor, person, Category.CIRCLE, "write")
@@ -643,12 +851,24 @@ def circle_invite(*, actor, person: Person, professional: Professional, role: st
         raise ValidationError({"professional": "Ce professionnel fait déjà partie du cercle."})
     try:
         with transaction.atomic():
-            join_request = JoinRequest.objects.create(person=person, professional=professional, structure=structure,
-                                                      role=role, message=message.strip(), invited_by=actor)
+            join_request = JoinRequest.objects.create(
+                person=person,
+                professional=professional,
+                structure=structure,
+                role=role,
+                message=message.strip(),
+                invited_by=actor,
+            )
     except IntegrityError:
         raise ValidationError({"professional": "Une demande est déjà en attente pour ce professionnel."}) from None
-    _audit(actor, person, AuditEvent.Type.JOIN_REQUESTED, acting_as=AccessVia.NORMAL, request=join_request.pk,
-           invited=professional.pk)
+    _audit(
+        actor,
+        person,
+        AuditEvent.Type.JOIN_REQUESTED,
+        acting_as=AccessVia.NORMAL,
+        request=join_request.pk,
+        invited=professional.pk,
+    )
     notify("circle.join_request", person=person, actor=actor)
     return join_request
 
@@ -657,8 +877,8 @@ def circle_invite(*, actor, person: Person, professional: Professional, role: st
 def join_request_answer(*, actor, join_request: JoinRequest, accept: bool, note: str = "") -> JoinRequest:
     """The person or legal representative accepts (the professional enters with no
     right, to be granted) or declines."""
-    join_request = JoinRequest.objects.select_for_update().select_related("person", "professional").get(
-        pk=join_request.pk
+    join_request = (
+        JoinRequest.objects.select_for_update().select_related("person", "professional").get(pk=join_request.pk)
     )
     person = join_request.person
     _require_decider(actor, person)
@@ -670,18 +890,26 @@ def join_request_answer(*, actor, join_request: JoinRequest, accept: bool, note:
     if accept:
         professional = join_request.professional
         join_request.member = _create_member(
-            person=person, kind=MemberKind.PROFESSIONAL, role=join_request.role, origin=MemberOrigin.REQUEST,
-            actor=actor, levels=None, user=professional.user, professional=professional,
+            person=person,
+            kind=MemberKind.PROFESSIONAL,
+            role=join_request.role,
+            origin=MemberOrigin.REQUEST,
+            actor=actor,
+            levels=None,
+            user=professional.user,
+            professional=professional,
             structure=join_request.structure,
         )
         join_request.status = JoinRequestStatus.ACCEPTED
-        _audit(actor, person, AuditEvent.Type.JOIN_ACCEPTED, acting_as=_acting_as(actor, person),
-               request=join_request.pk)
+        _audit(
+            actor, person, AuditEvent.Type.JOIN_ACCEPTED, acting_as=_acting_as(actor, person), request=join_request.pk
+        )
         sync_permissions(person, [professional.user_id])
     else:
         join_request.status = JoinRequestStatus.DECLINED
-        _audit(actor, person, AuditEvent.Type.JOIN_DECLINED, acting_as=_acting_as(actor, person),
-               request=join_request.pk)
+        _audit(
+            actor, person, AuditEvent.Type.JOIN_DECLINED, acting_as=_acting_as(actor, person), request=join_request.pk
+        )
     join_request.save()
     return join_request
 
@@ -690,8 +918,16 @@ def join_request_answer(*, actor, join_request: JoinRequest, accept: bool, note:
 
 
 @transaction.atomic
-def delegation_create(*, actor, person: Person, delegate: Professional, levels: Mapping[str, int],
-                      starts_at: datetime, ends_at: datetime, reason: str = "") -> Delegation:
+def delegation_create(
+    *,
+    actor,
+    person: Person,
+    delegate: Professional,
+    levels: Mapping[str, int],
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str = "",
+) -> Delegation:
     """A professional member lends part of their rights. Never more than they hold;
     it needs the person's (or representative's) consent before it applies."""
     delegator = (
@@ -716,15 +952,33 @@ def delegation_create(*, actor, person: Person, delegate: Professional, levels: 
         if category not in Category.values:
             raise ValidationError({"levels": f"Catégorie inconnue : {category}."})
         if level > held[category]:
-            raise ValidationError({category: f"Vous ne pouvez pas déléguer plus que vos propres droits "
-                                             f"({Category(category).label} : {Level(held[category]).label.lower()})."})
-    delegation = Delegation.objects.create(person=person, delegator=delegator, delegate=delegate,
-                                           starts_at=starts_at, ends_at=ends_at, reason=reason, created_by=actor)
+            raise ValidationError(
+                {
+                    category: f"Vous ne pouvez pas déléguer plus que vos propres droits "
+                    f"({Category(category).label} : {Level(held[category]).label.lower()})."
+                }
+            )
+    delegation = Delegation.objects.create(
+        person=person,
+        delegator=delegator,
+        delegate=delegate,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason,
+        created_by=actor,
+    )
     DelegationGrant.objects.bulk_create(
         [DelegationGrant(delegation=delegation, category=c, level=lv) for c, lv in levels.items()]
     )
-    _audit(actor, person, AuditEvent.Type.DELEGATION_REQUESTED, acting_as=AccessVia.NORMAL,
-           delegation=delegation.pk, delegate=delegate.pk, levels=levels)
+    _audit(
+        actor,
+        person,
+        AuditEvent.Type.DELEGATION_REQUESTED,
+        acting_as=AccessVia.NORMAL,
+        delegation=delegation.pk,
+        delegate=delegate.pk,
+        levels=levels,
+    )
     notify("circle.delegation_request", person=person, actor=actor)
     return delegation
 
@@ -740,9 +994,13 @@ def delegation_answer(*, actor, delegation: Delegation, accept: bool) -> Delegat
     delegation.decided_at = timezone.now()
     delegation.decided_by = actor
     delegation.save(update_fields=["status", "decided_at", "decided_by"])
-    _audit(actor, person,
-           AuditEvent.Type.DELEGATION_ACCEPTED if accept else AuditEvent.Type.DELEGATION_DECLINED,
-           acting_as=_acting_as(actor, person), delegation=delegation.pk)
+    _audit(
+        actor,
+        person,
+        AuditEvent.Type.DELEGATION_ACCEPTED if accept else AuditEvent.Type.DELEGATION_DECLINED,
+        acting_as=_acting_as(actor, person),
+        delegation=delegation.pk,
+    )
     return delegation
 
 
@@ -756,8 +1014,9 @@ def delegation_revoke(*, actor, delegation: Delegation) -> Delegation:
         raise ValidationError({"status": "Cette délégation n'est plus en cours."})
     delegation.status = DelegationStatus.REVOKED
     delegation.save(update_fields=["status"])
-    _audit(actor, person, AuditEvent.Type.DELEGATION_REVOKED, acting_as=_acting_as(actor, person),
-           delegation=delegation.pk)
+    _audit(
+        actor, person, AuditEvent.Type.DELEGATION_REVOKED, acting_as=_acting_as(actor, person), delegation=delegation.pk
+    )
     return delegation
 
 
@@ -768,8 +1027,10 @@ def break_glass_structures(user, person: Person):
     """Structures through which `user` may break the glass on `person`: those that
     accompany the person and whose team the user belongs to."""
     return Structure.objects.filter(
-        team__professional__user=user, team__ended_on__isnull=True,
-        accompaniments__person=person, accompaniments__ended_on__isnull=True,
+        team__professional__user=user,
+        team__ended_on__isnull=True,
+        accompaniments__person=person,
+        accompaniments__ended_on__isnull=True,
     ).distinct()
 
 
@@ -780,21 +1041,39 @@ def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
     it cannot be muted)."""
     structure = break_glass_structures(actor, person).first()
     if structure is None or not actor.is_professional:
-        raise access.AccessDenied("L'accès en urgence est réservé aux professionnels d'une structure "
-                                  "qui accompagne la personne.")
+        raise access.AccessDenied(
+            "L'accès en urgence est réservé aux professionnels d'une structure qui accompagne la personne."
+        )
     reason = " ".join(reason.split())
     if len(reason) < BREAK_GLASS_MIN_REASON or " " not in reason:
-        raise ValidationError({"reason": "Expliquez en une phrase au moins pourquoi cet accès en urgence "
-                                         "est nécessaire."})
+        raise ValidationError(
+            {"reason": "Expliquez en une phrase au moins pourquoi cet accès en urgence est nécessaire."}
+        )
     now = timezone.now()
     glass = BreakGlassAccess.objects.create(
-        person=person, user=actor, structure=structure, reason=reason, started_at=now,
+        person=person,
+        user=actor,
+        structure=structure,
+        reason=reason,
+        started_at=now,
         expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
     )
-    _audit(actor, person, AuditEvent.Type.BREAK_GLASS, acting_as=AccessVia.BREAK_GLASS, access=glass.pk,
-           reason=reason, structure=structure.pk)
-    notify("security.break_glass", person=person, actor=actor, recipients=break_glass_recipients(glass),
-           url_for=lambda user: _access_log_url(user, person))
+    _audit(
+        actor,
+        person,
+        AuditEvent.Type.BREAK_GLASS,
+        acting_as=AccessVia.BREAK_GLASS,
+        access=glass.pk,
+        reason=reason,
+        structure=structure.pk,
+    )
+    notify(
+        "security.break_glass",
+        person=person,
+        actor=actor,
+        recipients=break_glass_recipients(glass),
+        url_for=lambda user: _access_log_url(user, person),
+    )
     glass.notified_at = now
     glass.save(update_fields=["notified_at"])
     return glass
@@ -813,21 +1092,36 @@ def break_glass_recipients(glass: BreakGlassAccess):
     from django.contrib.auth import get_user_model
 
     person = glass.person
-    return get_user_model().objects.filter(
-        access.deciders_q(person)
-        | Q(professional__team_memberships__structure=glass.structure,
-            professional__team_memberships__role=TeamRole.REFERENT,
-            professional__team_memberships__ended_on__isnull=True),
-        is_active=True,
-    ).distinct()
+    return (
+        get_user_model()
+        .objects.filter(
+            access.deciders_q(person)
+            | Q(
+                professional__team_memberships__structure=glass.structure,
+                professional__team_memberships__role=TeamRole.REFERENT,
+                professional__team_memberships__ended_on__isnull=True,
+            ),
+            is_active=True,
+        )
+        .distinct()
+    )
 
 
 # --- Consents ------------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def consent_record(*, actor, person: Person, kind: str, decision: str, collected_via: str,
-                   partner: str = "", partner_name: str = "", note: str = "") -> Consent:
+def consent_record(
+    *,
+    actor,
+    person: Person,
+    kind: str,
+    decision: str,
+    collected_via: str,
+    partner: str = "",
+    partner_name: str = "",
+    note: str = "",
+) -> Consent:
     """Record a decision (never overwrite: the latest row is the current one).
 
     On the portal the person or representative records it themself; a professional
@@ -849,10 +1143,26 @@ def consent_record(*, actor, person: Person, kind: str, decision: str, collected
             raise ValidationError({"partner_name": "Indiquez le nom du partenaire."})
     else:
         partner, partner_name = "", ""
-    consent = Consent.objects.create(person=person, kind=kind, decision=decision, collected_via=collected_via,
-                                     partner=partner, partner_name=partner_name.strip(), note=note, recorded_by=actor)
-    _audit(actor, person, AuditEvent.Type.CONSENT_RECORDED, acting_as=_acting_as(actor, person),
-           consent=consent.pk, kind=kind, decision=decision, partner=partner)
+    consent = Consent.objects.create(
+        person=person,
+        kind=kind,
+        decision=decision,
+        collected_via=collected_via,
+        partner=partner,
+        partner_name=partner_name.strip(),
+        note=note,
+        recorded_by=actor,
+    )
+    _audit(
+        actor,
+        person,
+        AuditEvent.Type.CONSENT_RECORDED,
+        acting_as=_acting_as(actor, person),
+        consent=consent.pk,
+        kind=kind,
+        decision=decision,
+        partner=partner,
+    )
     return consent
 
 
@@ -884,8 +1194,9 @@ def device_signin_record(*, user, user_agent: str) -> bool:
     fingerprint = hashlib.sha256(user_agent.encode("utf-8", "replace")).hexdigest()
     now = timezone.now()
     device, created = KnownDevice.objects.get_or_create(
-        user=user, fingerprint=fingerprint, defaults={"label": user_agent[:200], "first_seen_at": now,
-                                                      "last_seen_at": now},
+        user=user,
+        fingerprint=fingerprint,
+        defaults={"label": user_agent[:200], "first_seen_at": now, "last_seen_at": now},
     )
     if not created:
         KnownDevice.objects.filter(pk=device.pk).update(last_seen_at=now)

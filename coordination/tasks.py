@@ -30,8 +30,9 @@ def claim(delivery_id: int) -> bool:
     """Take the row for sending; False if another run has it or it is done."""
     now = timezone.now()
     return bool(
-        Delivery.objects.filter(pk=delivery_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRY])
-        .update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        Delivery.objects.filter(pk=delivery_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRY]).update(
+            status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
     )
 
 
@@ -50,15 +51,15 @@ def deliver(self, delivery_id: int) -> str:
             return "failed"
         countdown = backoff_seconds(delivery.attempts)
         Delivery.objects.filter(pk=delivery_id).update(
-            status=DeliveryStatus.RETRY, last_error=str(error)[:2000],
+            status=DeliveryStatus.RETRY,
+            last_error=str(error)[:2000],
             next_attempt_at=timezone.now() + timedelta(seconds=countdown),
         )
         raise self.retry(countdown=countdown, exc=error) from error
     except PermanentError as error:
         _fail(delivery, str(error))
         return "failed"
-    Delivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.SENT, sent_at=timezone.now(),
-                                                  last_error="")
+    Delivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="")
     return "sent"
 
 
@@ -117,11 +118,25 @@ def build_digests(frequency: str) -> int:
         deliveries = []
         for row in per_user:
             if row["by_email"]:
-                deliveries.append(Delivery(user_id=row["recipient_id"], channel=Channel.EMAIL, digest=frequency,
-                                           item_count=row["total"], created_at=now))
+                deliveries.append(
+                    Delivery(
+                        user_id=row["recipient_id"],
+                        channel=Channel.EMAIL,
+                        digest=frequency,
+                        item_count=row["total"],
+                        created_at=now,
+                    )
+                )
             if row["by_sms"]:
-                deliveries.append(Delivery(user_id=row["recipient_id"], channel=Channel.SMS, digest=frequency,
-                                           item_count=row["total"], created_at=now))
+                deliveries.append(
+                    Delivery(
+                        user_id=row["recipient_id"],
+                        channel=Channel.SMS,
+                        digest=frequency,
+                        item_count=row["total"],
+                        created_at=now,
+                    )
+                )
         # The digest finds its items by this timestamp (see channels._digest_items).
         Delivery.objects.bulk_create(deliveries, batch_size=2000)
         from coordination.notifications import dispatch_after_commit
@@ -139,7 +154,8 @@ def _dmp_due_q(now):
     from coordination.models import DMP_WAITING_STATUSES
 
     return Q(status__in=DMP_WAITING_STATUSES, send_after__lte=now) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
 
 
 @shared_task
@@ -153,7 +169,8 @@ def send_due_dmp_shares() -> int:
 
     now = timezone.now()
     DmpShare.objects.filter(status=DmpShareStatus.SENDING, claimed_at__lt=now - timedelta(minutes=30)).update(
-        status=DmpShareStatus.FAILED, last_error="Envoi interrompu : le document a pu partir ; non renvoyé.")
+        status=DmpShareStatus.FAILED, last_error="Envoi interrompu : le document a pu partir ; non renvoyé."
+    )
     due = list(DmpShare.objects.filter(_dmp_due_q(now)).order_by("send_after").values_list("pk", flat=True)[:1000])
     for share_id in due:
         send_dmp_share.delay(share_id)
@@ -173,7 +190,8 @@ def send_dmp_share(share_id: int) -> str:
 
     now = timezone.now()
     claimed = DmpShare.objects.filter(_dmp_due_q(now), pk=share_id).update(
-        status=DmpShareStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        status=DmpShareStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
     if not claimed:
         return "skipped"
     share = DmpShare.objects.select_related("document__person", "document__replaces").get(pk=share_id)
@@ -192,12 +210,19 @@ def send_dmp_share(share_id: int) -> str:
             with document.file.open("rb") as stored:
                 content = stored.read()
             replaces_key = f"document-{document.replaces_id}-publish" if document.replaces_id else ""
-            remote_id = client.publish(dmp.DmpDocument(
-                idempotency_key=share.idempotency_key, person_ins=document.person.shareable_ins,
-                title=document.title, doc_type=document.doc_type, document_on=document.document_on.isoformat(),
-                content_type=document.content_type, sha256=document.sha256, content=content,
-                replaces_key=replaces_key,
-            ))
+            remote_id = client.publish(
+                dmp.DmpDocument(
+                    idempotency_key=share.idempotency_key,
+                    person_ins=document.person.shareable_ins,
+                    title=document.title,
+                    doc_type=document.doc_type,
+                    document_on=document.document_on.isoformat(),
+                    content_type=document.content_type,
+                    sha256=document.sha256,
+                    content=content,
+                    replaces_key=replaces_key,
+                )
+            )
         else:
             published = DmpShare.objects.filter(document=document, action=DmpAction.PUBLISH).first()
             if published is None or published.status != DmpShareStatus.SENT:
@@ -216,8 +241,9 @@ def send_dmp_share(share_id: int) -> str:
         DmpShare.objects.filter(pk=share_id).update(status=DmpShareStatus.FAILED, last_error=str(error)[:2000])
         _tell_sending_failed(document, share.created_by_id)
         return "failed"
-    DmpShare.objects.filter(pk=share_id).update(status=DmpShareStatus.SENT, sent_at=timezone.now(),
-                                                remote_id=(remote_id or "")[:200], last_error="")
+    DmpShare.objects.filter(pk=share_id).update(
+        status=DmpShareStatus.SENT, sent_at=timezone.now(), remote_id=(remote_id or "")[:200], last_error=""
+    )
     return "sent"
 
 
@@ -226,8 +252,9 @@ def _dmp_wait(share, status: str, error: str) -> None:
     from coordination.models import DmpShare
 
     countdown = backoff_seconds(share.attempts)
-    DmpShare.objects.filter(pk=share.pk).update(status=status, last_error=error[:2000],
-                                                next_attempt_at=timezone.now() + timedelta(seconds=countdown))
+    DmpShare.objects.filter(pk=share.pk).update(
+        status=status, last_error=error[:2000], next_attempt_at=timezone.now() + timedelta(seconds=countdown)
+    )
 
 
 def _tell_sending_failed(document, user_id: int | None) -> None:
@@ -237,8 +264,12 @@ def _tell_sending_failed(document, user_id: int | None) -> None:
 
     if user_id:
         with transaction.atomic():
-            notify("documents.sending_failed", person=document.person, recipients=[user_id],
-                   url=reverse("coordination:document", args=[document.pk]))
+            notify(
+                "documents.sending_failed",
+                person=document.person,
+                recipients=[user_id],
+                url=reverse("coordination:document", args=[document.pk]),
+            )
 
 
 def mssante_connection():
@@ -248,13 +279,20 @@ def mssante_connection():
 
     config = settings.MSSANTE_EMAIL
     options = {
-        "host": config.get("EMAIL_HOST"), "port": config.get("EMAIL_PORT"),
-        "username": config.get("EMAIL_HOST_USER"), "password": config.get("EMAIL_HOST_PASSWORD"),
-        "use_tls": config.get("EMAIL_USE_TLS"), "use_ssl": config.get("EMAIL_USE_SSL"),
-        "timeout": config.get("EMAIL_TIMEOUT"), "file_path": config.get("EMAIL_FILE_PATH"),
+        "host": config.get("EMAIL_HOST"),
+        "port": config.get("EMAIL_PORT"),
+        "username": config.get("EMAIL_HOST_USER"),
+        "password": config.get("EMAIL_HOST_PASSWORD"),
+        "use_tls": config.get("EMAIL_USE_TLS"),
+        "use_ssl": config.get("EMAIL_USE_SSL"),
+        "timeout": config.get("EMAIL_TIMEOUT"),
+        "file_path": config.get("EMAIL_FILE_PATH"),
     }
-    return get_connection(config["EMAIL_BACKEND"], fail_silently=False,
-                          **{key: value for key, value in options.items() if value is not None})
+    return get_connection(
+        config["EMAIL_BACKEND"],
+        fail_silently=False,
+        **{key: value for key, value in options.items() if value is not None},
+    )
 
 
 MSSANTE_SUBJECT = "Document transmis par le portail de coordination"
@@ -286,19 +324,25 @@ def send_mssante(sending_id: int) -> str:
 
     now = timezone.now()
     claimed = MssanteSending.objects.filter(
-        Q(status=MssanteStatus.PENDING) | Q(status=MssanteStatus.RETRY, next_attempt_at__lte=now), pk=sending_id,
+        Q(status=MssanteStatus.PENDING) | Q(status=MssanteStatus.RETRY, next_attempt_at__lte=now),
+        pk=sending_id,
     ).update(status=MssanteStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return "skipped"
-    sending = MssanteSending.objects.select_related("document__person", "document__author_structure",
-                                                    "sent_by").get(pk=sending_id)
+    sending = MssanteSending.objects.select_related("document__person", "document__author_structure", "sent_by").get(
+        pk=sending_id
+    )
     document = sending.document
     with document.file.open("rb") as stored:
         content = stored.read()
     extension = "pdf" if document.is_pdf else document.file.name.rsplit(".", 1)[-1]
-    message = EmailMessage(subject=MSSANTE_SUBJECT, body=mssante_body(sending),
-                           from_email=settings.MSSANTE_FROM_EMAIL, to=[sending.recipient_address],
-                           connection=mssante_connection())
+    message = EmailMessage(
+        subject=MSSANTE_SUBJECT,
+        body=mssante_body(sending),
+        from_email=settings.MSSANTE_FROM_EMAIL,
+        to=[sending.recipient_address],
+        connection=mssante_connection(),
+    )
     message.attach(f"document-{document.pk}-v{document.version}.{extension}", content, document.content_type)
     try:
         message.send()
@@ -310,11 +354,14 @@ def send_mssante(sending_id: int) -> str:
             _mssante_fail(sending, f"{error} (abandon après {sending.attempts} essais)")
             return "failed"
         MssanteSending.objects.filter(pk=sending_id).update(
-            status=MssanteStatus.RETRY, last_error=str(error)[:2000] or error.__class__.__name__,
-            next_attempt_at=timezone.now() + timedelta(seconds=backoff_seconds(sending.attempts)))
+            status=MssanteStatus.RETRY,
+            last_error=str(error)[:2000] or error.__class__.__name__,
+            next_attempt_at=timezone.now() + timedelta(seconds=backoff_seconds(sending.attempts)),
+        )
         return "retry"
-    MssanteSending.objects.filter(pk=sending_id).update(status=MssanteStatus.SENT, sent_at=timezone.now(),
-                                                        last_error="")
+    MssanteSending.objects.filter(pk=sending_id).update(
+        status=MssanteStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
     return "sent"
 
 
@@ -334,11 +381,14 @@ def resume_mssante_sendings() -> int:
 
     now = timezone.now()
     MssanteSending.objects.filter(status=MssanteStatus.SENDING, claimed_at__lt=now - timedelta(minutes=30)).update(
-        status=MssanteStatus.FAILED, last_error="Envoi interrompu : le message a pu partir ; non renvoyé.")
-    due = list(MssanteSending.objects.filter(
-        Q(status=MssanteStatus.PENDING, created_at__lt=now - timedelta(minutes=2))
-        | Q(status=MssanteStatus.RETRY, next_attempt_at__lte=now)
-    ).values_list("pk", flat=True)[:1000])
+        status=MssanteStatus.FAILED, last_error="Envoi interrompu : le message a pu partir ; non renvoyé."
+    )
+    due = list(
+        MssanteSending.objects.filter(
+            Q(status=MssanteStatus.PENDING, created_at__lt=now - timedelta(minutes=2))
+            | Q(status=MssanteStatus.RETRY, next_attempt_at__lte=now)
+        ).values_list("pk", flat=True)[:1000]
+    )
     for sending_id in due:
         send_mssante.delay(sending_id)
     return len(due)

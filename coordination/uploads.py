@@ -55,9 +55,13 @@ def check_upload(upload, *, field: str = "file", allowed: frozenset[str] = DEFAU
     guessed = filetype.guess(raw)
     content_type = guessed.mime if guessed else ""
     if content_type not in allowed:
-        raise ValidationError({field: "Type de fichier refusé : seules les images JPEG, PNG ou WebP et les "
-                                      "documents PDF sont acceptés (le contenu du fichier a été vérifié, pas "
-                                      "seulement son nom)."})
+        raise ValidationError(
+            {
+                field: "Type de fichier refusé : seules les images JPEG, PNG ou WebP et les "
+                "documents PDF sont acceptés (le contenu du fichier a été vérifié, pas "
+                "seulement son nom)."
+            }
+        )
     if content_type == PDF_TYPE:
         return _check_pdf(raw, field)
     return _clean_image(raw, content_type, field)
@@ -67,8 +71,12 @@ def _check_pdf(raw: bytes, field: str) -> CheckedFile:
     if not raw.startswith(b"%PDF-") or b"%%EOF" not in raw[-2048:]:
         raise ValidationError({field: "Ce PDF est incomplet ou endommagé."})
     if _PDF_ACTIVE.search(raw):
-        raise ValidationError({field: "Ce PDF contient du contenu actif (script, lancement, fichier joint) : "
-                                      "il est refusé pour la sécurité des lecteurs."})
+        raise ValidationError(
+            {
+                field: "Ce PDF contient du contenu actif (script, lancement, fichier joint) : "
+                "il est refusé pour la sécurité des lecteurs."
+            }
+        )
     return CheckedFile(raw, PDF_TYPE, "pdf", hashlib.sha256(raw).hexdigest(), None)
 
 

@@ -75,14 +75,18 @@ def caseload(request: HttpRequest) -> HttpResponse:
         if query:
             for word in query.split():
                 persons = persons.filter(
-                    Q(birth_name__icontains=word) | Q(used_name__icontains=word) | Q(first_name__icontains=word)
+                    Q(birth_name__icontains=word)
+                    | Q(used_name__icontains=word)
+                    | Q(first_name__icontains=word)
                     | Q(birth_first_names__icontains=word)
                 )
         if form.cleaned_data["structure"]:
-            persons = persons.filter(accompaniments__structure=form.cleaned_data["structure"],
-                                     accompaniments__ended_on__isnull=True)
+            persons = persons.filter(
+                accompaniments__structure=form.cleaned_data["structure"], accompaniments__ended_on__isnull=True
+            )
     persons = news.annotate_news(persons.prefetch_related(_active_accompaniments()), request.user).order_by(
-        "birth_name", "birth_first_names", "pk")
+        "birth_name", "birth_first_names", "pk"
+    )
     page = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("page"))
     access.log_many(request.user, page.object_list, Category.RECORD, path=request.path)
     template = "coordination/snippets/caseload_results.html" if request.htmx else "coordination/caseload.html"
@@ -100,28 +104,50 @@ def person_overview(request: HttpRequest, person_id: int) -> HttpResponse:
     pending = []
     if can_see_circle:
         members = list(
-            CircleMember.objects.active().filter(person=person)
+            CircleMember.objects.active()
+            .filter(person=person)
             .select_related("user", "structure", "professional")
             .order_by("kind", "started_at")
         )
-        pending = list(JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING)
-                       .select_related("professional__user", "structure"))
+        pending = list(
+            JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING).select_related(
+                "professional__user", "structure"
+            )
+        )
     accompaniments = person.accompaniments.select_related("structure").order_by("-started_on")
     # What is new since my last visit, counted before this visit is recorded.
-    fresh = news.annotate_news(type(person).objects.filter(pk=person.pk), request.user).values(
-        *[f"new_{key}" for key in news.keys()]).first() or {}
+    fresh = (
+        news.annotate_news(type(person).objects.filter(pk=person.pk), request.user)
+        .values(*[f"new_{key}" for key in news.keys()])
+        .first()
+        or {}
+    )
     document_services.record_visit(user=request.user, person=person)
     glass = None
     if grant.via == "break_glass":
-        glass = BreakGlassAccess.objects.filter(user=request.user, person=person,
-                                                expires_at__gt=timezone.now()).order_by("-expires_at").first()
-    return render(request, "coordination/person_overview.html", {
-        "person": person, "access": grant, "my_levels": [(c, label, my_levels[c]) for c, label in Category.choices],
-        "members": members, "pending": pending, "accompaniments": accompaniments, "can_see_circle": can_see_circle,
-        "new_documents": fresh.get("new_documents", 0), "new_transmissions": fresh.get("new_transmissions", 0),
-        "glass": glass, "can_break_glass": grant.via != "break_glass"
-        and services.break_glass_structures(request.user, person).exists(),
-    })
+        glass = (
+            BreakGlassAccess.objects.filter(user=request.user, person=person, expires_at__gt=timezone.now())
+            .order_by("-expires_at")
+            .first()
+        )
+    return render(
+        request,
+        "coordination/person_overview.html",
+        {
+            "person": person,
+            "access": grant,
+            "my_levels": [(c, label, my_levels[c]) for c, label in Category.choices],
+            "members": members,
+            "pending": pending,
+            "accompaniments": accompaniments,
+            "can_see_circle": can_see_circle,
+            "new_documents": fresh.get("new_documents", 0),
+            "new_transmissions": fresh.get("new_transmissions", 0),
+            "glass": glass,
+            "can_break_glass": grant.via != "break_glass"
+            and services.break_glass_structures(request.user, person).exists(),
+        },
+    )
 
 
 @professional_required
@@ -140,16 +166,29 @@ def circle(request: HttpRequest, person_id: int) -> HttpResponse:
         member.matrix = [(c, levels.get(c, Level.NONE)) for c in Category.values]
     can_write = access.check(request.user, person, Category.CIRCLE, "write") is not None
     am_member = any(m.is_active and m.user_id == request.user.pk and m.kind == "professional" for m in members)
-    delegations = (Delegation.objects.filter(person=person).select_related("delegator__user", "delegate__user")
-                   .prefetch_related("grants").order_by("-created_at"))
-    return render(request, "coordination/circle.html", {
-        "person": person, "active_members": [m for m in members if m.is_active],
-        "past_members": [m for m in members if not m.is_active], "categories": Category.choices,
-        "can_write": can_write, "end_form": MemberEndForm(), "invite_form": InviteForm() if can_write else None,
-        "delegations": delegations,
-        "delegation_form": DelegationForm(user=request.user) if am_member else None,
-        "now": timezone.now(), "DelegationStatus": DelegationStatus,
-    })
+    delegations = (
+        Delegation.objects.filter(person=person)
+        .select_related("delegator__user", "delegate__user")
+        .prefetch_related("grants")
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "coordination/circle.html",
+        {
+            "person": person,
+            "active_members": [m for m in members if m.is_active],
+            "past_members": [m for m in members if not m.is_active],
+            "categories": Category.choices,
+            "can_write": can_write,
+            "end_form": MemberEndForm(),
+            "invite_form": InviteForm() if can_write else None,
+            "delegations": delegations,
+            "delegation_form": DelegationForm(user=request.user) if am_member else None,
+            "now": timezone.now(),
+            "DelegationStatus": DelegationStatus,
+        },
+    )
 
 
 @professional_required
@@ -175,18 +214,28 @@ def delegation_create(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.delegation_create(
-                actor=request.user, person=person, delegate=form.cleaned_data["delegate"], levels=form.levels(),
-                starts_at=form.cleaned_data["starts_at"], ends_at=form.cleaned_data["ends_at"],
+                actor=request.user,
+                person=person,
+                delegate=form.cleaned_data["delegate"],
+                levels=form.levels(),
+                starts_at=form.cleaned_data["starts_at"],
+                ends_at=form.cleaned_data["ends_at"],
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Délégation enregistrée. Elle s'appliquera quand la personne ou son "
-                                      "représentant l'aura acceptée.")
+            messages.success(
+                request,
+                "Délégation enregistrée. Elle s'appliquera quand la personne ou son représentant l'aura acceptée.",
+            )
             return redirect("coordination:circle", person_id=person.pk)
-    return render(request, "coordination/delegation_form.html", {"person": person, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "coordination/delegation_form.html",
+        {"person": person, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @professional_required
@@ -210,28 +259,49 @@ def join_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         person = services.find_person_for_request(
-            ins_matricule=data["ins_matricule"], birth_name=data["birth_name"], birth_date=data["birth_date"],
+            ins_matricule=data["ins_matricule"],
+            birth_name=data["birth_name"],
+            birth_date=data["birth_date"],
             first_name=data["first_name"],
         )
         if person is not None:
             try:
-                services.join_request_create(actor=request.user, person=person, role=data["role"],
-                                             message=data["message"], structure=data["structure"])
+                services.join_request_create(
+                    actor=request.user,
+                    person=person,
+                    role=data["role"],
+                    message=data["message"],
+                    structure=data["structure"],
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
-                return render(request, "coordination/join_request.html", {"form": form, "mine": _my_requests(
-                    request.user)}, status=400)
-        messages.success(request, "Votre demande a été transmise si la personne est connue. Elle ou son "
-                                  "représentant légal y répondra.")
+                return render(
+                    request,
+                    "coordination/join_request.html",
+                    {"form": form, "mine": _my_requests(request.user)},
+                    status=400,
+                )
+        messages.success(
+            request,
+            "Votre demande a été transmise si la personne est connue. Elle ou son représentant légal y répondra.",
+        )
         return redirect("coordination:join_request")
-    return render(request, "coordination/join_request.html", {"form": form, "mine": _my_requests(request.user)},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "coordination/join_request.html",
+        {"form": form, "mine": _my_requests(request.user)},
+        status=400 if form.errors else 200,
+    )
 
 
 def _my_requests(user):
     # Only answered requests: listing a pending one would tell that the person exists.
-    return (JoinRequest.objects.filter(professional__user=user).exclude(status=JoinRequestStatus.PENDING)
-            .select_related("person").order_by("-created_at")[:20])
+    return (
+        JoinRequest.objects.filter(professional__user=user)
+        .exclude(status=JoinRequestStatus.PENDING)
+        .select_related("person")
+        .order_by("-created_at")[:20]
+    )
 
 
 @professional_required
@@ -249,43 +319,59 @@ def break_glass(request: HttpRequest, person_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.warning(request, "Accès en urgence ouvert en lecture. Chaque consultation est tracée et la "
-                                      "personne en est informée.")
+            messages.warning(
+                request,
+                "Accès en urgence ouvert en lecture. Chaque consultation est tracée et la personne en est informée.",
+            )
             return redirect("coordination:person", person_id=person.pk)
-    return render(request, "coordination/break_glass.html", {"person": person, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "coordination/break_glass.html", {"person": person, "form": form}, status=400 if form.errors else 200
+    )
 
 
 @professional_required
 def structure_access_log(request: HttpRequest, structure_id: int) -> HttpResponse:
     """For a structure's administrators: who accessed the records of the persons it accompanies."""
-    is_admin = TeamMembership.objects.filter(structure_id=structure_id, professional__user=request.user,
-                                             is_structure_admin=True, ended_on__isnull=True).exists()
+    is_admin = TeamMembership.objects.filter(
+        structure_id=structure_id, professional__user=request.user, is_structure_admin=True, ended_on__isnull=True
+    ).exists()
     if not is_admin:
         raise Http404
     structure = get_object_or_404(Structure, pk=structure_id)
     form = AccessLogFilterForm(request.GET or None)
-    logs = AccessLog.objects.filter(
-        person__accompaniments__structure=structure, person__accompaniments__ended_on__isnull=True
-    ).select_related("user", "person").order_by("-at", "-pk")
+    logs = (
+        AccessLog.objects.filter(
+            person__accompaniments__structure=structure, person__accompaniments__ended_on__isnull=True
+        )
+        .select_related("user", "person")
+        .order_by("-at", "-pk")
+    )
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
         if query:
-            logs = logs.filter(Q(person__birth_name__icontains=query) | Q(person__used_name__icontains=query)
-                               | Q(user__last_name__icontains=query) | Q(user__email__icontains=query))
+            logs = logs.filter(
+                Q(person__birth_name__icontains=query)
+                | Q(person__used_name__icontains=query)
+                | Q(user__last_name__icontains=query)
+                | Q(user__email__icontains=query)
+            )
         if form.cleaned_data["via"]:
             logs = logs.filter(via=form.cleaned_data["via"])
         if form.cleaned_data["since"]:
             logs = logs.filter(at__date__gte=form.cleaned_data["since"])
     page = Paginator(logs, 50).get_page(request.GET.get("page"))
-    return render(request, "coordination/structure_access_log.html",
-                  {"structure": structure, "form": form, "page": page})
+    return render(
+        request, "coordination/structure_access_log.html", {"structure": structure, "form": form, "page": page}
+    )
 
 
 @professional_required
 def my_structures(request: HttpRequest) -> HttpResponse:
-    memberships = TeamMembership.objects.filter(professional__user=request.user, ended_on__isnull=True) \
-        .select_related("structure").order_by("structure__name")
+    memberships = (
+        TeamMembership.objects.filter(professional__user=request.user, ended_on__isnull=True)
+        .select_related("structure")
+        .order_by("structure__name")
+    )
     return render(request, "coordination/my_structures.html", {"memberships": memberships})
 
 
@@ -300,11 +386,13 @@ def invite(request: HttpRequest, person_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Proposition envoyée : la personne ou son représentant légal l'acceptera "
-                                      "ou la refusera.")
+            messages.success(
+                request, "Proposition envoyée : la personne ou son représentant légal l'acceptera ou la refusera."
+            )
             return redirect("coordination:circle", person_id=person.pk)
-    return render(request, "coordination/invite.html", {"person": person, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "coordination/invite.html", {"person": person, "form": form}, status=400 if form.errors else 200
+    )
 
 
 @professional_required
@@ -324,8 +412,15 @@ def consents(request: HttpRequest, person_id: int) -> HttpResponse:
     history = person.consents.select_related("recorded_by").order_by("-recorded_at", "-pk")
     current = services.current_consents(person)
     can_write = access.check(request.user, person, Category.RECORD, "write") is not None
-    return render(request, "coordination/consents.html", {
-        "person": person, "form": form if can_write else None, "history": history,
-        "current": sorted(current.values(), key=lambda c: (c.kind, c.partner)),
-        "dmp_feeding_allowed": services.dmp_feeding_allowed(person),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "coordination/consents.html",
+        {
+            "person": person,
+            "form": form if can_write else None,
+            "history": history,
+            "current": sorted(current.values(), key=lambda c: (c.kind, c.partner)),
+            "dmp_feeding_allowed": services.dmp_feeding_allowed(person),
+        },
+        status=400 if form.errors else 200,
+    )

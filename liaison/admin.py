@@ -25,8 +25,17 @@ class RevisionInline(ReadOnlyInline):
 
 @admin.register(Transmission)
 class TransmissionAdmin(ReadOnlyAdmin):
-    list_display = ["observed_at", "person", "author", "author_structure", "category", "scope", "is_important",
-                    "remarkable_event", "status"]
+    list_display = [
+        "observed_at",
+        "person",
+        "author",
+        "author_structure",
+        "category",
+        "scope",
+        "is_important",
+        "remarkable_event",
+        "status",
+    ]
     list_filter = ["scope", "category", "kind", "is_important", "status"]
     search_fields = ["person__birth_name", "author__email"]
     date_hierarchy = "observed_at"

@@ -40,12 +40,15 @@ from liaison.serializers import (
 from liaison.views import _load, _with_details
 
 TAGS = ["Cahier de liaison"]
-WRITE_ERRORS = {**ERRORS, 409: OpenApiResponse(DetailSerializer, description="Délai de modification passé, ou "
-                                                                             "transmission retirée.")}
+WRITE_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(DetailSerializer, description="Délai de modification passé, ou transmission retirée."),
+}
 
 FILTERS = [
-    OpenApiParameter("q", str, description="Recherche plein texte (en français sur PostgreSQL : « chutes » "
-                                           "trouve « chute »)."),
+    OpenApiParameter(
+        "q", str, description="Recherche plein texte (en français sur PostgreSQL : « chutes » trouve « chute »)."
+    ),
     OpenApiParameter("category", str, enum=TransmissionCategory.values, description="Catégorie."),
     OpenApiParameter("kind", str, enum=TransmissionKind.values, description="Type : générale ou ciblée."),
     OpenApiParameter("author", str, description="Nom ou prénom de l'auteur."),
@@ -53,8 +56,9 @@ FILTERS = [
     OpenApiParameter("until", OpenApiTypes.DATE, description="Observées jusqu'à ce jour inclus."),
     OpenApiParameter("after", str, description="Curseur `next` de la page précédente."),
 ]
-STRUCTURE_FILTER = OpenApiParameter("structure", int, description="Écrites au titre de cette structure (une "
-                                                                  "structure qui accompagne la personne).")
+STRUCTURE_FILTER = OpenApiParameter(
+    "structure", int, description="Écrites au titre de cette structure (une structure qui accompagne la personne)."
+)
 
 
 class Conflict(exceptions.APIException):
@@ -108,8 +112,8 @@ class NotebookView(LiaisonAPIView):
         tags=TAGS,
         summary="Cahier de liaison d'une personne",
         description="Droit « cahier de liaison » en lecture. Les transmissions partagées, et les internes de vos "
-                    "structures ; de la plus récente à la plus ancienne observation, par pages de "
-                    f"{selectors.PAGE_SIZE} (`next` → `?after=`). Mêmes filtres que la page.",
+        "structures ; de la plus récente à la plus ancienne observation, par pages de "
+        f"{selectors.PAGE_SIZE} (`next` → `?after=`). Mêmes filtres que la page.",
         parameters=[*FILTERS, STRUCTURE_FILTER],
         responses={200: TransmissionPageSerializer, 400: ERRORS[400], **READ_ERRORS},
     )
@@ -124,15 +128,13 @@ class NotebookView(LiaisonAPIView):
         tags=TAGS,
         summary="Écrire une transmission",
         description="Droit « cahier de liaison » en écriture. JSON, ou multipart/form-data pour joindre des "
-                    "fichiers (`files`, répété). Une transmission interne appartient à votre structure ; un "
-                    "aidant ou la personne écrit dans le cahier partagé. Les destinataires sont alertés.",
-        request={"application/json": TransmissionCreateSerializer,
-                 "multipart/form-data": TransmissionCreateSerializer},
+        "fichiers (`files`, répété). Une transmission interne appartient à votre structure ; un "
+        "aidant ou la personne écrit dans le cahier partagé. Les destinataires sont alertés.",
+        request={"application/json": TransmissionCreateSerializer, "multipart/form-data": TransmissionCreateSerializer},
         responses={201: TransmissionSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        person = self.person = access.get_person_or_404(request.user, pk, Category.LIAISON, "write",
-                                                        path=request.path)
+        person = self.person = access.get_person_or_404(request.user, pk, Category.LIAISON, "write", path=request.path)
         data = self.validated(TransmissionCreateSerializer, request.data)
         transmission = services.transmission_create(actor=request.user, person=person, **data)
         return self.item(transmission, status.HTTP_201_CREATED)
@@ -144,7 +146,7 @@ class FeedView(LiaisonAPIView):
         tags=TAGS,
         summary="Mon fil : les transmissions de toutes les personnes que je suis",
         description="Les non lues d'abord (de la plus récente à la plus ancienne), puis les lues ; par pages de "
-                    f"{selectors.PAGE_SIZE} (`next` → `?after=`). `unread` compte les non lues de tout le fil.",
+        f"{selectors.PAGE_SIZE} (`next` → `?after=`). `unread` compte les non lues de tout le fil.",
         parameters=FILTERS,
         responses={200: FeedPageSerializer, 400: ERRORS[400]},
     )
@@ -157,11 +159,13 @@ class FeedView(LiaisonAPIView):
         if page.items:
             # The page lists several persons' notebooks: one access-log row each, like a list of records.
             persons = access.persons_visible_to(request.user, Category.LIAISON).filter(
-                pk__in={item.person_id for item in page.items})
+                pk__in={item.person_id for item in page.items}
+            )
             access.log_many(request.user, persons, Category.LIAISON, path=request.path)
         unread = selectors.unread_count(request.user, since, scope)
-        return Response({"results": TransmissionSerializer(page.items, many=True).data, "next": page.next_cursor,
-                         "unread": unread})
+        return Response(
+            {"results": TransmissionSerializer(page.items, many=True).data, "next": page.next_cursor, "unread": unread}
+        )
 
 
 class TransmissionView(LiaisonAPIView):
@@ -180,7 +184,7 @@ class TransmissionView(LiaisonAPIView):
         tags=TAGS,
         summary="Modifier ma transmission pendant le délai de saisie",
         description="Par son auteur, pendant le délai de modification ; seuls les champs envoyés changent et "
-                    "le contenu précédent est conservé. Après le délai : 409, ajoutez une correction.",
+        "le contenu précédent est conservé. Après le délai : 409, ajoutez une correction.",
         request=TransmissionEditSerializer,
         responses={200: TransmissionSerializer, **WRITE_ERRORS},
     )
@@ -212,8 +216,8 @@ class CorrectionView(LiaisonAPIView):
         tags=TAGS,
         summary="Corriger une transmission",
         description="Droit « cahier de liaison » en écriture. Une nouvelle transmission, liée à l'originale "
-                    "(`corrects`) et de même diffusion ; l'originale reste lisible et liste ses corrections "
-                    "(`corrected_by`).",
+        "(`corrects`) et de même diffusion ; l'originale reste lisible et liste ses corrections "
+        "(`corrected_by`).",
         request={"application/json": CorrectionCreateSerializer, "multipart/form-data": CorrectionCreateSerializer},
         responses={201: TransmissionSerializer, **ERRORS},
     )
@@ -233,8 +237,8 @@ class AttachmentsView(LiaisonAPIView):
         tags=TAGS,
         summary="Joindre des fichiers à ma transmission",
         description="Par son auteur, pendant le délai de modification ; "
-                    f"{services.MAX_ATTACHMENTS} fichiers au maximum par transmission. Le contenu est vérifié "
-                    "(pas seulement le nom) ; les métadonnées des photos sont effacées.",
+        f"{services.MAX_ATTACHMENTS} fichiers au maximum par transmission. Le contenu est vérifié "
+        "(pas seulement le nom) ; les métadonnées des photos sont effacées.",
         request={"multipart/form-data": AttachmentUploadSerializer},
         responses={201: AttachmentSerializer(many=True), **WRITE_ERRORS},
     )
@@ -274,4 +278,3 @@ class MarkReadView(LiaisonAPIView):
         visible = list(selectors.feed(request.user).filter(pk__in=ids).only("pk"))
         services.mark_read(actor=request.user, transmissions=visible)
         return Response({"marked": len(visible)})
-

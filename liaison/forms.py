@@ -27,37 +27,47 @@ class MultipleFileField(forms.FileField):
 
 class TransmissionForm(Form):
     category = forms.ChoiceField(label="Catégorie", choices=TransmissionCategory.choices)
-    kind = forms.ChoiceField(label="Type", choices=TransmissionKind.choices, initial=TransmissionKind.GENERAL,
-                             widget=forms.RadioSelect)
-    observed_at = forms.DateTimeField(label="Moment de l'observation", required=False,
-                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                 format="%Y-%m-%dT%H:%M"),
-                                      help_text="Laissez vide pour maintenant.")
+    kind = forms.ChoiceField(
+        label="Type", choices=TransmissionKind.choices, initial=TransmissionKind.GENERAL, widget=forms.RadioSelect
+    )
+    observed_at = forms.DateTimeField(
+        label="Moment de l'observation",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Laissez vide pour maintenant.",
+    )
     text = forms.CharField(label="Transmission", required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    target = forms.CharField(label="Cible (transmission ciblée)", required=False, max_length=100,
-                             help_text="Par exemple : douleur, chute, alimentation.")
+    target = forms.CharField(
+        label="Cible (transmission ciblée)",
+        required=False,
+        max_length=100,
+        help_text="Par exemple : douleur, chute, alimentation.",
+    )
     data = forms.CharField(label="Données", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     actions = forms.CharField(label="Actions", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     results = forms.CharField(label="Résultats", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    scope = forms.ChoiceField(label="Diffusion", choices=Scope.choices, initial=Scope.SHARED,
-                              widget=forms.RadioSelect)
+    scope = forms.ChoiceField(label="Diffusion", choices=Scope.choices, initial=Scope.SHARED, widget=forms.RadioSelect)
     is_important = forms.BooleanField(label="Important", required=False)
-    remarkable_event = forms.ChoiceField(label="Évènement remarquable", choices=RemarkableEvent.choices,
-                                         required=False)
-    addressees = forms.ModelMultipleChoiceField(label="Alerter (destinataires)", required=False,
-                                                queryset=get_user_model().objects.none(),
-                                                widget=forms.CheckboxSelectMultiple)
+    remarkable_event = forms.ChoiceField(label="Évènement remarquable", choices=RemarkableEvent.choices, required=False)
+    addressees = forms.ModelMultipleChoiceField(
+        label="Alerter (destinataires)",
+        required=False,
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
     requests_receipt = forms.BooleanField(label="Demander un accusé de réception", required=False)
-    files = MultipleFileField(label="Photos ou PDF", required=False,
-                              widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,"
-                                                                        "application/pdf"}),
-                              help_text="Jusqu'à 5 fichiers. Les informations cachées des photos (lieu, "
-                                        "appareil) sont effacées.")
+    files = MultipleFileField(
+        label="Photos ou PDF",
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"}),
+        help_text="Jusqu'à 5 fichiers. Les informations cachées des photos (lieu, appareil) sont effacées.",
+    )
 
     def __init__(self, *args, user, person, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["addressees"].queryset = (
-            access.users_allowed(person, Category.LIAISON, "read").exclude(pk=user.pk)
+            access.users_allowed(person, Category.LIAISON, "read")
+            .exclude(pk=user.pk)
             .order_by("last_name", "first_name")
         )
         if not user.is_professional:
@@ -71,19 +81,25 @@ class TransmissionForm(Form):
 
 
 class CorrectionForm(Form):
-    text = forms.CharField(label="Correction", widget=forms.Textarea(attrs={"rows": 4}),
-                           help_text="La transmission d'origine reste lisible ; elle sera marquée « corrigée ».")
+    text = forms.CharField(
+        label="Correction",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="La transmission d'origine reste lisible ; elle sera marquée « corrigée ».",
+    )
 
 
 class NotebookFilterForm(Form):
-    q = forms.CharField(label="Rechercher", required=False, max_length=200,
-                        widget=forms.TextInput(attrs={"type": "search"}))
-    category = forms.ChoiceField(label="Catégorie", required=False,
-                                 choices=[("", "Toutes"), *TransmissionCategory.choices])
+    q = forms.CharField(
+        label="Rechercher", required=False, max_length=200, widget=forms.TextInput(attrs={"type": "search"})
+    )
+    category = forms.ChoiceField(
+        label="Catégorie", required=False, choices=[("", "Toutes"), *TransmissionCategory.choices]
+    )
     kind = forms.ChoiceField(label="Type", required=False, choices=[("", "Tous"), *TransmissionKind.choices])
     author = forms.CharField(label="Auteur", required=False, max_length=100)
-    structure = forms.ModelChoiceField(label="Structure", required=False, queryset=Structure.objects.none(),
-                                       empty_label="Toutes")
+    structure = forms.ModelChoiceField(
+        label="Structure", required=False, queryset=Structure.objects.none(), empty_label="Toutes"
+    )
     since = forms.DateField(label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -115,5 +131,6 @@ class NotebookFilterForm(Form):
             queryset = queryset.filter(observed_at__gte=datetime.combine(data["since"], time.min, tzinfo=zone))
         if data["until"]:
             queryset = queryset.filter(
-                observed_at__lt=datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone))
+                observed_at__lt=datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone)
+            )
         return search(queryset, data["q"])

@@ -54,12 +54,18 @@ class TransmissionStatus(models.TextChoices):
 
 
 class Transmission(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="transmissions",
-                               verbose_name="personne")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transmissions",
-                               verbose_name="auteur")
-    author_structure = models.ForeignKey(Structure, on_delete=models.PROTECT, null=True, blank=True,
-                                         related_name="transmissions", verbose_name="structure de l'auteur")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="transmissions", verbose_name="personne")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transmissions", verbose_name="auteur"
+    )
+    author_structure = models.ForeignKey(
+        Structure,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transmissions",
+        verbose_name="structure de l'auteur",
+    )
     observed_at = models.DateTimeField("observé le")
     created_at = models.DateTimeField("saisi le", default=timezone.now)
     category = models.CharField("catégorie", max_length=20, choices=TransmissionCategory.choices)
@@ -71,12 +77,20 @@ class Transmission(models.Model):
     results = models.TextField("résultats", blank=True)
     scope = models.CharField("diffusion", max_length=10, choices=Scope.choices, default=Scope.SHARED)
     is_important = models.BooleanField("important", default=False)
-    remarkable_event = models.CharField("évènement remarquable", max_length=20, choices=RemarkableEvent.choices,
-                                        blank=True)
-    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="corrections", verbose_name="corrige la transmission")
-    status = models.CharField("statut", max_length=10, choices=TransmissionStatus.choices,
-                              default=TransmissionStatus.ACTIVE)
+    remarkable_event = models.CharField(
+        "évènement remarquable", max_length=20, choices=RemarkableEvent.choices, blank=True
+    )
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name="corrige la transmission",
+    )
+    status = models.CharField(
+        "statut", max_length=10, choices=TransmissionStatus.choices, default=TransmissionStatus.ACTIVE
+    )
     edited_at = models.DateTimeField("modifiée le", null=True, blank=True)
     withdrawn_at = models.DateTimeField("retirée le", null=True, blank=True)
     requests_receipt = models.BooleanField("accusé de réception demandé", default=False)
@@ -113,8 +127,9 @@ class Transmission(models.Model):
 class TransmissionRevision(models.Model):
     """The text of a transmission before an edit made during the grace period."""
 
-    transmission = models.ForeignKey(Transmission, on_delete=models.CASCADE, related_name="revisions",
-                                     verbose_name="transmission")
+    transmission = models.ForeignKey(
+        Transmission, on_delete=models.CASCADE, related_name="revisions", verbose_name="transmission"
+    )
     snapshot = models.JSONField("contenu précédent")
     replaced_at = models.DateTimeField("remplacé le", default=timezone.now)
 
@@ -128,16 +143,18 @@ class TransmissionRevision(models.Model):
 
 
 class Attachment(models.Model):
-    transmission = models.ForeignKey(Transmission, on_delete=models.PROTECT, related_name="attachments",
-                                     verbose_name="transmission")
+    transmission = models.ForeignKey(
+        Transmission, on_delete=models.PROTECT, related_name="attachments", verbose_name="transmission"
+    )
     file = models.FileField("fichier", upload_to="liaison/%Y/%m/")
     thumbnail = models.FileField("vignette", upload_to="liaison/thumbnails/%Y/%m/", blank=True)
     original_name = models.CharField("nom d'origine", max_length=200)
     content_type = models.CharField("type", max_length=50)
     size = models.PositiveIntegerField("taille (octets)")
     sha256 = models.CharField("empreinte SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name="déposé par")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="déposé par"
+    )
     uploaded_at = models.DateTimeField("déposé le", default=timezone.now)
 
     class Meta:
@@ -156,10 +173,12 @@ class Attachment(models.Model):
 class Addressee(models.Model):
     """A member the transmission is addressed to (an alert), and their receipt."""
 
-    transmission = models.ForeignKey(Transmission, on_delete=models.CASCADE, related_name="addressees",
-                                     verbose_name="transmission")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="liaison_alerts",
-                             verbose_name="destinataire")
+    transmission = models.ForeignKey(
+        Transmission, on_delete=models.CASCADE, related_name="addressees", verbose_name="transmission"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="liaison_alerts", verbose_name="destinataire"
+    )
     acknowledged_at = models.DateTimeField("accusé de réception le", null=True, blank=True)
     reminded_at = models.DateTimeField("relancé le", null=True, blank=True)
 
@@ -167,8 +186,7 @@ class Addressee(models.Model):
         verbose_name = "destinataire"
         verbose_name_plural = "destinataires"
         constraints = [models.UniqueConstraint(fields=["transmission", "user"], name="addressee_unique")]
-        indexes = [models.Index(fields=["user"], condition=Q(acknowledged_at__isnull=True),
-                                name="addressee_pending")]
+        indexes = [models.Index(fields=["user"], condition=Q(acknowledged_at__isnull=True), name="addressee_pending")]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.transmission}"
@@ -177,10 +195,12 @@ class Addressee(models.Model):
 class ReadMark(models.Model):
     """A user has read a transmission (for "my feed": unread first, unread counts)."""
 
-    transmission = models.ForeignKey(Transmission, on_delete=models.CASCADE, related_name="read_marks",
-                                     verbose_name="transmission")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
-                             verbose_name="lecteur")
+    transmission = models.ForeignKey(
+        Transmission, on_delete=models.CASCADE, related_name="read_marks", verbose_name="transmission"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="lecteur"
+    )
     read_at = models.DateTimeField("lue le", default=timezone.now)
 
     class Meta:
@@ -196,8 +216,9 @@ class FeedState(models.Model):
     """Per user: everything entered before `read_before` counts as read ("mark all as read"
     without writing a row per transmission)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="liaison_feed",
-                                verbose_name="lecteur")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="liaison_feed", verbose_name="lecteur"
+    )
     read_before = models.DateTimeField("tout lu avant le")
 
     class Meta:

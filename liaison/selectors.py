@@ -56,7 +56,7 @@ def feed_scope(user) -> FeedScope:
 
 
 def feed(user, scope: FeedScope | None = None) -> QuerySet[Transmission]:
-    """"My feed": what `user` may read across every person whose notebook they may read."""
+    """ "My feed": what `user` may read across every person whose notebook they may read."""
     scope = scope or feed_scope(user)
     return Transmission.objects.filter(
         Q(scope=Scope.SHARED) | Q(scope=Scope.INTERNAL, author_structure__in=scope.structure_ids),
@@ -153,8 +153,9 @@ def unread_since(user) -> datetime:
 
 def unread(user, queryset: QuerySet[Transmission], since: datetime | None = None) -> QuerySet[Transmission]:
     since = since or unread_since(user)
-    return queryset.filter(~Exists(ReadMark.objects.filter(user=user, transmission=OuterRef("pk"))),
-                           created_at__gt=since)
+    return queryset.filter(
+        ~Exists(ReadMark.objects.filter(user=user, transmission=OuterRef("pk"))), created_at__gt=since
+    )
 
 
 def unread_count(user, since: datetime | None = None, scope: FeedScope | None = None) -> int:
@@ -163,9 +164,10 @@ def unread_count(user, since: datetime | None = None, scope: FeedScope | None = 
     return unread(user, feed(user, scope), since).order_by()[:UNREAD_COUNT_CAP].count()
 
 
-def unread_first(user, queryset: QuerySet[Transmission], cursor: str | None, size: int = PAGE_SIZE,
-                 since: datetime | None = None) -> Page:
-    """"My feed": the unread ones (newest first), then the read ones."""
+def unread_first(
+    user, queryset: QuerySet[Transmission], cursor: str | None, size: int = PAGE_SIZE, since: datetime | None = None
+) -> Page:
+    """ "My feed": the unread ones (newest first), then the read ones."""
     decoded = decode_cursor(cursor)
     phase = decoded[0] if decoded else "u"
     since = since or unread_since(user)
@@ -205,5 +207,6 @@ def new_since_counter(user) -> QuerySet[Transmission]:
     """Transmissions `user` may read, added to the person (OuterRef "pk") since their last
     visit (OuterRef "news_since"), by someone else: for coordination.news."""
     persons = access.persons_visible_to(user, Category.LIAISON).values("pk")
-    return Transmission.objects.filter(visibility(user), person=OuterRef("pk"), person__in=persons,
-                                       created_at__gt=OuterRef("news_since")).exclude(author=user)
+    return Transmission.objects.filter(
+        visibility(user), person=OuterRef("pk"), person__in=persons, created_at__gt=OuterRef("news_since")
+    ).exclude(author=user)

@@ -87,8 +87,9 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class AddresseeSerializer(serializers.ModelSerializer):
     user = serializers.IntegerField(source="user_id", read_only=True)
     name = serializers.CharField(source="user.__str__", read_only=True)
-    acknowledged_at = serializers.DateTimeField(read_only=True, allow_null=True,
-                                                help_text="Accusé de réception ; null tant qu'il n'est pas donné.")
+    acknowledged_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Accusé de réception ; null tant qu'il n'est pas donné."
+    )
 
     class Meta:
         model = Addressee
@@ -101,28 +102,54 @@ class TransmissionSerializer(serializers.ModelSerializer):
     the subject, `author`, `observed_at` the date, `attachments` the content)."""
 
     author = UserRefSerializer(read_only=True)
-    author_structure = StructureRefSerializer(read_only=True, allow_null=True,
-                                              help_text="Structure pour laquelle l'auteur écrit ; null pour un "
-                                                        "aidant ou la personne.")
+    author_structure = StructureRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Structure pour laquelle l'auteur écrit ; null pour un aidant ou la personne.",
+    )
     category = CategoryField(read_only=True)
     kind = KindField(read_only=True)
     scope = ScopeField(read_only=True)
     remarkable_event = RemarkableEventField(read_only=True)
     status = StatusField(read_only=True)
-    corrects = serializers.IntegerField(source="corrects_id", read_only=True, allow_null=True,
-                                        help_text="La transmission que celle-ci corrige.")
+    corrects = serializers.IntegerField(
+        source="corrects_id", read_only=True, allow_null=True, help_text="La transmission que celle-ci corrige."
+    )
     corrected_by = serializers.SerializerMethodField(help_text="Les corrections de cette transmission.")
     attachments = AttachmentSerializer(many=True, read_only=True)
-    addressees = AddresseeSerializer(many=True, read_only=True, help_text="Destinataires alertés et leurs "
-                                                                         "accusés de réception.")
+    addressees = AddresseeSerializer(
+        many=True, read_only=True, help_text="Destinataires alertés et leurs accusés de réception."
+    )
     is_read = serializers.BooleanField(read_only=True, help_text="Déjà lue par vous.")
 
     class Meta:
         model = Transmission
-        fields = ["id", "person", "author", "author_structure", "observed_at", "created_at", "category", "kind",
-                  "target", "text", "data", "actions", "results", "scope", "is_important", "remarkable_event",
-                  "status", "edited_at", "corrects", "corrected_by", "attachments", "addressees",
-                  "requests_receipt", "is_read"]
+        fields = [
+            "id",
+            "person",
+            "author",
+            "author_structure",
+            "observed_at",
+            "created_at",
+            "category",
+            "kind",
+            "target",
+            "text",
+            "data",
+            "actions",
+            "results",
+            "scope",
+            "is_important",
+            "remarkable_event",
+            "status",
+            "edited_at",
+            "corrects",
+            "corrected_by",
+            "attachments",
+            "addressees",
+            "requests_receipt",
+            "is_read",
+        ]
         read_only_fields = fields
 
     def get_corrected_by(self, transmission: Transmission) -> list[int]:
@@ -141,8 +168,10 @@ class FeedPageSerializer(TransmissionPageSerializer):
 
 
 class MarkedSerializer(serializers.Serializer):
-    marked = serializers.IntegerField(help_text="Nombre de transmissions, parmi celles envoyées, que vous pouvez "
-                                                "lire et qui sont désormais marquées lues.")
+    marked = serializers.IntegerField(
+        help_text="Nombre de transmissions, parmi celles envoyées, que vous pouvez "
+        "lire et qui sont désormais marquées lues."
+    )
 
 
 # --- Input --------------------------------------------------------------------------------------
@@ -152,13 +181,17 @@ class TransmissionContentSerializer(serializers.Serializer):
     """What a transmission says (the fields its author may edit during the grace period)."""
 
     category = CategoryField(required=False)
-    kind = KindField(required=False, help_text="general : texte libre ; targeted : cible et DAR (données, "
-                                               "actions, résultats).")
-    observed_at = serializers.DateTimeField(required=False, help_text="Moment de l'observation ; maintenant si "
-                                                                      "absent.")
+    kind = KindField(
+        required=False, help_text="general : texte libre ; targeted : cible et DAR (données, actions, résultats)."
+    )
+    observed_at = serializers.DateTimeField(required=False, help_text="Moment de l'observation ; maintenant si absent.")
     text = serializers.CharField(required=False, allow_blank=True)
-    target = serializers.CharField(required=False, allow_blank=True, max_length=100,
-                                   help_text="Cible d'une transmission ciblée, par exemple : douleur.")
+    target = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Cible d'une transmission ciblée, par exemple : douleur.",
+    )
     data = serializers.CharField(required=False, allow_blank=True)
     actions = serializers.CharField(required=False, allow_blank=True)
     results = serializers.CharField(required=False, allow_blank=True)
@@ -180,43 +213,50 @@ class _AlertingSerializer(TransmissionContentSerializer):
     among the members who may read the notebook, like on the page."""
 
     addressees = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=get_user_model().objects.none(),
+        many=True,
+        required=False,
+        queryset=get_user_model().objects.none(),
         help_text="Comptes à alerter (identifiants), parmi les lecteurs du cahier de liaison. Professionnels "
-                  "seulement.",
+        "seulement.",
     )
-    requests_receipt = serializers.BooleanField(required=False, help_text="Demander un accusé de réception aux "
-                                                                          "destinataires.")
+    requests_receipt = serializers.BooleanField(
+        required=False, help_text="Demander un accusé de réception aux destinataires."
+    )
     files = serializers.ListField(
-        child=UploadField(), required=False, max_length=MAX_ATTACHMENTS,
+        child=UploadField(),
+        required=False,
+        max_length=MAX_ATTACHMENTS,
         help_text=f"Photos (JPEG, PNG, WebP) ou PDF, {MAX_ATTACHMENTS} au maximum, en multipart/form-data. Les "
-                  "métadonnées des photos (lieu, appareil) sont effacées. Les erreurs sur les fichiers sont "
-                  "rendues sous la clé `attachments`.",
+        "métadonnées des photos (lieu, appareil) sont effacées. Les erreurs sur les fichiers sont "
+        "rendues sous la clé `attachments`.",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         person = self.context.get("person")
         if person is not None:  # absent when the schema is generated
-            self.fields["addressees"].child_relation.queryset = (
-                access.users_allowed(person, Category.LIAISON, "read").exclude(pk=self.context["request"].user.pk)
-            )
+            self.fields["addressees"].child_relation.queryset = access.users_allowed(
+                person, Category.LIAISON, "read"
+            ).exclude(pk=self.context["request"].user.pk)
 
     def validate(self, data):
         if not self.context["request"].user.is_professional:
             # As on the page: carers and the person write in the shared notebook, without alerts.
             for field in ("addressees", "requests_receipt"):
                 if data.get(field):
-                    raise serializers.ValidationError({field: "Seul un professionnel peut alerter des "
-                                                              "destinataires."})
+                    raise serializers.ValidationError({field: "Seul un professionnel peut alerter des destinataires."})
         return data
 
 
 class TransmissionCreateSerializer(_AlertingSerializer):
     category = CategoryField()
-    scope = ScopeField(required=False, help_text="shared (par défaut) : tout le cahier de liaison ; internal : "
-                                                 "l'équipe de votre structure seulement.")
+    scope = ScopeField(
+        required=False,
+        help_text="shared (par défaut) : tout le cahier de liaison ; internal : l'équipe de votre structure seulement.",
+    )
     author_structure = serializers.PrimaryKeyRelatedField(
-        queryset=Structure.objects.all(), required=False,
+        queryset=Structure.objects.all(),
+        required=False,
         help_text="Structure pour laquelle vous écrivez, si vous êtes dans plusieurs équipes.",
     )
 
@@ -226,10 +266,18 @@ class CorrectionCreateSerializer(_AlertingSerializer):
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
-    files = serializers.ListField(child=UploadField(), min_length=1, max_length=MAX_ATTACHMENTS,
-                                  help_text="Photos (JPEG, PNG, WebP) ou PDF, en multipart/form-data.")
+    files = serializers.ListField(
+        child=UploadField(),
+        min_length=1,
+        max_length=MAX_ATTACHMENTS,
+        help_text="Photos (JPEG, PNG, WebP) ou PDF, en multipart/form-data.",
+    )
 
 
 class MarkReadSerializer(serializers.Serializer):
-    transmissions = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
-                                          max_length=500, help_text="Identifiants des transmissions lues.")
+    transmissions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=500,
+        help_text="Identifiants des transmissions lues.",
+    )

@@ -30,8 +30,18 @@ from liaison.models import (
     TransmissionStatus,
 )
 
-CONTENT_FIELDS = ("observed_at", "category", "kind", "target", "text", "data", "actions", "results",
-                  "is_important", "remarkable_event")
+CONTENT_FIELDS = (
+    "observed_at",
+    "category",
+    "kind",
+    "target",
+    "text",
+    "data",
+    "actions",
+    "results",
+    "is_important",
+    "remarkable_event",
+)
 MAX_ATTACHMENTS = 5
 
 
@@ -41,6 +51,7 @@ class GracePeriodOver(ValidationError):
 
 def _url_for(person: Person, transmission: Transmission):
     """Everyone told about a transmission may read the notebook (the gate filtered them)."""
+
     def url(user) -> str:
         return reverse("liaison:notebook", args=[person.pk]) + f"#t{transmission.pk}"
 
@@ -60,8 +71,9 @@ def _author_structure(actor, person: Person, structure: Structure | None) -> Str
             raise ValidationError({"author_structure": "Vous ne faites pas partie de l'équipe de cette structure."})
         return structure
     accompanying = list(
-        Structure.objects.filter(pk__in=teams.values("structure_id"), accompaniments__person=person,
-                                 accompaniments__ended_on__isnull=True).distinct()[:2]
+        Structure.objects.filter(
+            pk__in=teams.values("structure_id"), accompaniments__person=person, accompaniments__ended_on__isnull=True
+        ).distinct()[:2]
     )
     if len(accompanying) == 1:
         return accompanying[0]
@@ -91,13 +103,19 @@ def _attach(transmission: Transmission, files: Iterable, actor) -> list[Attachme
     attachments = []
     for upload, checked in checked_files:
         name = store(checked.content, folder="liaison", extension=checked.extension)
-        thumbnail = store(checked.thumbnail, folder="liaison/thumbnails", extension="jpg") if checked.thumbnail \
-            else ""
-        attachments.append(Attachment.objects.create(
-            transmission=transmission, file=name, thumbnail=thumbnail,
-            original_name=(getattr(upload, "name", "") or "fichier")[:200], content_type=checked.content_type,
-            size=len(checked.content), sha256=checked.sha256, uploaded_by=actor,
-        ))
+        thumbnail = store(checked.thumbnail, folder="liaison/thumbnails", extension="jpg") if checked.thumbnail else ""
+        attachments.append(
+            Attachment.objects.create(
+                transmission=transmission,
+                file=name,
+                thumbnail=thumbnail,
+                original_name=(getattr(upload, "name", "") or "fichier")[:200],
+                content_type=checked.content_type,
+                size=len(checked.content),
+                sha256=checked.sha256,
+                uploaded_by=actor,
+            )
+        )
     return attachments
 
 
@@ -106,8 +124,11 @@ def _check_addressees(person: Person, transmission: Transmission, users) -> list
     if not users:
         return []
     # Shared: every liaison reader; internal: readers of the author's structure team only.
-    readers = (_structure_readers(person, transmission.author_structure) if transmission.scope == Scope.INTERNAL
-               else access.users_allowed(person, Category.LIAISON, "read"))
+    readers = (
+        _structure_readers(person, transmission.author_structure)
+        if transmission.scope == Scope.INTERNAL
+        else access.users_allowed(person, Category.LIAISON, "read")
+    )
     allowed = set(readers.filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True))
     refused = [u for u in users if u.pk not in allowed]
     if refused:
@@ -117,29 +138,62 @@ def _check_addressees(person: Person, transmission: Transmission, users) -> list
 
 
 @transaction.atomic
-def transmission_create(*, actor, person: Person, category: str, observed_at: datetime | None = None,
-                        kind: str = TransmissionKind.GENERAL, text: str = "", target: str = "", data: str = "",
-                        actions: str = "", results: str = "", scope: str = Scope.SHARED, is_important: bool = False,
-                        remarkable_event: str = "", author_structure: Structure | None = None,
-                        addressees: Iterable = (), requests_receipt: bool = False, files: Iterable = (),
-                        corrects: Transmission | None = None) -> Transmission:
+def transmission_create(
+    *,
+    actor,
+    person: Person,
+    category: str,
+    observed_at: datetime | None = None,
+    kind: str = TransmissionKind.GENERAL,
+    text: str = "",
+    target: str = "",
+    data: str = "",
+    actions: str = "",
+    results: str = "",
+    scope: str = Scope.SHARED,
+    is_important: bool = False,
+    remarkable_event: str = "",
+    author_structure: Structure | None = None,
+    addressees: Iterable = (),
+    requests_receipt: bool = False,
+    files: Iterable = (),
+    corrects: Transmission | None = None,
+) -> Transmission:
     """Write a transmission (gate: `liaison` write). Internal ones need a structure; a
     carer or the person always writes in the shared notebook. Addressees are alerted;
     a remarkable event notifies the circle per their preferences."""
     access.require(actor, person, Category.LIAISON, "write")
-    fields = {"observed_at": observed_at or timezone.now(), "category": category, "kind": kind, "text": text,
-              "target": target, "data": data, "actions": actions, "results": results}
+    fields = {
+        "observed_at": observed_at or timezone.now(),
+        "category": category,
+        "kind": kind,
+        "text": text,
+        "target": target,
+        "data": data,
+        "actions": actions,
+        "results": results,
+    }
     _validate_content(fields)
     if remarkable_event and remarkable_event not in RemarkableEvent.values:
         raise ValidationError({"remarkable_event": "Évènement remarquable inconnu."})
     structure = _author_structure(actor, person, author_structure) if actor.is_professional else None
     if scope == Scope.INTERNAL and structure is None:
-        raise ValidationError({"scope": "Une transmission interne appartient à une structure : vous n'écrivez pour "
-                                        "aucune. Partagez-la dans le cahier de liaison."})
+        raise ValidationError(
+            {
+                "scope": "Une transmission interne appartient à une structure : vous n'écrivez pour "
+                "aucune. Partagez-la dans le cahier de liaison."
+            }
+        )
     transmission = Transmission(
-        person=person, author=actor, author_structure=structure, scope=scope, is_important=is_important,
-        remarkable_event=remarkable_event, requests_receipt=requests_receipt and bool(addressees),
-        corrects=corrects, **fields,
+        person=person,
+        author=actor,
+        author_structure=structure,
+        scope=scope,
+        is_important=is_important,
+        remarkable_event=remarkable_event,
+        requests_receipt=requests_receipt and bool(addressees),
+        corrects=corrects,
+        **fields,
     )
     transmission.full_clean(exclude=["search_document"])
     transmission.search_document = _search_document(transmission)
@@ -148,8 +202,14 @@ def transmission_create(*, actor, person: Person, category: str, observed_at: da
     _attach(transmission, files, actor)  # last: nothing can refuse the transmission after its files are stored
     Addressee.objects.bulk_create([Addressee(transmission=transmission, user=u) for u in users])
     ReadMark.objects.create(transmission=transmission, user=actor)
-    audit(actor, person, AuditEvent.Type.TRANSMISSION_CREATED, transmission=transmission.pk, scope=scope,
-          corrects=corrects.pk if corrects else None)
+    audit(
+        actor,
+        person,
+        AuditEvent.Type.TRANSMISSION_CREATED,
+        transmission=transmission.pk,
+        scope=scope,
+        corrects=corrects.pk if corrects else None,
+    )
     url_for = _url_for(person, transmission)
     if users:
         notify("liaison.alert", person=person, actor=actor, recipients=users, url_for=url_for)
@@ -164,9 +224,15 @@ def transmission_create(*, actor, person: Person, category: str, observed_at: da
 def _structure_readers(person: Person, structure: Structure):
     from django.contrib.auth import get_user_model
 
-    return access.users_allowed(person, Category.LIAISON, "read", users=get_user_model().objects.filter(
-        professional__team_memberships__structure=structure, professional__team_memberships__ended_on__isnull=True,
-    ))
+    return access.users_allowed(
+        person,
+        Category.LIAISON,
+        "read",
+        users=get_user_model().objects.filter(
+            professional__team_memberships__structure=structure,
+            professional__team_memberships__ended_on__isnull=True,
+        ),
+    )
 
 
 def _lock_own_editable(actor, transmission: Transmission) -> Transmission:
@@ -204,8 +270,13 @@ def transmission_edit(*, actor, transmission: Transmission, **changes) -> Transm
     transmission.full_clean(exclude=["search_document"])
     transmission.search_document = _search_document(transmission)
     transmission.save()
-    audit(actor, transmission.person, AuditEvent.Type.TRANSMISSION_EDITED, transmission=transmission.pk,
-          fields=sorted(changes))
+    audit(
+        actor,
+        transmission.person,
+        AuditEvent.Type.TRANSMISSION_EDITED,
+        transmission=transmission.pk,
+        fields=sorted(changes),
+    )
     return transmission
 
 
@@ -230,8 +301,9 @@ def transmission_correct(*, actor, original: Transmission, **fields) -> Transmis
     structure = fields.pop("author_structure", None)
     if original.scope == Scope.INTERNAL:
         structure = original.author_structure  # an internal correction stays with the same team
-    return transmission_create(actor=actor, person=original.person, corrects=original, author_structure=structure,
-                               **fields)
+    return transmission_create(
+        actor=actor, person=original.person, corrects=original, author_structure=structure, **fields
+    )
 
 
 @transaction.atomic
@@ -257,12 +329,11 @@ def acknowledge(*, actor, transmission: Transmission) -> Addressee:
 
 def mark_read(*, actor, transmissions: Iterable[Transmission]) -> None:
     """Mark these (already visible) transmissions read."""
-    ReadMark.objects.bulk_create([ReadMark(transmission=t, user=actor) for t in transmissions],
-                                 ignore_conflicts=True)
+    ReadMark.objects.bulk_create([ReadMark(transmission=t, user=actor) for t in transmissions], ignore_conflicts=True)
 
 
 def mark_all_read(*, actor) -> None:
-    """"Tout marquer comme lu": one row per user, whatever the number of transmissions."""
+    """ "Tout marquer comme lu": one row per user, whatever the number of transmissions."""
     from liaison.models import FeedState
 
     FeedState.objects.update_or_create(user=actor, defaults={"read_before": timezone.now()})

@@ -20,8 +20,12 @@ def remind_missing_receipts() -> int:
     with transaction.atomic():
         pending = list(
             Addressee.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(acknowledged_at__isnull=True, reminded_at__isnull=True, transmission__requests_receipt=True,
-                    transmission__created_at__lte=due)
+            .filter(
+                acknowledged_at__isnull=True,
+                reminded_at__isnull=True,
+                transmission__requests_receipt=True,
+                transmission__created_at__lte=due,
+            )
             .select_related("transmission__person", "transmission__author", "user")[:1000]
         )
         for addressee in pending:

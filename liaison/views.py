@@ -30,13 +30,10 @@ def _add_errors(form, error: ValidationError) -> None:
 
 
 def _with_details(queryset):
-    return (
-        queryset.select_related("author", "author_structure", "corrects")
-        .prefetch_related(
-            "attachments",
-            Prefetch("addressees", queryset=Addressee.objects.select_related("user")),
-            Prefetch("corrections", queryset=Transmission.objects.only("pk", "corrects_id", "observed_at")),
-        )
+    return queryset.select_related("author", "author_structure", "corrects").prefetch_related(
+        "attachments",
+        Prefetch("addressees", queryset=Addressee.objects.select_related("user")),
+        Prefetch("corrections", queryset=Transmission.objects.only("pk", "corrects_id", "observed_at")),
     )
 
 
@@ -55,8 +52,11 @@ def _decorate(items, user):
         item.observed_iso = observed.isoformat()
         item.observed_label = _when(observed)
         created = timezone.localtime(item.created_at)
-        item.created_label = _when(created) if created.replace(second=0, microsecond=0) != observed.replace(
-            second=0, microsecond=0) else ""
+        item.created_label = (
+            _when(created)
+            if created.replace(second=0, microsecond=0) != observed.replace(second=0, microsecond=0)
+            else ""
+        )
         item.corrects_label = _when(item.corrects.observed_at) if item.corrects_id else ""
     return items
 
@@ -88,8 +88,11 @@ def notebook(request: HttpRequest, person_id: int) -> HttpResponse:
         # The composer, fetched when its <details> is first opened (HTMX).
         if not can_write:
             access.require(request.user, person, Category.LIAISON, "write", path=request.path)
-        return render(request, "liaison/snippets/transmission_form.html",
-                      {"person": person, "form": TransmissionForm(user=request.user, person=person)})
+        return render(
+            request,
+            "liaison/snippets/transmission_form.html",
+            {"person": person, "form": TransmissionForm(user=request.user, person=person)},
+        )
     filters = NotebookFilterForm(request.GET or None, person=person)
     queryset = filters.apply(selectors.notebook(request.user, person))
     page = selectors.newest_first(_with_details(queryset), request.GET.get("apres"))
@@ -99,8 +102,13 @@ def notebook(request: HttpRequest, person_id: int) -> HttpResponse:
     # opens, or `?nouvelle=1` without JavaScript). Its addressee and choice widgets were
     # a third of the page's time (bench/liaison.py).
     open_form = can_write and bool(request.GET.get("nouvelle"))
-    context = {"person": person, "page": page, "filters": filters, "can_write": can_write,
-               "form": TransmissionForm(user=request.user, person=person) if open_form else None}
+    context = {
+        "person": person,
+        "page": page,
+        "filters": filters,
+        "can_write": can_write,
+        "form": TransmissionForm(user=request.user, person=person) if open_form else None,
+    }
     if request.htmx and request.GET.get("apres"):
         return render(request, "liaison/snippets/transmission_items.html", context)
     return render(request, "liaison/notebook.html", context)
@@ -123,19 +131,29 @@ def _post(request, person: Person, can_write: bool) -> HttpResponse:
             # HTMX: swap in the timeline with the new transmission on top (the composer
             # folded again, fetched afresh when reopened).
             filters = NotebookFilterForm(person=person)
-            page = selectors.newest_first(_with_details(selectors.notebook(request.user, person)),
-                                          None)
+            page = selectors.newest_first(_with_details(selectors.notebook(request.user, person)), None)
             _decorate(page.items, request.user)
-            return render(request, "liaison/snippets/notebook_body.html", {
-                "person": person, "page": page, "filters": filters, "can_write": True,
-                "htmx_messages": ["Transmission enregistrée."],
-            })
+            return render(
+                request,
+                "liaison/snippets/notebook_body.html",
+                {
+                    "person": person,
+                    "page": page,
+                    "filters": filters,
+                    "can_write": True,
+                    "htmx_messages": ["Transmission enregistrée."],
+                },
+            )
     filters = NotebookFilterForm(person=person)
     page = selectors.newest_first(_with_details(selectors.notebook(request.user, person)), None)
     _decorate(page.items, request.user)
     template = "liaison/snippets/notebook_body.html" if request.htmx else "liaison/notebook.html"
-    return render(request, template, {"person": person, "page": page, "filters": filters, "can_write": True,
-                                      "form": form}, status=400)
+    return render(
+        request,
+        template,
+        {"person": person, "page": page, "filters": filters, "can_write": True, "form": form},
+        status=400,
+    )
 
 
 @login_required
@@ -145,15 +163,18 @@ def feed(request: HttpRequest) -> HttpResponse:
     scope = selectors.feed_scope(request.user)
     queryset = filters.apply(selectors.feed(request.user, scope)).select_related("person")
     since = selectors.unread_since(request.user)
-    page = selectors.unread_first(request.user, _with_details(queryset), request.GET.get("apres"),
-                                  since=since)
+    page = selectors.unread_first(request.user, _with_details(queryset), request.GET.get("apres"), since=since)
     _decorate(page.items, request.user)
-    access.log_many(request.user, list({t.person_id: t.person for t in page.items}.values()), Category.LIAISON,
-                    path=request.path)
+    access.log_many(
+        request.user, list({t.person_id: t.person for t in page.items}.values()), Category.LIAISON, path=request.path
+    )
     unread = selectors.unread_count(request.user, since, scope)
     template = "liaison/snippets/feed_items.html" if request.htmx and request.GET.get("apres") else "liaison/feed.html"
-    return render(request, template, {"page": page, "filters": filters, "unread": unread,
-                                      "unread_cap": selectors.UNREAD_COUNT_CAP})
+    return render(
+        request,
+        template,
+        {"page": page, "filters": filters, "unread": unread, "unread_cap": selectors.UNREAD_COUNT_CAP},
+    )
 
 
 @login_required
@@ -161,8 +182,9 @@ def feed(request: HttpRequest) -> HttpResponse:
 def feed_mark_read(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("transmission") if i.isdigit()]
     if ids:
-        services.mark_read(actor=request.user, transmissions=list(selectors.feed(request.user).filter(pk__in=ids)
-                                                                 .only("pk")))
+        services.mark_read(
+            actor=request.user, transmissions=list(selectors.feed(request.user).filter(pk__in=ids).only("pk"))
+        )
     else:
         services.mark_all_read(actor=request.user)
     messages.success(request, "Marqué comme lu.")
@@ -173,12 +195,17 @@ def feed_mark_read(request: HttpRequest) -> HttpResponse:
 def transmission_detail(request: HttpRequest, transmission_id: int) -> HttpResponse:
     """One transmission with its earlier versions and corrections."""
     transmission = _load(request, transmission_id)
-    items = _decorate([_with_details(Transmission.objects.filter(pk=transmission.pk)).get()],
-                      request.user)
-    return render(request, "liaison/transmission.html", {
-        "t": items[0], "person": transmission.person, "revisions": transmission.revisions.all(),
-        "correction_form": CorrectionForm(),
-    })
+    items = _decorate([_with_details(Transmission.objects.filter(pk=transmission.pk)).get()], request.user)
+    return render(
+        request,
+        "liaison/transmission.html",
+        {
+            "t": items[0],
+            "person": transmission.person,
+            "revisions": transmission.revisions.all(),
+            "correction_form": CorrectionForm(),
+        },
+    )
 
 
 @login_required
@@ -191,8 +218,9 @@ def transmission_edit(request: HttpRequest, transmission_id: int) -> HttpRespons
     form.fields["text"].help_text = "Modifiable pendant le délai de saisie ; l'ancienne version est conservée."
     if request.method == "POST" and form.is_valid():
         try:
-            services.transmission_edit(actor=request.user, transmission=transmission,
-                                       **{field: form.cleaned_data["text"]})
+            services.transmission_edit(
+                actor=request.user, transmission=transmission, **{field: form.cleaned_data["text"]}
+            )
         except services.GracePeriodOver as error:
             messages.error(request, " ".join(error.messages))
             return redirect("liaison:transmission", transmission_id=transmission.pk)
@@ -201,8 +229,7 @@ def transmission_edit(request: HttpRequest, transmission_id: int) -> HttpRespons
         else:
             messages.success(request, "Transmission modifiée ; la version précédente reste consultable.")
             return redirect("liaison:transmission", transmission_id=transmission.pk)
-    return render(request, "liaison/edit.html", {"t": transmission, "form": form},
-                  status=400 if form.errors else 200)
+    return render(request, "liaison/edit.html", {"t": transmission, "form": form}, status=400 if form.errors else 200)
 
 
 @login_required
@@ -225,8 +252,9 @@ def transmission_correct(request: HttpRequest, transmission_id: int) -> HttpResp
     form = CorrectionForm(request.POST)
     if form.is_valid():
         try:
-            correction = services.transmission_correct(actor=request.user, original=original,
-                                                       text=form.cleaned_data["text"])
+            correction = services.transmission_correct(
+                actor=request.user, original=original, text=form.cleaned_data["text"]
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -252,8 +280,9 @@ def acknowledge(request: HttpRequest, transmission_id: int) -> HttpResponse:
             return render(request, "liaison/snippets/receipt_done.html", {"now": timezone.now()})
         messages.success(request, "Accusé de réception envoyé.")
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("liaison:feed")
     return redirect(target)
 

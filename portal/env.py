@@ -51,8 +51,7 @@ def email_config(url: str, file_path: Path) -> dict:
     An empty URL writes each message as a file under ``file_path``.
     """
     if not url:
-        return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                "EMAIL_FILE_PATH": str(file_path)}
+        return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(file_path)}
     parsed = urlparse(url)
     scheme = parsed.scheme.lower()
     if scheme == "console":
@@ -60,8 +59,10 @@ def email_config(url: str, file_path: Path) -> dict:
     if scheme == "locmem":
         return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     if scheme == "file":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                "EMAIL_FILE_PATH": unquote(parsed.path) or str(file_path)}
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": unquote(parsed.path) or str(file_path),
+        }
     if scheme in {"smtp", "smtp+tls", "submission", "smtps"}:
         options = parse_qs(parsed.query)
         return {

@@ -26,8 +26,10 @@ from coordination import access, services
 from coordination.models import CarerLink, Category, Person, Relationship
 from portal.models import PortalInvitation
 
-INVALID_LINK = ("Ce lien d'invitation ne fonctionne pas. Il a peut-être déjà servi ou il a expiré. "
-                "Demandez une nouvelle invitation à la structure qui vous accompagne.")
+INVALID_LINK = (
+    "Ce lien d'invitation ne fonctionne pas. Il a peut-être déjà servi ou il a expiré. "
+    "Demandez une nouvelle invitation à la structure qui vous accompagne."
+)
 
 
 def hash_token(token: str) -> str:
@@ -41,8 +43,9 @@ def invitation_url(token: str, base_url: str = "") -> str:
 
 
 @transaction.atomic
-def invitation_create(*, actor, person: Person, email: str, relationship: str = "",
-                      base_url: str = "") -> tuple[PortalInvitation, str]:
+def invitation_create(
+    *, actor, person: Person, email: str, relationship: str = "", base_url: str = ""
+) -> tuple[PortalInvitation, str]:
     """A professional with `circle` write on the person invites them (empty relationship)
     or a carer. Returns the invitation and the clear token (to put in the e-mail only).
 
@@ -64,7 +67,11 @@ def invitation_create(*, actor, person: Person, email: str, relationship: str = 
         raise ValidationError({"email": "Cette personne a déjà un compte sur le portail."})
     token = secrets.token_urlsafe(32)
     invitation = PortalInvitation.objects.create(
-        person=person, email=email, relationship=relationship, token_hash=hash_token(token), created_by=actor,
+        person=person,
+        email=email,
+        relationship=relationship,
+        token_hash=hash_token(token),
+        created_by=actor,
         expires_at=timezone.now() + timedelta(days=settings.PORTAL_INVITATION_DAYS),
     )
     link = invitation_url(token, base_url)
@@ -85,8 +92,11 @@ def _send(invitation_id: int, link: str) -> None:
 
 def invitation_for_token(token: str) -> PortalInvitation:
     """The pending invitation of a link, or a ValidationError with a clear message."""
-    invitation = (PortalInvitation.objects.select_related("person", "created_by")
-                  .filter(token_hash=hash_token(token or "")).first())
+    invitation = (
+        PortalInvitation.objects.select_related("person", "created_by")
+        .filter(token_hash=hash_token(token or ""))
+        .first()
+    )
     if invitation is None or not invitation.is_pending:
         raise ValidationError(INVALID_LINK)
     return invitation
@@ -111,14 +121,14 @@ def invitation_accept(*, token: str, password: str, first_name: str = "", last_n
         raise ValidationError({"password1": error.messages}) from None
     user.set_password(password)
     user.save()
-    EmailAddress.objects.update_or_create(user=user, email=user.email,
-                                          defaults={"verified": True, "primary": True})
+    EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
     person = invitation.person
     if invitation.is_for_person:
         services.person_link_account(actor=invitation.created_by, person=person, user=user)
     else:
-        services.carer_link_create(actor=invitation.created_by, person=person, user=user,
-                                   relationship=invitation.relationship)
+        services.carer_link_create(
+            actor=invitation.created_by, person=person, user=user, relationship=invitation.relationship
+        )
     invitation.used_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["used_at", "user"])

@@ -44,8 +44,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     first_name = models.CharField("prénom", max_length=150, blank=True)
     last_name = models.CharField("nom", max_length=150, blank=True)
     phone = models.CharField("téléphone mobile", max_length=20, blank=True)
-    is_staff = models.BooleanField("administrateur", default=False,
-                                   help_text="Peut se connecter à l'administration.")
+    is_staff = models.BooleanField("administrateur", default=False, help_text="Peut se connecter à l'administration.")
     is_active = models.BooleanField("actif", default=True)
     date_joined = models.DateTimeField("inscrit le", default=timezone.now)
 
@@ -80,19 +79,25 @@ class PortalInvitation(models.Model):
     """An e-mailed, single-use, expiring link that opens the user portal to a person or a
     carer. Only a SHA-256 hash of the token is stored: the link itself is never kept."""
 
-    person = models.ForeignKey("coordination.Person", on_delete=models.PROTECT, related_name="portal_invitations",
-                               verbose_name="personne")
+    person = models.ForeignKey(
+        "coordination.Person", on_delete=models.PROTECT, related_name="portal_invitations", verbose_name="personne"
+    )
     email = models.EmailField("adresse e-mail invitée")
     # Empty: the person themself; else the carer's relationship (coordination.Relationship).
     relationship = models.CharField("lien", max_length=20, blank=True)
     token_hash = models.CharField("empreinte du lien", max_length=64, unique=True)
-    created_by = models.ForeignKey("portal.User", on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="invité par")
+    created_by = models.ForeignKey("portal.User", on_delete=models.PROTECT, related_name="+", verbose_name="invité par")
     created_at = models.DateTimeField("envoyée le", default=timezone.now)
     expires_at = models.DateTimeField("expire le")
     used_at = models.DateTimeField("utilisée le", null=True, blank=True)
-    user = models.ForeignKey("portal.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                             verbose_name="compte créé ou lié")
+    user = models.ForeignKey(
+        "portal.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="compte créé ou lié",
+    )
 
     class Meta:
         verbose_name = "invitation au portail"

@@ -194,11 +194,15 @@ _OIDC_APPS = [
     app
     for app in (
         _oidc_app(
-            "pro-sante-connect", "Pro Santé Connect", "PSC",
+            "pro-sante-connect",
+            "Pro Santé Connect",
+            "PSC",
             {"auth_params": {"acr_values": "eidas1"}, "scope": ["openid", "scope_all"]},
         ),
         _oidc_app(
-            "franceconnect", "FranceConnect", "FRANCECONNECT",
+            "franceconnect",
+            "FranceConnect",
+            "FRANCECONNECT",
             {"scope": ["openid", "given_name", "family_name", "email", "birthdate"]},
         ),
     )
@@ -335,11 +339,13 @@ if TESTING:
 # --- Periodic tasks (Celery beat) ----------------------------------------------------------
 CELERY_BEAT_SCHEDULE = {
     "notifications-daily-digest": {
-        "task": "coordination.tasks.build_digests", "args": ("daily",),
+        "task": "coordination.tasks.build_digests",
+        "args": ("daily",),
         "schedule": crontab(hour=DIGEST_DAILY_HOUR, minute=0),
     },
     "notifications-weekly-digest": {
-        "task": "coordination.tasks.build_digests", "args": ("weekly",),
+        "task": "coordination.tasks.build_digests",
+        "args": ("weekly",),
         "schedule": crontab(hour=DIGEST_DAILY_HOUR, minute=5, day_of_week=DIGEST_WEEKLY_DAY),
     },
     "notifications-resume": {"task": "coordination.tasks.resume_deliveries", "schedule": 300.0},
@@ -350,7 +356,8 @@ LIAISON_GRACE_MINUTES = env_int("LIAISON_GRACE_MINUTES", 10)
 LIAISON_RECEIPT_REMINDER_HOURS = env_int("LIAISON_RECEIPT_REMINDER_HOURS", 24)
 LIAISON_UNREAD_DAYS = env_int("LIAISON_UNREAD_DAYS", 30)
 CELERY_BEAT_SCHEDULE["liaison-receipt-reminders"] = {
-    "task": "liaison.tasks.remind_missing_receipts", "schedule": 900.0,
+    "task": "liaison.tasks.remind_missing_receipts",
+    "schedule": 900.0,
 }
 
 # --- Documents: DMP outbox and MSSanté ------------------------------------------------------------
@@ -361,34 +368,40 @@ DMP_SEND_DELAY_MINUTES = env_int("DMP_SEND_DELAY_MINUTES", 10)
 # MSSanté: its own SMTP relay (same URL syntax as EMAIL_URL), never the ordinary mail server.
 MSSANTE_EMAIL = email_config(env_str("MSSANTE_EMAIL_URL"), VAR_DIR / "mssante")
 MSSANTE_FROM_EMAIL = env_str("MSSANTE_FROM_EMAIL", "portail@structure.mssante.fr")
-CELERY_BEAT_SCHEDULE["documents-dmp-outbox"] = {"task": "coordination.tasks.send_due_dmp_shares",
-                                                "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["documents-mssante-resume"] = {"task": "coordination.tasks.resume_mssante_sendings",
-                                                    "schedule": 60.0}
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "DocumentStatusEnum": "coordination.models.DocumentStatus",
-    "DmpShareStatusEnum": "coordination.models.DmpShareStatus",
-    "MssanteStatusEnum": "coordination.models.MssanteStatus",
-    "PlanVersionStatusEnum": "ppa.models.VersionStatus",
-    "ObjectiveStatusEnum": "ppa.models.ObjectiveStatus",
-    "SignOffRoleEnum": "ppa.models.SignOffRole",
-    "CircleRoleEnum": "coordination.models.CircleRole",
-})
+CELERY_BEAT_SCHEDULE["documents-dmp-outbox"] = {"task": "coordination.tasks.send_due_dmp_shares", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["documents-mssante-resume"] = {
+    "task": "coordination.tasks.resume_mssante_sendings",
+    "schedule": 60.0,
+}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "DocumentStatusEnum": "coordination.models.DocumentStatus",
+        "DmpShareStatusEnum": "coordination.models.DmpShareStatus",
+        "MssanteStatusEnum": "coordination.models.MssanteStatus",
+        "PlanVersionStatusEnum": "ppa.models.VersionStatus",
+        "ObjectiveStatusEnum": "ppa.models.ObjectiveStatus",
+        "SignOffRoleEnum": "ppa.models.SignOffRole",
+        "CircleRoleEnum": "coordination.models.CircleRole",
+    }
+)
 # User portal: how long an e-mailed invitation link stays valid.
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
 # --- Projet personnalisé (PPA) ------------------------------------------------------------------
 PPA_REVIEW_MONTHS = env_int("PPA_REVIEW_MONTHS", 12)
 PPA_REVIEW_REMINDER_DAYS = (60, 30, 7)
 CELERY_BEAT_SCHEDULE["ppa-review-reminders"] = {
-    "task": "ppa.tasks.send_review_reminders", "schedule": crontab(hour=7, minute=30),
+    "task": "ppa.tasks.send_review_reminders",
+    "schedule": crontab(hour=7, minute=30),
 }
 # --- Agenda: availability and meeting booking -------------------------------------------------
 AGENDA_BOOKING_HOLD_HOURS = env_int("AGENDA_BOOKING_HOLD_HOURS", 48)
 CELERY_BEAT_SCHEDULE["agenda-release-expired-holds"] = {
-    "task": "agenda.booking_tasks.release_expired_holds", "schedule": 300.0,
+    "task": "agenda.booking_tasks.release_expired_holds",
+    "schedule": 300.0,
 }
 CELERY_BEAT_SCHEDULE["agenda-release-unanswered-proposals"] = {
-    "task": "agenda.booking_tasks.release_unanswered_proposals", "schedule": 300.0,
+    "task": "agenda.booking_tasks.release_unanswered_proposals",
+    "schedule": 300.0,
 }
 # --- Agenda -------------------------------------------------------------------------------
 AGENDA_IMPORT_PAST_DAYS = env_int("AGENDA_IMPORT_PAST_DAYS", 30)
@@ -397,5 +410,6 @@ AGENDA_IMPORT_MAX_BYTES = env_int("AGENDA_IMPORT_MAX_BYTES", 5_000_000)
 AGENDA_IMPORT_TIMEOUT = env_int("AGENDA_IMPORT_TIMEOUT", 10)
 AGENDA_IMPORT_REFRESH_MINUTES = env_int("AGENDA_IMPORT_REFRESH_MINUTES", 60)
 CELERY_BEAT_SCHEDULE["agenda-refresh-external-calendars"] = {
-    "task": "agenda.tasks.refresh_external_calendars", "schedule": AGENDA_IMPORT_REFRESH_MINUTES * 60.0,
+    "task": "agenda.tasks.refresh_external_calendars",
+    "schedule": AGENDA_IMPORT_REFRESH_MINUTES * 60.0,
 }

@@ -43,7 +43,9 @@ class GrantsForm(Form):
             self.fields[category] = forms.TypedChoiceField(
                 label=f"{CATEGORY_WORDS[category][0].upper()}{CATEGORY_WORDS[category][1:]}",
                 choices=[(str(level), LEVEL_WORDS[level]) for level in Level],
-                coerce=int, widget=forms.RadioSelect, initial=str(levels.get(category, Level.NONE)),
+                coerce=int,
+                widget=forms.RadioSelect,
+                initial=str(levels.get(category, Level.NONE)),
             )
 
     def levels(self) -> dict[str, int]:
@@ -51,8 +53,9 @@ class GrantsForm(Form):
 
 
 class AnswerForm(Form):
-    accept = forms.TypedChoiceField(choices=[("1", "Accepter"), ("0", "Refuser")], coerce=lambda v: v == "1",
-                                    widget=forms.HiddenInput)
+    accept = forms.TypedChoiceField(
+        choices=[("1", "Accepter"), ("0", "Refuser")], coerce=lambda v: v == "1", widget=forms.HiddenInput
+    )
 
 
 class MemberEndForm(Form):
@@ -61,18 +64,26 @@ class MemberEndForm(Form):
 
 class ObservationForm(Form):
     category = forms.ChoiceField(label="C'est à propos de", choices=TransmissionCategory.choices)
-    text = forms.CharField(label="Ce que je veux dire", widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
-                           help_text="Écrivez avec vos mots. Tout le cercle qui lit le cahier verra ce message.")
+    text = forms.CharField(
+        label="Ce que je veux dire",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text="Écrivez avec vos mots. Tout le cercle qui lit le cahier verra ce message.",
+    )
 
 
 class ConsentForm(Form):
     kind = forms.ChoiceField(label="Ma décision concerne", choices=ConsentKind.choices)
-    partner = forms.ChoiceField(label="Partenaire (seulement pour un partage)", required=False,
-                                choices=Partner.choices)
+    partner = forms.ChoiceField(label="Partenaire (seulement pour un partage)", required=False, choices=Partner.choices)
     partner_name = forms.CharField(label="Nom du partenaire (si « Autre »)", required=False, max_length=200)
-    decision = forms.ChoiceField(label="Ma décision", choices=[
-        (ConsentDecision.GRANTED, "Je suis d'accord"), (ConsentDecision.REFUSED, "Je refuse ou je m'oppose"),
-    ], widget=forms.RadioSelect)
+    decision = forms.ChoiceField(
+        label="Ma décision",
+        choices=[
+            (ConsentDecision.GRANTED, "Je suis d'accord"),
+            (ConsentDecision.REFUSED, "Je refuse ou je m'oppose"),
+        ],
+        widget=forms.RadioSelect,
+    )
     note = forms.CharField(label="Précisions (facultatif)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -85,18 +96,23 @@ class InvitationForm(Form):
     relationship = forms.ChoiceField(
         label="Qui invitez-vous ?",
         choices=[("", "La personne accompagnée elle-même")] + list(Relationship.choices),
-        required=False, widget=forms.RadioSelect, initial="",
+        required=False,
+        widget=forms.RadioSelect,
+        initial="",
     )
 
 
 class SetPasswordForm(Form):
     first_name = forms.CharField(label="Prénom", max_length=150, required=False)
     last_name = forms.CharField(label="Nom", max_length=150, required=False)
-    password1 = forms.CharField(label="Mot de passe",
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                                help_text="Au moins 12 caractères. Gardez-le pour vous.")
-    password2 = forms.CharField(label="Mot de passe, une deuxième fois",
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label="Mot de passe",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Au moins 12 caractères. Gardez-le pour vous.",
+    )
+    password2 = forms.CharField(
+        label="Mot de passe, une deuxième fois", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def clean(self):
         data = super().clean()
@@ -108,21 +124,29 @@ class SetPasswordForm(Form):
 class ProposalAnswerForm(Form):
     """Accept or decline an appointment proposed to the person."""
 
-    accept = forms.TypedChoiceField(choices=[("1", "Accepter"), ("0", "Refuser")], coerce=lambda v: v == "1",
-                                    widget=forms.HiddenInput)
-    comment = forms.CharField(label="Un mot pour le professionnel (facultatif)", required=False, max_length=1000,
-                              widget=forms.Textarea(attrs={"rows": 2}))
+    accept = forms.TypedChoiceField(
+        choices=[("1", "Accepter"), ("0", "Refuser")], coerce=lambda v: v == "1", widget=forms.HiddenInput
+    )
+    comment = forms.CharField(
+        label="Un mot pour le professionnel (facultatif)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class FeedCreateForm(Form):
     include_titles = forms.BooleanField(
-        label="Montrer le nom des rendez-vous dans mon calendrier", required=False,
-        help_text="Sinon, votre calendrier montre seulement « Rendez-vous ».")
+        label="Montrer le nom des rendez-vous dans mon calendrier",
+        required=False,
+        help_text="Sinon, votre calendrier montre seulement « Rendez-vous ».",
+    )
 
 
 class FeedActionForm(Form):
-    action = forms.ChoiceField(choices=[("revoke", "Arrêter"), ("regenerate", "Nouvelle adresse")],
-                               widget=forms.HiddenInput)
+    action = forms.ChoiceField(
+        choices=[("revoke", "Arrêter"), ("regenerate", "Nouvelle adresse")], widget=forms.HiddenInput
+    )
 
 
 class PlanCommentForm(Form):

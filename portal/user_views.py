@@ -78,9 +78,11 @@ _WHAT = {
 
 def spaces(user):
     """The persons whose space `user` may open: themself, and persons they are a carer of."""
-    return Person.objects.filter(
-        Q(user=user) | Q(carer_links__user=user, carer_links__ended_on__isnull=True)
-    ).distinct().order_by("birth_name", "first_name")
+    return (
+        Person.objects.filter(Q(user=user) | Q(carer_links__user=user, carer_links__ended_on__isnull=True))
+        .distinct()
+        .order_by("birth_name", "first_name")
+    )
 
 
 def _current_person_id(request: HttpRequest) -> int | None:
@@ -126,8 +128,13 @@ def portal_page(view):
 
 def _context(request: HttpRequest, person: Person, **extra) -> dict:
     is_self = person.user_id == request.user.pk
-    return {"person": person, "is_self": is_self, "is_decider": access.is_decider(request.user, person),
-            "space_count": spaces(request.user).count(), **extra}
+    return {
+        "person": person,
+        "is_self": is_self,
+        "is_decider": access.is_decider(request.user, person),
+        "space_count": spaces(request.user).count(),
+        **extra,
+    }
 
 
 @portal_page
@@ -140,14 +147,19 @@ def space_choose(request: HttpRequest) -> HttpResponse:
             raise Http404
         request.session[SESSION_KEY] = form.cleaned_data["person"]
         return redirect("portal_home")
-    return render(request, "portal/user/spaces.html", {"spaces": mine,
-                                                        "current": request.session.get(SESSION_KEY)})
+    return render(request, "portal/user/spaces.html", {"spaces": mine, "current": request.session.get(SESSION_KEY)})
 
 
 # Pages a link from outside the portal (a notification, an e-mail) may open in a given
 # person's space: the link carries the person, the session then remembers the space.
-SPACE_PAGES = {"accueil": "portal_home", "documents": "portal_documents", "agenda": "portal_agenda",
-               "projet": "portal_ppa", "cahier-de-liaison": "portal_notebook", "cercle": "portal_circle"}
+SPACE_PAGES = {
+    "accueil": "portal_home",
+    "documents": "portal_documents",
+    "agenda": "portal_agenda",
+    "projet": "portal_ppa",
+    "cahier-de-liaison": "portal_notebook",
+    "cercle": "portal_circle",
+}
 
 
 @login_required
@@ -202,22 +214,32 @@ def home(request: HttpRequest) -> HttpResponse:
     transmissions = None
     if _may(request, person, Category.LIAISON):
         transmissions = list(
-            liaison_selectors.notebook(request.user, person).filter(scope=Scope.SHARED, withdrawn_at__isnull=True)
-            .select_related("author").order_by("-observed_at", "-pk")[:HOME_TRANSMISSIONS]
+            liaison_selectors.notebook(request.user, person)
+            .filter(scope=Scope.SHARED, withdrawn_at__isnull=True)
+            .select_related("author")
+            .order_by("-observed_at", "-pk")[:HOME_TRANSMISSIONS]
         )
-    notifications = list(Notification.objects.filter(recipient=request.user, is_in_app=True, read_at__isnull=True)
-                         .order_by("-created_at")[:5])
+    notifications = list(
+        Notification.objects.filter(recipient=request.user, is_in_app=True, read_at__isnull=True).order_by(
+            "-created_at"
+        )[:5]
+    )
     for notification in notifications:
         kind = CATALOGUE.get(notification.event_type)
         notification.message = kind.message if kind else ""
     context = _context(request, person, transmissions=transmissions, notifications=notifications)
     context.update(_block_tiles(request, person))
     if context["is_decider"]:
-        context["pending_requests"] = list(JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING)
-                                           .select_related("professional__user", "structure"))
-        context["pending_delegations"] = list(Delegation.objects.filter(person=person,
-                                                                        status=DelegationStatus.PENDING)
-                                              .select_related("delegate__user", "delegator__user"))
+        context["pending_requests"] = list(
+            JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING).select_related(
+                "professional__user", "structure"
+            )
+        )
+        context["pending_delegations"] = list(
+            Delegation.objects.filter(person=person, status=DelegationStatus.PENDING).select_related(
+                "delegate__user", "delegator__user"
+            )
+        )
     return render(request, "portal/user_home.html", context)
 
 
@@ -229,12 +251,18 @@ def record(request: HttpRequest) -> HttpResponse:
     """Identity, accompanying structures and dates, referent, the circle at a glance."""
     person = _open(request, Category.RECORD).person
     accompaniments = person.accompaniments.select_related("structure").order_by("ended_on", "-started_on")
-    members = list(CircleMember.objects.active().filter(person=person)
-                   .select_related("user", "structure", "professional__user", "carer_link")
-                   .order_by("kind", "started_at"))
+    members = list(
+        CircleMember.objects.active()
+        .filter(person=person)
+        .select_related("user", "structure", "professional__user", "carer_link")
+        .order_by("kind", "started_at")
+    )
     referents = [m for m in members if m.role == CircleRole.REFERENT]
-    return render(request, "portal/user/record.html", _context(
-        request, person, accompaniments=accompaniments, members=members, referents=referents))
+    return render(
+        request,
+        "portal/user/record.html",
+        _context(request, person, accompaniments=accompaniments, members=members, referents=referents),
+    )
 
 
 # --- Liaison notebook ----------------------------------------------------------------------
@@ -251,20 +279,27 @@ def notebook(request: HttpRequest) -> HttpResponse:
             access.require(request.user, person, Category.LIAISON, "write", path=request.path)
         if form.is_valid():
             try:
-                liaison_services.transmission_create(actor=request.user, person=person, scope=Scope.SHARED,
-                                                     **form.cleaned_data)
+                liaison_services.transmission_create(
+                    actor=request.user, person=person, scope=Scope.SHARED, **form.cleaned_data
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
                 messages.success(request, "Votre message est dans le cahier de liaison.")
                 return redirect("portal_notebook")
-    queryset = (liaison_selectors.notebook(request.user, person).filter(scope=Scope.SHARED)
-                .select_related("author", "author_structure"))
+    queryset = (
+        liaison_selectors.notebook(request.user, person)
+        .filter(scope=Scope.SHARED)
+        .select_related("author", "author_structure")
+    )
     page = liaison_selectors.newest_first(queryset, request.GET.get("apres"))
     liaison_services.mark_read(actor=request.user, transmissions=page.items)
-    return render(request, "portal/user/notebook.html", _context(request, person, page=page, form=form,
-                                                                 can_write=can_write),
-                  status=400 if form is not None and form.errors else 200)
+    return render(
+        request,
+        "portal/user/notebook.html",
+        _context(request, person, page=page, form=form, can_write=can_write),
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 # --- Circle and rights --------------------------------------------------------------------
@@ -276,7 +311,8 @@ def circle(request: HttpRequest) -> HttpResponse:
     person = _open(request, Category.CIRCLE).person
     is_decider = access.is_decider(request.user, person)
     members = list(
-        CircleMember.objects.active().filter(person=person)
+        CircleMember.objects.active()
+        .filter(person=person)
         .select_related("user", "structure", "professional__user", "carer_link")
         .prefetch_related(Prefetch("grants", queryset=Grant.objects.order_by("category")))
         .order_by("kind", "started_at")
@@ -291,8 +327,11 @@ def circle(request: HttpRequest) -> HttpResponse:
         member.can_oppose = is_decider and member.kind in (MemberKind.PROFESSIONAL, MemberKind.CARER)
     context = _context(request, person, members=members)
     if is_decider:
-        context["pending_requests"] = list(JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING)
-                                           .select_related("professional__user", "structure"))
+        context["pending_requests"] = list(
+            JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING).select_related(
+                "professional__user", "structure"
+            )
+        )
         context["delegations"] = list(
             Delegation.objects.filter(person=person, status__in=[DelegationStatus.PENDING, DelegationStatus.ACTIVE])
             .select_related("delegate__user", "delegator__user")
@@ -354,13 +393,16 @@ def join_request_answer(request: HttpRequest, request_id: int) -> HttpResponse:
     if not form.is_valid():
         raise Http404
     try:
-        services.join_request_answer(actor=request.user, join_request=join_request,
-                                     accept=form.cleaned_data["accept"])
+        services.join_request_answer(actor=request.user, join_request=join_request, accept=form.cleaned_data["accept"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Demande acceptée. Choisissez maintenant ses droits." if form.cleaned_data["accept"]
-                         else "Demande refusée.")
+        messages.success(
+            request,
+            "Demande acceptée. Choisissez maintenant ses droits."
+            if form.cleaned_data["accept"]
+            else "Demande refusée.",
+        )
     return redirect("portal_circle")
 
 
@@ -395,8 +437,9 @@ def consents(request: HttpRequest) -> HttpResponse:
             raise access.AccessDenied("Seule la personne ou son représentant légal peut prendre cette décision.")
         if form.is_valid():
             try:
-                services.consent_record(actor=request.user, person=person, collected_via=CollectionMethod.PORTAL,
-                                        **form.cleaned_data)
+                services.consent_record(
+                    actor=request.user, person=person, collected_via=CollectionMethod.PORTAL, **form.cleaned_data
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -404,10 +447,19 @@ def consents(request: HttpRequest) -> HttpResponse:
                 return redirect("portal_consents")
     history = person.consents.select_related("recorded_by").order_by("-recorded_at", "-pk")[:100]
     current = sorted(services.current_consents(person).values(), key=lambda c: (c.kind, c.partner))
-    return render(request, "portal/user/consents.html", _context(
-        request, person, form=form, history=history, current=current,
-        dmp_feeding_allowed=services.dmp_feeding_allowed(person),
-    ), status=400 if form is not None and form.errors else 200)
+    return render(
+        request,
+        "portal/user/consents.html",
+        _context(
+            request,
+            person,
+            form=form,
+            history=history,
+            current=current,
+            dmp_feeding_allowed=services.dmp_feeding_allowed(person),
+        ),
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 # --- Who accessed my data ------------------------------------------------------------------
@@ -447,13 +499,18 @@ def access_log(request: HttpRequest) -> HttpResponse:
     rows = list(page.object_list)
     user_ids = {row.user_id for row in rows}
     roles: dict[int, str] = {}
-    for member in (CircleMember.objects.filter(person=person, user_id__in=user_ids)
-                   .select_related("structure").order_by("started_at")):
+    for member in (
+        CircleMember.objects.filter(person=person, user_id__in=user_ids)
+        .select_related("structure")
+        .order_by("started_at")
+    ):
         label = member.get_role_display().lower()
         roles[member.user_id] = f"{label} ({member.structure.name})" if member.structure_id else label
-    glass = list(BreakGlassAccess.objects.filter(
-        person=person, user_id__in={r.user_id for r in rows if r.via == AccessVia.BREAK_GLASS}
-    ).select_related("structure"))
+    glass = list(
+        BreakGlassAccess.objects.filter(
+            person=person, user_id__in={r.user_id for r in rows if r.via == AccessVia.BREAK_GLASS}
+        ).select_related("structure")
+    )
     for row in rows:
         if row.user_id not in roles and row.via == AccessVia.BREAK_GLASS:
             opening = next((g for g in glass if g.user_id == row.user_id), None)
@@ -463,8 +520,9 @@ def access_log(request: HttpRequest) -> HttpResponse:
         row.sentence = access_sentence(row, roles, person)
         row.is_glass = row.via == AccessVia.BREAK_GLASS
         if row.is_glass:
-            row.glass = next((g for g in glass if g.user_id == row.user_id and g.started_at <= row.at <= g.expires_at),
-                             None)
+            row.glass = next(
+                (g for g in glass if g.user_id == row.user_id and g.started_at <= row.at <= g.expires_at), None
+            )
     return render(request, "portal/user/access_log.html", _context(request, person, page=page, rows=rows))
 
 
@@ -480,17 +538,23 @@ def invitation_create(request: HttpRequest, person_id: int) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitations.invitation_create(actor=request.user, person=person, base_url=settings.SITE_URL,
-                                          **form.cleaned_data)
+            invitations.invitation_create(
+                actor=request.user, person=person, base_url=settings.SITE_URL, **form.cleaned_data
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Invitation envoyée à {form.cleaned_data['email']}. "
-                                      "Le lien sert une seule fois.")
+            messages.success(
+                request, f"Invitation envoyée à {form.cleaned_data['email']}. Le lien sert une seule fois."
+            )
             return redirect("portal_invitation_create", person_id=person.pk)
     pending = person.portal_invitations.filter(used_at__isnull=True, expires_at__gt=timezone.now())[:20]
-    return render(request, "portal/user/invitation_form.html", {"person": person, "form": form, "pending": pending},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "portal/user/invitation_form.html",
+        {"person": person, "form": form, "pending": pending},
+        status=400 if form.errors else 200,
+    )
 
 
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
@@ -502,15 +566,22 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitations.invitation_accept(token=token, password=form.cleaned_data["password1"],
-                                          first_name=form.cleaned_data["first_name"],
-                                          last_name=form.cleaned_data["last_name"])
+            invitations.invitation_accept(
+                token=token,
+                password=form.cleaned_data["password1"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Votre compte est prêt. Connectez-vous avec votre adresse e-mail et ce "
-                                      "mot de passe.")
+            messages.success(
+                request, "Votre compte est prêt. Connectez-vous avec votre adresse e-mail et ce mot de passe."
+            )
             return redirect("account_login")
-    return render(request, "portal/user/invitation_accept.html", {"invitation": invitation, "form": form},
-                  status=400 if form.errors else 200)
-
+    return render(
+        request,
+        "portal/user/invitation_accept.html",
+        {"invitation": invitation, "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -32,8 +32,10 @@ from ppa.serializers import (
 )
 
 TAGS = ["Projet personnalisé"]
-WRITE_ERRORS = {**ERRORS, 409: OpenApiResponse(DetailSerializer, description="Version validée ou soumise : elle "
-                                                                             "ne peut plus changer.")}
+WRITE_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(DetailSerializer, description="Version validée ou soumise : elle ne peut plus changer."),
+}
 
 
 class Conflict(exceptions.APIException):
@@ -61,9 +63,13 @@ class PPAAPIView(CoordinationAPIView):
 
 
 class PlanView(PPAAPIView):
-    @extend_schema(operation_id="ppa_plan_retrieve", tags=TAGS, summary="Le projet personnalisé d'une personne",
-                   description="Droit « projet personnalisé » en lecture. Ses versions, de la première à la "
-                               "dernière.", responses={200: PlanSerializer, **READ_ERRORS})
+    @extend_schema(
+        operation_id="ppa_plan_retrieve",
+        tags=TAGS,
+        summary="Le projet personnalisé d'une personne",
+        description="Droit « projet personnalisé » en lecture. Ses versions, de la première à la dernière.",
+        responses={200: PlanSerializer, **READ_ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         person = access.get_person_or_404(request.user, pk, Category.PPA, "read", path=request.path)
         plan = Plan.objects.filter(person=person).prefetch_related("versions").first()
@@ -71,9 +77,14 @@ class PlanView(PPAAPIView):
             raise exceptions.NotFound("Pas encore de projet personnalisé.")
         return Response(PlanSerializer(plan).data)
 
-    @extend_schema(operation_id="ppa_plan_create", tags=TAGS, summary="Commencer le projet personnalisé",
-                   description="Un professionnel avec le droit en écriture ; une première version brouillon.",
-                   request=None, responses={201: PlanSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="ppa_plan_create",
+        tags=TAGS,
+        summary="Commencer le projet personnalisé",
+        description="Un professionnel avec le droit en écriture ; une première version brouillon.",
+        request=None,
+        responses={201: PlanSerializer, **ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         person = access.get_person_or_404(request.user, pk, Category.PPA, "write", path=request.path)
         plan = services.plan_create(actor=request.user, person=person)
@@ -81,9 +92,14 @@ class PlanView(PPAAPIView):
 
 
 class AmendView(PPAAPIView):
-    @extend_schema(operation_id="ppa_plan_amend", tags=TAGS, summary="Ouvrir un avenant",
-                   description="Copie la version validée dans un nouveau brouillon, avec son motif.",
-                   request=AmendInputSerializer, responses={201: VersionSerializer, **ERRORS})
+    @extend_schema(
+        operation_id="ppa_plan_amend",
+        tags=TAGS,
+        summary="Ouvrir un avenant",
+        description="Copie la version validée dans un nouveau brouillon, avec son motif.",
+        request=AmendInputSerializer,
+        responses={201: VersionSerializer, **ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         person = access.get_person_or_404(request.user, pk, Category.PPA, "write", path=request.path)
         plan = Plan.objects.filter(person=person).first()
@@ -94,16 +110,25 @@ class AmendView(PPAAPIView):
 
 
 class VersionView(PPAAPIView):
-    @extend_schema(operation_id="ppa_version_retrieve", tags=TAGS, summary="Une version et ses parties",
-                   responses={200: VersionSerializer, **READ_ERRORS})
+    @extend_schema(
+        operation_id="ppa_version_retrieve",
+        tags=TAGS,
+        summary="Une version et ses parties",
+        responses={200: VersionSerializer, **READ_ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return self.item(self.version(request, pk))
 
 
 class ExpectationsView(PPAAPIView):
-    @extend_schema(operation_id="ppa_expectations_update", tags=TAGS, summary="Compléter les attentes",
-                   description="La personne, ses aidants (avec le droit) ou un professionnel ; brouillon seulement.",
-                   request=ExpectationsInputSerializer, responses={200: VersionSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        operation_id="ppa_expectations_update",
+        tags=TAGS,
+        summary="Compléter les attentes",
+        description="La personne, ses aidants (avec le droit) ou un professionnel ; brouillon seulement.",
+        request=ExpectationsInputSerializer,
+        responses={200: VersionSerializer, **WRITE_ERRORS},
+    )
     def patch(self, request: Request, pk: int) -> Response:
         version = self.version(request, pk, "write")
         data = self.validated(ExpectationsInputSerializer, request.data)
@@ -111,23 +136,35 @@ class ExpectationsView(PPAAPIView):
 
 
 class TextSectionView(PPAAPIView):
-    @extend_schema(operation_id="ppa_text_section_update", tags=TAGS, summary="Ressources ou remarques",
-                   parameters=[OpenApiParameter("section", str, OpenApiParameter.PATH,
-                                                enum=[Section.RESOURCES.value, Section.REMARKS.value])],
-                   request=TextInputSerializer, responses={200: VersionSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        operation_id="ppa_text_section_update",
+        tags=TAGS,
+        summary="Ressources ou remarques",
+        parameters=[
+            OpenApiParameter(
+                "section", str, OpenApiParameter.PATH, enum=[Section.RESOURCES.value, Section.REMARKS.value]
+            )
+        ],
+        request=TextInputSerializer,
+        responses={200: VersionSerializer, **WRITE_ERRORS},
+    )
     def put(self, request: Request, pk: int, section: str) -> Response:
         if section not in (Section.RESOURCES, Section.REMARKS):
             raise exceptions.NotFound()
         version = self.version(request, pk, "write")
         data = self.validated(TextInputSerializer, request.data)
-        return self.item(services.text_section_update(actor=request.user, version=version, section=section,
-                                                      **data))
+        return self.item(services.text_section_update(actor=request.user, version=version, section=section, **data))
 
 
 def _create_view(name: str, summary: str, serializer, call):
     class CreateView(PPAAPIView):
-        @extend_schema(operation_id=f"ppa_{name}_create", tags=TAGS, summary=summary, request=serializer,
-                       responses={201: VersionSerializer, **WRITE_ERRORS})
+        @extend_schema(
+            operation_id=f"ppa_{name}_create",
+            tags=TAGS,
+            summary=summary,
+            request=serializer,
+            responses={201: VersionSerializer, **WRITE_ERRORS},
+        )
         def post(self, request: Request, pk: int) -> Response:
             version = self.version(request, pk, "write")
             data = self.validated(serializer, request.data)
@@ -138,29 +175,52 @@ def _create_view(name: str, summary: str, serializer, call):
     return CreateView
 
 
-NeedCreateView = _create_view("need", "Ajouter un besoin évalué", NeedInputSerializer,
-                              lambda u, v, d: services.need_add(actor=u, version=v, **d))
-ObjectiveCreateView = _create_view("objective", "Ajouter un objectif", ObjectiveInputSerializer,
-                                   lambda u, v, d: services.objective_add(actor=u, version=v, **d))
-ActionCreateView = _create_view("action", "Ajouter une modalité d'accompagnement", ActionInputSerializer,
-                                lambda u, v, d: services.action_add(actor=u, version=v, **d))
-CommentCreateView = _create_view("comment", "Commenter une partie", CommentInputSerializer,
-                                 lambda u, v, d: services.comment_add(actor=u, version=v, **d))
+NeedCreateView = _create_view(
+    "need", "Ajouter un besoin évalué", NeedInputSerializer, lambda u, v, d: services.need_add(actor=u, version=v, **d)
+)
+ObjectiveCreateView = _create_view(
+    "objective",
+    "Ajouter un objectif",
+    ObjectiveInputSerializer,
+    lambda u, v, d: services.objective_add(actor=u, version=v, **d),
+)
+ActionCreateView = _create_view(
+    "action",
+    "Ajouter une modalité d'accompagnement",
+    ActionInputSerializer,
+    lambda u, v, d: services.action_add(actor=u, version=v, **d),
+)
+CommentCreateView = _create_view(
+    "comment",
+    "Commenter une partie",
+    CommentInputSerializer,
+    lambda u, v, d: services.comment_add(actor=u, version=v, **d),
+)
 
 
 class SubmitView(PPAAPIView):
-    @extend_schema(operation_id="ppa_version_submit", tags=TAGS, summary="Soumettre à validation", request=None,
-                   responses={200: VersionSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        operation_id="ppa_version_submit",
+        tags=TAGS,
+        summary="Soumettre à validation",
+        request=None,
+        responses={200: VersionSerializer, **WRITE_ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         version = self.version(request, pk, "write")
         return self.item(services.plan_submit(actor=request.user, version=version))
 
 
 class SignView(PPAAPIView):
-    @extend_schema(operation_id="ppa_version_sign", tags=TAGS, summary="Signer",
-                   description="La personne ou son représentant légal (`person`), un référent de la structure "
-                               "(`referent`). La seconde signature valide la version.",
-                   request=SignInputSerializer, responses={200: VersionSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        operation_id="ppa_version_sign",
+        tags=TAGS,
+        summary="Signer",
+        description="La personne ou son représentant légal (`person`), un référent de la structure "
+        "(`referent`). La seconde signature valide la version.",
+        request=SignInputSerializer,
+        responses={200: VersionSerializer, **WRITE_ERRORS},
+    )
     def post(self, request: Request, pk: int) -> Response:
         version = self.version(request, pk)
         data = self.validated(SignInputSerializer, request.data)
@@ -169,10 +229,13 @@ class SignView(PPAAPIView):
 
 
 class DiffView(PPAAPIView):
-    @extend_schema(operation_id="ppa_version_diff", tags=TAGS, summary="Comparer avec une autre version",
-                   parameters=[OpenApiParameter("against", int, required=True,
-                                                description="La version de départ (même projet).")],
-                   responses={200: SectionDiffSerializer(many=True), **READ_ERRORS})
+    @extend_schema(
+        operation_id="ppa_version_diff",
+        tags=TAGS,
+        summary="Comparer avec une autre version",
+        parameters=[OpenApiParameter("against", int, required=True, description="La version de départ (même projet).")],
+        responses={200: SectionDiffSerializer(many=True), **READ_ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         version = self.version(request, pk)
         try:
@@ -197,16 +260,26 @@ def _item_view(name: str, model, serializer, update, remove):
             access.require(request.user, item.version.plan.person, Category.PPA, "write", path=request.path)
             return item
 
-        @extend_schema(operation_id=f"ppa_{name}_update", tags=TAGS, summary=f"Modifier ({name})",
-                       request=serializer, responses={200: VersionSerializer, **WRITE_ERRORS})
+        @extend_schema(
+            operation_id=f"ppa_{name}_update",
+            tags=TAGS,
+            summary=f"Modifier ({name})",
+            request=serializer,
+            responses={200: VersionSerializer, **WRITE_ERRORS},
+        )
         def put(self, request: Request, pk: int) -> Response:
             item = self.load(request, pk)
             data = self.validated(serializer, request.data)
             update(request.user, item, data)
             return self.item(item.version)
 
-        @extend_schema(operation_id=f"ppa_{name}_delete", tags=TAGS, summary=f"Retirer ({name})", request=None,
-                       responses={200: VersionSerializer, **WRITE_ERRORS})
+        @extend_schema(
+            operation_id=f"ppa_{name}_delete",
+            tags=TAGS,
+            summary=f"Retirer ({name})",
+            request=None,
+            responses={200: VersionSerializer, **WRITE_ERRORS},
+        )
         def delete(self, request: Request, pk: int) -> Response:
             item = self.load(request, pk)
             version = item.version
@@ -217,12 +290,24 @@ def _item_view(name: str, model, serializer, update, remove):
     return ItemView
 
 
-NeedItemView = _item_view("need", Need, NeedInputSerializer,
-                          lambda u, i, d: services.need_update(actor=u, need=i, **d),
-                          lambda u, i: services.need_remove(actor=u, need=i))
-ObjectiveItemView = _item_view("objective", Objective, ObjectiveInputSerializer,
-                               lambda u, i, d: services.objective_update(actor=u, objective=i, **d),
-                               lambda u, i: services.objective_remove(actor=u, objective=i))
-ActionItemView = _item_view("action", Action, ActionInputSerializer,
-                            lambda u, i, d: services.action_update(actor=u, action=i, **d),
-                            lambda u, i: services.action_remove(actor=u, action=i))
+NeedItemView = _item_view(
+    "need",
+    Need,
+    NeedInputSerializer,
+    lambda u, i, d: services.need_update(actor=u, need=i, **d),
+    lambda u, i: services.need_remove(actor=u, need=i),
+)
+ObjectiveItemView = _item_view(
+    "objective",
+    Objective,
+    ObjectiveInputSerializer,
+    lambda u, i, d: services.objective_update(actor=u, objective=i, **d),
+    lambda u, i: services.objective_remove(actor=u, objective=i),
+)
+ActionItemView = _item_view(
+    "action",
+    Action,
+    ActionInputSerializer,
+    lambda u, i, d: services.action_update(actor=u, action=i, **d),
+    lambda u, i: services.action_remove(actor=u, action=i),
+)

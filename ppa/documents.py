@@ -79,8 +79,10 @@ def _plan_body(doc: PdfDocument, sheet: dict) -> None:
     for action in sheet["actions"]:
         parts = [action["title"], action["who"], action["service"], action["schedule"]]
         if action["starts_on"]:
-            parts.append(f"à partir du {_date(action['starts_on'])}"
-                         + (f" jusqu'au {_date(action['ends_on'])}" if action["ends_on"] else ""))
+            parts.append(
+                f"à partir du {_date(action['starts_on'])}"
+                + (f" jusqu'au {_date(action['ends_on'])}" if action["ends_on"] else "")
+            )
         items.append(" — ".join(p for p in parts if p))
     doc.bullets(items or ["Aucune"])
 
@@ -90,11 +92,12 @@ def plan_pdf(version: PlanVersion) -> bytes:
     expectations, needs with their SERAFIN-PH codes, objectives, actions, resources and
     remarks, sign-offs with their dates, version number and amendment reason."""
     sheet = services.mdph_sheet_build(version)
-    version = (PlanVersion.objects.select_related("plan__person").prefetch_related("sign_offs__user")
-               .get(pk=version.pk))
+    version = PlanVersion.objects.select_related("plan__person").prefetch_related("sign_offs__user").get(pk=version.pk)
     person = version.plan.person
-    doc = PdfDocument(f"Projet personnalisé de {person.display_name} — version {version.number}",
-                      created_at=version.validated_at or timezone.now())
+    doc = PdfDocument(
+        f"Projet personnalisé de {person.display_name} — version {version.number}",
+        created_at=version.validated_at or timezone.now(),
+    )
     doc.heading(f"Projet personnalisé d'accompagnement de {person.display_name}")
     status = f"Version {version.number}"
     if version.validated_at:
@@ -107,8 +110,11 @@ def plan_pdf(version: PlanVersion) -> bytes:
     _identity(doc, sheet["identity"], sheet["structure"])
     doc.heading("Attentes de la personne, dans ses mots", 2)
     labels = {name: PlanVersion._meta.get_field(name).verbose_name for name in EXPECTATION_FIELDS}
-    said = [(labels[name].capitalize(), sheet["expectations"][name]) for name in EXPECTATION_FIELDS
-            if sheet["expectations"][name].strip()]
+    said = [
+        (labels[name].capitalize(), sheet["expectations"][name])
+        for name in EXPECTATION_FIELDS
+        if sheet["expectations"][name].strip()
+    ]
     for label, text in said:
         doc.paragraph(text, label=label)
     if not said:
@@ -161,18 +167,41 @@ def plan_document_file(*, actor, version: PlanVersion) -> Document:
     title = f"Projet personnalisé — version {version.number}"
     filename = f"projet-personnalise-v{version.number}.pdf"
     on = timezone.localdate(version.validated_at) if version.validated_at else None
-    previous = (PlanVersion.objects.filter(plan=version.plan, number__lt=version.number, document__isnull=False)
-                .select_related("document").order_by("-number").first())
+    previous = (
+        PlanVersion.objects.filter(plan=version.plan, number__lt=version.number, document__isnull=False)
+        .select_related("document")
+        .order_by("-number")
+        .first()
+    )
     head = _chain_head(previous.document) if previous else None
-    if (head is not None and head.status == DocumentStatus.VALIDATED and head.superseded_at is None
-            and head.doc_type == DocumentType.CARE_PLAN):
+    if (
+        head is not None
+        and head.status == DocumentStatus.VALIDATED
+        and head.superseded_at is None
+        and head.doc_type == DocumentType.CARE_PLAN
+    ):
         document = document_services.document_replace(
-            actor=actor, document=head, content=content, filename=filename, title=title, document_on=on,
-            validate=True, source=DocumentSource.GENERATED)
+            actor=actor,
+            document=head,
+            content=content,
+            filename=filename,
+            title=title,
+            document_on=on,
+            validate=True,
+            source=DocumentSource.GENERATED,
+        )
     else:
         document = document_services.document_create(
-            actor=actor, person=person, doc_type=DocumentType.CARE_PLAN, title=title, content=content,
-            filename=filename, document_on=on, source=DocumentSource.GENERATED, validate=True)
+            actor=actor,
+            person=person,
+            doc_type=DocumentType.CARE_PLAN,
+            title=title,
+            content=content,
+            filename=filename,
+            document_on=on,
+            source=DocumentSource.GENERATED,
+            validate=True,
+        )
     version.document = document
     version.save(update_fields=["document"])
     return document
@@ -217,15 +246,21 @@ def mdph_sheet_pdf(sheet: dict, person_name: str) -> bytes:
 
 def mdph_address(person) -> str:
     """The MSSanté address of the MDPH structure in the person's circle, if any."""
-    member = (CircleMember.objects.filter(person=person, kind=MemberKind.STRUCTURE, ended_at__isnull=True,
-                                          structure__kind=StructureKind.MDPH)
-              .exclude(structure__mssante_address="").select_related("structure").first())
+    member = (
+        CircleMember.objects.filter(
+            person=person, kind=MemberKind.STRUCTURE, ended_at__isnull=True, structure__kind=StructureKind.MDPH
+        )
+        .exclude(structure__mssante_address="")
+        .select_related("structure")
+        .first()
+    )
     return member.structure.mssante_address if member else ""
 
 
 @transaction.atomic
-def mdph_sheet_file(*, actor, version: PlanVersion, change: str, reason: str,
-                    recipient_address: str = "") -> tuple[Document, MssanteSending | None]:
+def mdph_sheet_file(
+    *, actor, version: PlanVersion, change: str, reason: str, recipient_address: str = ""
+) -> tuple[Document, MssanteSending | None]:
     """File the MDPH liaison sheet of `version` as a validated `fiche de liaison MDPH`
     document (a professional with `ppa` write and `documents` write) and, with an
     address, send it by MSSanté (after commit, by the documents block; the cover text
@@ -243,12 +278,18 @@ def mdph_sheet_file(*, actor, version: PlanVersion, change: str, reason: str,
     sheet = services.mdph_sheet_build(version, change=change, reason=reason)
     content = mdph_sheet_pdf(sheet, person.display_name)
     document = document_services.document_create(
-        actor=actor, person=person, doc_type=DocumentType.MDPH_SHEET,
-        title=f"Fiche de liaison MDPH — projet version {version.number}", content=content,
-        filename="fiche-liaison-mdph.pdf", source=DocumentSource.GENERATED, validate=True)
+        actor=actor,
+        person=person,
+        doc_type=DocumentType.MDPH_SHEET,
+        title=f"Fiche de liaison MDPH — projet version {version.number}",
+        content=content,
+        filename="fiche-liaison-mdph.pdf",
+        source=DocumentSource.GENERATED,
+        validate=True,
+    )
     sending = None
     if (recipient_address or "").strip():
-        sending = document_services.document_send_mssante(actor=actor, document=document,
-                                                          recipient_address=recipient_address,
-                                                          recipient_label="MDPH")
+        sending = document_services.document_send_mssante(
+            actor=actor, document=document, recipient_address=recipient_address, recipient_label="MDPH"
+        )
     return document, sending

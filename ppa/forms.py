@@ -30,8 +30,7 @@ class ExpectationsForm(Form):
 
     @classmethod
     def for_version(cls, version: PlanVersion) -> ExpectationsForm:
-        return cls(initial={name: getattr(version, name) for name in EXPECTATION_FIELDS},
-                   prefix="attentes")
+        return cls(initial={name: getattr(version, name) for name in EXPECTATION_FIELDS}, prefix="attentes")
 
 
 class TextSectionForm(Form):
@@ -50,10 +49,12 @@ class NeedForm(Form):
 
 class ObjectiveForm(Form):
     title = forms.CharField(label="Objectif", max_length=300)
-    needs = forms.ModelMultipleChoiceField(label="Besoins auxquels il répond", queryset=None,
-                                           widget=forms.CheckboxSelectMultiple)
-    indicator = forms.CharField(label="Indicateur de réussite", required=False,
-                                widget=forms.Textarea(attrs={"rows": 2}))
+    needs = forms.ModelMultipleChoiceField(
+        label="Besoins auxquels il répond", queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    indicator = forms.CharField(
+        label="Indicateur de réussite", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     target_on = forms.DateField(label="Échéance", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     status = forms.ChoiceField(label="État", choices=ObjectiveStatus.choices, initial=ObjectiveStatus.NOT_STARTED)
     status_note = forms.CharField(label="Note sur l'état", required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -66,22 +67,29 @@ class ObjectiveForm(Form):
 
 class ActionForm(Form):
     title = forms.CharField(label="Modalité d'accompagnement", max_length=300)
-    objectives = forms.ModelMultipleChoiceField(label="Objectifs servis", queryset=None,
-                                                widget=forms.CheckboxSelectMultiple)
+    objectives = forms.ModelMultipleChoiceField(
+        label="Objectifs servis", queryset=None, widget=forms.CheckboxSelectMultiple
+    )
     professional = forms.ModelChoiceField(label="Professionnel qui intervient", queryset=None, required=False)
     structure = forms.ModelChoiceField(label="Ou structure qui intervient", queryset=None, required=False)
     serafin = SerafinChoiceField("service", label="Prestation (nomenclature SERAFIN-PH)", required=False)
-    weekdays = forms.MultipleChoiceField(label="Jours", choices=Weekday.choices, required=False,
-                                         widget=forms.CheckboxSelectMultiple)
+    weekdays = forms.MultipleChoiceField(
+        label="Jours", choices=Weekday.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     interval_weeks = forms.IntegerField(label="Toutes les … semaines", min_value=1, max_value=52, initial=1)
     starts_at_time = forms.TimeField(label="Heure", required=False, widget=forms.TimeInput(attrs={"type": "time"}))
     duration_minutes = forms.IntegerField(label="Durée (minutes)", min_value=5, max_value=1440, required=False)
-    schedule_text = forms.CharField(label="Ou fréquence en clair", required=False, max_length=200,
-                                    help_text="Sans jours fixes, par exemple « selon les besoins ».")
+    schedule_text = forms.CharField(
+        label="Ou fréquence en clair",
+        required=False,
+        max_length=200,
+        help_text="Sans jours fixes, par exemple « selon les besoins ».",
+    )
     starts_on = forms.DateField(label="Début", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label="Fin", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    trial_ends_on = forms.DateField(label="Fin de la période d'essai (facultatif)", required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}))
+    trial_ends_on = forms.DateField(
+        label="Fin de la période d'essai (facultatif)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     involves_person = forms.BooleanField(label="Avec la personne (dans son agenda)", required=False, initial=True)
 
     def __init__(self, *args, version: PlanVersion, **kwargs):
@@ -90,9 +98,12 @@ class ActionForm(Form):
         self.fields["objectives"].queryset = version.objectives.all()
         self.fields["professional"].queryset = (
             Professional.objects.filter(circle_memberships__person=person, circle_memberships__ended_at__isnull=True)
-            .select_related("user").distinct())
+            .select_related("user")
+            .distinct()
+        )
         self.fields["structure"].queryset = Structure.objects.filter(
-            accompaniments__person=person, accompaniments__ended_on__isnull=True).distinct()
+            accompaniments__person=person, accompaniments__ended_on__isnull=True
+        ).distinct()
 
 
 class SignForm(Form):
@@ -120,11 +131,12 @@ class MdphSheetForm(Form):
 
 
 class MdphSheetFileForm(MdphSheetForm):
-    send = forms.BooleanField(label="L'envoyer à la MDPH par messagerie sécurisée de santé (MSSanté)",
-                              required=False)
+    send = forms.BooleanField(label="L'envoyer à la MDPH par messagerie sécurisée de santé (MSSanté)", required=False)
     recipient_address = forms.EmailField(
-        label="Adresse MSSanté du destinataire", required=False,
-        help_text="Celle de la MDPH du cercle quand elle est connue ; elle finit par « mssante.fr ».")
+        label="Adresse MSSanté du destinataire",
+        required=False,
+        help_text="Celle de la MDPH du cercle quand elle est connue ; elle finit par « mssante.fr ».",
+    )
 
     def clean(self):
         data = super().clean()

@@ -31,8 +31,14 @@ class SerafinCode(models.Model):
     kind = models.CharField("nomenclature", max_length=10, choices=SerafinKind.choices)
     code = models.CharField("code", max_length=20)
     label = models.CharField("libellé", max_length=300)
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
-                               verbose_name="niveau supérieur")
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="niveau supérieur",
+    )
     depth = models.PositiveSmallIntegerField("niveau", default=1)
 
     # Lower case, without accents: code and label, for the accent-insensitive search.
@@ -46,7 +52,6 @@ class SerafinCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.label}"
-
 
 
 # --- Plans and their versions ------------------------------------------------------------
@@ -70,12 +75,18 @@ EXPECTATION_FIELDS = ("tastes", "wishes", "habits", "beliefs", "interests")
 class Plan(models.Model):
     """The personalised support plan of a person: a chain of versions."""
 
-    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="ppa",
-                                  verbose_name="personne")
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="ppas", verbose_name="structure référente")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="créé par")
+    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="ppa", verbose_name="personne")
+    structure = models.ForeignKey(
+        Structure,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ppas",
+        verbose_name="structure référente",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="créé par"
+    )
     created_at = models.DateTimeField("créé le", default=timezone.now)
 
     class Meta:
@@ -99,8 +110,14 @@ class PlanVersion(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="versions", verbose_name="projet")
     number = models.PositiveIntegerField("version")
     status = models.CharField("statut", max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
-    based_on = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="amendments",
-                                 verbose_name="avenant à la version")
+    based_on = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="amendments",
+        verbose_name="avenant à la version",
+    )
     amendment_reason = models.TextField("motif de l'avenant", blank=True)
     # The person's expectations, in their own words.
     tastes = models.TextField("goûts", blank=True)
@@ -110,8 +127,9 @@ class PlanVersion(models.Model):
     interests = models.TextField("centres d'intérêt", blank=True)
     resources = models.TextField("ressources", blank=True)
     remarks = models.TextField("remarques", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="créée par")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="créée par"
+    )
     created_at = models.DateTimeField("créée le", default=timezone.now)
     submitted_at = models.DateTimeField("soumise le", null=True, blank=True)
     validated_at = models.DateTimeField("validée le", null=True, blank=True)
@@ -119,8 +137,14 @@ class PlanVersion(models.Model):
     superseded_at = models.DateTimeField("remplacée le", null=True, blank=True)
     # The PDF of this version once validated, filed in the person's documents (one per
     # version: the unique link makes the filing idempotent). See `ppa.documents`.
-    document = models.OneToOneField(Document, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="ppa_version", verbose_name="document PDF")
+    document = models.OneToOneField(
+        Document,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ppa_version",
+        verbose_name="document PDF",
+    )
 
     class Meta:
         verbose_name = "version du projet personnalisé"
@@ -130,8 +154,9 @@ class PlanVersion(models.Model):
             models.UniqueConstraint(fields=["plan", "number"], name="ppa_version_number_unique"),
             # Settled in the database: one validated version per plan, one open draft.
             models.UniqueConstraint(fields=["plan"], condition=Q(status="validated"), name="ppa_one_validated"),
-            models.UniqueConstraint(fields=["plan"], condition=Q(status__in=["draft", "submitted"]),
-                                    name="ppa_one_open_version"),
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(status__in=["draft", "submitted"]), name="ppa_one_open_version"
+            ),
         ]
         indexes = [models.Index(fields=["status", "review_due_on"], name="ppa_version_review")]
 
@@ -151,8 +176,13 @@ class Need(models.Model):
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="needs", verbose_name="version")
     # Stable across versions (copied by an amendment), so that versions can be compared.
     key = models.UUIDField("identifiant stable", default=uuid.uuid4)
-    serafin = models.ForeignKey(SerafinCode, on_delete=models.PROTECT, limit_choices_to={"kind": "need"},
-                                related_name="+", verbose_name="besoin SERAFIN-PH")
+    serafin = models.ForeignKey(
+        SerafinCode,
+        on_delete=models.PROTECT,
+        limit_choices_to={"kind": "need"},
+        related_name="+",
+        verbose_name="besoin SERAFIN-PH",
+    )
     description = models.TextField("description")
     position = models.PositiveIntegerField("ordre", default=0)
 
@@ -174,15 +204,17 @@ class ObjectiveStatus(models.TextChoices):
 
 
 class Objective(models.Model):
-    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="objectives",
-                                verbose_name="version")
+    version = models.ForeignKey(
+        PlanVersion, on_delete=models.CASCADE, related_name="objectives", verbose_name="version"
+    )
     key = models.UUIDField("identifiant stable", default=uuid.uuid4)
     title = models.CharField("objectif", max_length=300)
     needs = models.ManyToManyField(Need, related_name="objectives", verbose_name="besoins")
     indicator = models.TextField("indicateur de réussite", blank=True)
     target_on = models.DateField("échéance", null=True, blank=True)
-    status = models.CharField("état", max_length=12, choices=ObjectiveStatus.choices,
-                              default=ObjectiveStatus.NOT_STARTED)
+    status = models.CharField(
+        "état", max_length=12, choices=ObjectiveStatus.choices, default=ObjectiveStatus.NOT_STARTED
+    )
     status_note = models.TextField("note sur l'état", blank=True)
     position = models.PositiveIntegerField("ordre", default=0)
 
@@ -214,18 +246,25 @@ class Action(models.Model):
     weekdays it is unscheduled and `schedule_text` says how often, in words.
     """
 
-    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="actions",
-                                verbose_name="version")
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="actions", verbose_name="version")
     key = models.UUIDField("identifiant stable", default=uuid.uuid4)
     title = models.CharField("modalité", max_length=300)
     objectives = models.ManyToManyField(Objective, related_name="actions", verbose_name="objectifs servis")
-    professional = models.ForeignKey(Professional, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name="professionnel")
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                  verbose_name="structure")
-    serafin = models.ForeignKey(SerafinCode, on_delete=models.PROTECT, null=True, blank=True,
-                                limit_choices_to={"kind": "service"}, related_name="+",
-                                verbose_name="prestation SERAFIN-PH")
+    professional = models.ForeignKey(
+        Professional, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="professionnel"
+    )
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="structure"
+    )
+    serafin = models.ForeignKey(
+        SerafinCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": "service"},
+        related_name="+",
+        verbose_name="prestation SERAFIN-PH",
+    )
     weekdays = models.CharField("jours", max_length=30, blank=True, help_text="Par exemple MO,TH.")
     interval_weeks = models.PositiveSmallIntegerField("toutes les … semaines", default=1)
     starts_at_time = models.TimeField("heure", null=True, blank=True)
@@ -237,8 +276,14 @@ class Action(models.Model):
     involves_person = models.BooleanField("avec la personne", default=True)
     position = models.PositiveIntegerField("ordre", default=0)
     # The agenda series made from this action (kept on this side: no agenda migration).
-    event = models.ForeignKey("agenda.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                              verbose_name="évènement d'agenda")
+    event = models.ForeignKey(
+        "agenda.Event",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="évènement d'agenda",
+    )
 
     class Meta:
         verbose_name = "modalité d'accompagnement"
@@ -278,12 +323,14 @@ class ContributionKind(models.TextChoices):
 class Contribution(models.Model):
     """Who wrote what in a section of a version, and when (the co-construction log)."""
 
-    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="contributions",
-                                verbose_name="version")
+    version = models.ForeignKey(
+        PlanVersion, on_delete=models.CASCADE, related_name="contributions", verbose_name="version"
+    )
     section = models.CharField("partie", max_length=15, choices=Section.choices)
     kind = models.CharField("type", max_length=10, choices=ContributionKind.choices, default=ContributionKind.EDIT)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                               verbose_name="auteur")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="auteur"
+    )
     acting_as = models.CharField("au titre de", max_length=20, blank=True)
     summary = models.CharField("résumé", max_length=300, blank=True)
     text = models.TextField("commentaire", blank=True)
@@ -305,11 +352,11 @@ class SignOffRole(models.TextChoices):
 
 
 class SignOff(models.Model):
-    version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="sign_offs",
-                                verbose_name="version")
+    version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="sign_offs", verbose_name="version")
     role = models.CharField("au titre de", max_length=10, choices=SignOffRole.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                             verbose_name="signataire")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="signataire"
+    )
     is_legal_representative = models.BooleanField("représentant légal", default=False)
     signed_at = models.DateTimeField("signé le", default=timezone.now)
 
@@ -326,8 +373,9 @@ class SignOff(models.Model):
 class ReviewReminder(models.Model):
     """A yearly-review reminder sent for a version (`days_before`; 0 = overdue), once."""
 
-    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="review_reminders",
-                                verbose_name="version")
+    version = models.ForeignKey(
+        PlanVersion, on_delete=models.CASCADE, related_name="review_reminders", verbose_name="version"
+    )
     days_before = models.PositiveSmallIntegerField("jours avant l'échéance")
     sent_at = models.DateTimeField("envoyé le", default=timezone.now)
     is_skipped = models.BooleanField("sauté (seuil déjà dépassé à la validation)", default=False)

@@ -48,8 +48,12 @@ def with_sections(queryset: QuerySet[PlanVersion]) -> QuerySet[PlanVersion]:
     return queryset.select_related("plan__person", "plan__structure", "based_on", "created_by").prefetch_related(
         "needs__serafin",
         Prefetch("objectives", queryset=Objective.objects.prefetch_related("needs__serafin")),
-        Prefetch("actions", queryset=Action.objects.select_related(
-            "serafin", "professional__user", "structure", "event").prefetch_related("objectives")),
+        Prefetch(
+            "actions",
+            queryset=Action.objects.select_related(
+                "serafin", "professional__user", "structure", "event"
+            ).prefetch_related("objectives"),
+        ),
         Prefetch("contributions", queryset=Contribution.objects.select_related("author")),
         "sign_offs__user",
     )
@@ -152,8 +156,13 @@ def version_diff(old: PlanVersion, new: PlanVersion) -> list[SectionDiff]:
         (Section.ACTIONS, "actions", _action_text, lambda a: a.title),
     ):
         diff = SectionDiff(section, section.label)
-        _items_diff(diff, {i.key: i for i in getattr(old, attr).all()}, {i.key: i for i in getattr(new, attr).all()},
-                    text, title)
+        _items_diff(
+            diff,
+            {i.key: i for i in getattr(old, attr).all()},
+            {i.key: i for i in getattr(new, attr).all()},
+            text,
+            title,
+        )
         sections.append(diff)
     for section in (Section.RESOURCES, Section.REMARKS):
         diff = SectionDiff(section, section.label)
@@ -178,9 +187,11 @@ def overdue_reviews(user, structure: Structure, today: date | None = None) -> Qu
     today = today or timezone.localdate()
     return (
         PlanVersion.objects.filter(
-            status=VersionStatus.VALIDATED, review_due_on__lt=today,
+            status=VersionStatus.VALIDATED,
+            review_due_on__lt=today,
             plan__person__in=access.persons_visible_to(user, Category.PPA),
-            plan__person__accompaniments__structure=structure, plan__person__accompaniments__ended_on__isnull=True,
+            plan__person__accompaniments__structure=structure,
+            plan__person__accompaniments__ended_on__isnull=True,
         )
         .select_related("plan__person")
         .distinct()

@@ -52,14 +52,32 @@ class ActionSerializer(serializers.ModelSerializer):
     objectives = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     serafin = SerafinSerializer(allow_null=True)
     schedule = serializers.CharField(source="schedule_display", read_only=True)
-    event = serializers.IntegerField(source="event_id", allow_null=True, read_only=True,
-                                     help_text="Série d'agenda faite à partir de cette modalité.")
+    event = serializers.IntegerField(
+        source="event_id", allow_null=True, read_only=True, help_text="Série d'agenda faite à partir de cette modalité."
+    )
 
     class Meta:
         model = Action
-        fields = ["id", "key", "title", "objectives", "professional", "structure", "serafin", "weekdays",
-                  "interval_weeks", "starts_at_time", "duration_minutes", "schedule_text", "schedule", "starts_on",
-                  "ends_on", "trial_ends_on", "involves_person", "event"]
+        fields = [
+            "id",
+            "key",
+            "title",
+            "objectives",
+            "professional",
+            "structure",
+            "serafin",
+            "weekdays",
+            "interval_weeks",
+            "starts_at_time",
+            "duration_minutes",
+            "schedule_text",
+            "schedule",
+            "starts_on",
+            "ends_on",
+            "trial_ends_on",
+            "involves_person",
+            "event",
+        ]
 
 
 class ContributionSerializer(serializers.ModelSerializer):
@@ -81,8 +99,18 @@ class SignOffSerializer(serializers.ModelSerializer):
 class VersionSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanVersion
-        fields = ["id", "number", "status", "based_on", "amendment_reason", "created_at", "submitted_at",
-                  "validated_at", "review_due_on", "superseded_at"]
+        fields = [
+            "id",
+            "number",
+            "status",
+            "based_on",
+            "amendment_reason",
+            "created_at",
+            "submitted_at",
+            "validated_at",
+            "review_due_on",
+            "superseded_at",
+        ]
 
 
 class VersionSerializer(VersionSummarySerializer):
@@ -93,8 +121,17 @@ class VersionSerializer(VersionSummarySerializer):
     sign_offs = SignOffSerializer(many=True)
 
     class Meta(VersionSummarySerializer.Meta):
-        fields = [*VersionSummarySerializer.Meta.fields, *EXPECTATION_FIELDS, "resources", "remarks", "needs",
-                  "objectives", "actions", "contributions", "sign_offs"]
+        fields = [
+            *VersionSummarySerializer.Meta.fields,
+            *EXPECTATION_FIELDS,
+            "resources",
+            "remarks",
+            "needs",
+            "objectives",
+            "actions",
+            "contributions",
+            "sign_offs",
+        ]
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -156,18 +193,23 @@ class ObjectiveInputSerializer(serializers.Serializer):
 class ActionInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     objectives = serializers.PrimaryKeyRelatedField(many=True, queryset=Objective.objects.all())
-    professional = serializers.PrimaryKeyRelatedField(queryset=Professional.objects.all(), required=False,
-                                                      allow_null=True, default=None)
-    structure = serializers.PrimaryKeyRelatedField(queryset=Structure.objects.all(), required=False,
-                                                   allow_null=True, default=None)
-    serafin = serializers.PrimaryKeyRelatedField(queryset=SerafinCode.objects.filter(kind="service"),
-                                                 required=False, allow_null=True, default=None)
-    weekdays = serializers.ListField(child=serializers.ChoiceField(choices=Weekday.choices), required=False,
-                                     default=list)
+    professional = serializers.PrimaryKeyRelatedField(
+        queryset=Professional.objects.all(), required=False, allow_null=True, default=None
+    )
+    structure = serializers.PrimaryKeyRelatedField(
+        queryset=Structure.objects.all(), required=False, allow_null=True, default=None
+    )
+    serafin = serializers.PrimaryKeyRelatedField(
+        queryset=SerafinCode.objects.filter(kind="service"), required=False, allow_null=True, default=None
+    )
+    weekdays = serializers.ListField(
+        child=serializers.ChoiceField(choices=Weekday.choices), required=False, default=list
+    )
     interval_weeks = serializers.IntegerField(min_value=1, max_value=52, default=1)
     starts_at_time = serializers.TimeField(required=False, allow_null=True, default=None)
-    duration_minutes = serializers.IntegerField(min_value=5, max_value=1440, required=False, allow_null=True,
-                                                default=None)
+    duration_minutes = serializers.IntegerField(
+        min_value=5, max_value=1440, required=False, allow_null=True, default=None
+    )
     schedule_text = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
     ends_on = serializers.DateField(required=False, allow_null=True, default=None)

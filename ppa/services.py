@@ -60,10 +60,12 @@ from ppa.models import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
-FROZEN_MESSAGE = ("Ce projet personnalisé est validé : il ne peut plus être modifié. "
-                  "Pour le faire évoluer, préparez un avenant.")
-SUBMITTED_MESSAGE = ("Ce projet personnalisé est soumis à validation : il ne peut plus être modifié "
-                     "en attendant les signatures.")
+FROZEN_MESSAGE = (
+    "Ce projet personnalisé est validé : il ne peut plus être modifié. Pour le faire évoluer, préparez un avenant."
+)
+SUBMITTED_MESSAGE = (
+    "Ce projet personnalisé est soumis à validation : il ne peut plus être modifié en attendant les signatures."
+)
 
 
 class PlanFrozen(ValidationError):
@@ -87,15 +89,20 @@ def _require_write(actor, person: Person) -> access.Access:
 def _require_professional_write(actor, person: Person) -> None:
     _require_write(actor, person)
     if is_person_side(actor, person) or not actor.is_professional:
-        raise access.AccessDenied("Cette partie du projet est rédigée par les professionnels. "
-                                  "Vous pouvez compléter vos attentes et laisser un commentaire.")
+        raise access.AccessDenied(
+            "Cette partie du projet est rédigée par les professionnels. "
+            "Vous pouvez compléter vos attentes et laisser un commentaire."
+        )
 
 
 def _referent_structures(actor, person: Person):
     """Structures accompanying the person where `actor` is a referent."""
     return Structure.objects.filter(
-        accompaniments__person=person, accompaniments__ended_on__isnull=True,
-        team__professional__user=actor, team__role=TeamRole.REFERENT, team__ended_on__isnull=True,
+        accompaniments__person=person,
+        accompaniments__ended_on__isnull=True,
+        team__professional__user=actor,
+        team__role=TeamRole.REFERENT,
+        team__ended_on__isnull=True,
     ).distinct()
 
 
@@ -109,13 +116,20 @@ def _lock_draft(version: PlanVersion) -> PlanVersion:
     return locked
 
 
-def _contribute(version: PlanVersion, actor, section: str, summary: str, *, text: str = "",
-                kind: str = ContributionKind.EDIT) -> Contribution:
+def _contribute(
+    version: PlanVersion, actor, section: str, summary: str, *, text: str = "", kind: str = ContributionKind.EDIT
+) -> Contribution:
     person = version.plan.person
     contribution = Contribution.objects.create(
-        version=version, section=section, kind=kind, author=actor, summary=summary[:300], text=text,
-        acting_as="personne" if person.user_id == actor.pk else ("aidant" if is_person_side(actor, person)
-                                                                 else "professionnel"),
+        version=version,
+        section=section,
+        kind=kind,
+        author=actor,
+        summary=summary[:300],
+        text=text,
+        acting_as="personne"
+        if person.user_id == actor.pk
+        else ("aidant" if is_person_side(actor, person) else "professionnel"),
     )
     audit(actor, person, AuditEvent.Type.PLAN_EDITED, version=version.pk, section=section, summary=summary[:300])
     return contribution
@@ -135,8 +149,12 @@ def plan_create(*, actor, person: Person, structure: Structure | None = None) ->
     if Plan.objects.filter(person=person).exists():
         raise ValidationError("Cette personne a déjà un projet personnalisé.")
     if structure is None:
-        accompaniment = (Accompaniment.objects.filter(person=person, ended_on__isnull=True)
-                         .select_related("structure").order_by("started_on", "pk").first())
+        accompaniment = (
+            Accompaniment.objects.filter(person=person, ended_on__isnull=True)
+            .select_related("structure")
+            .order_by("started_on", "pk")
+            .first()
+        )
         structure = accompaniment.structure if accompaniment else None
     plan = Plan.objects.create(person=person, structure=structure, created_by=actor)
     version = PlanVersion.objects.create(plan=plan, number=1, created_by=actor)
@@ -207,8 +225,9 @@ def need_add(*, actor, version: PlanVersion, serafin: SerafinCode | None, descri
     serafin = _serafin(serafin, SerafinKind.NEED, "serafin")
     if not description.strip():
         raise ValidationError({"description": "Décrivez le besoin évalué."})
-    need = Need.objects.create(version=version, serafin=serafin, description=description.strip(),
-                               position=version.needs.count())
+    need = Need.objects.create(
+        version=version, serafin=serafin, description=description.strip(), position=version.needs.count()
+    )
     _contribute(version, actor, Section.NEEDS, f"Besoin ajouté : {serafin.code}")
     return need
 
@@ -249,24 +268,46 @@ def _objective_fields(version: PlanVersion, fields: dict) -> dict:
 
 
 @transaction.atomic
-def objective_add(*, actor, version: PlanVersion, title: str, needs, indicator: str = "",
-                  target_on: date | None = None, status: str = ObjectiveStatus.NOT_STARTED,
-                  status_note: str = "") -> Objective:
+def objective_add(
+    *,
+    actor,
+    version: PlanVersion,
+    title: str,
+    needs,
+    indicator: str = "",
+    target_on: date | None = None,
+    status: str = ObjectiveStatus.NOT_STARTED,
+    status_note: str = "",
+) -> Objective:
     version = _lock_draft(version)
     _require_professional_write(actor, version.plan.person)
     data = _objective_fields(version, {"title": title, "needs": needs, "status": status})
-    objective = Objective.objects.create(version=version, title=data["title"], indicator=indicator.strip(),
-                                         target_on=target_on, status=status, status_note=status_note.strip(),
-                                         position=version.objectives.count())
+    objective = Objective.objects.create(
+        version=version,
+        title=data["title"],
+        indicator=indicator.strip(),
+        target_on=target_on,
+        status=status,
+        status_note=status_note.strip(),
+        position=version.objectives.count(),
+    )
     objective.needs.set(data["needs"])
     _contribute(version, actor, Section.OBJECTIVES, f"Objectif ajouté : {objective.title}")
     return objective
 
 
 @transaction.atomic
-def objective_update(*, actor, objective: Objective, title: str, needs, indicator: str = "",
-                     target_on: date | None = None, status: str = ObjectiveStatus.NOT_STARTED,
-                     status_note: str = "") -> Objective:
+def objective_update(
+    *,
+    actor,
+    objective: Objective,
+    title: str,
+    needs,
+    indicator: str = "",
+    target_on: date | None = None,
+    status: str = ObjectiveStatus.NOT_STARTED,
+    status_note: str = "",
+) -> Objective:
     version = _lock_draft(objective.version)
     _require_professional_write(actor, version.plan.person)
     data = _objective_fields(version, {"title": title, "needs": needs, "status": status})
@@ -287,9 +328,22 @@ def objective_remove(*, actor, objective: Objective) -> None:
     _contribute(version, actor, Section.OBJECTIVES, f"Objectif retiré : {title}")
 
 
-ACTION_FIELDS = ("title", "objectives", "professional", "structure", "serafin", "weekdays", "interval_weeks",
-                 "starts_at_time", "duration_minutes", "schedule_text", "starts_on", "ends_on", "trial_ends_on",
-                 "involves_person")
+ACTION_FIELDS = (
+    "title",
+    "objectives",
+    "professional",
+    "structure",
+    "serafin",
+    "weekdays",
+    "interval_weeks",
+    "starts_at_time",
+    "duration_minutes",
+    "schedule_text",
+    "starts_on",
+    "ends_on",
+    "trial_ends_on",
+    "involves_person",
+)
 
 
 def _action_fields(version: PlanVersion, fields: dict) -> dict:
@@ -321,8 +375,12 @@ def _action_fields(version: PlanVersion, fields: dict) -> dict:
         if missing:
             raise ValidationError({missing[0]: f"Avec des jours fixes, indiquez aussi {labels[missing[0]]}."})
     elif not (data.get("schedule_text") or "").strip():
-        raise ValidationError({"schedule_text": "Indiquez la fréquence : des jours et une heure, ou en clair "
-                                                "(par exemple « selon les besoins »)."})
+        raise ValidationError(
+            {
+                "schedule_text": "Indiquez la fréquence : des jours et une heure, ou en clair "
+                "(par exemple « selon les besoins »)."
+            }
+        )
     if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
         raise ValidationError({"ends_on": "La fin doit suivre le début."})
     if data.get("trial_ends_on") and data.get("starts_on") and data["trial_ends_on"] < data["starts_on"]:
@@ -391,8 +449,12 @@ def plan_submit(*, actor, version: PlanVersion) -> PlanVersion:
 def sign_roles_for(actor, person: Person) -> list[str]:
     """The sign-off roles `actor` may hold on `person`'s plan."""
     roles = []
-    if person.user_id == actor.pk or CarerLink.objects.filter(
-            person=person, user=actor, is_legal_representative=True, ended_on__isnull=True).exists():
+    if (
+        person.user_id == actor.pk
+        or CarerLink.objects.filter(
+            person=person, user=actor, is_legal_representative=True, ended_on__isnull=True
+        ).exists()
+    ):
         roles.append(SignOffRole.PERSON)
     if _referent_structures(actor, person).exists():
         roles.append(SignOffRole.REFERENT)
@@ -421,15 +483,19 @@ def plan_sign(*, actor, version: PlanVersion, role: str) -> SignOff:
     if role not in sign_roles_for(actor, person):
         raise access.AccessDenied(
             "Seule la personne ou son représentant légal signe au titre de la personne."
-            if role == SignOffRole.PERSON else "Seul un référent de la structure qui accompagne la personne signe "
-                                               "au titre de la structure.")
+            if role == SignOffRole.PERSON
+            else "Seul un référent de la structure qui accompagne la personne signe au titre de la structure."
+        )
     if version.sign_offs.filter(role=role).exists():
         raise ValidationError("Cette signature a déjà été donnée.")
     try:
         with transaction.atomic():
             sign_off = SignOff.objects.create(
-                version=version, role=role, user=actor,
-                is_legal_representative=role == SignOffRole.PERSON and person.user_id != actor.pk)
+                version=version,
+                role=role,
+                user=actor,
+                is_legal_representative=role == SignOffRole.PERSON and person.user_id != actor.pk,
+            )
     except IntegrityError:
         raise ValidationError("Cette signature a déjà été donnée.") from None
     audit(actor, person, AuditEvent.Type.PLAN_SIGNED, version=version.pk, role=role)
@@ -449,8 +515,13 @@ def _validate(actor, plan: Plan, version: PlanVersion) -> None:
     version.validated_at = now
     version.review_due_on = timezone.localdate(now) + relativedelta(months=settings.PPA_REVIEW_MONTHS)
     version.save(update_fields=["status", "validated_at", "review_due_on"])
-    audit(actor, plan.person, AuditEvent.Type.PLAN_VALIDATED, version=version.pk,
-          superseded=previous.pk if previous else None)
+    audit(
+        actor,
+        plan.person,
+        AuditEvent.Type.PLAN_VALIDATED,
+        version=version.pk,
+        superseded=previous.pk if previous else None,
+    )
     notify("ppa.validated", person=plan.person, actor=actor, url=_plan_url(plan))
 
     def file_document():
@@ -477,29 +548,50 @@ def plan_amend(*, actor, plan: Plan, reason: str) -> PlanVersion:
         raise ValidationError("Il n'y a pas encore de version validée à modifier par avenant.")
     number = plan.versions.order_by("-number").values_list("number", flat=True).first() + 1
     copied = {name: getattr(source, name) for name in (*EXPECTATION_FIELDS, "resources", "remarks")}
-    version = PlanVersion.objects.create(plan=plan, number=number, based_on=source, amendment_reason=reason.strip(),
-                                         created_by=actor, **copied)
+    version = PlanVersion.objects.create(
+        plan=plan, number=number, based_on=source, amendment_reason=reason.strip(), created_by=actor, **copied
+    )
     needs = {}
     for need in source.needs.all():
-        needs[need.pk] = Need.objects.create(version=version, key=need.key, serafin_id=need.serafin_id,
-                                             description=need.description, position=need.position)
+        needs[need.pk] = Need.objects.create(
+            version=version,
+            key=need.key,
+            serafin_id=need.serafin_id,
+            description=need.description,
+            position=need.position,
+        )
     objectives = {}
     for objective in source.objectives.prefetch_related("needs"):
         copy = Objective.objects.create(
-            version=version, key=objective.key, title=objective.title, indicator=objective.indicator,
-            target_on=objective.target_on, status=objective.status, status_note=objective.status_note,
-            position=objective.position)
+            version=version,
+            key=objective.key,
+            title=objective.title,
+            indicator=objective.indicator,
+            target_on=objective.target_on,
+            status=objective.status,
+            status_note=objective.status_note,
+            position=objective.position,
+        )
         copy.needs.set([needs[n.pk] for n in objective.needs.all()])
         objectives[objective.pk] = copy
     for action in source.actions.prefetch_related("objectives"):
-        copy = Action.objects.create(version=version, key=action.key, position=action.position,
-                                     **{name: getattr(action, name) for name in ACTION_FIELDS
-                                        if name != "objectives"})
+        copy = Action.objects.create(
+            version=version,
+            key=action.key,
+            position=action.position,
+            **{name: getattr(action, name) for name in ACTION_FIELDS if name != "objectives"},
+        )
         copy.objectives.set([objectives[o.pk] for o in action.objectives.all()])
-    Contribution.objects.create(version=version, section=Section.REMARKS, author=actor, acting_as="professionnel",
-                                summary=f"Avenant ouvert : {reason.strip()}"[:300])
-    audit(actor, plan.person, AuditEvent.Type.PLAN_AMENDED, version=version.pk, based_on=source.pk,
-          reason=reason.strip())
+    Contribution.objects.create(
+        version=version,
+        section=Section.REMARKS,
+        author=actor,
+        acting_as="professionnel",
+        summary=f"Avenant ouvert : {reason.strip()}"[:300],
+    )
+    audit(
+        actor, plan.person, AuditEvent.Type.PLAN_AMENDED, version=version.pk, based_on=source.pk, reason=reason.strip()
+    )
     notify("ppa.new_iteration", person=plan.person, actor=actor, url=_plan_url(plan))
     return version
 
@@ -522,8 +614,9 @@ def review_reminders_send(*, today: date | None = None) -> int:
     thresholds = sorted(settings.PPA_REVIEW_REMINDER_DAYS)  # e.g. 7, 30, 60
     horizon = today + timedelta(days=max(thresholds))
     sent = 0
-    candidates = (PlanVersion.objects.filter(status=VersionStatus.VALIDATED, review_due_on__lte=horizon)
-                  .values_list("pk", flat=True))
+    candidates = PlanVersion.objects.filter(status=VersionStatus.VALIDATED, review_due_on__lte=horizon).values_list(
+        "pk", flat=True
+    )
     for version_id in candidates:
         sent += _review_reminder_send(version_id, today, thresholds)
     return sent
@@ -531,8 +624,12 @@ def review_reminders_send(*, today: date | None = None) -> int:
 
 @transaction.atomic
 def _review_reminder_send(version_id: int, today: date, thresholds: list[int]) -> int:
-    version = (PlanVersion.objects.select_for_update(skip_locked=True, of=("self",))
-               .select_related("plan__person").filter(pk=version_id, status=VersionStatus.VALIDATED).first())
+    version = (
+        PlanVersion.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("plan__person")
+        .filter(pk=version_id, status=VersionStatus.VALIDATED)
+        .first()
+    )
     if version is None:
         return 0
     days_left = (version.review_due_on - today).days
@@ -547,15 +644,21 @@ def _review_reminder_send(version_id: int, today: date, thresholds: list[int]) -
     if due in done or (due and any(d in done for d in thresholds if d < due)):
         return 0
     skipped = [d for d in thresholds if d > due and d not in done] if due else []
-    ReviewReminder.objects.bulk_create([ReviewReminder(version=version, days_before=d, is_skipped=True)
-                                        for d in skipped])
+    ReviewReminder.objects.bulk_create(
+        [ReviewReminder(version=version, days_before=d, is_skipped=True) for d in skipped]
+    )
     if due == 0:
-        ReviewReminder.objects.bulk_create([ReviewReminder(version=version, days_before=d, is_skipped=True)
-                                            for d in thresholds if d not in done])
+        ReviewReminder.objects.bulk_create(
+            [ReviewReminder(version=version, days_before=d, is_skipped=True) for d in thresholds if d not in done]
+        )
     ReviewReminder.objects.create(version=version, days_before=due)
     person = version.plan.person
-    notify("ppa.review_overdue" if due == 0 else "ppa.review_due", person=person,
-           recipients=review_recipients(person), url=_plan_url(version.plan))
+    notify(
+        "ppa.review_overdue" if due == 0 else "ppa.review_due",
+        person=person,
+        recipients=review_recipients(person),
+        url=_plan_url(version.plan),
+    )
     return 1
 
 
@@ -598,9 +701,19 @@ def _first_start(action: Action, from_day: date) -> datetime:
 
 
 def _schedule_signature(action: Action) -> tuple:
-    return (action.weekdays, action.interval_weeks, action.starts_at_time, action.duration_minutes,
-            action.starts_on, action.ends_on, action.professional_id, action.structure_id, action.serafin_id,
-            action.involves_person, action.title)
+    return (
+        action.weekdays,
+        action.interval_weeks,
+        action.starts_at_time,
+        action.duration_minutes,
+        action.starts_on,
+        action.ends_on,
+        action.professional_id,
+        action.structure_id,
+        action.serafin_id,
+        action.involves_person,
+        action.title,
+    )
 
 
 def _event_create(actor, action: Action, person: Person, structure: Structure | None, from_day: date):
@@ -614,20 +727,37 @@ def _event_create(actor, action: Action, person: Person, structure: Structure | 
     participants = []
     if action.professional_id:
         professional = Professional.objects.select_related("user").get(pk=action.professional_id)
-        participants.append(Participant(kind=ParticipantKind.PROFESSIONAL, professional=professional,
-                                        user=professional.user, display_name=str(professional)))
+        participants.append(
+            Participant(
+                kind=ParticipantKind.PROFESSIONAL,
+                professional=professional,
+                user=professional.user,
+                display_name=str(professional),
+            )
+        )
     elif action.structure_id:
-        participants.append(Participant(kind=ParticipantKind.STRUCTURE, structure_id=action.structure_id,
-                                        display_name=str(action.structure)))
+        participants.append(
+            Participant(
+                kind=ParticipantKind.STRUCTURE, structure_id=action.structure_id, display_name=str(action.structure)
+            )
+        )
     if action.involves_person:
-        participants.append(Participant(kind=ParticipantKind.PERSON, user_id=person.user_id,
-                                        display_name=person.display_name))
+        participants.append(
+            Participant(kind=ParticipantKind.PERSON, user_id=person.user_id, display_name=person.display_name)
+        )
     event = event_insert(
-        created_by=actor, participants=participants, source=EventSource.PPA,
-        source_reference=f"ppa-action:{action.key}:{action.pk}", person=person,
-        structure=action.structure or structure, title=action.title,
-        motive="Modalité du projet personnalisé", event_type=EventType.SUPPORT_ACTIVITY, starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=action.duration_minutes), rrule=action_rrule(action),
+        created_by=actor,
+        participants=participants,
+        source=EventSource.PPA,
+        source_reference=f"ppa-action:{action.key}:{action.pk}",
+        person=person,
+        structure=action.structure or structure,
+        title=action.title,
+        motive="Modalité du projet personnalisé",
+        event_type=EventType.SUPPORT_ACTIVITY,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=action.duration_minutes),
+        rrule=action_rrule(action),
         serafin_service_id=action.serafin_id,
         visibility=Visibility.SHARED if action.involves_person else Visibility.INTERNAL,
     )
@@ -672,8 +802,11 @@ def plan_events_generate(*, actor, version: PlanVersion) -> AgendaResult:
         raise ValidationError("Seule la version validée en vigueur alimente l'agenda.")
     now = timezone.now()
     today = timezone.localdate(now)
-    previous = {a.key: a for a in Action.objects.filter(version=version.based_on).select_related("event")} \
-        if version.based_on_id else {}
+    previous = (
+        {a.key: a for a in Action.objects.filter(version=version.based_on).select_related("event")}
+        if version.based_on_id
+        else {}
+    )
     created = ended = kept = 0
     for action in version.actions.select_related("event", "structure"):
         if action.event_id or not action.is_scheduled:
@@ -686,16 +819,14 @@ def plan_events_generate(*, actor, version: PlanVersion) -> AgendaResult:
                 kept += 1
                 continue
             ended += _event_end(actor, origin.event, person, now)
-        event = _event_create(actor, action, person, plan.structure, today if origin is not None else
-                              action.starts_on)
+        event = _event_create(actor, action, person, plan.structure, today if origin is not None else action.starts_on)
         if event is not None:
             action.event = event
             action.save(update_fields=["event"])
             created += 1
     current_keys = set(version.actions.values_list("key", flat=True))
     for key, origin in previous.items():
-        if origin.event_id and (key not in current_keys or not
-                                version.actions.filter(key=key).first().is_scheduled):
+        if origin.event_id and (key not in current_keys or not version.actions.filter(key=key).first().is_scheduled):
             ended += _event_end(actor, origin.event, person, now)
     return AgendaResult(created=created, ended=ended, kept=kept)
 
@@ -711,11 +842,18 @@ def mdph_sheet_build(plan_version: PlanVersion, *, change: str = "", reason: str
     Seam for the documents block: it renders this dict as a PDF, files it as a document
     and sends it by MSSanté to the MDPH; the printable page uses the same dict.
     """
-    version = (PlanVersion.objects.select_related("plan__person", "plan__structure")
-               .prefetch_related("needs__serafin", "objectives__needs",
-                                 "actions__serafin", "actions__professional__user", "actions__structure",
-                                 "sign_offs__user")
-               .get(pk=plan_version.pk))
+    version = (
+        PlanVersion.objects.select_related("plan__person", "plan__structure")
+        .prefetch_related(
+            "needs__serafin",
+            "objectives__needs",
+            "actions__serafin",
+            "actions__professional__user",
+            "actions__structure",
+            "sign_offs__user",
+        )
+        .get(pk=plan_version.pk)
+    )
     person = version.plan.person
     return {
         "identity": {
@@ -727,17 +865,32 @@ def mdph_sheet_build(plan_version: PlanVersion, *, change: str = "", reason: str
             "ins": person.shareable_ins,
         },
         "structure": version.plan.structure.name if version.plan.structure_id else "",
-        "version": {"number": version.number, "status": version.get_status_display(),
-                    "validated_at": version.validated_at, "review_due_on": version.review_due_on},
+        "version": {
+            "number": version.number,
+            "status": version.get_status_display(),
+            "validated_at": version.validated_at,
+            "review_due_on": version.review_due_on,
+        },
         "expectations": {name: getattr(version, name) for name in EXPECTATION_FIELDS},
-        "needs": [{"code": n.serafin.code, "label": n.serafin.label, "description": n.description}
-                  for n in version.needs.all()],
-        "objectives": [{"title": o.title, "status": o.get_status_display(), "target_on": o.target_on,
-                        "indicator": o.indicator} for o in version.objectives.all()],
-        "actions": [{"title": a.title, "who": a.performer_display(),
-                     "service": f"{a.serafin.code} — {a.serafin.label}" if a.serafin_id else "",
-                     "schedule": a.schedule_display(), "starts_on": a.starts_on, "ends_on": a.ends_on}
-                    for a in version.actions.all()],
+        "needs": [
+            {"code": n.serafin.code, "label": n.serafin.label, "description": n.description}
+            for n in version.needs.all()
+        ],
+        "objectives": [
+            {"title": o.title, "status": o.get_status_display(), "target_on": o.target_on, "indicator": o.indicator}
+            for o in version.objectives.all()
+        ],
+        "actions": [
+            {
+                "title": a.title,
+                "who": a.performer_display(),
+                "service": f"{a.serafin.code} — {a.serafin.label}" if a.serafin_id else "",
+                "schedule": a.schedule_display(),
+                "starts_on": a.starts_on,
+                "ends_on": a.ends_on,
+            }
+            for a in version.actions.all()
+        ],
         "change": change.strip(),
         "reason": reason.strip(),
         "prepared_at": timezone.now(),

@@ -66,11 +66,17 @@ def _section_context(request, version: PlanVersion, forms: dict | None = None) -
     forms = forms or {}
     can_edit_pro = is_draft and can_write and not person_side and request.user.is_professional
     context = {
-        "person": person, "version": version, "plan": version.plan, "is_draft": is_draft,
-        "can_write": can_write and is_draft, "can_edit_pro": can_edit_pro,
-        "contributions": contributions, "sections": Section,
-        "expectations": [(PlanVersion._meta.get_field(n).verbose_name, getattr(version, n))
-                         for n in EXPECTATION_FIELDS],
+        "person": person,
+        "version": version,
+        "plan": version.plan,
+        "is_draft": is_draft,
+        "can_write": can_write and is_draft,
+        "can_edit_pro": can_edit_pro,
+        "contributions": contributions,
+        "sections": Section,
+        "expectations": [
+            (PlanVersion._meta.get_field(n).verbose_name, getattr(version, n)) for n in EXPECTATION_FIELDS
+        ],
     }
     if is_draft and can_write:
         context["expectations_form"] = forms.get("expectations") or ExpectationsForm.for_version(version)
@@ -80,14 +86,17 @@ def _section_context(request, version: PlanVersion, forms: dict | None = None) -
         context["objective_form"] = forms.get("objective") or ObjectiveForm(prefix="objectif", version=version)
         context["action_form"] = forms.get("action") or ActionForm(prefix="modalite", version=version)
         context["resources_form"] = forms.get("resources") or TextSectionForm(
-            prefix="ressources", initial={"text": version.resources})
+            prefix="ressources", initial={"text": version.resources}
+        )
         context["remarks_form"] = forms.get("remarks") or TextSectionForm(
-            prefix="remarques", initial={"text": version.remarks})
+            prefix="remarques", initial={"text": version.remarks}
+        )
     return context
 
 
-def _section_response(request, version: PlanVersion, section: str, *, forms: dict | None = None,
-                      done: str = "", status: int = 200) -> HttpResponse:
+def _section_response(
+    request, version: PlanVersion, section: str, *, forms: dict | None = None, done: str = "", status: int = 200
+) -> HttpResponse:
     """HTMX: the section, refreshed. Otherwise: back to the version page (or the page
     with the errors, status 400)."""
     version = _loaded(version)
@@ -136,11 +145,15 @@ def _document_context(request, version: PlanVersion) -> dict:
     if rights is None:
         return {}
     if version.document_id:
-        url = (reverse("coordination:document", args=[version.document_id]) if request.user.is_professional
-               else reverse("portal_space_open", args=[person.pk, "documents"]))
+        url = (
+            reverse("coordination:document", args=[version.document_id])
+            if request.user.is_professional
+            else reverse("portal_space_open", args=[person.pk, "documents"])
+        )
         return {"plan_document_url": url}
-    can_file = request.user.is_professional and access.check(request.user, person, Category.DOCUMENTS,
-                                                             "write") is not None
+    can_file = (
+        request.user.is_professional and access.check(request.user, person, Category.DOCUMENTS, "write") is not None
+    )
     return {"plan_document_missing": True, "can_file_document": can_file}
 
 
@@ -150,16 +163,24 @@ def _document_context(request, version: PlanVersion) -> dict:
 @login_required
 def plan(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person's plan: the version in force, the open draft or amendment, the history."""
-    grant = access.require(request.user, _person_id(person_id), Category.PPA, "read", path=request.path,
-                           probe_write=True)
+    grant = access.require(
+        request.user, _person_id(person_id), Category.PPA, "read", path=request.path, probe_write=True
+    )
     person = grant.person
     the_plan = Plan.objects.filter(person=person).first()
-    context = {"person": person, "plan": the_plan, "can_write": grant.can_write,
-               "is_professional": request.user.is_professional}
+    context = {
+        "person": person,
+        "plan": the_plan,
+        "can_write": grant.can_write,
+        "is_professional": request.user.is_professional,
+    }
     if the_plan is not None:
         current = selectors.current_version(the_plan)
-        context.update(current=_loaded(current) if current else None, open=selectors.open_version(the_plan),
-                       versions=selectors.versions_of(the_plan))
+        context.update(
+            current=_loaded(current) if current else None,
+            open=selectors.open_version(the_plan),
+            versions=selectors.versions_of(the_plan),
+        )
         if context["current"] is not None:
             context.update(_section_context(request, context["current"]))
             context["can_write"] = grant.can_write
@@ -204,10 +225,15 @@ def _edit(request, version_id: int, section: str, form_key: str, build, call, do
 @login_required
 @require_POST
 def expectations_edit(request: HttpRequest, version_id: int) -> HttpResponse:
-    return _edit(request, version_id, Section.EXPECTATIONS, "expectations",
-                 lambda v: ExpectationsForm(request.POST, prefix="attentes"),
-                 lambda v, data: services.expectations_update(actor=request.user, version=v, **data),
-                 "Attentes enregistrées.")
+    return _edit(
+        request,
+        version_id,
+        Section.EXPECTATIONS,
+        "expectations",
+        lambda v: ExpectationsForm(request.POST, prefix="attentes"),
+        lambda v, data: services.expectations_update(actor=request.user, version=v, **data),
+        "Attentes enregistrées.",
+    )
 
 
 @login_required
@@ -216,11 +242,15 @@ def text_edit(request: HttpRequest, version_id: int, section: str) -> HttpRespon
     if section not in (Section.RESOURCES, Section.REMARKS):
         raise Http404
     prefix = "ressources" if section == Section.RESOURCES else "remarques"
-    return _edit(request, version_id, section, section,
-                 lambda v: TextSectionForm(request.POST, prefix=prefix),
-                 lambda v, data: services.text_section_update(actor=request.user, version=v, section=section,
-                                                              text=data["text"]),
-                 "Enregistré.")
+    return _edit(
+        request,
+        version_id,
+        section,
+        section,
+        lambda v: TextSectionForm(request.POST, prefix=prefix),
+        lambda v, data: services.text_section_update(actor=request.user, version=v, section=section, text=data["text"]),
+        "Enregistré.",
+    )
 
 
 @login_required
@@ -228,37 +258,57 @@ def text_edit(request: HttpRequest, version_id: int, section: str) -> HttpRespon
 def comment_add(request: HttpRequest, version_id: int) -> HttpResponse:
     section = request.POST.get("commentaire-section") or Section.REMARKS
     section = section if section in Section.values else Section.REMARKS
-    return _edit(request, version_id, section, "comment",
-                 lambda v: CommentForm(request.POST, prefix="commentaire"),
-                 lambda v, data: services.comment_add(actor=request.user, version=v, **data),
-                 "Commentaire ajouté.")
+    return _edit(
+        request,
+        version_id,
+        section,
+        "comment",
+        lambda v: CommentForm(request.POST, prefix="commentaire"),
+        lambda v, data: services.comment_add(actor=request.user, version=v, **data),
+        "Commentaire ajouté.",
+    )
 
 
 @login_required
 @require_POST
 def need_add(request: HttpRequest, version_id: int) -> HttpResponse:
-    return _edit(request, version_id, Section.NEEDS, "need",
-                 lambda v: NeedForm(request.POST, prefix="besoin"),
-                 lambda v, data: services.need_add(actor=request.user, version=v, **data),
-                 "Besoin ajouté.")
+    return _edit(
+        request,
+        version_id,
+        Section.NEEDS,
+        "need",
+        lambda v: NeedForm(request.POST, prefix="besoin"),
+        lambda v, data: services.need_add(actor=request.user, version=v, **data),
+        "Besoin ajouté.",
+    )
 
 
 @login_required
 @require_POST
 def objective_add(request: HttpRequest, version_id: int) -> HttpResponse:
-    return _edit(request, version_id, Section.OBJECTIVES, "objective",
-                 lambda v: ObjectiveForm(request.POST, prefix="objectif", version=v),
-                 lambda v, data: services.objective_add(actor=request.user, version=v, **data),
-                 "Objectif ajouté.")
+    return _edit(
+        request,
+        version_id,
+        Section.OBJECTIVES,
+        "objective",
+        lambda v: ObjectiveForm(request.POST, prefix="objectif", version=v),
+        lambda v, data: services.objective_add(actor=request.user, version=v, **data),
+        "Objectif ajouté.",
+    )
 
 
 @login_required
 @require_POST
 def action_add(request: HttpRequest, version_id: int) -> HttpResponse:
-    return _edit(request, version_id, Section.ACTIONS, "action",
-                 lambda v: ActionForm(request.POST, prefix="modalite", version=v),
-                 lambda v, data: services.action_add(actor=request.user, version=v, **data),
-                 "Modalité ajoutée.")
+    return _edit(
+        request,
+        version_id,
+        Section.ACTIONS,
+        "action",
+        lambda v: ActionForm(request.POST, prefix="modalite", version=v),
+        lambda v, data: services.action_add(actor=request.user, version=v, **data),
+        "Modalité ajoutée.",
+    )
 
 
 @login_required
@@ -266,10 +316,21 @@ def objective_edit(request: HttpRequest, objective_id: int) -> HttpResponse:
     """Edit one objective (its status and note too), on its own page."""
     objective = get_object_or_404(Objective.objects.select_related("version__plan__person"), pk=objective_id)
     version = objective.version
-    access.require(request.user, version.plan.person, Category.PPA,
-                   "write" if request.method == "POST" else "read", path=request.path)
-    initial = {"title": objective.title, "needs": list(objective.needs.all()), "indicator": objective.indicator,
-               "target_on": objective.target_on, "status": objective.status, "status_note": objective.status_note}
+    access.require(
+        request.user,
+        version.plan.person,
+        Category.PPA,
+        "write" if request.method == "POST" else "read",
+        path=request.path,
+    )
+    initial = {
+        "title": objective.title,
+        "needs": list(objective.needs.all()),
+        "indicator": objective.indicator,
+        "target_on": objective.target_on,
+        "status": objective.status,
+        "status_note": objective.status_note,
+    }
     form = ObjectiveForm(request.POST or None, initial=initial, version=version)
     if request.method == "POST" and form.is_valid():
         try:
@@ -282,9 +343,12 @@ def objective_edit(request: HttpRequest, objective_id: int) -> HttpResponse:
         else:
             messages.success(request, "Objectif enregistré.")
             return redirect(reverse("ppa:version", args=[version.pk]) + "#objectives")
-    return render(request, "ppa/objective_edit.html", {"form": form, "objective": objective, "version": version,
-                                                       "person": version.plan.person},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "ppa/objective_edit.html",
+        {"form": form, "objective": objective, "version": version, "person": version.plan.person},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def _remove(request, model, pk: int, section: str, call, done: str) -> HttpResponse:
@@ -300,22 +364,40 @@ def _remove(request, model, pk: int, section: str, call, done: str) -> HttpRespo
 @login_required
 @require_POST
 def need_remove(request: HttpRequest, need_id: int) -> HttpResponse:
-    return _remove(request, Need, need_id, Section.NEEDS,
-                   lambda n: services.need_remove(actor=request.user, need=n), "Besoin retiré.")
+    return _remove(
+        request,
+        Need,
+        need_id,
+        Section.NEEDS,
+        lambda n: services.need_remove(actor=request.user, need=n),
+        "Besoin retiré.",
+    )
 
 
 @login_required
 @require_POST
 def objective_remove(request: HttpRequest, objective_id: int) -> HttpResponse:
-    return _remove(request, Objective, objective_id, Section.OBJECTIVES,
-                   lambda o: services.objective_remove(actor=request.user, objective=o), "Objectif retiré.")
+    return _remove(
+        request,
+        Objective,
+        objective_id,
+        Section.OBJECTIVES,
+        lambda o: services.objective_remove(actor=request.user, objective=o),
+        "Objectif retiré.",
+    )
 
 
 @login_required
 @require_POST
 def action_remove(request: HttpRequest, action_id: int) -> HttpResponse:
-    return _remove(request, Action, action_id, Section.ACTIONS,
-                   lambda a: services.action_remove(actor=request.user, action=a), "Modalité retirée.")
+    return _remove(
+        request,
+        Action,
+        action_id,
+        Section.ACTIONS,
+        lambda a: services.action_remove(actor=request.user, action=a),
+        "Modalité retirée.",
+    )
 
 
 def _workflow(request, version: PlanVersion, call, done: str) -> HttpResponse:
@@ -332,8 +414,12 @@ def _workflow(request, version: PlanVersion, call, done: str) -> HttpResponse:
 @require_POST
 def submit(request: HttpRequest, version_id: int) -> HttpResponse:
     version = _version(request, version_id, "write")
-    return _workflow(request, version, lambda: services.plan_submit(actor=request.user, version=version),
-                     "Projet soumis à validation : il attend les signatures.")
+    return _workflow(
+        request,
+        version,
+        lambda: services.plan_submit(actor=request.user, version=version),
+        "Projet soumis à validation : il attend les signatures.",
+    )
 
 
 @login_required
@@ -344,15 +430,19 @@ def sign(request: HttpRequest, version_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choisissez à quel titre vous signez.")
         return redirect("ppa:version", version_id=version.pk)
-    return _workflow(request, version, lambda: services.plan_sign(actor=request.user, version=version,
-                                                                  role=form.cleaned_data["role"]),
-                     "Signature enregistrée.")
+    return _workflow(
+        request,
+        version,
+        lambda: services.plan_sign(actor=request.user, version=version, role=form.cleaned_data["role"]),
+        "Signature enregistrée.",
+    )
 
 
 @login_required
 def amend(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = access.get_person_or_404(request.user, person_id, Category.PPA,
-                                      "write" if request.method == "POST" else "read", path=request.path)
+    person = access.get_person_or_404(
+        request.user, person_id, Category.PPA, "write" if request.method == "POST" else "read", path=request.path
+    )
     the_plan = get_object_or_404(Plan, person=person)
     form = AmendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -363,8 +453,12 @@ def amend(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "Avenant ouvert : il reprend la version en vigueur.")
             return redirect("ppa:version", version_id=version.pk)
-    return render(request, "ppa/amend.html", {"form": form, "person": person, "plan": the_plan},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "ppa/amend.html",
+        {"form": form, "person": person, "plan": the_plan},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -378,8 +472,11 @@ def history(request: HttpRequest, person_id: int) -> HttpResponse:
     if form.is_valid():
         old, new = (_loaded(form.cleaned_data[k]) for k in ("old", "new"))
         diff = selectors.version_diff(old, new)
-    return render(request, "ppa/history.html", {"person": person, "plan": the_plan, "versions": versions,
-                                                "form": form, "diff": diff, "old": old, "new": new})
+    return render(
+        request,
+        "ppa/history.html",
+        {"person": person, "plan": the_plan, "versions": versions, "form": form, "diff": diff, "old": old, "new": new},
+    )
 
 
 @login_required
@@ -391,8 +488,11 @@ def events_generate(request: HttpRequest, version_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"Agenda mis à jour : {result.created} série(s) créée(s), "
-                                  f"{result.ended} arrêtée(s), {result.kept} inchangée(s).")
+        messages.success(
+            request,
+            f"Agenda mis à jour : {result.created} série(s) créée(s), "
+            f"{result.ended} arrêtée(s), {result.kept} inchangée(s).",
+        )
     return redirect("ppa:version", version_id=version.pk)
 
 
@@ -409,10 +509,14 @@ def mdph_sheet(request: HttpRequest, version_id: int) -> HttpResponse:
         sheet = services.mdph_sheet_build(version, **form.cleaned_data)
         if access.check(request.user, person, Category.DOCUMENTS, "write") is not None:
             address = documents.mdph_address(person)
-            file_form = MdphSheetFileForm(initial={**form.cleaned_data, "send": bool(address),
-                                                   "recipient_address": address})
-    return render(request, "ppa/mdph_sheet.html", {"form": form, "sheet": sheet, "version": version,
-                                                   "person": person, "file_form": file_form})
+            file_form = MdphSheetFileForm(
+                initial={**form.cleaned_data, "send": bool(address), "recipient_address": address}
+            )
+    return render(
+        request,
+        "ppa/mdph_sheet.html",
+        {"form": form, "sheet": sheet, "version": version, "person": person, "file_form": file_form},
+    )
 
 
 @login_required
@@ -426,18 +530,30 @@ def mdph_sheet_file(request: HttpRequest, version_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             document, sending = documents.mdph_sheet_file(
-                actor=request.user, version=version, change=data["change"], reason=data["reason"],
-                recipient_address=data["recipient_address"] if data["send"] else "")
+                actor=request.user,
+                version=version,
+                change=data["change"],
+                reason=data["reason"],
+                recipient_address=data["recipient_address"] if data["send"] else "",
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Fiche de liaison déposée dans les documents"
-                                      + (" ; son envoi par messagerie sécurisée est en cours." if sending else "."))
+            messages.success(
+                request,
+                "Fiche de liaison déposée dans les documents"
+                + (" ; son envoi par messagerie sécurisée est en cours." if sending else "."),
+            )
             return redirect("coordination:document", document.pk)
-    sheet = services.mdph_sheet_build(version, change=request.POST.get("change", ""),
-                                      reason=request.POST.get("reason", ""))
-    return render(request, "ppa/mdph_sheet.html", {"form": MdphSheetForm(), "sheet": sheet, "version": version,
-                                                   "person": person, "file_form": form}, status=400)
+    sheet = services.mdph_sheet_build(
+        version, change=request.POST.get("change", ""), reason=request.POST.get("reason", "")
+    )
+    return render(
+        request,
+        "ppa/mdph_sheet.html",
+        {"form": MdphSheetForm(), "sheet": sheet, "version": version, "person": person, "file_form": form},
+        status=400,
+    )
 
 
 @login_required
@@ -469,8 +585,12 @@ def overdue(request: HttpRequest, structure_id: int | None = None) -> HttpRespon
     for structure in structures:
         rows = list(selectors.overdue_reviews(request.user, structure))
         groups.append((structure, rows))
-    access.log_many(request.user, list({v.plan.person_id: v.plan.person for _s, rows in groups for v in rows}
-                                       .values()), Category.PPA, path=request.path)
+    access.log_many(
+        request.user,
+        list({v.plan.person_id: v.plan.person for _s, rows in groups for v in rows}.values()),
+        Category.PPA,
+        path=request.path,
+    )
     return render(request, "ppa/overdue.html", {"groups": groups})
 
 
@@ -483,5 +603,6 @@ def serafin_search(request: HttpRequest) -> HttpResponse:
     codes = list(selectors.serafin_search(query, kind))
     if request.htmx:
         return render(request, "ppa/snippets/serafin_options.html", {"codes": codes, "query": query})
-    return render(request, "ppa/serafin.html", {"codes": codes, "query": query, "kind": kind,
-                                                "kinds": SerafinKind.choices})
+    return render(
+        request, "ppa/serafin.html", {"codes": codes, "query": query, "kind": kind, "kinds": SerafinKind.choices}
+    )

@@ -60,8 +60,9 @@ def other_structure(db):
 
 
 def _pro(email: str, profession: str, first: str, last: str):
-    professional = ProfessionalFactory(user=UserFactory(email=email, first_name=first, last_name=last),
-                                       profession=profession)
+    professional = ProfessionalFactory(
+        user=UserFactory(email=email, first_name=first, last_name=last), profession=profession
+    )
     activate_totp(professional.user)
     return professional
 
@@ -69,8 +70,9 @@ def _pro(email: str, profession: str, first: str, last: str):
 @pytest.fixture
 def referent(structure, admin_user):
     pro = _pro("referent@exemple.fr", "coordinateur", "Rémi", "Référent")
-    services.team_member_add(actor=admin_user, structure=structure, professional=pro, role=TeamRole.REFERENT,
-                             is_structure_admin=True)
+    services.team_member_add(
+        actor=admin_user, structure=structure, professional=pro, role=TeamRole.REFERENT, is_structure_admin=True
+    )
     return pro.user
 
 
@@ -96,8 +98,14 @@ def person_user(db):
 @pytest.fixture
 def person(structure, referent, nurse, person_user, admin_user):
     return services.person_create(
-        actor=admin_user, structure=structure, user=person_user, birth_name="MARTIN",
-        birth_first_names="Jeanne Marie", first_name="Jeanne", birth_date="1938-04-12", sex="F",
+        actor=admin_user,
+        structure=structure,
+        user=person_user,
+        birth_name="MARTIN",
+        birth_first_names="Jeanne Marie",
+        first_name="Jeanne",
+        birth_date="1938-04-12",
+        sex="F",
         birth_place_insee="75056",
     )
 
@@ -153,8 +161,13 @@ def smtp_server():
             self.messages = []
 
         async def handle_DATA(self, server, session, envelope):
-            self.messages.append({"to": envelope.rcpt_tos, "from": envelope.mail_from,
-                                  "message": email.message_from_bytes(envelope.content)})
+            self.messages.append(
+                {
+                    "to": envelope.rcpt_tos,
+                    "from": envelope.mail_from,
+                    "message": email.message_from_bytes(envelope.content),
+                }
+            )
             return "250 Message accepted for delivery"
 
     with socket.socket() as probe:
@@ -191,8 +204,9 @@ def celery_worker(transactional_db, settings, worker_env):
     need_service(bool(settings.CELERY_BROKER_URL), "CELERY_BROKER_URL (Redis)")
     need_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
     db = connection.settings_dict
-    database_url = (f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-                    f"/{db['NAME']}")
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
     env = {
         **os.environ,
         "DEBUG": "1",
@@ -204,9 +218,26 @@ def celery_worker(transactional_db, settings, worker_env):
     }
     queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "-l", "warning", "-Q", queue,
-         "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=Path(__file__).resolve().parents[1], env=env,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool=solo",
+            "-l",
+            "warning",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
     )
     previous = (app.conf.task_always_eager, app.conf.task_default_queue)
     app.conf.task_always_eager = False

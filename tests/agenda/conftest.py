@@ -32,7 +32,13 @@ def make_event(referent):
         start = start or paris(2026, 12, 1, 10, 0)
         from datetime import timedelta
 
-        return services.event_create(actor=actor or referent, person=person, title=title, starts_at=start,
-                                     ends_at=start + timedelta(minutes=minutes), **fields)
+        return services.event_create(
+            actor=actor or referent,
+            person=person,
+            title=title,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=minutes),
+            **fields,
+        )
 
     return make

@@ -38,9 +38,14 @@ def soon(days: int = 3, hour: int = 10) -> dt.datetime:
 
 def hold(organiser, invitees, start=None, **kwargs) -> Event:
     start = start or soon()
-    return booking.meeting_hold(actor=organiser, invitees=invitees, starts_at=start,
-                                ends_at=start + dt.timedelta(hours=1), motive="Point sur le retour à domicile",
-                                **kwargs)
+    return booking.meeting_hold(
+        actor=organiser,
+        invitees=invitees,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        motive="Point sur le retour à domicile",
+        **kwargs,
+    )
 
 
 def answer(user, event, response, **kwargs):
@@ -59,8 +64,9 @@ def test_it_confirms_the_meeting_for_everyone_once_all_required_accept(referent,
     answer(b.user, event, "accepted")
     event.refresh_from_db()
     assert event.status == EventStatus.CONFIRMED and event.hold_expires_at is None
-    confirmed_for = set(Notification.objects.filter(event_type="agenda.meeting_confirmed")
-                        .values_list("recipient", flat=True))
+    confirmed_for = set(
+        Notification.objects.filter(event_type="agenda.meeting_confirmed").values_list("recipient", flat=True)
+    )
     assert confirmed_for == {referent.pk, a.user_id, b.user_id}
     assert AuditEvent.objects.filter(event_type=AuditEvent.Type.EVENT_ANSWERED).count() == 2
 
@@ -70,15 +76,22 @@ def test_it_lets_the_organiser_take_a_counter_proposal_and_asks_everyone_again(r
     event = hold(referent, [a, b])
     answer(a.user, event, "accepted")
     other = soon(4, 14)
-    answer(b.user, event, "counter", counter_starts_at=other, counter_ends_at=other + dt.timedelta(hours=1),
-           comment="Je suis en visite ce matin-là.")
+    answer(
+        b.user,
+        event,
+        "counter",
+        counter_starts_at=other,
+        counter_ends_at=other + dt.timedelta(hours=1),
+        comment="Je suis en visite ce matin-là.",
+    )
     counter = Participant.objects.get(event=event, professional=b)
     assert counter.response == Response.TENTATIVE and counter.counter_starts_at == other
     booking.meeting_accept_counter(actor=referent, event=event, participant=counter)
     event.refresh_from_db()
     assert event.starts_at == other and event.sequence == 1 and event.status == EventStatus.PROPOSED
     assert set(Participant.objects.filter(event=event, is_organiser=False).values_list("response", flat=True)) == {
-        Response.NEEDS_ACTION}
+        Response.NEEDS_ACTION
+    }
     answer(a.user, event, "accepted")
     answer(b.user, event, "accepted")
     event.refresh_from_db()
@@ -125,8 +138,9 @@ def test_it_notifies_everyone_when_the_organiser_cancels(referent, colleagues):
     booking.meeting_cancel(actor=referent, event=event)
     event.refresh_from_db()
     assert event.status == EventStatus.CANCELLED and event.sequence == 1
-    assert set(Notification.objects.filter(event_type="agenda.appointment_cancelled").values_list(
-        "recipient", flat=True)) == {a.user_id, b.user_id}
+    assert set(
+        Notification.objects.filter(event_type="agenda.appointment_cancelled").values_list("recipient", flat=True)
+    ) == {a.user_id, b.user_id}
 
 
 def test_it_refuses_invitees_who_share_nothing_with_the_organiser(referent, other_pro):
@@ -178,21 +192,41 @@ def test_it_books_through_the_pages(referent, colleagues):
     for pro in (referent.professional, a, b):
         structure = pro.structures.first()
         for day in range(7):
-            AvailabilityWindow.objects.create(professional=pro, structure=structure, weekday=day,
-                                              start_time=dt.time(9), end_time=dt.time(12), valid_from=start_day)
+            AvailabilityWindow.objects.create(
+                professional=pro,
+                structure=structure,
+                weekday=day,
+                start_time=dt.time(9),
+                end_time=dt.time(12),
+                valid_from=start_day,
+            )
     client = login(referent)
-    params = {"invitees": [a.pk, b.pk], "motive": "Synthèse", "duration": 60, "window_start": start_day.isoformat(),
-              "window_end": (start_day + dt.timedelta(days=6)).isoformat(), "minimum_notice": 24, "buffer": 0,
-              "opens": "08:00", "closes": "19:00", "step": 30}
+    params = {
+        "invitees": [a.pk, b.pk],
+        "motive": "Synthèse",
+        "duration": 60,
+        "window_start": start_day.isoformat(),
+        "window_end": (start_day + dt.timedelta(days=6)).isoformat(),
+        "minimum_notice": 24,
+        "buffer": 0,
+        "opens": "08:00",
+        "closes": "19:00",
+        "step": 30,
+    }
     page = client.get(reverse("agenda:booking_search"), params)
     assert page.status_code == 200
     html = page.content.decode()
     assert "Créneaux proposés" in html and "Choisir" in html
     slot = page.context["picks"][0][0]
-    response = client.post(reverse("agenda:booking_pick"), {
-        "invitees": [a.pk, b.pk], "motive": "Synthèse",
-        "starts_at": slot.start.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M"),
-        "ends_at": slot.end.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M")})
+    response = client.post(
+        reverse("agenda:booking_pick"),
+        {
+            "invitees": [a.pk, b.pk],
+            "motive": "Synthèse",
+            "starts_at": slot.start.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M"),
+            "ends_at": slot.end.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
     event = Event.objects.get()
     assert response.status_code == 302 and response.url == reverse("agenda:booking_meeting", args=[event.pk])
     assert event.starts_at == slot.start
@@ -208,10 +242,21 @@ def test_it_books_through_the_pages(referent, colleagues):
 def test_it_says_clearly_on_the_page_when_no_slot_is_found(referent, colleagues):
     a, _b = colleagues
     day = timezone.localdate() + dt.timedelta(days=2)
-    page = login(referent).get(reverse("agenda:booking_search"), {
-        "invitees": [a.pk], "motive": "Synthèse", "duration": 60, "window_start": day.isoformat(),
-        "window_end": day.isoformat(), "minimum_notice": 0, "buffer": 0, "opens": "08:00", "closes": "19:00",
-        "step": 30})
+    page = login(referent).get(
+        reverse("agenda:booking_search"),
+        {
+            "invitees": [a.pk],
+            "motive": "Synthèse",
+            "duration": 60,
+            "window_start": day.isoformat(),
+            "window_end": day.isoformat(),
+            "minimum_notice": 0,
+            "buffer": 0,
+            "opens": "08:00",
+            "closes": "19:00",
+            "step": 30,
+        },
+    )
     assert page.status_code == 200
     assert "Aucun créneau commun n&#x27;a été trouvé" in page.content.decode()
 

@@ -22,5 +22,9 @@ def test_it_seeds_availability_and_a_pending_meeting_request_once():
     call_command("seed_demo", stdout=StringIO())
     assert AvailabilityWindow.objects.count() == windows and Event.objects.filter(source="booking").count() == 2
     # (the meeting request, and the appointment proposed to Jeanne for the user portal)
-    assert Event.objects.filter(source="booking", answer_deadline__isnull=False, status=EventStatus.PROPOSED,
-                                person__first_name="Jeanne").count() == 1
+    assert (
+        Event.objects.filter(
+            source="booking", answer_deadline__isnull=False, status=EventStatus.PROPOSED, person__first_name="Jeanne"
+        ).count()
+        == 1
+    )

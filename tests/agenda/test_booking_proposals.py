@@ -18,9 +18,14 @@ from tests.conftest import login
 
 def propose(referent, person, *, days: int = 5) -> Event:
     start = slots.local(timezone.localdate() + dt.timedelta(days=days), dt.time(14))
-    return booking.appointment_propose(actor=referent, person=person, starts_at=start,
-                                       ends_at=start + dt.timedelta(minutes=45), title="Bilan d'ergothérapie",
-                                       answer_deadline=timezone.now() + dt.timedelta(days=2))
+    return booking.appointment_propose(
+        actor=referent,
+        person=person,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=45),
+        title="Bilan d'ergothérapie",
+        answer_deadline=timezone.now() + dt.timedelta(days=2),
+    )
 
 
 def test_it_holds_the_slot_until_the_person_answers(referent, person, person_user):
@@ -68,8 +73,13 @@ def test_it_releases_the_slot_and_tells_the_proposer_when_the_deadline_passes(re
 def test_it_needs_agenda_write_to_propose(person, external_pro):
     start = slots.local(timezone.localdate() + dt.timedelta(days=5), dt.time(14))
     with pytest.raises(Exception) as error:
-        booking.appointment_propose(actor=external_pro, person=person, starts_at=start,
-                                    ends_at=start + dt.timedelta(hours=1), title="Séance",
-                                    answer_deadline=timezone.now() + dt.timedelta(days=1))
+        booking.appointment_propose(
+            actor=external_pro,
+            person=person,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            title="Séance",
+            answer_deadline=timezone.now() + dt.timedelta(days=1),
+        )
     assert error.type.__name__ in {"AccessDenied", "Http404"}
     assert not Event.objects.exists()

@@ -17,30 +17,51 @@ from tests.conftest import login
 
 def test_it_refuses_an_end_before_the_start_with_a_french_message(person, referent):
     with pytest.raises(ValidationError) as error:
-        services.event_create(actor=referent, person=person, title="Visite", starts_at=paris(2026, 12, 1, 11),
-                              ends_at=paris(2026, 12, 1, 10))
+        services.event_create(
+            actor=referent,
+            person=person,
+            title="Visite",
+            starts_at=paris(2026, 12, 1, 11),
+            ends_at=paris(2026, 12, 1, 10),
+        )
     assert error.value.message_dict["ends_at"] == ["La fin doit être après le début."]
     assert not Event.objects.exists()
 
 
 def test_it_asks_for_a_secure_visio_link(person, referent):
     with pytest.raises(ValidationError) as error:
-        services.event_create(actor=referent, person=person, title="Visio", starts_at=paris(2026, 12, 1, 10),
-                              ends_at=paris(2026, 12, 1, 11), places=[{"kind": "visio", "url": "http://x.fr"}])
+        services.event_create(
+            actor=referent,
+            person=person,
+            title="Visio",
+            starts_at=paris(2026, 12, 1, 10),
+            ends_at=paris(2026, 12, 1, 11),
+            places=[{"kind": "visio", "url": "http://x.fr"}],
+        )
     assert "https://" in error.value.message_dict["places"][0]
 
 
 def test_it_stretches_an_all_day_event_to_local_midnights(person, referent):
-    event = services.event_create(actor=referent, person=person, title="Sortie", starts_at=paris(2026, 7, 14, 9),
-                                  ends_at=None, is_all_day=True)
+    event = services.event_create(
+        actor=referent, person=person, title="Sortie", starts_at=paris(2026, 7, 14, 9), ends_at=None, is_all_day=True
+    )
     assert event.starts_at == paris(2026, 7, 14, 0, 0)
     assert event.ends_at == paris(2026, 7, 15, 0, 0)
 
 
 def test_the_form_shows_service_errors_on_their_field(person, referent):
-    response = login(referent).post(reverse("agenda:person_create", args=[person.pk]), {
-        "title": "Visite", "event_type": "autre", "starts_at": "2026-12-01T11:00", "ends_at": "2026-12-01T10:00",
-        "visibility": "shared", "place_kind": "visio", "place_url": ""})
+    response = login(referent).post(
+        reverse("agenda:person_create", args=[person.pk]),
+        {
+            "title": "Visite",
+            "event_type": "autre",
+            "starts_at": "2026-12-01T11:00",
+            "ends_at": "2026-12-01T10:00",
+            "visibility": "shared",
+            "place_kind": "visio",
+            "place_url": "",
+        },
+    )
     assert response.status_code == 400
     text = response.content.decode()
     assert "La fin doit être après le début." in text
@@ -48,10 +69,19 @@ def test_the_form_shows_service_errors_on_their_field(person, referent):
 
 
 def test_the_form_creates_a_weekly_activity(person, referent):
-    response = login(referent).post(reverse("agenda:person_create", args=[person.pk]), {
-        "title": "Atelier mémoire", "event_type": "activite", "starts_at": "2026-03-19T10:00",
-        "ends_at": "2026-03-19T11:00", "visibility": "shared", "repeat": "FREQ=WEEKLY",
-        "repeat_until": "2026-04-30", "place_kind": "home"})
+    response = login(referent).post(
+        reverse("agenda:person_create", args=[person.pk]),
+        {
+            "title": "Atelier mémoire",
+            "event_type": "activite",
+            "starts_at": "2026-03-19T10:00",
+            "ends_at": "2026-03-19T11:00",
+            "visibility": "shared",
+            "repeat": "FREQ=WEEKLY",
+            "repeat_until": "2026-04-30",
+            "place_kind": "home",
+        },
+    )
     assert response.status_code == 302
     event = Event.objects.get()
     assert response.status_code == 302
@@ -82,16 +112,23 @@ def test_a_participant_answers_from_the_event_page(person, referent, nurse, make
 
 
 def test_the_same_uid_from_two_sources_is_stored_once(person, referent):
-    fields = {"person": person, "title": "Bilan", "starts_at": paris(2026, 12, 1, 10),
-              "ends_at": paris(2026, 12, 1, 11)}
-    first, created = services.event_upsert_from_source(actor=referent, uid="abc@logiciel", source=EventSource.IMPORT,
-                                                       **fields)
-    again, created_again = services.event_upsert_from_source(actor=referent, uid="abc@logiciel",
-                                                             source=EventSource.PPA, **fields)
+    fields = {
+        "person": person,
+        "title": "Bilan",
+        "starts_at": paris(2026, 12, 1, 10),
+        "ends_at": paris(2026, 12, 1, 11),
+    }
+    first, created = services.event_upsert_from_source(
+        actor=referent, uid="abc@logiciel", source=EventSource.IMPORT, **fields
+    )
+    again, created_again = services.event_upsert_from_source(
+        actor=referent, uid="abc@logiciel", source=EventSource.PPA, **fields
+    )
     assert created and not created_again
     assert first.pk == again.pk and again.sequence == 0
-    moved, _ = services.event_upsert_from_source(actor=referent, uid="abc@logiciel", source=EventSource.IMPORT,
-                                                 **{**fields, "starts_at": paris(2026, 12, 1, 9)})
+    moved, _ = services.event_upsert_from_source(
+        actor=referent, uid="abc@logiciel", source=EventSource.IMPORT, **{**fields, "starts_at": paris(2026, 12, 1, 9)}
+    )
     assert Event.objects.count() == 1 and moved.sequence == 1
 
 
@@ -105,10 +142,15 @@ def test_busy_intervals_cover_events_series_and_imported_times(person, referent,
     cancelled = make_event(person, start=paris(2026, 12, 2, 9), participants=[pro])
     services.event_cancel(actor=referent, event=cancelled)
     services.occurrence_cancel(actor=referent, event=series, recurrence_id=paris(2026, 12, 8, 14))
-    services.external_calendar_add(actor=nurse, name="Perso", content=(
-        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//FR\r\nBEGIN:VEVENT\r\nUID:p@t\r\n"
-        b"DTSTAMP:20260101T000000Z\r\nDTSTART:20261203T170000Z\r\nDTEND:20261203T180000Z\r\n"
-        b"END:VEVENT\r\nEND:VCALENDAR\r\n"))
+    services.external_calendar_add(
+        actor=nurse,
+        name="Perso",
+        content=(
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//FR\r\nBEGIN:VEVENT\r\nUID:p@t\r\n"
+            b"DTSTAMP:20260101T000000Z\r\nDTSTART:20261203T170000Z\r\nDTEND:20261203T180000Z\r\n"
+            b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+        ),
+    )
     busy = selectors.busy_intervals([pro.pk, referent.professional.pk], paris(2026, 12, 1), paris(2026, 12, 10))
     assert busy[pro.pk] == [
         (paris(2026, 12, 1, 10), paris(2026, 12, 1, 11, 30)),

@@ -32,8 +32,13 @@ def _feed_url(token: str) -> str:
 
 
 def test_it_exports_a_valid_feed_with_minimal_detail(person, referent, make_event, client):
-    event = make_event(person, title="Consultation cardiologie", start=_soon(), motive="Suivi insuffisance cardiaque",
-                       places=[{"kind": "address", "address": "3 rue de la Paix, Paris", "label": "Cabinet"}])
+    event = make_event(
+        person,
+        title="Consultation cardiologie",
+        start=_soon(),
+        motive="Suivi insuffisance cardiaque",
+        places=[{"kind": "address", "address": "3 rue de la Paix, Paris", "label": "Cabinet"}],
+    )
     series = make_event(person, title="Atelier mémoire", start=_soon(4, 14), rrule="FREQ=WEEKLY;COUNT=5")
     services.occurrence_cancel(actor=referent, event=series, recurrence_id=_soon(11, 14))
     _feed, token = services.agenda_feed_create(actor=referent, kind=FeedOwnerKind.PERSON, person=person)
@@ -63,8 +68,9 @@ def test_it_exports_a_valid_feed_with_minimal_detail(person, referent, make_even
 
 def test_it_includes_titles_only_when_asked_and_never_the_motive(person, referent, make_event, client):
     make_event(person, title="Atelier cuisine", start=_soon(), motive="Trouble de la déglutition")
-    _feed, token = services.agenda_feed_create(actor=referent, kind=FeedOwnerKind.PERSON, person=person,
-                                               include_titles=True)
+    _feed, token = services.agenda_feed_create(
+        actor=referent, kind=FeedOwnerKind.PERSON, person=person, include_titles=True
+    )
     content = client.get(_feed_url(token)).content.decode()
     assert "Atelier cuisine" in content
     assert "déglutition" not in content
@@ -86,8 +92,9 @@ def test_it_increases_sequence_on_change_and_marks_cancellations(person, referen
 
 def test_it_exports_a_changed_occurrence_with_its_recurrence_id(person, referent, make_event):
     series = make_event(person, start=_soon(2, 9), rrule="FREQ=DAILY;COUNT=3")
-    services.occurrence_override(actor=referent, event=series, recurrence_id=_soon(3, 9),
-                                 starts_at=_soon(3, 15), ends_at=_soon(3, 16))
+    services.occurrence_override(
+        actor=referent, event=series, recurrence_id=_soon(3, 9), starts_at=_soon(3, 15), ends_at=_soon(3, 16)
+    )
     vevents = _events(login(referent).get(reverse("agenda:event_ics", args=[series.pk])).content)
     override = next(v for v in vevents if "RECURRENCE-ID" in v)
     assert str(override["UID"]) == series.uid
@@ -163,16 +170,21 @@ def _recurring_ics() -> bytes:
 
 
 def _local_slots(professional):
-    return [(b.starts_at.astimezone(PARIS).strftime("%d %H:%M"), b.ends_at.astimezone(PARIS).strftime("%H:%M"))
-            for b in ExternalBusyTime.objects.filter(professional=professional).order_by("starts_at")]
+    return [
+        (b.starts_at.astimezone(PARIS).strftime("%d %H:%M"), b.ends_at.astimezone(PARIS).strftime("%H:%M"))
+        for b in ExternalBusyTime.objects.filter(professional=professional).order_by("starts_at")
+    ]
 
 
 def test_it_imports_a_recurring_event_with_an_exception(referent):
     calendar = services.external_calendar_add(actor=referent, name="Cabinet", content=_recurring_ics())
     d1 = timezone.localdate() + timedelta(days=2)
     days = [f"{d1 + timedelta(days=i):%d}" for i in range(3)]
-    assert _local_slots(referent.professional) == [(f"{days[0]} 09:00", "10:00"), (f"{days[1]} 16:00", "17:00"),
-                                                   (f"{days[2]} 09:00", "10:00")]
+    assert _local_slots(referent.professional) == [
+        (f"{days[0]} 09:00", "10:00"),
+        (f"{days[1]} 16:00", "17:00"),
+        (f"{days[2]} 09:00", "10:00"),
+    ]
     calendar.refresh_from_db()
     assert calendar.last_synced_at is not None and calendar.last_error == ""
     assert set(ExternalBusyTime.objects.values_list("external_uid", flat=True)) == {"serie-1@externe"}
@@ -184,8 +196,10 @@ def test_it_keeps_the_last_good_import_when_the_file_is_malformed(referent):
     client = login(referent)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client.post(reverse("agenda:external_calendar", args=[calendar.pk]),
-                {"file": SimpleUploadedFile("agenda.ics", b"ceci n'est pas un calendrier")})
+    client.post(
+        reverse("agenda:external_calendar", args=[calendar.pk]),
+        {"file": SimpleUploadedFile("agenda.ics", b"ceci n'est pas un calendrier")},
+    )
     calendar.refresh_from_db()
     assert calendar.last_error == "Le fichier n'est pas un calendrier ICS valide."
     assert _local_slots(referent.professional) == before
@@ -224,8 +238,9 @@ def ics_server():
         server.shutdown()
 
 
-def test_it_refreshes_a_url_calendar_and_forgets_removed_events(referent, ics_server,
-                                                                django_capture_on_commit_callbacks):
+def test_it_refreshes_a_url_calendar_and_forgets_removed_events(
+    referent, ics_server, django_capture_on_commit_callbacks
+):
     from agenda.tasks import refresh_external_calendars
 
     ics_server.content = _recurring_ics()

@@ -21,10 +21,12 @@ def colleagues(person, person_user, other_structure, admin_user):
     pros = []
     for email, first in (("psy@exemple.fr", "Paula"), ("ergo@exemple.fr", "Eric")):
         pro = _pro(email, "psychologue", first, "Autre")
-        coordination_services.team_member_add(actor=admin_user, structure=other_structure, professional=pro,
-                                              role=TeamRole.CARE)
-        coordination_services.circle_member_add(actor=person_user, person=person, role=CircleRole.THERAPIST,
-                                                professional=pro)
+        coordination_services.team_member_add(
+            actor=admin_user, structure=other_structure, professional=pro, role=TeamRole.CARE
+        )
+        coordination_services.circle_member_add(
+            actor=person_user, person=person, role=CircleRole.THERAPIST, professional=pro
+        )
         pros.append(pro)
     return pros
 
@@ -35,8 +37,7 @@ def _week_page(user, url: str, day: dt.date) -> str:
     return response.content.decode()
 
 
-def test_it_shows_a_confirmed_meeting_in_each_participants_agenda_and_the_persons(referent, colleagues,
-                                                                                    person):
+def test_it_shows_a_confirmed_meeting_in_each_participants_agenda_and_the_persons(referent, colleagues, person):
     a, b = colleagues
     start = soon(days=4)
     event = hold(referent, [a, b], start=start, person=person, title="Synthèse retour à domicile")
@@ -62,20 +63,36 @@ def test_it_writes_booking_events_as_the_agenda_expects(referent, colleagues, pe
     assert {p.professional.user_id for p in professionals} == {referent.pk, a.user_id, b.user_id}
     assert all(p.user_id == p.professional.user_id for p in professionals)
     proposal = booking.appointment_propose(
-        actor=referent, person=person, starts_at=soon(days=6), ends_at=soon(days=6) + dt.timedelta(hours=1),
-        title="Bilan", answer_deadline=soon(days=5))
+        actor=referent,
+        person=person,
+        starts_at=soon(days=6),
+        ends_at=soon(days=6) + dt.timedelta(hours=1),
+        title="Bilan",
+        answer_deadline=soon(days=5),
+    )
     assert proposal.series_ends_at == proposal.ends_at and proposal.uid != event.uid
 
 
 def test_it_stores_the_series_end_of_inserted_events_as_the_recurrence_module_computes_it(referent, person):
     start = soon(days=2)
-    endless = services.event_insert(created_by=referent, person=person, title="Atelier", starts_at=start,
-                                    ends_at=start + dt.timedelta(hours=1), rrule="FREQ=WEEKLY")
+    endless = services.event_insert(
+        created_by=referent,
+        person=person,
+        title="Atelier",
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        rrule="FREQ=WEEKLY",
+    )
     assert endless.series_ends_at is None
     bounded = services.event_insert(
-        created_by=referent, person=person, title="Atelier", starts_at=start, ends_at=start + dt.timedelta(hours=1),
+        created_by=referent,
+        person=person,
+        title="Atelier",
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
         rrule="FREQ=WEEKLY;COUNT=3",
-        participants=[Participant(kind=ParticipantKind.PROFESSIONAL, professional=referent.professional)])
+        participants=[Participant(kind=ParticipantKind.PROFESSIONAL, professional=referent.professional)],
+    )
     assert bounded.series_ends_at == start + dt.timedelta(weeks=2, hours=1)
     participant = bounded.participants.get()
     assert participant.user_id == referent.pk and participant.display_name

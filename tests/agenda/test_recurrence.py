@@ -10,16 +10,22 @@ from tests.agenda.conftest import PARIS, paris
 
 
 def _local_times(occurrences):
-    return [(o.starts_at.astimezone(PARIS).date().isoformat(), o.starts_at.astimezone(PARIS).strftime("%H:%M"))
-            for o in occurrences]
+    return [
+        (o.starts_at.astimezone(PARIS).date().isoformat(), o.starts_at.astimezone(PARIS).strftime("%H:%M"))
+        for o in occurrences
+    ]
 
 
 def test_it_keeps_a_weekly_10_00_at_10_00_across_the_march_change(person, make_event):
     # Last Sunday of March 2026: the 29th (clocks go forward).
     event = make_event(person, start=paris(2026, 3, 19, 10, 0), rrule="FREQ=WEEKLY;COUNT=4")
     items = selectors.occurrences(Event.objects.filter(pk=event.pk), paris(2026, 3, 1), paris(2026, 5, 1))
-    assert _local_times(items) == [("2026-03-19", "10:00"), ("2026-03-26", "10:00"), ("2026-04-02", "10:00"),
-                                   ("2026-04-09", "10:00")]
+    assert _local_times(items) == [
+        ("2026-03-19", "10:00"),
+        ("2026-03-26", "10:00"),
+        ("2026-04-02", "10:00"),
+        ("2026-04-09", "10:00"),
+    ]
     # The UTC time moved by an hour: the wall clock did not.
     assert items[1].starts_at.utcoffset() == timedelta(hours=1)
     assert items[2].starts_at.utcoffset() == timedelta(hours=2)
@@ -44,14 +50,20 @@ def test_it_keeps_series_end_for_period_queries(person, make_event):
     assert single.series_ends_at == single.ends_at
     # A series far in the past is not even loaded for a later period.
     later = selectors.person_events(single.created_by, person).filter(
-        selectors.period_q(paris(2026, 6, 1), paris(2026, 7, 1)))
+        selectors.period_q(paris(2026, 6, 1), paris(2026, 7, 1))
+    )
     assert set(later) == {endless}
 
 
 def test_it_shows_a_changed_occurrence_once_and_skips_a_removed_one(person, make_event, referent):
     event = make_event(person, start=paris(2026, 3, 23, 10, 0), rrule="FREQ=WEEKLY;COUNT=4")
-    services.occurrence_override(actor=referent, event=event, recurrence_id=paris(2026, 3, 30, 10, 0),
-                                 starts_at=paris(2026, 3, 31, 14, 0), ends_at=paris(2026, 3, 31, 15, 0))
+    services.occurrence_override(
+        actor=referent,
+        event=event,
+        recurrence_id=paris(2026, 3, 30, 10, 0),
+        starts_at=paris(2026, 3, 31, 14, 0),
+        ends_at=paris(2026, 3, 31, 15, 0),
+    )
     services.occurrence_cancel(actor=referent, event=event, recurrence_id=paris(2026, 4, 6, 10, 0))
     items = selectors.occurrences(selectors.person_events(referent, person), paris(2026, 3, 1), paris(2026, 5, 1))
     assert _local_times(items) == [("2026-03-23", "10:00"), ("2026-03-31", "14:00"), ("2026-04-13", "10:00")]

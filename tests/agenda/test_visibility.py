@@ -16,8 +16,9 @@ from tests.conftest import login
 @pytest.fixture
 def events(person, referent, make_event):
     shared = make_event(person, title="Kinésithérapie à domicile", start=paris(2026, 12, 2, 10, 0))
-    internal = make_event(person, title="Réunion d'équipe interne", start=paris(2026, 12, 3, 14, 0),
-                          visibility=Visibility.INTERNAL)
+    internal = make_event(
+        person, title="Réunion d'équipe interne", start=paris(2026, 12, 3, 14, 0), visibility=Visibility.INTERNAL
+    )
     return shared, internal
 
 
@@ -47,8 +48,7 @@ def test_it_shows_the_person_their_shared_events(person, events, person_user):
 def test_it_hides_the_person_from_a_stranger(person, events, stranger):
     assert _page(stranger, person).status_code == 404
     assert login(stranger).get(reverse("agenda:event", args=[events[0].pk])).status_code == 404
-    assert login(stranger).get("/api/agenda/events/",
-                               {"person": person.pk}).status_code == 404
+    assert login(stranger).get("/api/agenda/events/", {"person": person.pk}).status_code == 404
 
 
 def test_it_shows_nothing_to_a_carer_without_the_agenda_right(person, events, carer):
@@ -69,31 +69,49 @@ def test_it_shows_a_cancelled_event_as_such(person, events, referent, nurse):
 
 def test_it_lets_only_agenda_writers_create_events_for_a_person(person, carer, external_pro, person_user):
     with pytest.raises(AccessDenied):
-        services.event_create(actor=carer, person=person, title="Visite", starts_at=paris(2026, 12, 1, 10),
-                              ends_at=paris(2026, 12, 1, 11))
+        services.event_create(
+            actor=carer, person=person, title="Visite", starts_at=paris(2026, 12, 1, 10), ends_at=paris(2026, 12, 1, 11)
+        )
     grant(person, external_pro, person_user, agenda=1)
-    response = login(external_pro).post(reverse("agenda:person_create", args=[person.pk]), {
-        "title": "Séance", "event_type": "rdv_sante", "starts_at": "2026-12-01T10:00", "ends_at": "2026-12-01T11:00",
-        "visibility": "shared"})
+    response = login(external_pro).post(
+        reverse("agenda:person_create", args=[person.pk]),
+        {
+            "title": "Séance",
+            "event_type": "rdv_sante",
+            "starts_at": "2026-12-01T10:00",
+            "ends_at": "2026-12-01T11:00",
+            "visibility": "shared",
+        },
+    )
     assert response.status_code == 403
 
 
 def test_it_refuses_an_internal_event_from_someone_without_a_structure(person, external_pro, person_user):
     grant(person, external_pro, person_user, agenda=2)
     with pytest.raises(ValidationError) as error:
-        services.event_create(actor=external_pro, person=person, title="Visite", starts_at=paris(2026, 12, 1, 10),
-                              ends_at=paris(2026, 12, 1, 11), visibility=Visibility.INTERNAL)
+        services.event_create(
+            actor=external_pro,
+            person=person,
+            title="Visite",
+            starts_at=paris(2026, 12, 1, 10),
+            ends_at=paris(2026, 12, 1, 11),
+            visibility=Visibility.INTERNAL,
+        )
     assert "visibility" in error.value.message_dict
 
 
-def test_it_shows_a_professional_their_events_across_structures_and_busy_times(person, referent, other_pro,
-                                                                               make_event):
+def test_it_shows_a_professional_their_events_across_structures_and_busy_times(person, referent, other_pro, make_event):
     other = other_pro.professional
     make_event(person, title="Synthèse pluridisciplinaire", start=paris(2026, 12, 2, 9, 0), participants=[other])
-    services.external_calendar_add(actor=other_pro, name="Cabinet", content=(
-        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//FR\r\nBEGIN:VEVENT\r\nUID:x@t\r\n"
-        b"DTSTAMP:20260101T000000Z\r\nDTSTART:20261203T090000Z\r\nDTEND:20261203T100000Z\r\n"
-        b"SUMMARY:Secret\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"))
+    services.external_calendar_add(
+        actor=other_pro,
+        name="Cabinet",
+        content=(
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//FR\r\nBEGIN:VEVENT\r\nUID:x@t\r\n"
+            b"DTSTAMP:20260101T000000Z\r\nDTSTART:20261203T090000Z\r\nDTEND:20261203T100000Z\r\n"
+            b"SUMMARY:Secret\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ),
+    )
     page = login(other_pro).get(reverse("agenda:mine"), {"vue": "mois", "date": "2026-12-01"}).content.decode()
     assert "Synthèse pluridisciplinaire" in page
     assert "Occupé" in page

@@ -37,13 +37,20 @@ def ssiad_colleagues(person, person_user, other_structure, admin_user):
     return pros
 
 
-def test_a_professional_books_a_meeting_with_two_colleagues_who_both_accept(page, live_server, screenshot, referent,
-                                                                            ssiad_colleagues):
+def test_a_professional_books_a_meeting_with_two_colleagues_who_both_accept(
+    page, live_server, screenshot, referent, ssiad_colleagues
+):
     first_day = timezone.localdate() + dt.timedelta(days=2)
     for pro in (referent.professional, *ssiad_colleagues):
         for day in range(7):
-            AvailabilityWindow.objects.create(professional=pro, structure=pro.structures.get(), weekday=day,
-                                              start_time=dt.time(9), end_time=dt.time(12), valid_from=first_day)
+            AvailabilityWindow.objects.create(
+                professional=pro,
+                structure=pro.structures.get(),
+                weekday=day,
+                start_time=dt.time(9),
+                end_time=dt.time(12),
+                valid_from=first_day,
+            )
 
     sign_in_as(page, live_server, referent)
     visit(page, live_server, "/agenda/disponibilites/")

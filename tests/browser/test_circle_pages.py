@@ -40,8 +40,11 @@ def session_cookie(user, live_server) -> dict:
     """A signed-in session for `user`, as a cookie for the live server."""
     client = Client()
     client.force_login(user)
-    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url}
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }
 
 
 def sign_in_as(page, live_server, user) -> None:
@@ -68,33 +71,62 @@ def night_nurse(structure, person, person_user, admin_user):
 @pytest.fixture
 def circle_data(person, person_user, structure, referent, nurse, carer, legal_rep, external_pro, admin_user):
     """Enough rows for the pages to show what they are made for."""
-    services.person_create(actor=admin_user, structure=structure, birth_name="DURAND",
-                           birth_first_names="Marcel Louis", first_name="Marcel", birth_date="1941-09-03",
-                           sex="M", birth_place_insee="75056")
+    services.person_create(
+        actor=admin_user,
+        structure=structure,
+        birth_name="DURAND",
+        birth_first_names="Marcel Louis",
+        first_name="Marcel",
+        birth_date="1941-09-03",
+        sex="M",
+        birth_place_insee="75056",
+    )
     now = timezone.now().replace(second=0, microsecond=0)
-    services.delegation_create(actor=referent, person=person, delegate=nurse.professional,
-                               levels={"agenda": Level.WRITE, "liaison": Level.READ},
-                               starts_at=now, ends_at=now + datetime.timedelta(days=7), reason="Congés")
-    services.consent_record(actor=person_user, person=person, kind="dmp_feeding", decision="granted",
-                            collected_via="portal")
-    services.consent_record(actor=referent, person=person, kind="partner_sharing", decision="refused",
-                            collected_via="oral", partner="education_nationale",
-                            note="Refus exprimé lors de la réunion de synthèse.")
+    services.delegation_create(
+        actor=referent,
+        person=person,
+        delegate=nurse.professional,
+        levels={"agenda": Level.WRITE, "liaison": Level.READ},
+        starts_at=now,
+        ends_at=now + datetime.timedelta(days=7),
+        reason="Congés",
+    )
+    services.consent_record(
+        actor=person_user, person=person, kind="dmp_feeding", decision="granted", collected_via="portal"
+    )
+    services.consent_record(
+        actor=referent,
+        person=person,
+        kind="partner_sharing",
+        decision="refused",
+        collected_via="oral",
+        partner="education_nationale",
+        note="Refus exprimé lors de la réunion de synthèse.",
+    )
     # An answered request to join another person's circle (pending ones are never listed).
-    other = services.person_create(actor=admin_user, user=UserFactory(email="paul.petit@exemple.fr"),
-                                   birth_name="PETIT", birth_first_names="Paul", birth_date="1945-02-17", sex="M",
-                                   birth_place_insee="75056")
-    request = services.join_request_create(actor=referent, person=other, role="infirmier",
-                                           message="Suivi à domicile après l'hospitalisation.")
-    services.join_request_answer(actor=other.user, join_request=request, accept=False,
-                                 note="Je suis déjà suivi par un autre cabinet.")
+    other = services.person_create(
+        actor=admin_user,
+        user=UserFactory(email="paul.petit@exemple.fr"),
+        birth_name="PETIT",
+        birth_first_names="Paul",
+        birth_date="1945-02-17",
+        sex="M",
+        birth_place_insee="75056",
+    )
+    request = services.join_request_create(
+        actor=referent, person=other, role="infirmier", message="Suivi à domicile après l'hospitalisation."
+    )
+    services.join_request_answer(
+        actor=other.user, join_request=request, accept=False, note="Je suis déjà suivi par un autre cabinet."
+    )
 
 
 # --- test --------------------------------------------------------------------------------
 
 
-def test_circle_pages_are_accessible(page, browser, live_server, screenshot, person, structure, referent,
-                                     circle_data, night_nurse):
+def test_circle_pages_are_accessible(
+    page, browser, live_server, screenshot, person, structure, referent, circle_data, night_nurse
+):
     base = f"/coordination/personnes/{person.pk}"
     sign_in_as(page, live_server, referent)
 
@@ -174,7 +206,8 @@ def test_circle_pages_are_accessible(page, browser, live_server, screenshot, per
     visit(page, live_server, base + "/urgence/")
     check_page(page, screenshot, "bris-de-glace")
     page.get_by_label(re.compile("Motif de l'accès en urgence")).fill(
-        "Chute nocturne, le SAMU demande les traitements en cours.")
+        "Chute nocturne, le SAMU demande les traitements en cours."
+    )
     page.get_by_role("button", name="Ouvrir le dossier en urgence").click()
     page.wait_for_url(live_server.url + base + "/")
     banners = page.locator(".message--warning")

@@ -16,13 +16,15 @@ from tests.coordination.documents_helpers import PDF_BYTES
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
-    }}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
 
 
 PDF = {"name": "compte-rendu.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
@@ -47,8 +49,7 @@ def test_a_referent_adds_validates_and_cancels_the_dmp_sending(page, live_server
     expect(page.get_by_text("Envoi au DMP annulé")).to_be_visible()
 
 
-def test_the_person_deposits_and_the_referent_accepts(page, live_server, screenshot, person, person_user,
-                                                      referent):
+def test_the_person_deposits_and_the_referent_accepts(page, live_server, screenshot, person, person_user, referent):
     sign_in_as(page, live_server, person_user)
     visit(page, live_server, f"/mon-espace/personnes/{person.pk}/documents/")
     page.get_by_label("Type de document").select_option("attestation")

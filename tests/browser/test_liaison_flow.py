@@ -32,10 +32,13 @@ DAR = {
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     """Uploads go to a temporary directory, never to var/private."""
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
-    }}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
@@ -140,7 +143,8 @@ def test_targeted_alert_with_photo_is_acknowledged(page, live_server, screenshot
     recipients = page.locator(f"#t{transmission.pk}").locator("details", has_text="Destinataires")
     recipients.locator("summary").click()
     expect(recipients.get_by_role("listitem")).to_contain_text(
-        re.compile(r"Rémi Référent : accusé de réception le \d{2}/\d{2}/\d{4} \d{2}:\d{2}"))
+        re.compile(r"Rémi Référent : accusé de réception le \d{2}/\d{2}/\d{4} \d{2}:\d{2}")
+    )
     check_page(page, screenshot, "cahier-auteur-accuse")
 
     # The search finds it; the filters stay open on the results.

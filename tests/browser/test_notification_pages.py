@@ -12,8 +12,9 @@ from tests.browser.test_login_mfa import check_page
 pytestmark = pytest.mark.browser
 
 
-def test_notification_pages_are_accessible_and_mark_read_updates_the_badge(page, live_server, screenshot, person,
-                                                                          nurse, referent, monkeypatch):
+def test_notification_pages_are_accessible_and_mark_read_updates_the_badge(
+    page, live_server, screenshot, person, nurse, referent, monkeypatch
+):
     monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: None)
     for _ in range(2):
         notify("liaison.alert", person=person, actor=referent, recipients=[nurse])

@@ -25,8 +25,9 @@ def _no_deliveries(monkeypatch, serafin_codes):
     monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: None)
 
 
-def test_plan_is_drafted_validated_amended_and_compared(page, live_server, screenshot, person, person_user,
-                                                        referent, nurse):
+def test_plan_is_drafted_validated_amended_and_compared(
+    page, live_server, screenshot, person, person_user, referent, nurse
+):
     sign_in_as(page, live_server, referent)
     visit(page, live_server, f"/ppa/personnes/{person.pk}/")
     check_page(page, screenshot, "ppa-empty")

@@ -39,22 +39,32 @@ PORTAL_PAGES = [
 
 @pytest.fixture
 def portal_data(person, person_user, nurse, carer, legal_rep, structure, admin_user):
-    liaison_services.transmission_create(actor=nurse, person=person, category="observations",
-                                         text="Jeanne a fait une belle promenade.", scope=Scope.SHARED)
-    services.consent_record(actor=person_user, person=person, kind="dmp_feeding", decision="refused",
-                            collected_via="portal")
+    liaison_services.transmission_create(
+        actor=nurse,
+        person=person,
+        category="observations",
+        text="Jeanne a fait une belle promenade.",
+        scope=Scope.SHARED,
+    )
+    services.consent_record(
+        actor=person_user, person=person, kind="dmp_feeding", decision="refused", collected_via="portal"
+    )
     night = _pro("nuit@exemple.fr", "infirmier", "Noé", "Nuit")
     services.team_member_add(actor=admin_user, structure=structure, professional=night, role="infirmier")
     # The person removed every right of the night nurse: only break-the-glass opens the record.
-    services.grants_set(actor=person_user, member=CircleMember.objects.active().get(person=person, user=night.user),
-                        levels={c: 0 for c in Category.values})
+    services.grants_set(
+        actor=person_user,
+        member=CircleMember.objects.active().get(person=person, user=night.user),
+        levels={c: 0 for c in Category.values},
+    )
     services.break_glass_open(actor=night.user, person=person, reason="Chute dans la nuit, besoin des traitements.")
     access.require(night.user, person, Category.RECORD, "read")
     return night.user
 
 
-def test_the_person_changes_a_right_in_plain_words_with_the_keyboard(page, live_server, screenshot, person,
-                                                                     person_user, carer, portal_data):
+def test_the_person_changes_a_right_in_plain_words_with_the_keyboard(
+    page, live_server, screenshot, person, person_user, carer, portal_data
+):
     assert access.check(carer, person, Category.AGENDA) is None
     sign_in_with_password(page, live_server, person_user.email, PASSWORD)
     page.wait_for_url(live_server.url + "/mon-espace/")

@@ -9,10 +9,13 @@ import pytest
 @pytest.fixture
 def documents_media(settings, tmp_path):
     """Uploaded files in a private folder of this test."""
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
-    }}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     return tmp_path / "private"
 

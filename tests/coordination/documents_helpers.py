@@ -10,8 +10,10 @@ from PIL import Image
 from coordination import document_services, services
 from coordination.models import CircleMember, DocumentType
 
-PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
-             b"trailer<</Root 1 0 R>>\n%%EOF\n")
+PDF_BYTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def pdf_file(name: str = "compte-rendu.pdf", content: bytes = PDF_BYTES) -> SimpleUploadedFile:
@@ -25,8 +27,7 @@ def png_file(name: str = "scan.png") -> SimpleUploadedFile:
 
 
 def fake_pdf(name: str = "faux.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, b"MZ\x90\x00 this is an executable, not a PDF" * 10,
-                              content_type="application/pdf")
+    return SimpleUploadedFile(name, b"MZ\x90\x00 this is an executable, not a PDF" * 10, content_type="application/pdf")
 
 
 def grant_documents(person, user, level: int, actor) -> None:
@@ -37,7 +38,7 @@ def grant_documents(person, user, level: int, actor) -> None:
     services.grants_set(actor=actor, member=member, levels=levels)
 
 
-def make_document(actor, person, *, doc_type=DocumentType.REPORT, validate=False, title="Compte rendu",
-                  upload=None):
-    return document_services.document_create(actor=actor, person=person, doc_type=doc_type, title=title,
-                                             upload=upload or pdf_file(), validate=validate)
+def make_document(actor, person, *, doc_type=DocumentType.REPORT, validate=False, title="Compte rendu", upload=None):
+    return document_services.document_create(
+        actor=actor, person=person, doc_type=doc_type, title=title, upload=upload or pdf_file(), validate=validate
+    )

@@ -68,8 +68,9 @@ def test_it_lets_nobody_but_the_person_or_representative_edit_the_matrix(person,
     assert access.check(nurse, person, "liaison", "write") is not None
 
 
-def test_it_does_not_let_a_team_member_rejoin_after_an_opposition_through_the_team(person, person_user, nurse,
-                                                                                     structure, admin_user):
+def test_it_does_not_let_a_team_member_rejoin_after_an_opposition_through_the_team(
+    person, person_user, nurse, structure, admin_user
+):
     from coordination.models import TeamMembership
 
     services.circle_member_end(actor=person_user, member=_member(person, nurse), reason=EndReason.OPPOSITION)
@@ -98,16 +99,18 @@ def assistant(structure, admin_user):
 def test_it_refuses_a_delegation_beyond_the_delegators_rights(person, nurse, assistant):
     starts, ends = _period()
     with pytest.raises(ValidationError) as error:
-        services.delegation_create(actor=nurse, person=person, delegate=assistant, levels={"ppa": Level.WRITE},
-                                   starts_at=starts, ends_at=ends)
+        services.delegation_create(
+            actor=nurse, person=person, delegate=assistant, levels={"ppa": Level.WRITE}, starts_at=starts, ends_at=ends
+        )
     assert "plus que vos propres droits" in str(error.value)
     assert not Delegation.objects.exists()
 
 
 def test_it_applies_a_delegation_only_after_the_persons_consent(person, nurse, legal_rep, assistant):
     starts, ends = _period()
-    delegation = services.delegation_create(actor=nurse, person=person, delegate=assistant,
-                                            levels={"liaison": Level.WRITE}, starts_at=starts, ends_at=ends)
+    delegation = services.delegation_create(
+        actor=nurse, person=person, delegate=assistant, levels={"liaison": Level.WRITE}, starts_at=starts, ends_at=ends
+    )
     client = login(assistant.user)
     assert client.get(f"/probe/liaison/{person.pk}/").status_code == 404
     services.delegation_answer(actor=legal_rep, delegation=delegation, accept=True)
@@ -119,8 +122,9 @@ def test_it_applies_a_delegation_only_after_the_persons_consent(person, nurse, l
 
 def test_it_ends_a_delegation_with_the_delegators_membership(person, nurse, referent, person_user, assistant):
     starts, ends = _period()
-    delegation = services.delegation_create(actor=nurse, person=person, delegate=assistant,
-                                            levels={"liaison": Level.WRITE}, starts_at=starts, ends_at=ends)
+    delegation = services.delegation_create(
+        actor=nurse, person=person, delegate=assistant, levels={"liaison": Level.WRITE}, starts_at=starts, ends_at=ends
+    )
     services.delegation_answer(actor=person_user, delegation=delegation, accept=True)
     client = login(assistant.user)
     assert client.get(f"/probe/liaison/{person.pk}/").status_code == 200
@@ -130,8 +134,9 @@ def test_it_ends_a_delegation_with_the_delegators_membership(person, nurse, refe
 
 def test_it_caps_a_delegation_when_the_delegators_right_is_lowered(person, nurse, person_user, assistant):
     starts, ends = _period()
-    delegation = services.delegation_create(actor=nurse, person=person, delegate=assistant,
-                                            levels={"liaison": Level.WRITE}, starts_at=starts, ends_at=ends)
+    delegation = services.delegation_create(
+        actor=nurse, person=person, delegate=assistant, levels={"liaison": Level.WRITE}, starts_at=starts, ends_at=ends
+    )
     services.delegation_answer(actor=person_user, delegation=delegation, accept=True)
     services.grants_set(actor=person_user, member=_member(person, nurse), levels={"liaison": Level.READ})
     client = login(assistant.user)
@@ -142,8 +147,9 @@ def test_it_caps_a_delegation_when_the_delegators_right_is_lowered(person, nurse
 
 def test_it_ends_a_delegation_at_the_end_of_its_period(person, nurse, person_user, assistant):
     starts, ends = _period()
-    delegation = services.delegation_create(actor=nurse, person=person, delegate=assistant,
-                                            levels={"record": Level.READ}, starts_at=starts, ends_at=ends)
+    delegation = services.delegation_create(
+        actor=nurse, person=person, delegate=assistant, levels={"record": Level.READ}, starts_at=starts, ends_at=ends
+    )
     services.delegation_answer(actor=person_user, delegation=delegation, accept=True)
     assert access.check(assistant.user, person, "record") == "delegation"
     with time_machine.travel(ends + datetime.timedelta(seconds=1)):
@@ -156,8 +162,9 @@ def test_the_lists_follow_a_delegation_and_its_cap(person, nurse, person_user, a
     assert person not in access.persons_visible_to(assistant.user, "liaison")
     assert assistant.user not in access.users_allowed(person, "liaison")
     starts, ends = _period()
-    delegation = services.delegation_create(actor=nurse, person=person, delegate=assistant,
-                                            levels={"liaison": Level.WRITE}, starts_at=starts, ends_at=ends)
+    delegation = services.delegation_create(
+        actor=nurse, person=person, delegate=assistant, levels={"liaison": Level.WRITE}, starts_at=starts, ends_at=ends
+    )
     services.delegation_answer(actor=person_user, delegation=delegation, accept=True)
     visible = list(access.persons_visible_to(assistant.user, "liaison", "write"))
     assert visible == [person] and access._listed_via(assistant.user, visible[0]) == "delegation"
@@ -181,8 +188,11 @@ def night_nurse(structure, person, person_user, admin_user):
 
     pro = _pro("nuit@exemple.fr", "infirmier", "Noé", "Nuit")
     services.team_member_add(actor=admin_user, structure=structure, professional=pro, role="infirmier")
-    services.grants_set(actor=person_user, member=_member(person, pro.user),
-                        levels={c: Level.NONE for c in ("record", "agenda", "liaison", "ppa", "documents", "circle")})
+    services.grants_set(
+        actor=person_user,
+        member=_member(person, pro.user),
+        levels={c: Level.NONE for c in ("record", "agenda", "liaison", "ppa", "documents", "circle")},
+    )
     return pro.user
 
 
@@ -203,8 +213,10 @@ def test_it_refuses_break_the_glass_to_a_professional_of_a_structure_not_accompa
 def test_it_opens_read_only_access_logged_as_break_the_glass_until_it_expires(person, night_nurse, settings):
     client = login(night_nurse)
     assert client.get(f"/probe/record/{person.pk}/").status_code == 403
-    response = client.post(f"/coordination/personnes/{person.pk}/urgence/",
-                           {"reason": "Chute nocturne, le SAMU demande les traitements en cours."})
+    response = client.post(
+        f"/coordination/personnes/{person.pk}/urgence/",
+        {"reason": "Chute nocturne, le SAMU demande les traitements en cours."},
+    )
     assert response.status_code == 302
     assert client.get(f"/probe/liaison/{person.pk}/").status_code == 200
     assert client.post(f"/probe/liaison/{person.pk}/").status_code == 403
@@ -220,8 +232,9 @@ def test_it_opens_read_only_access_logged_as_break_the_glass_until_it_expires(pe
 def test_it_records_the_break_the_glass_notice_for_the_person_representatives_and_referent(
     person, person_user, night_nurse, legal_rep, referent, carer
 ):
-    glass = services.break_glass_open(actor=night_nurse, person=person,
-                                      reason="Chute nocturne, le SAMU demande les traitements en cours.")
+    glass = services.break_glass_open(
+        actor=night_nurse, person=person, reason="Chute nocturne, le SAMU demande les traitements en cours."
+    )
     event = AuditEvent.objects.get(event_type="break_glass")
     assert event.actor == night_nurse and event.data["reason"].startswith("Chute nocturne")
     assert set(services.break_glass_recipients(glass)) == {person_user, legal_rep, referent}
@@ -266,8 +279,9 @@ def test_it_logs_a_list_read_with_how_each_person_was_reached(person, nurse, per
     from django.urls import reverse
 
     starts, ends = _period()
-    delegation = services.delegation_create(actor=nurse, person=person, delegate=assistant,
-                                            levels={"record": Level.READ}, starts_at=starts, ends_at=ends)
+    delegation = services.delegation_create(
+        actor=nurse, person=person, delegate=assistant, levels={"record": Level.READ}, starts_at=starts, ends_at=ends
+    )
     services.delegation_answer(actor=person_user, delegation=delegation, accept=True)
     login(assistant.user).get(reverse("coordination:caseload"))
     login(nurse).get(reverse("coordination:caseload"))
@@ -275,8 +289,9 @@ def test_it_logs_a_list_read_with_how_each_person_was_reached(person, nurse, per
     assert AccessLog.objects.get(user=nurse).via == "normal"
 
 
-def test_it_tells_in_the_same_query_whether_the_reader_may_also_write(person, nurse, person_user, carer,
-                                                                      django_assert_num_queries):
+def test_it_tells_in_the_same_query_whether_the_reader_may_also_write(
+    person, nurse, person_user, carer, django_assert_num_queries
+):
     with django_assert_num_queries(2):  # the decision, the log row
         grant = access.require(nurse, person.pk, "liaison", "read", probe_write=True)
     assert grant.can_write is True

@@ -38,8 +38,13 @@ def test_it_lists_every_registered_model(admin_user, person, carer, legal_rep, e
 
 def test_it_shows_change_pages_of_service_rows(admin_user, person, carer):
     client = login(admin_user)
-    for obj in (person, person.accompaniments.get(), CarerLink.objects.get(user=carer),
-                TeamMembership.objects.first(), CircleMember.objects.filter(person=person).first()):
+    for obj in (
+        person,
+        person.accompaniments.get(),
+        CarerLink.objects.get(user=carer),
+        TeamMembership.objects.first(),
+        CircleMember.objects.filter(person=person).first(),
+    ):
         response = client.get(_url(type(obj), "change", obj.pk))
         assert response.status_code == 200, obj
     assert client.get(_url(type(admin_user), "change", admin_user.pk)).status_code == 200
@@ -53,10 +58,15 @@ def test_it_adds_a_team_member_through_the_service(admin_user, person, other_str
     structure = person.accompaniments.get().structure
     assert access.check(professional.user, person, Category.RECORD) is None
 
-    response = login(admin_user).post(_url(TeamMembership, "add"), {
-        "structure": structure.pk, "professional": professional.pk, "role": "psychologue",
-        "started_on": "2026-01-05",
-    })
+    response = login(admin_user).post(
+        _url(TeamMembership, "add"),
+        {
+            "structure": structure.pk,
+            "professional": professional.pk,
+            "role": "psychologue",
+            "started_on": "2026-01-05",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()
     membership = TeamMembership.objects.get(professional=professional)
@@ -71,8 +81,9 @@ def test_it_adds_a_team_member_through_the_service(admin_user, person, other_str
 def test_it_ends_a_team_membership_through_the_service(admin_user, person, nurse):
     membership = TeamMembership.objects.get(professional__user=nurse)
     assert access.check(nurse, person, Category.RECORD) is not None
-    response = login(admin_user).post(_url(TeamMembership, "change", membership.pk),
-                                      {"ended_on": membership.started_on.isoformat()})
+    response = login(admin_user).post(
+        _url(TeamMembership, "change", membership.pk), {"ended_on": membership.started_on.isoformat()}
+    )
     assert response.status_code == 302, response.content.decode()
     assert not CircleMember.objects.active().filter(person=person, user=nurse).exists()
     assert access.check(nurse, person, Category.RECORD) is None
@@ -80,10 +91,15 @@ def test_it_ends_a_team_membership_through_the_service(admin_user, person, nurse
 
 def test_it_shows_a_service_refusal_on_the_form(admin_user, person, nurse):
     membership = TeamMembership.objects.get(professional__user=nurse)
-    response = login(admin_user).post(_url(TeamMembership, "add"), {
-        "structure": membership.structure_id, "professional": membership.professional_id, "role": "infirmier",
-        "started_on": "2026-01-05",
-    })
+    response = login(admin_user).post(
+        _url(TeamMembership, "add"),
+        {
+            "structure": membership.structure_id,
+            "professional": membership.professional_id,
+            "role": "infirmier",
+            "started_on": "2026-01-05",
+        },
+    )
     assert response.status_code == 200
     assert "Ce professionnel fait déjà partie de l'équipe." in html.unescape(response.content.decode())
     assert TeamMembership.objects.filter(professional=membership.professional).count() == 1
@@ -91,20 +107,34 @@ def test_it_shows_a_service_refusal_on_the_form(admin_user, person, nurse):
 
 def test_it_starts_an_accompaniment_through_the_service(admin_user, person, other_pro, other_structure):
     assert access.check(other_pro, person, Category.RECORD) is None
-    response = login(admin_user).post(_url(Accompaniment, "add"), {
-        "person": person.pk, "structure": other_structure.pk, "started_on": "2026-01-05",
-    })
+    response = login(admin_user).post(
+        _url(Accompaniment, "add"),
+        {
+            "person": person.pk,
+            "structure": other_structure.pk,
+            "started_on": "2026-01-05",
+        },
+    )
     assert response.status_code == 302, response.content.decode()
-    assert CircleMember.objects.active().filter(person=person, structure=other_structure,
-                                                kind=MemberKind.STRUCTURE).exists()
+    assert (
+        CircleMember.objects.active()
+        .filter(person=person, structure=other_structure, kind=MemberKind.STRUCTURE)
+        .exists()
+    )
     assert access.check(other_pro, person, Category.RECORD) is not None
 
 
 def test_it_links_a_legal_representative_through_the_service(admin_user, person):
     user = UserFactory(email="curatrice@exemple.fr")
-    response = login(admin_user).post(_url(CarerLink, "add"), {
-        "person": person.pk, "user": user.pk, "relationship": "curateur", "started_on": "2026-01-05",
-    })
+    response = login(admin_user).post(
+        _url(CarerLink, "add"),
+        {
+            "person": person.pk,
+            "user": user.pk,
+            "relationship": "curateur",
+            "started_on": "2026-01-05",
+        },
+    )
     assert response.status_code == 302, response.content.decode()
     assert CarerLink.objects.get(user=user).is_legal_representative
     assert access.is_decider(user, person)
@@ -112,11 +142,19 @@ def test_it_links_a_legal_representative_through_the_service(admin_user, person)
 
 
 def test_it_creates_a_person_through_the_service(admin_user, structure, referent):
-    response = login(admin_user).post(_url(Person, "add"), {
-        "birth_name": "DUPONT", "birth_first_names": "Paul Louis", "first_name": "Paul",
-        "birth_date": "1950-02-03", "sex": "M", "birth_place_insee": "75056", "identity_status": "PROV",
-        "structure": structure.pk,
-    })
+    response = login(admin_user).post(
+        _url(Person, "add"),
+        {
+            "birth_name": "DUPONT",
+            "birth_first_names": "Paul Louis",
+            "first_name": "Paul",
+            "birth_date": "1950-02-03",
+            "sex": "M",
+            "birth_place_insee": "75056",
+            "identity_status": "PROV",
+            "structure": structure.pk,
+        },
+    )
     assert response.status_code == 302, response.content.decode()
     person = Person.objects.get(birth_name="DUPONT")
     assert person.audit_events.filter(event_type="person_created").exists()
@@ -138,10 +176,17 @@ def test_it_refuses_to_add_or_change_logs(admin_user, person, nurse):
 def test_it_creates_a_user_with_an_email_login(admin_user):
     from portal.models import User
 
-    response = login(admin_user).post(_url(User, "add"), {
-        "email": "Nouvelle@Exemple.fr", "first_name": "Nina", "last_name": "Nouvelle", "usable_password": "true",
-        "password1": "Un-mot-de-passe-solide-2026", "password2": "Un-mot-de-passe-solide-2026",
-    })
+    response = login(admin_user).post(
+        _url(User, "add"),
+        {
+            "email": "Nouvelle@Exemple.fr",
+            "first_name": "Nina",
+            "last_name": "Nouvelle",
+            "usable_password": "true",
+            "password1": "Un-mot-de-passe-solide-2026",
+            "password2": "Un-mot-de-passe-solide-2026",
+        },
+    )
     assert response.status_code == 302, response.content.decode()
     user = User.objects.get(email="nouvelle@exemple.fr")
     assert user.check_password("Un-mot-de-passe-solide-2026")
@@ -152,8 +197,9 @@ def test_it_refuses_an_end_in_the_future(admin_user, person, nurse):
 
     accompaniment = person.accompaniments.get()
     tomorrow = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
-    response = login(admin_user).post(_url(Accompaniment, "change", accompaniment.pk),
-                                      {"ended_on": tomorrow, "end_reason": "Déménagement"})
+    response = login(admin_user).post(
+        _url(Accompaniment, "change", accompaniment.pk), {"ended_on": tomorrow, "end_reason": "Déménagement"}
+    )
     assert response.status_code == 200
     assert "La fin prend effet immédiatement" in html.unescape(response.content.decode())
     accompaniment.refresh_from_db()
@@ -165,8 +211,9 @@ def test_it_ends_a_carer_link_through_the_service(admin_user, person, carer):
     from django.utils import timezone
 
     link = CarerLink.objects.get(user=carer)
-    response = login(admin_user).post(_url(CarerLink, "change", link.pk),
-                                      {"ended_on": timezone.localdate().isoformat()})
+    response = login(admin_user).post(
+        _url(CarerLink, "change", link.pk), {"ended_on": timezone.localdate().isoformat()}
+    )
     assert response.status_code == 302, response.content.decode()
     assert not CircleMember.objects.active().filter(person=person, user=carer).exists()
     assert person.audit_events.filter(event_type="carer_unlinked").exists()

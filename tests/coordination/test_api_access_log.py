@@ -61,8 +61,7 @@ def test_it_refuses_the_log_to_an_administrator_who_left_the_team(person, refere
     assert login(referent).get(log_url(person)).status_code == 404
 
 
-def test_it_answers_403_to_members_and_404_to_everyone_else(person, nurse, carer, external_pro, stranger,
-                                                            other_pro):
+def test_it_answers_403_to_members_and_404_to_everyone_else(person, nurse, carer, external_pro, stranger, other_pro):
     for user in (nurse, carer, external_pro):
         response = login(user).get(log_url(person))
         assert response.status_code == 403

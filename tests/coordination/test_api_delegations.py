@@ -32,28 +32,44 @@ def detail_url(person) -> str:
 
 
 def proposal(delegate, **levels) -> dict:
-    return {"delegate": delegate.professional.pk, "levels": levels or {"record": "read"},
-            "ends_at": (timezone.now() + timedelta(days=7)).isoformat(), "reason": "Congés"}
+    return {
+        "delegate": delegate.professional.pk,
+        "levels": levels or {"record": "read"},
+        "ends_at": (timezone.now() + timedelta(days=7)).isoformat(),
+        "reason": "Congés",
+    }
 
 
 @pytest.fixture
 def delegation(person, nurse, other_pro):
     # Two grants, so that their ids differ from the person's on every database.
-    return services.delegation_create(actor=nurse, person=person, delegate=other_pro.professional,
-                                      levels={"agenda": Level.READ, "record": Level.READ}, starts_at=timezone.now(),
-                                      ends_at=timezone.now() + timedelta(days=7))
+    return services.delegation_create(
+        actor=nurse,
+        person=person,
+        delegate=other_pro.professional,
+        levels={"agenda": Level.READ, "record": Level.READ},
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(days=7),
+    )
 
 
 def test_it_lets_a_professional_of_the_circle_propose_a_delegation(person, nurse, other_pro):
-    response = login(nurse).post(list_url(person), proposal(other_pro, record="read", agenda="write"),
-                                 content_type=JSON)
+    response = login(nurse).post(
+        list_url(person), proposal(other_pro, record="read", agenda="write"), content_type=JSON
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == DelegationStatus.PENDING
     assert body["delegator_name"] == "Inès Infirmière"
     assert body["delegate_name"] == "Octave Ailleurs"
-    assert body["levels"] == {"record": "read", "agenda": "write", "liaison": "none", "ppa": "none",
-                              "documents": "none", "circle": "none"}
+    assert body["levels"] == {
+        "record": "read",
+        "agenda": "write",
+        "liaison": "none",
+        "ppa": "none",
+        "documents": "none",
+        "circle": "none",
+    }
     assert body["reason"] == "Congés"
     # Pending: the delegate sees nothing yet.
     assert login(other_pro).get(detail_url(person)).status_code == 404
@@ -62,8 +78,9 @@ def test_it_lets_a_professional_of_the_circle_propose_a_delegation(person, nurse
 def test_it_refuses_a_delegation_above_the_delegators_rights(person, nurse, other_pro):
     response = login(nurse).post(list_url(person), proposal(other_pro, record="write"), content_type=JSON)
     assert response.status_code == 400
-    assert response.json() == {"record": ["Vous ne pouvez pas déléguer plus que vos propres droits "
-                                          "(Synthèse du dossier : lecture)."]}
+    assert response.json() == {
+        "record": ["Vous ne pouvez pas déléguer plus que vos propres droits (Synthèse du dossier : lecture)."]
+    }
     assert not Delegation.objects.exists()
 
 
@@ -85,8 +102,9 @@ def test_it_validates_the_proposal(person, nurse, other_pro):
     assert to_self.json() == {"delegate": ["Vous ne pouvez pas vous déléguer des droits."]}
 
 
-def test_it_refuses_a_delegation_by_someone_outside_the_circle_or_not_a_professional(person, stranger, other_pro,
-                                                                                       carer, nurse):
+def test_it_refuses_a_delegation_by_someone_outside_the_circle_or_not_a_professional(
+    person, stranger, other_pro, carer, nurse
+):
     assert login(stranger).post(list_url(person), proposal(nurse), content_type=JSON).status_code == 404
     assert login(other_pro).post(list_url(person), proposal(nurse), content_type=JSON).status_code == 404
     refused = login(carer).post(list_url(person), proposal(nurse), content_type=JSON)
@@ -131,8 +149,7 @@ def test_it_refuses_the_consent_to_anyone_else(person, delegation, stranger, nur
     assert delegation.status == DelegationStatus.PENDING
 
 
-def test_it_lets_the_delegator_revoke_and_the_delegate_loses_access(person, person_user, nurse, delegation,
-                                                                     other_pro):
+def test_it_lets_the_delegator_revoke_and_the_delegate_loses_access(person, person_user, nurse, delegation, other_pro):
     services.delegation_answer(actor=person_user, delegation=delegation, accept=True)
     assert login(other_pro).get(detail_url(person)).status_code == 200
     assert login(other_pro).post(revoke_url(delegation), content_type=JSON).status_code == 403

@@ -14,8 +14,13 @@ JSON = "application/json"
 URL = reverse("coordination_api:join_requests")
 MINE_URL = reverse("coordination_api:my_join_requests")
 TRANSMITTED = {"detail": "Votre demande a été transmise si la personne est connue."}
-BY_TRAITS = {"birth_name": "martin", "first_name": "Jeanne", "birth_date": "1938-04-12", "role": "infirmier",
-             "message": "Je fais les soins à domicile le soir."}
+BY_TRAITS = {
+    "birth_name": "martin",
+    "first_name": "Jeanne",
+    "birth_date": "1938-04-12",
+    "role": "infirmier",
+    "message": "Je fais les soins à domicile le soir.",
+}
 
 
 def answer_url(join_request) -> str:
@@ -28,17 +33,28 @@ def test_it_transmits_a_request_by_identity_traits(person, other_pro, other_stru
     assert response.json() == TRANSMITTED
     join_request = JoinRequest.objects.get()
     assert (join_request.person, join_request.professional.user, join_request.structure) == (
-        person, other_pro, other_structure)
+        person,
+        other_pro,
+        other_structure,
+    )
     assert join_request.status == JoinRequestStatus.PENDING
 
 
 def test_it_transmits_a_request_by_ins(structure, admin_user, other_pro):
     ins = valid_ins(7)
-    person = services.person_create(actor=admin_user, structure=structure, birth_name="ROUX",
-                                    birth_first_names="Emma", birth_date="1960-02-03", sex="F",
-                                    ins_matricule=ins, identity_status=IdentityStatus.QUALIFIED)
-    response = login(other_pro).post(URL, {"ins_matricule": f"{ins[:5]} {ins[5:]}", "role": "infirmier",
-                                           "message": "Soins."}, content_type=JSON)
+    person = services.person_create(
+        actor=admin_user,
+        structure=structure,
+        birth_name="ROUX",
+        birth_first_names="Emma",
+        birth_date="1960-02-03",
+        sex="F",
+        ins_matricule=ins,
+        identity_status=IdentityStatus.QUALIFIED,
+    )
+    response = login(other_pro).post(
+        URL, {"ins_matricule": f"{ins[:5]} {ins[5:]}", "role": "infirmier", "message": "Soins."}, content_type=JSON
+    )
     assert response.status_code == 202
     assert JoinRequest.objects.get().person == person
 
@@ -48,8 +64,9 @@ def test_it_answers_the_same_when_the_person_is_unknown(person, other_pro):
     assert response.status_code == 202
     assert response.json() == TRANSMITTED
     assert not JoinRequest.objects.exists()
-    response = login(other_pro).post(URL, {**BY_TRAITS, "birth_name": "", "ins_matricule": valid_ins(3)},
-                                     content_type=JSON)
+    response = login(other_pro).post(
+        URL, {**BY_TRAITS, "birth_name": "", "ins_matricule": valid_ins(3)}, content_type=JSON
+    )
     assert response.status_code == 202
     assert not JoinRequest.objects.exists()
 
@@ -69,8 +86,11 @@ def test_it_refuses_a_new_request_after_an_opposition(person, person_user, exter
     assert login(person_user).post(end_url, {"reason": "opposition"}, content_type=JSON).status_code == 200
     response = login(external_pro).post(URL, BY_TRAITS, content_type=JSON)
     assert response.status_code == 400
-    assert response.json() == {"person": ["La personne s'est opposée à votre présence dans son cercle : "
-                                          "vous ne pouvez pas renouveler la demande."]}
+    assert response.json() == {
+        "person": [
+            "La personne s'est opposée à votre présence dans son cercle : vous ne pouvez pas renouveler la demande."
+        ]
+    }
     assert not JoinRequest.objects.exists()
 
 
@@ -130,8 +150,9 @@ def test_it_refuses_the_pending_requests_to_the_stranger_and_to_a_member_without
 def test_it_lists_my_own_requests_once_answered_never_while_pending(person, person_user, other_pro, nurse):
     login(other_pro).post(URL, BY_TRAITS, content_type=JSON)
     assert login(other_pro).get(MINE_URL).json()["count"] == 0  # pending: would disclose the person
-    login(person_user).post(answer_url(JoinRequest.objects.get()), {"accept": False, "note": "Non merci"},
-                            content_type=JSON)
+    login(person_user).post(
+        answer_url(JoinRequest.objects.get()), {"accept": False, "note": "Non merci"}, content_type=JSON
+    )
     response = login(other_pro).get(MINE_URL)
     assert response.status_code == 200
     [row] = response.json()["results"]
@@ -143,8 +164,9 @@ def test_it_lists_my_own_requests_once_answered_never_while_pending(person, pers
 def test_it_lets_the_person_accept_a_request(person, person_user, other_pro):
     login(other_pro).post(URL, BY_TRAITS, content_type=JSON)
     join_request = JoinRequest.objects.get()
-    response = login(person_user).post(answer_url(join_request), {"accept": True, "note": "Bienvenue"},
-                                       content_type=JSON)
+    response = login(person_user).post(
+        answer_url(join_request), {"accept": True, "note": "Bienvenue"}, content_type=JSON
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "accepted"
     assert CircleMember.objects.filter(person=person, user=other_pro, ended_at__isnull=True).exists()
@@ -179,7 +201,9 @@ def test_it_refuses_the_answer_to_the_stranger_and_to_the_professionals(person, 
 
 
 def test_it_forgets_an_opposition_only_for_the_professional_concerned(person, person_user, external_pro, other_pro):
-    services.circle_member_end(actor=person_user, reason=EndReason.OPPOSITION,
-                               member=CircleMember.objects.get(person=person, user=external_pro,
-                                                               ended_at__isnull=True))
+    services.circle_member_end(
+        actor=person_user,
+        reason=EndReason.OPPOSITION,
+        member=CircleMember.objects.get(person=person, user=external_pro, ended_at__isnull=True),
+    )
     assert login(other_pro).post(URL, BY_TRAITS, content_type=JSON).status_code == 202

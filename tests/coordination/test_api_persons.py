@@ -24,8 +24,14 @@ def detail_url(person) -> str:
 def make_persons(count: int, *, actor, structure) -> None:
     for _ in range(count):
         traits = PersonFactory.build()
-        services.person_create(actor=actor, structure=structure, birth_name=traits.birth_name,
-                               birth_first_names=traits.birth_first_names, birth_date=traits.birth_date, sex="F")
+        services.person_create(
+            actor=actor,
+            structure=structure,
+            birth_name=traits.birth_name,
+            birth_first_names=traits.birth_first_names,
+            birth_date=traits.birth_date,
+            sex="F",
+        )
 
 
 def test_it_lists_the_persons_whose_record_i_may_read(person, nurse, structure):
@@ -39,8 +45,13 @@ def test_it_lists_the_persons_whose_record_i_may_read(person, nurse, structure):
     assert row["birth_date"] == "1938-04-12"
     assert row["identity_status"] == IdentityStatus.PROVISIONAL
     assert row["ins"] == ""
-    assert row["structures"] == [{"id": structure.pk, "name": "EHPAD Les Tilleuls",
-                                  "started_on": person.accompaniments.get().started_on.isoformat()}]
+    assert row["structures"] == [
+        {
+            "id": structure.pk,
+            "name": "EHPAD Les Tilleuls",
+            "started_on": person.accompaniments.get().started_on.isoformat(),
+        }
+    ]
 
 
 def test_it_lists_nobody_to_the_stranger_nor_to_a_member_without_the_right(person, stranger, external_pro):
@@ -64,20 +75,42 @@ def test_it_refuses_a_professional_without_totp(person, structure, admin_user):
 
 
 def test_it_shows_the_ins_only_when_the_identity_is_qualified(structure, nurse, admin_user):
-    qualified = services.person_create(actor=admin_user, structure=structure, birth_name="DURAND",
-                                       birth_first_names="Paul", birth_date="1940-01-02", sex="M",
-                                       ins_matricule=valid_ins(1, sex="1"), identity_status=IdentityStatus.QUALIFIED)
-    provisional = services.person_create(actor=admin_user, structure=structure, birth_name="DUPONT",
-                                         birth_first_names="Anne", birth_date="1941-03-04", sex="F",
-                                         ins_matricule=valid_ins(2), identity_status=IdentityStatus.PROVISIONAL)
+    qualified = services.person_create(
+        actor=admin_user,
+        structure=structure,
+        birth_name="DURAND",
+        birth_first_names="Paul",
+        birth_date="1940-01-02",
+        sex="M",
+        ins_matricule=valid_ins(1, sex="1"),
+        identity_status=IdentityStatus.QUALIFIED,
+    )
+    provisional = services.person_create(
+        actor=admin_user,
+        structure=structure,
+        birth_name="DUPONT",
+        birth_first_names="Anne",
+        birth_date="1941-03-04",
+        sex="F",
+        ins_matricule=valid_ins(2),
+        identity_status=IdentityStatus.PROVISIONAL,
+    )
     rows = {row["id"]: row for row in login(nurse).get(LIST_URL).json()["results"]}
     assert rows[qualified.pk]["ins"] == qualified.ins_matricule
     assert rows[provisional.pk]["ins"] == ""
 
 
 def test_it_searches_by_name(person, nurse, structure, admin_user):
-    services.person_create(actor=admin_user, structure=structure, birth_name="LEROY", used_name="BERNARD",
-                           birth_first_names="Lucie Anne", first_name="Lucie", birth_date="1950-05-06", sex="F")
+    services.person_create(
+        actor=admin_user,
+        structure=structure,
+        birth_name="LEROY",
+        used_name="BERNARD",
+        birth_first_names="Lucie Anne",
+        first_name="Lucie",
+        birth_date="1950-05-06",
+        sex="F",
+    )
     client = login(nurse)
 
     def names(query: str) -> list[str]:
@@ -93,8 +126,14 @@ def test_it_searches_by_name(person, nurse, structure, admin_user):
 
 def test_it_filters_by_accompanying_structure(person, structure, admin_user, referent):
     elsewhere = StructureFactory()
-    other = services.person_create(actor=admin_user, structure=elsewhere, birth_name="PETIT",
-                                   birth_first_names="Marc", birth_date="1945-07-08", sex="M")
+    other = services.person_create(
+        actor=admin_user,
+        structure=elsewhere,
+        birth_name="PETIT",
+        birth_first_names="Marc",
+        birth_date="1945-07-08",
+        sex="M",
+    )
     services.accompaniment_start(actor=admin_user, person=other, structure=structure)
     client = login(referent)
     assert client.get(LIST_URL).json()["count"] == 2
@@ -139,8 +178,14 @@ def test_it_shows_one_person_with_my_levels(person, nurse):
     body = response.json()
     assert body["display_name"] == "Jeanne MARTIN"
     assert body["birth_place_insee"] == "75056"
-    assert body["my_levels"] == {"record": "read", "agenda": "write", "liaison": "write", "ppa": "read",
-                                 "documents": "read", "circle": "read"}
+    assert body["my_levels"] == {
+        "record": "read",
+        "agenda": "write",
+        "liaison": "write",
+        "ppa": "read",
+        "documents": "read",
+        "circle": "read",
+    }
     assert AccessLog.objects.filter(user=nurse, person=person, category="record", action="read").count() == 1
 
 
@@ -178,4 +223,3 @@ def test_it_lets_the_person_read_their_own_record(person, person_user):
     response = login(person_user).get(detail_url(person))
     assert response.status_code == 200
     assert response.json()["my_levels"]["circle"] == "write"
-

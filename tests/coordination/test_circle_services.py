@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db
 def test_it_makes_a_new_membership_when_someone_reenters_the_circle(person, person_user, external_pro):
     first = CircleMember.objects.active().get(person=person, user=external_pro)
     services.circle_member_end(actor=person_user, member=first, reason=EndReason.END_OF_CARE)
-    services.circle_member_add(actor=person_user, person=person, role="reeducation",
-                               professional=external_pro.professional)
+    services.circle_member_add(
+        actor=person_user, person=person, role="reeducation", professional=external_pro.professional
+    )
     rows = CircleMember.objects.filter(person=person, user=external_pro).order_by("started_at")
     assert rows.count() == 2
     assert rows[0].ended_at is not None and rows[1].ended_at is None
@@ -36,8 +37,9 @@ def test_it_ends_the_carer_link_with_an_audit_row_when_the_person_opposes_a_care
 
 def test_it_lets_the_person_revoke_a_carer(person, person_user, carer):
     link = CarerLink.objects.get(user=carer, person=person)
-    services.grants_set(actor=person_user, member=CircleMember.objects.active().get(user=carer),
-                        levels={"agenda": Level.READ})
+    services.grants_set(
+        actor=person_user, member=CircleMember.objects.active().get(user=carer), levels={"agenda": Level.READ}
+    )
     assert access.check(carer, person, "agenda") is not None
     services.carer_link_end(actor=person_user, link=link)
     assert access.check(carer, person, "agenda") is None
@@ -70,8 +72,9 @@ def test_it_refuses_an_invalid_identity_correction_and_changes_nothing(person, r
     assert person.ins_matricule == ""
 
 
-def test_it_takes_the_team_out_of_the_circle_when_the_structure_stops_accompanying(person, nurse, admin_user,
-                                                                                     structure):
+def test_it_takes_the_team_out_of_the_circle_when_the_structure_stops_accompanying(
+    person, nurse, admin_user, structure
+):
     accompaniment = person.accompaniments.get(structure=structure)
     services.accompaniment_end(actor=admin_user, accompaniment=accompaniment, reason="Déménagement")
     assert access.check(nurse, person, "record") is None
@@ -89,8 +92,7 @@ def test_it_adds_a_team_member_to_every_accompanied_persons_circle_in_constant_q
         services.accompaniment_start(actor=admin_user, person=PersonFactory(), structure=structure)
     newcomer = _pro("nouvelle@exemple.fr", "educateur", "Nina", "Nouvelle")
     with django_assert_max_num_queries(20):
-        services.team_member_add(actor=admin_user, structure=structure, professional=newcomer,
-                                 role=TeamRole.EDUCATOR)
+        services.team_member_add(actor=admin_user, structure=structure, professional=newcomer, role=TeamRole.EDUCATOR)
     visible = access.persons_visible_to(newcomer.user, "ppa", "write")
     assert visible.count() == Person.objects.count() == 30
     membership = newcomer.team_memberships.get()

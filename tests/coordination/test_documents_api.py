@@ -19,8 +19,7 @@ def _url(person) -> str:
 
 def test_it_uploads_validates_and_cancels_the_dmp_sending(db, person, referent, dmp):
     client = login(referent)
-    response = client.post(_url(person), {"doc_type": DocumentType.REPORT, "title": "Compte rendu",
-                                          "file": pdf_file()})
+    response = client.post(_url(person), {"doc_type": DocumentType.REPORT, "title": "Compte rendu", "file": pdf_file()})
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == DocumentStatus.DRAFT and len(body["sha256"]) == 64
@@ -37,8 +36,7 @@ def test_it_uploads_validates_and_cancels_the_dmp_sending(db, person, referent, 
 
 
 def test_it_refuses_a_fake_pdf_naming_the_field(db, person, referent):
-    response = login(referent).post(_url(person), {"doc_type": DocumentType.REPORT, "title": "CR",
-                                                   "file": fake_pdf()})
+    response = login(referent).post(_url(person), {"doc_type": DocumentType.REPORT, "title": "CR", "file": fake_pdf()})
     assert response.status_code == 400
     assert "Type de fichier refusé" in response.json()["file"][0]
     assert not Document.objects.exists()
@@ -65,8 +63,12 @@ def test_it_lists_with_filters_in_bounded_queries(db, person, referent):
 def test_personas(db, person, referent, nurse, external_pro, stranger, carer):
     document = make_document(referent, person, validate=True)
     assert login(nurse).get(_url(person)).status_code == 200
-    assert login(nurse).post(f"/api/coordination/documents/{document.pk}/mssante/",
-                             {"recipient_address": "x@y.mssante.fr"}).status_code == 403
+    assert (
+        login(nurse)
+        .post(f"/api/coordination/documents/{document.pk}/mssante/", {"recipient_address": "x@y.mssante.fr"})
+        .status_code
+        == 403
+    )
     assert login(external_pro).get(_url(person)).status_code == 403
     assert login(carer).get(_url(person)).status_code == 403
     assert login(stranger).get(_url(person)).status_code == 404
@@ -76,7 +78,9 @@ def test_personas(db, person, referent, nurse, external_pro, stranger, carer):
 
 
 def test_a_deposit_by_the_person_waits_for_review(db, person, person_user):
-    response = login(person_user).post(_url(person), {"doc_type": DocumentType.CERTIFICATE, "title": "Attestation",
-                                                      "file": pdf_file(), "validate": "true"})
+    response = login(person_user).post(
+        _url(person),
+        {"doc_type": DocumentType.CERTIFICATE, "title": "Attestation", "file": pdf_file(), "validate": "true"},
+    )
     assert response.status_code == 201
     assert response.json()["status"] == DocumentStatus.TO_REVIEW

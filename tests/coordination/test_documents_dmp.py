@@ -38,8 +38,9 @@ def test_it_queues_a_validated_eligible_document_with_the_delay(db, person, refe
     share = DmpShare.objects.get(document=document)
     assert share.action == DmpAction.PUBLISH
     assert share.status == DmpShareStatus.SCHEDULED
-    assert before + datetime.timedelta(minutes=10) <= share.send_after <= timezone.now() + datetime.timedelta(
-        minutes=10)
+    assert (
+        before + datetime.timedelta(minutes=10) <= share.send_after <= timezone.now() + datetime.timedelta(minutes=10)
+    )
     # Within the delay, the beat sends nothing.
     assert tasks.send_due_dmp_shares() == 0
     assert dmp.published == []
@@ -113,8 +114,13 @@ def test_it_waits_with_a_clear_status_when_no_dmp_is_configured(db, person, refe
 
 def test_it_does_not_send_when_the_person_opposes_after_queueing(db, person, person_user, referent, dmp):
     document = make_document(referent, person, validate=True)
-    services.consent_record(actor=person_user, person=person, kind=ConsentKind.DMP_FEEDING,
-                            decision=ConsentDecision.REFUSED, collected_via=CollectionMethod.PORTAL)
+    services.consent_record(
+        actor=person_user,
+        person=person,
+        kind=ConsentKind.DMP_FEEDING,
+        decision=ConsentDecision.REFUSED,
+        collected_via=CollectionMethod.PORTAL,
+    )
     with _later(11):
         tasks.send_due_dmp_shares()
     share = DmpShare.objects.get(document=document)
@@ -123,14 +129,20 @@ def test_it_does_not_send_when_the_person_opposes_after_queueing(db, person, per
 
 
 def test_it_does_not_queue_when_the_person_already_opposed(db, person, person_user, referent, dmp):
-    services.consent_record(actor=person_user, person=person, kind=ConsentKind.DMP_FEEDING,
-                            decision=ConsentDecision.REFUSED, collected_via=CollectionMethod.PORTAL)
+    services.consent_record(
+        actor=person_user,
+        person=person,
+        kind=ConsentKind.DMP_FEEDING,
+        decision=ConsentDecision.REFUSED,
+        collected_via=CollectionMethod.PORTAL,
+    )
     document = make_document(referent, person, validate=True)
     assert not DmpShare.objects.filter(document=document).exists()
 
 
-@pytest.mark.parametrize("doc_type", [DocumentType.STAY_CONTRACT, DocumentType.ADMINISTRATIVE, DocumentType.OTHER,
-                                      DocumentType.CARE_PLAN])
+@pytest.mark.parametrize(
+    "doc_type", [DocumentType.STAY_CONTRACT, DocumentType.ADMINISTRATIVE, DocumentType.OTHER, DocumentType.CARE_PLAN]
+)
 def test_it_never_queues_a_non_eligible_type(db, person, referent, dmp, doc_type):
     document = make_document(referent, person, doc_type=doc_type, validate=True)
     with _later(60):

@@ -18,9 +18,10 @@ pytestmark = pytest.mark.usefixtures("documents_media", "documents_on_commit")
 
 
 def _upload(client, person, upload, **extra):
-    return client.post(f"/coordination/personnes/{person.pk}/documents/",
-                       {"doc_type": DocumentType.REPORT, "title": "Compte rendu de consultation",
-                        "file": upload, **extra})
+    return client.post(
+        f"/coordination/personnes/{person.pk}/documents/",
+        {"doc_type": DocumentType.REPORT, "title": "Compte rendu de consultation", "file": upload, **extra},
+    )
 
 
 def test_it_refuses_a_fake_pdf_with_a_french_message_naming_the_field(db, person, referent):
@@ -40,8 +41,7 @@ def test_it_refuses_a_fake_pdf_in_the_service_too(db, person, referent):
 
 def test_it_refuses_a_file_over_the_size_limit(db, person, referent, settings):
     settings.UPLOAD_MAX_BYTES = 1024 * 1024
-    big = SimpleUploadedFile("gros.pdf", PDF_BYTES + b" " * (1024 * 1024) + b"%%EOF\n",
-                             content_type="application/pdf")
+    big = SimpleUploadedFile("gros.pdf", PDF_BYTES + b" " * (1024 * 1024) + b"%%EOF\n", content_type="application/pdf")
     response = _upload(login(referent), person, big)
     assert response.status_code == 400
     assert "Fichier trop volumineux" in response.content.decode()
@@ -105,9 +105,10 @@ def test_a_carer_with_read_sees_validated_documents_only(db, person, person_user
 def test_it_never_modifies_a_validated_document_a_new_version_replaces_it(db, person, referent):
     first = make_document(referent, person, validate=True, title="Contrat", doc_type=DocumentType.STAY_CONTRACT)
     client = login(referent)
-    response = client.post(f"/coordination/documents/{first.pk}/nouvelle-version/",
-                           {"file": pdf_file("v2.pdf", PDF_BYTES.replace(b"1.4", b"1.5")), "title": "Contrat v2",
-                            "validate": "on"})
+    response = client.post(
+        f"/coordination/documents/{first.pk}/nouvelle-version/",
+        {"file": pdf_file("v2.pdf", PDF_BYTES.replace(b"1.4", b"1.5")), "title": "Contrat v2", "validate": "on"},
+    )
     assert response.status_code == 302
     second = Document.objects.get(replaces=first)
     first.refresh_from_db()
@@ -129,8 +130,15 @@ def test_it_never_modifies_a_validated_document_a_new_version_replaces_it(db, pe
 
 def test_it_creates_a_generated_document_from_bytes(db, person, referent):
     document = document_services.document_create(
-        actor=referent, person=person, doc_type=DocumentType.CARE_PLAN, title="Projet personnalisé 2026",
-        content=PDF_BYTES, filename="ppa.pdf", source="generated", validate=True)
+        actor=referent,
+        person=person,
+        doc_type=DocumentType.CARE_PLAN,
+        title="Projet personnalisé 2026",
+        content=PDF_BYTES,
+        filename="ppa.pdf",
+        source="generated",
+        validate=True,
+    )
     assert document.source == "generated" and document.status == DocumentStatus.VALIDATED
     assert document.sha256 == hashlib.sha256(PDF_BYTES).hexdigest()
 

@@ -25,11 +25,17 @@ def _relay(settings, url, tmp_path):
 def test_it_delivers_the_document_to_a_real_smtp_server(db, person, referent, smtp_server, settings, tmp_path):
     _relay(settings, smtp_server.url, tmp_path)
     settings.EMAIL_URL = "locmem://"
-    document = make_document(referent, person, validate=True, doc_type=DocumentType.LIAISON_LETTER,
-                             title="Lettre de liaison après hospitalisation pour chute")
-    response = login(referent).post(f"/coordination/documents/{document.pk}/mssante/",
-                                    {"recipient_address": "dr.durand@medecin.mssante.fr",
-                                     "recipient_label": "Dr Durand"})
+    document = make_document(
+        referent,
+        person,
+        validate=True,
+        doc_type=DocumentType.LIAISON_LETTER,
+        title="Lettre de liaison après hospitalisation pour chute",
+    )
+    response = login(referent).post(
+        f"/coordination/documents/{document.pk}/mssante/",
+        {"recipient_address": "dr.durand@medecin.mssante.fr", "recipient_label": "Dr Durand"},
+    )
     assert response.status_code == 302
     sending = MssanteSending.objects.get()
     assert sending.status == MssanteStatus.SENT and sending.sent_at is not None
@@ -48,8 +54,9 @@ def test_it_delivers_the_document_to_a_real_smtp_server(db, person, referent, sm
 def test_it_records_an_smtp_failure_and_retries(db, person, referent, smtp_server, settings, tmp_path):
     _relay(settings, "smtp://127.0.0.1:9?timeout=2", tmp_path)  # nothing listens on port 9
     document = make_document(referent, person, validate=True)
-    sending = document_services.document_send_mssante(actor=referent, document=document,
-                                                       recipient_address="secretariat@ssiad.mssante.fr")
+    sending = document_services.document_send_mssante(
+        actor=referent, document=document, recipient_address="secretariat@ssiad.mssante.fr"
+    )
     sending.refresh_from_db()
     assert sending.status == MssanteStatus.RETRY
     assert sending.last_error and sending.attempts == 1
@@ -68,8 +75,9 @@ def test_it_records_an_smtp_failure_and_retries(db, person, referent, smtp_serve
 def test_it_refuses_an_address_that_is_not_mssante(db, person, referent):
     document = make_document(referent, person, validate=True)
     with pytest.raises(ValidationError) as error:
-        document_services.document_send_mssante(actor=referent, document=document,
-                                                recipient_address="someone@gmail.com")
+        document_services.document_send_mssante(
+            actor=referent, document=document, recipient_address="someone@gmail.com"
+        )
     assert "recipient_address" in error.value.message_dict
     assert not MssanteSending.objects.exists()
 
@@ -77,8 +85,9 @@ def test_it_refuses_an_address_that_is_not_mssante(db, person, referent):
 def test_it_refuses_to_send_a_draft(db, person, referent):
     document = make_document(referent, person)
     with pytest.raises(ValidationError):
-        document_services.document_send_mssante(actor=referent, document=document,
-                                                recipient_address="dr.durand@medecin.mssante.fr")
+        document_services.document_send_mssante(
+            actor=referent, document=document, recipient_address="dr.durand@medecin.mssante.fr"
+        )
 
 
 def test_it_suggests_the_addresses_known_in_the_circle(db, person, referent, structure):

@@ -16,13 +16,24 @@ pytestmark = pytest.mark.usefixtures("documents_media", "documents_on_commit")
 
 
 def _bulk_documents(person, author, count: int) -> None:
-    Document.objects.bulk_create([
-        Document(person=person, doc_type=DocumentType.REPORT, title=f"Compte rendu {n}", author=author,
-                 source=DocumentSource.PROFESSIONAL, file="documents/x.pdf", original_name="x.pdf",
-                 content_type="application/pdf", size=len(PDF_BYTES), sha256="0" * 64,
-                 status=DocumentStatus.VALIDATED)
-        for n in range(count)
-    ])
+    Document.objects.bulk_create(
+        [
+            Document(
+                person=person,
+                doc_type=DocumentType.REPORT,
+                title=f"Compte rendu {n}",
+                author=author,
+                source=DocumentSource.PROFESSIONAL,
+                file="documents/x.pdf",
+                original_name="x.pdf",
+                content_type="application/pdf",
+                size=len(PDF_BYTES),
+                sha256="0" * 64,
+                status=DocumentStatus.VALIDATED,
+            )
+            for n in range(count)
+        ]
+    )
 
 
 def _queries(client, url) -> int:
@@ -64,8 +75,7 @@ def test_it_shows_what_is_new_since_my_last_visit(db, person, referent, nurse):
     make_document(referent, person, validate=True)
     make_document(referent, person, validate=True, title="Deuxième")
     make_document(referent, person, title="Brouillon")  # drafts are not news
-    liaison_services.transmission_create(actor=referent, person=person, category="observations",
-                                         text="Bonne journée.")
+    liaison_services.transmission_create(actor=referent, person=person, category="observations", text="Bonne journée.")
     caseload = nurse_client.get("/coordination/").content.decode()
     assert "2 documents" in caseload and "1 transmission" in caseload
     overview = nurse_client.get(f"/coordination/personnes/{person.pk}/").content.decode()
@@ -82,15 +92,23 @@ def test_the_caseload_runs_a_constant_number_of_queries(db, person, referent, ad
     make_document(referent, person, validate=True)
     small = _queries(client, "/coordination/")
     for n in range(6):
-        other = services.person_create(actor=admin_user, structure=structure, birth_name=f"NOM{n}",
-                                       birth_first_names="Paul", birth_date="1950-01-01", sex="M")
-        document_services.document_create(actor=referent, person=other, doc_type=DocumentType.REPORT,
-                                          title="CR", content=PDF_BYTES, validate=True)
+        other = services.person_create(
+            actor=admin_user,
+            structure=structure,
+            birth_name=f"NOM{n}",
+            birth_first_names="Paul",
+            birth_date="1950-01-01",
+            sex="M",
+        )
+        document_services.document_create(
+            actor=referent, person=other, doc_type=DocumentType.REPORT, title="CR", content=PDF_BYTES, validate=True
+        )
     assert _queries(client, "/coordination/") == small
 
 
-def test_personas_on_the_professional_pages(db, person, referent, nurse, external_pro, other_pro, stranger,
-                                            person_user):
+def test_personas_on_the_professional_pages(
+    db, person, referent, nurse, external_pro, other_pro, stranger, person_user
+):
     document = make_document(referent, person, validate=True)
     list_url = f"/coordination/personnes/{person.pk}/documents/"
     detail_url = f"/coordination/documents/{document.pk}/"
@@ -99,8 +117,12 @@ def test_personas_on_the_professional_pages(db, person, referent, nurse, externa
     assert login(other_pro).get(list_url).status_code == 404
     assert login(stranger).get(detail_url).status_code == 404
     assert login(person_user).get(list_url).status_code == 404  # the person uses the portal page
-    assert login(nurse).post(f"/coordination/documents/{document.pk}/retirer/",
-                             {"reason": "Je n'ai pas le droit"}).status_code == 403
+    assert (
+        login(nurse)
+        .post(f"/coordination/documents/{document.pk}/retirer/", {"reason": "Je n'ai pas le droit"})
+        .status_code
+        == 403
+    )
     document.refresh_from_db()
     assert document.status == DocumentStatus.VALIDATED
 

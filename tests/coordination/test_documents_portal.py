@@ -22,8 +22,9 @@ def _open(client, person):
 def _deposit(client, person, title="Attestation CAF"):
     if _open(client, person).status_code == 404:
         return client.get(reverse("portal_space_open", args=[person.pk, "documents"]))
-    return client.post(reverse("portal_documents"),
-                       {"doc_type": DocumentType.CERTIFICATE, "title": title, "file": pdf_file("caf.pdf")})
+    return client.post(
+        reverse("portal_documents"), {"doc_type": DocumentType.CERTIFICATE, "title": title, "file": pdf_file("caf.pdf")}
+    )
 
 
 def test_it_takes_a_deposit_to_review_and_the_referent_accepts_it(db, person, person_user, referent):
@@ -54,8 +55,10 @@ def test_it_shows_the_person_the_reason_of_a_refusal(db, person, person_user, re
     response = client.post(f"/coordination/documents/{document.pk}/examiner/", {"decision": "decline", "reason": ""})
     document.refresh_from_db()
     assert document.status == DocumentStatus.TO_REVIEW  # a refusal needs a reason
-    client.post(f"/coordination/documents/{document.pk}/examiner/",
-                {"decision": "decline", "reason": "Le document est illisible, merci de le renvoyer."})
+    client.post(
+        f"/coordination/documents/{document.pk}/examiner/",
+        {"decision": "decline", "reason": "Le document est illisible, merci de le renvoyer."},
+    )
     document.refresh_from_db()
     assert document.status == DocumentStatus.DECLINED
     assert response.status_code == 302

@@ -28,8 +28,14 @@ def _accompany(structure, admin_user, count: int) -> None:
 
 
 def test_it_lists_my_caseload_with_search_and_logs_the_reads(person, nurse, structure, admin_user):
-    other = services.person_create(actor=admin_user, structure=structure, birth_name="DURAND",
-                                   birth_first_names="Paul", birth_date="1941-05-06", sex="M")
+    other = services.person_create(
+        actor=admin_user,
+        structure=structure,
+        birth_name="DURAND",
+        birth_first_names="Paul",
+        birth_date="1941-05-06",
+        sex="M",
+    )
     client = login(nurse)
     response = client.get(reverse("coordination:caseload"))
     assert response.status_code == 200
@@ -101,8 +107,7 @@ def test_it_shows_the_circle_with_the_matrix_and_lets_the_referent_end_a_members
     assert response.status_code == 200
     assert "Inès Infirmière" in _text(response)
     member = CircleMember.objects.active().get(person=person, user=nurse)
-    response = client.post(reverse("coordination:member_end", args=[person.pk, member.pk]),
-                           {"reason": "end_of_care"})
+    response = client.post(reverse("coordination:member_end", args=[person.pk, member.pk]), {"reason": "end_of_care"})
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.ended_at is not None and member.end_reason == "end_of_care"
@@ -112,16 +117,22 @@ def test_it_shows_the_circle_with_the_matrix_and_lets_the_referent_end_a_members
 
 def test_it_does_not_let_a_member_with_circle_read_end_a_membership(person, nurse, referent):
     member = CircleMember.objects.active().get(person=person, user=referent)
-    response = login(nurse).post(reverse("coordination:member_end", args=[person.pk, member.pk]),
-                                 {"reason": "end_of_care"})
+    response = login(nurse).post(
+        reverse("coordination:member_end", args=[person.pk, member.pk]), {"reason": "end_of_care"}
+    )
     assert response.status_code == 403
     assert CircleMember.objects.get(pk=member.pk).is_active
 
 
 def test_it_sends_a_join_request_without_disclosing_whether_the_person_exists(person, other_pro):
     client = login(other_pro)
-    data = {"birth_name": "Martin", "first_name": "Jeanne", "birth_date": "1938-04-12", "role": "soignant",
-            "message": "J'interviens à domicile le week-end."}
+    data = {
+        "birth_name": "Martin",
+        "first_name": "Jeanne",
+        "birth_date": "1938-04-12",
+        "role": "soignant",
+        "message": "J'interviens à domicile le week-end.",
+    }
     found = client.post(reverse("coordination:join_request"), data, follow=True)
     missing = client.post(reverse("coordination:join_request"), {**data, "birth_date": "1938-04-13"}, follow=True)
     assert "transmise si la personne est connue" in _text(found)
@@ -130,8 +141,10 @@ def test_it_sends_a_join_request_without_disclosing_whether_the_person_exists(pe
 
 
 def test_it_names_the_field_when_the_join_request_form_is_wrong(other_pro):
-    response = login(other_pro).post(reverse("coordination:join_request"),
-                                     {"ins_matricule": "269029934173286", "role": "soignant", "message": "Suivi"})
+    response = login(other_pro).post(
+        reverse("coordination:join_request"),
+        {"ins_matricule": "269029934173286", "role": "soignant", "message": "Suivi"},
+    )
     assert response.status_code == 400
     assert "Matricule INS invalide : la clé de contrôle ne correspond pas." in _text(response)
     assert not JoinRequest.objects.exists()
@@ -151,11 +164,17 @@ def test_it_keeps_coordination_pages_for_professionals(person, person_user, care
     assert login(carer).get(reverse("coordination:person", args=[person.pk])).status_code == 404
 
 
-def test_it_lets_the_referent_propose_a_colleague_whom_the_person_then_accepts(person, referent, person_user,
-                                                                                other_pro):
-    response = login(referent).post(reverse("coordination:invite", args=[person.pk]), {
-        "professional": other_pro.professional.pk, "role": "soignant", "message": "Elle passe le week-end.",
-    })
+def test_it_lets_the_referent_propose_a_colleague_whom_the_person_then_accepts(
+    person, referent, person_user, other_pro
+):
+    response = login(referent).post(
+        reverse("coordination:invite", args=[person.pk]),
+        {
+            "professional": other_pro.professional.pk,
+            "role": "soignant",
+            "message": "Elle passe le week-end.",
+        },
+    )
     assert response.status_code == 302
     join_request = JoinRequest.objects.get(person=person, professional__user=other_pro)
     assert join_request.invited_by == referent and join_request.status == "pending"
@@ -171,23 +190,35 @@ def test_it_records_a_consent_collected_orally_and_keeps_the_history(person, ref
     client = login(referent)
     url = reverse("coordination:consents", args=[person.pk])
     assert "autorisée" in _text(client.get(url))  # opt-out: allowed unless opposed
-    response = client.post(url, {"kind": "dmp_feeding", "decision": "refused", "collected_via": "oral",
-                                 "note": "Ne souhaite pas."})
+    response = client.post(
+        url, {"kind": "dmp_feeding", "decision": "refused", "collected_via": "oral", "note": "Ne souhaite pas."}
+    )
     assert response.status_code == 302
-    client.post(url, {"kind": "partner_sharing", "partner": "education_nationale", "decision": "granted",
-                      "collected_via": "written"})
+    client.post(
+        url,
+        {
+            "kind": "partner_sharing",
+            "partner": "education_nationale",
+            "decision": "granted",
+            "collected_via": "written",
+        },
+    )
     text = _text(client.get(url))
     assert "refusée (opposition)" in text and "Éducation nationale" in text
     assert person.consents.count() == 2
     nurse_page = login(nurse).get(url)
     assert nurse_page.status_code == 200 and "Enregistrer une décision" not in _text(nurse_page)
-    assert login(nurse).post(url, {"kind": "dmp_feeding", "decision": "granted",
-                                   "collected_via": "oral"}).status_code == 403
+    assert (
+        login(nurse).post(url, {"kind": "dmp_feeding", "decision": "granted", "collected_via": "oral"}).status_code
+        == 403
+    )
 
 
 def test_it_names_the_missing_partner_when_recording_a_partner_consent(person, referent):
-    response = login(referent).post(reverse("coordination:consents", args=[person.pk]), {
-        "kind": "partner_sharing", "decision": "granted", "collected_via": "oral"})
+    response = login(referent).post(
+        reverse("coordination:consents", args=[person.pk]),
+        {"kind": "partner_sharing", "decision": "granted", "collected_via": "oral"},
+    )
     assert response.status_code == 400
     assert "Choisissez le partenaire concerné." in _text(response)
     assert not person.consents.exists()

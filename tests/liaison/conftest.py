@@ -9,10 +9,13 @@ from PIL import Image
 
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
-    }}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
@@ -33,6 +36,8 @@ def jpeg_with_gps(name: str = "photo.jpg") -> SimpleUploadedFile:
 
 
 def pdf_file(name: str = "compte-rendu.pdf") -> SimpleUploadedFile:
-    content = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
-               b"trailer<</Root 1 0 R>>\n%%EOF\n")
+    content = (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
     return SimpleUploadedFile(name, content, content_type="application/pdf")

@@ -38,9 +38,32 @@ pytestmark = pytest.mark.django_db
 # user and corrections: the same whatever the number of transmissions.
 NOTEBOOK_QUERIES = 10
 
-ITEM_KEYS = {"id", "person", "author", "author_structure", "observed_at", "created_at", "category", "kind", "target",
-             "text", "data", "actions", "results", "scope", "is_important", "remarkable_event", "status",
-             "edited_at", "corrects", "corrected_by", "attachments", "addressees", "requests_receipt", "is_read"}
+ITEM_KEYS = {
+    "id",
+    "person",
+    "author",
+    "author_structure",
+    "observed_at",
+    "created_at",
+    "category",
+    "kind",
+    "target",
+    "text",
+    "data",
+    "actions",
+    "results",
+    "scope",
+    "is_important",
+    "remarkable_event",
+    "status",
+    "edited_at",
+    "corrects",
+    "corrected_by",
+    "attachments",
+    "addressees",
+    "requests_receipt",
+    "is_read",
+}
 
 
 def notebook_url(person) -> str:
@@ -69,8 +92,9 @@ def _post(actor, person, text: str = "Repas pris en entier.", **extra) -> Transm
 
 
 def _grant(person_user, person, user, level: int) -> None:
-    circle.grants_set(actor=person_user, member=CircleMember.objects.active().get(person=person, user=user),
-                      levels={"liaison": level})
+    circle.grants_set(
+        actor=person_user, member=CircleMember.objects.active().get(person=person, user=user), levels={"liaison": level}
+    )
 
 
 def _json(client, method: str, path: str, data=None):
@@ -81,19 +105,36 @@ def _bulk(person, author, structure, count: int, *, start: datetime.datetime | N
     """Transmissions written straight to the table (the service is too slow for hundreds), each
     with an addressee and an attachment row so that the prefetches have something to do."""
     start = start or timezone.now() - datetime.timedelta(days=1)
-    transmissions = Transmission.objects.bulk_create([
-        # Every third one shares its minute with the previous: the keyset needs the id tie-break.
-        Transmission(person=person, author=author, author_structure=structure, category="observations",
-                     observed_at=start - datetime.timedelta(minutes=i - i % 3), text=f"Observation numéro {i}.",
-                     search_document=f"Observations et avis Observation numéro {i}.")
-        for i in range(count)
-    ])
+    transmissions = Transmission.objects.bulk_create(
+        [
+            # Every third one shares its minute with the previous: the keyset needs the id tie-break.
+            Transmission(
+                person=person,
+                author=author,
+                author_structure=structure,
+                category="observations",
+                observed_at=start - datetime.timedelta(minutes=i - i % 3),
+                text=f"Observation numéro {i}.",
+                search_document=f"Observations et avis Observation numéro {i}.",
+            )
+            for i in range(count)
+        ]
+    )
     Addressee.objects.bulk_create([Addressee(transmission=t, user=author) for t in transmissions])
-    Attachment.objects.bulk_create([
-        Attachment(transmission=t, file=f"liaison/{t.pk}.pdf", original_name="cr.pdf", content_type="application/pdf",
-                   size=10, sha256="0" * 64, uploaded_by=author)
-        for t in transmissions
-    ])
+    Attachment.objects.bulk_create(
+        [
+            Attachment(
+                transmission=t,
+                file=f"liaison/{t.pk}.pdf",
+                original_name="cr.pdf",
+                content_type="application/pdf",
+                size=10,
+                sha256="0" * 64,
+                uploaded_by=author,
+            )
+            for t in transmissions
+        ]
+    )
     return transmissions
 
 
@@ -174,9 +215,19 @@ def test_it_logs_the_read_of_the_notebook(person, nurse):
 def test_it_lists_the_notebook_newest_first_with_every_detail(person, nurse, referent, structure):
     older = _post(nurse, person, "Nuit calme.", observed_at=timezone.now() - datetime.timedelta(hours=2))
     alert = services.transmission_create(
-        actor=nurse, person=person, category="symptomes", kind="targeted", target="douleur",
-        data="Grimace au lever.", actions="Antalgique donné.", results="Soulagée.", is_important=True,
-        remarkable_event="chute", addressees=[referent], requests_receipt=True, files=[pdf_file()],
+        actor=nurse,
+        person=person,
+        category="symptomes",
+        kind="targeted",
+        target="douleur",
+        data="Grimace au lever.",
+        actions="Antalgique donné.",
+        results="Soulagée.",
+        is_important=True,
+        remarkable_event="chute",
+        addressees=[referent],
+        requests_receipt=True,
+        files=[pdf_file()],
     )
     body = login(nurse).get(notebook_url(person)).json()
     assert body["next"] is None
@@ -185,17 +236,40 @@ def test_it_lists_the_notebook_newest_first_with_every_detail(person, nurse, ref
     assert set(item) == ITEM_KEYS
     attachment = alert.attachments.get()
     assert item | {"observed_at": None, "created_at": None} == {
-        "id": alert.pk, "person": person.pk, "author": {"id": nurse.pk, "name": "Inès Infirmière"},
-        "author_structure": {"id": structure.pk, "name": "EHPAD Les Tilleuls"}, "observed_at": None,
-        "created_at": None, "category": "symptomes", "kind": "targeted", "target": "douleur", "text": "",
-        "data": "Grimace au lever.", "actions": "Antalgique donné.", "results": "Soulagée.", "scope": "shared",
-        "is_important": True, "remarkable_event": "chute", "status": "active", "edited_at": None,
-        "corrects": None, "corrected_by": [],
-        "attachments": [{"id": attachment.pk, "name": "compte-rendu.pdf", "content_type": "application/pdf",
-                         "size": attachment.size, "sha256": attachment.sha256,
-                         "url": reverse("liaison:attachment", args=[attachment.pk]), "thumbnail_url": None}],
+        "id": alert.pk,
+        "person": person.pk,
+        "author": {"id": nurse.pk, "name": "Inès Infirmière"},
+        "author_structure": {"id": structure.pk, "name": "EHPAD Les Tilleuls"},
+        "observed_at": None,
+        "created_at": None,
+        "category": "symptomes",
+        "kind": "targeted",
+        "target": "douleur",
+        "text": "",
+        "data": "Grimace au lever.",
+        "actions": "Antalgique donné.",
+        "results": "Soulagée.",
+        "scope": "shared",
+        "is_important": True,
+        "remarkable_event": "chute",
+        "status": "active",
+        "edited_at": None,
+        "corrects": None,
+        "corrected_by": [],
+        "attachments": [
+            {
+                "id": attachment.pk,
+                "name": "compte-rendu.pdf",
+                "content_type": "application/pdf",
+                "size": attachment.size,
+                "sha256": attachment.sha256,
+                "url": reverse("liaison:attachment", args=[attachment.pk]),
+                "thumbnail_url": None,
+            }
+        ],
         "addressees": [{"user": referent.pk, "name": "Rémi Référent", "acknowledged_at": None}],
-        "requests_receipt": True, "is_read": True,  # the author has read what they wrote
+        "requests_receipt": True,
+        "is_read": True,  # the author has read what they wrote
     }
 
 
@@ -232,8 +306,7 @@ def test_it_returns_every_transmission_exactly_once_across_notebook_pages(person
     assert set(ids) == {t.pk for t in written}
 
 
-def test_it_returns_every_transmission_exactly_once_across_feed_pages_unread_first(person, nurse, referent,
-                                                                                  structure):
+def test_it_returns_every_transmission_exactly_once_across_feed_pages_unread_first(person, nurse, referent, structure):
     written = _bulk(person, nurse, structure, 2 * selectors.PAGE_SIZE + 7)
     read = written[5:40:2]
     services.mark_read(actor=referent, transmissions=read)
@@ -246,8 +319,7 @@ def test_it_returns_every_transmission_exactly_once_across_feed_pages_unread_fir
     assert set(ids[:unread_count]) == {t.pk for t in written} - {t.pk for t in read}
 
 
-def test_it_reaches_the_read_transmissions_when_the_unread_ones_exactly_fill_a_page(person, nurse, referent,
-                                                                                    structure):
+def test_it_reaches_the_read_transmissions_when_the_unread_ones_exactly_fill_a_page(person, nurse, referent, structure):
     written = _bulk(person, nurse, structure, selectors.PAGE_SIZE + 3)
     services.mark_read(actor=referent, transmissions=written[:3])
     ids = _all_pages(login(referent), FEED_URL)
@@ -315,10 +387,18 @@ def test_it_lists_my_feed_unread_first_and_marks_read_what_i_send(person, nurse,
 
 
 def test_it_creates_a_transmission_from_json(person, nurse, referent):
-    response = _json(login(nurse), "post", notebook_url(person), {
-        "category": "symptomes", "text": "Toux sèche.", "is_important": True, "addressees": [referent.pk],
-        "requests_receipt": True,
-    })
+    response = _json(
+        login(nurse),
+        "post",
+        notebook_url(person),
+        {
+            "category": "symptomes",
+            "text": "Toux sèche.",
+            "is_important": True,
+            "addressees": [referent.pk],
+            "requests_receipt": True,
+        },
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     transmission = Transmission.objects.get()
@@ -329,8 +409,12 @@ def test_it_creates_a_transmission_from_json(person, nurse, referent):
 
 def test_it_refuses_addressees_who_cannot_read_the_notebook(person, nurse, external_pro, stranger):
     for user in (external_pro, stranger):
-        response = _json(login(nurse), "post", notebook_url(person), {
-            "category": "autre", "text": "Pour info.", "addressees": [user.pk]})
+        response = _json(
+            login(nurse),
+            "post",
+            notebook_url(person),
+            {"category": "autre", "text": "Pour info.", "addressees": [user.pk]},
+        )
         assert response.status_code == 400
         assert set(response.json()) == {"addressees"}
         assert str(user) not in response.content.decode()
@@ -340,12 +424,20 @@ def test_it_refuses_addressees_who_cannot_read_the_notebook(person, nurse, exter
 def test_it_lets_a_carer_with_write_post_in_the_shared_notebook_without_alerts(person, person_user, nurse, carer):
     _grant(person_user, person, carer, Level.WRITE)
     client = login(carer)
-    response = _json(client, "post", notebook_url(person), {"category": "vie_sociale", "text": "Visite de sa sœur.",
-                                                            "addressees": [nurse.pk]})
+    response = _json(
+        client,
+        "post",
+        notebook_url(person),
+        {"category": "vie_sociale", "text": "Visite de sa sœur.", "addressees": [nurse.pk]},
+    )
     assert response.status_code == 400
     assert "Seul un professionnel" in response.json()["addressees"][0]
-    response = _json(client, "post", notebook_url(person), {"category": "vie_sociale", "text": "Visite de sa sœur.",
-                                                            "scope": "internal"})
+    response = _json(
+        client,
+        "post",
+        notebook_url(person),
+        {"category": "vie_sociale", "text": "Visite de sa sœur.", "scope": "internal"},
+    )
     assert response.status_code == 400 and "scope" in response.json()
     response = _json(client, "post", notebook_url(person), {"category": "vie_sociale", "text": "Visite de sa sœur."})
     assert response.status_code == 201
@@ -353,15 +445,20 @@ def test_it_lets_a_carer_with_write_post_in_the_shared_notebook_without_alerts(p
 
 
 def test_it_names_the_field_when_a_targeted_transmission_has_no_target(person, nurse):
-    response = _json(login(nurse), "post", notebook_url(person), {"category": "symptomes", "kind": "targeted",
-                                                                  "data": "Grimace au lever."})
+    response = _json(
+        login(nurse),
+        "post",
+        notebook_url(person),
+        {"category": "symptomes", "kind": "targeted", "data": "Grimace au lever."},
+    )
     assert response.status_code == 400
     assert response.json() == {"target": ["Indiquez la cible de la transmission ciblée (par exemple : douleur)."]}
 
 
 def test_it_strips_the_gps_position_from_a_photo_and_serves_it_only_through_the_gate(person, nurse, stranger):
-    response = login(nurse).post(notebook_url(person), {"category": "hygiene", "text": "Rougeur au talon.",
-                                                        "files": [jpeg_with_gps()]})
+    response = login(nurse).post(
+        notebook_url(person), {"category": "hygiene", "text": "Rougeur au talon.", "files": [jpeg_with_gps()]}
+    )
     assert response.status_code == 201, response.content
     [attachment] = response.json()["attachments"]
     assert attachment["content_type"] == "image/jpeg" and attachment["thumbnail_url"]
@@ -386,8 +483,9 @@ def test_it_refuses_a_text_file_named_like_a_photo_and_creates_nothing(person, n
 
 def test_it_refuses_a_file_over_the_size_limit(person, nurse, settings):
     settings.UPLOAD_MAX_BYTES = 1024 * 1024
-    big = SimpleUploadedFile("gros.pdf", b"%PDF-1.4\n" + b"0" * settings.UPLOAD_MAX_BYTES + b"\n%%EOF\n",
-                             content_type="application/pdf")
+    big = SimpleUploadedFile(
+        "gros.pdf", b"%PDF-1.4\n" + b"0" * settings.UPLOAD_MAX_BYTES + b"\n%%EOF\n", content_type="application/pdf"
+    )
     response = login(nurse).post(notebook_url(person), {"category": "resultats", "text": "Bilan.", "files": [big]})
     assert response.status_code == 400
     assert "1 Mo au maximum" in response.json()["attachments"][0]
@@ -410,9 +508,11 @@ def test_it_answers_409_to_an_edit_after_the_grace_period(person, nurse, setting
         client = login(nurse)
         response = _json(client, "patch", url("transmission", transmission), {"text": "Autre chose."})
         assert response.status_code == 409
-        assert response.json() == {"detail": f"Le délai de modification ({settings.LIAISON_GRACE_MINUTES} minutes) "
-                                             "est passé : la transmission ne peut plus changer. Ajoutez une "
-                                             "correction."}
+        assert response.json() == {
+            "detail": f"Le délai de modification ({settings.LIAISON_GRACE_MINUTES} minutes) "
+            "est passé : la transmission ne peut plus changer. Ajoutez une "
+            "correction."
+        }
         assert client.post(url("withdraw", transmission)).status_code == 409
         assert client.post(url("attachments", transmission), {"files": [pdf_file()]}).status_code == 409
     transmission.refresh_from_db()
@@ -474,12 +574,16 @@ def test_it_keeps_the_openapi_schema_valid_and_documents_every_liaison_endpoint(
     path = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
     schema = yaml.safe_load(path.read_text())
-    operations = {(p, method) for p, item in schema["paths"].items() for method in item
-                  if p.startswith("/api/liaison/")}
+    operations = {
+        (p, method) for p, item in schema["paths"].items() for method in item if p.startswith("/api/liaison/")
+    }
     assert operations == {
-        ("/api/liaison/persons/{id}/transmissions/", "get"), ("/api/liaison/persons/{id}/transmissions/", "post"),
-        ("/api/liaison/feed/", "get"), ("/api/liaison/read/", "post"),
-        ("/api/liaison/transmissions/{id}/", "get"), ("/api/liaison/transmissions/{id}/", "patch"),
+        ("/api/liaison/persons/{id}/transmissions/", "get"),
+        ("/api/liaison/persons/{id}/transmissions/", "post"),
+        ("/api/liaison/feed/", "get"),
+        ("/api/liaison/read/", "post"),
+        ("/api/liaison/transmissions/{id}/", "get"),
+        ("/api/liaison/transmissions/{id}/", "patch"),
         ("/api/liaison/transmissions/{id}/withdraw/", "post"),
         ("/api/liaison/transmissions/{id}/corrections/", "post"),
         ("/api/liaison/transmissions/{id}/attachments/", "post"),

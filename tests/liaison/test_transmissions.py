@@ -48,8 +48,7 @@ def test_it_refuses_an_edit_after_the_grace_period_with_a_clear_message(person, 
         with pytest.raises(services.GracePeriodOver) as error:
             services.transmission_edit(actor=nurse, transmission=transmission, text="Changé")
         assert "Ajoutez une correction" in error.value.messages[0]
-        response = login(nurse).post(reverse("liaison:edit", args=[transmission.pk]), {"text": "Changé"},
-                                     follow=True)
+        response = login(nurse).post(reverse("liaison:edit", args=[transmission.pk]), {"text": "Changé"}, follow=True)
     assert "Le délai de modification (10 minutes) est passé" in response.content.decode()
     transmission.refresh_from_db()
     assert transmission.text == "Tension 13/8." and not transmission.revisions.exists()
@@ -101,15 +100,18 @@ def test_it_strips_exif_and_gps_from_a_stored_photo_and_makes_a_thumbnail(person
 
 def test_it_refuses_a_file_renamed_jpg_that_is_not_an_image(person, nurse):
     fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 this is not a picture at all", content_type="image/jpeg")
-    response = login(nurse).post(reverse("liaison:notebook", args=[person.pk]),
-                                 {"category": "autre", "kind": "general", "text": "Photo", "scope": "shared",
-                                  "files": [fake]})
+    response = login(nurse).post(
+        reverse("liaison:notebook", args=[person.pk]),
+        {"category": "autre", "kind": "general", "text": "Photo", "scope": "shared", "files": [fake]},
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert "Type de fichier refusé" in body
     # The message is tied to the file field, not only shown at the top of the form.
-    assert 'id="id_files_errors"' in body and 'aria-invalid="true"' in body.split('id="id_files"')[0][-400:] + \
-        body.split('id="id_files"')[1][:400]
+    assert (
+        'id="id_files_errors"' in body
+        and 'aria-invalid="true"' in body.split('id="id_files"')[0][-400:] + body.split('id="id_files"')[1][:400]
+    )
     assert not Transmission.objects.exists() and not Attachment.objects.exists()
 
 
@@ -125,16 +127,16 @@ def test_it_refuses_a_too_large_file_with_the_limit_in_the_message(person, nurse
 
 
 def test_it_refuses_a_pdf_with_active_content(person, nurse):
-    evil = SimpleUploadedFile("cr.pdf", b"%PDF-1.4\n1 0 obj<</OpenAction<</S/JavaScript/JS(app.alert(1))>>>>"
-                                        b"endobj\n%%EOF\n")
+    evil = SimpleUploadedFile(
+        "cr.pdf", b"%PDF-1.4\n1 0 obj<</OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n%%EOF\n"
+    )
     with pytest.raises(ValidationError, match="contenu actif"):
         _post(nurse, person, files=[evil])
     _post(nurse, person, files=[pdf_file()])
     assert Attachment.objects.get().content_type == "application/pdf"
 
 
-def test_it_serves_a_file_only_to_those_who_may_read_the_transmission(person, nurse, stranger, other_pro,
-                                                                       referent):
+def test_it_serves_a_file_only_to_those_who_may_read_the_transmission(person, nurse, stranger, other_pro, referent):
     transmission = _post(nurse, person, files=[jpeg_with_gps()], scope="internal")
     attachment = transmission.attachments.get()
     url = reverse("liaison:attachment", args=[attachment.pk])
@@ -177,8 +179,9 @@ def test_it_refuses_an_addressee_who_cannot_read_the_transmission(person, nurse,
 def test_it_reminds_once_when_a_requested_receipt_is_missing(person, nurse, referent, settings):
     transmission = _post(nurse, person, "Merci de confirmer.", addressees=[referent], requests_receipt=True)
     assert remind_missing_receipts() == 0  # too early
-    with time_machine.travel(timezone.now() + datetime.timedelta(hours=settings.LIAISON_RECEIPT_REMINDER_HOURS,
-                                                                 minutes=1)):
+    with time_machine.travel(
+        timezone.now() + datetime.timedelta(hours=settings.LIAISON_RECEIPT_REMINDER_HOURS, minutes=1)
+    ):
         assert remind_missing_receipts() == 1
         assert remind_missing_receipts() == 0
     assert Notification.objects.filter(recipient=nurse, event_type="liaison.receipt_missing").count() == 1
@@ -187,11 +190,13 @@ def test_it_reminds_once_when_a_requested_receipt_is_missing(person, nurse, refe
 
 
 def test_it_notifies_the_circle_of_a_remarkable_event(person, nurse, referent, person_user):
-    NotificationPreference.objects.create(user=referent, event_type="liaison.remarkable_event",
-                                          frequency="immediate", in_app=True, email=True)
+    NotificationPreference.objects.create(
+        user=referent, event_type="liaison.remarkable_event", frequency="immediate", in_app=True, email=True
+    )
     _post(nurse, person, "Chute dans la chambre, relevée sans blessure.", remarkable_event="chute")
-    recipients = set(Notification.objects.filter(event_type="liaison.remarkable_event")
-                     .values_list("recipient", flat=True))
+    recipients = set(
+        Notification.objects.filter(event_type="liaison.remarkable_event").values_list("recipient", flat=True)
+    )
     assert referent.pk in recipients and person_user.pk in recipients and nurse.pk not in recipients
 
 
@@ -200,15 +205,24 @@ def test_it_notifies_the_circle_of_a_remarkable_event(person, nurse, referent, p
 
 def _bulk(person, author, count: int, *, start=None) -> None:
     start = start or timezone.now() - datetime.timedelta(days=30)
-    Transmission.objects.bulk_create([
-        Transmission(person=person, author=author, observed_at=start + datetime.timedelta(minutes=i),
-                     category="observations", text=f"Observation {i}", search_document=f"Observation {i}")
-        for i in range(count)
-    ])
+    Transmission.objects.bulk_create(
+        [
+            Transmission(
+                person=person,
+                author=author,
+                observed_at=start + datetime.timedelta(minutes=i),
+                category="observations",
+                text=f"Observation {i}",
+                search_document=f"Observation {i}",
+            )
+            for i in range(count)
+        ]
+    )
 
 
-def test_it_keeps_the_notebook_query_count_flat_from_10_to_500_transmissions(person, nurse,
-                                                                              django_assert_max_num_queries):
+def test_it_keeps_the_notebook_query_count_flat_from_10_to_500_transmissions(
+    person, nurse, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -264,15 +278,19 @@ def test_it_stores_no_file_when_a_later_file_of_the_same_transmission_is_refused
     fake = SimpleUploadedFile("b.jpg", b"not an image", content_type="image/jpeg")
     with pytest.raises(ValidationError):
         _post(nurse, person, files=[jpeg_with_gps(), fake])
-    stored = [p for p in settings.PRIVATE_MEDIA_ROOT.rglob("*") if p.is_file()] \
-        if settings.PRIVATE_MEDIA_ROOT.exists() else []
+    stored = (
+        [p for p in settings.PRIVATE_MEDIA_ROOT.rglob("*") if p.is_file()]
+        if settings.PRIVATE_MEDIA_ROOT.exists()
+        else []
+    )
     assert stored == [] and not Transmission.objects.exists()
 
 
 def test_it_keeps_an_internal_correction_with_the_original_team(person, nurse, referent):
     original = _post(nurse, person, "Note d'équipe.", scope="internal")
-    correction = services.transmission_correct(actor=referent, original=original, text="Note corrigée.",
-                                               author_structure=None)
+    correction = services.transmission_correct(
+        actor=referent, original=original, text="Note corrigée.", author_structure=None
+    )
     assert correction.scope == "internal" and correction.author_structure == original.author_structure
 
 
@@ -284,8 +302,9 @@ def test_it_logs_the_reads_of_the_feed_page(person, nurse, referent):
     assert AccessLog.objects.filter(user=nurse, person=person, category="liaison", action="read").exists()
 
 
-def test_it_answers_an_htmx_acknowledgement_of_a_transmission_not_addressed_to_me_with_an_error(person, nurse,
-                                                                                                referent):
+def test_it_answers_an_htmx_acknowledgement_of_a_transmission_not_addressed_to_me_with_an_error(
+    person, nurse, referent
+):
     transmission = _post(nurse, person, "Pour information.")
     response = login(referent).post(reverse("liaison:acknowledge", args=[transmission.pk]), HTTP_HX_REQUEST="true")
     assert "ne vous est pas adressée" in response.content.decode()
@@ -293,8 +312,9 @@ def test_it_answers_an_htmx_acknowledgement_of_a_transmission_not_addressed_to_m
 
 
 def test_it_edits_the_donnees_of_a_targeted_transmission_without_text(person, nurse):
-    transmission = services.transmission_create(actor=nurse, person=person, category="symptomes", kind="targeted",
-                                                target="douleur", data="Douleur 6/10.")
+    transmission = services.transmission_create(
+        actor=nurse, person=person, category="symptomes", kind="targeted", target="douleur", data="Douleur 6/10."
+    )
     page = login(nurse).get(reverse("liaison:edit", args=[transmission.pk])).content.decode()
     assert "Douleur 6/10." in page
     login(nurse).post(reverse("liaison:edit", args=[transmission.pk]), {"text": "Douleur 4/10."})
@@ -305,12 +325,14 @@ def test_it_edits_the_donnees_of_a_targeted_transmission_without_text(person, nu
 def test_it_answers_an_htmx_post_with_the_fragment_to_swap(person, nurse):
     client = login(nurse)
     url = reverse("liaison:notebook", args=[person.pk])
-    ok = client.post(url, {"category": "autre", "kind": "general", "text": "Par HTMX.", "scope": "shared"},
-                     HTTP_HX_REQUEST="true")
+    ok = client.post(
+        url, {"category": "autre", "kind": "general", "text": "Par HTMX.", "scope": "shared"}, HTTP_HX_REQUEST="true"
+    )
     assert ok.status_code == 200 and "<html" not in ok.content.decode()
     assert "Transmission enregistrée." in ok.content.decode() and "Par HTMX." in ok.content.decode()
-    wrong = client.post(url, {"category": "autre", "kind": "general", "text": "", "scope": "shared"},
-                        HTTP_HX_REQUEST="true")
+    wrong = client.post(
+        url, {"category": "autre", "kind": "general", "text": "", "scope": "shared"}, HTTP_HX_REQUEST="true"
+    )
     assert wrong.status_code == 400 and "Écrivez la transmission." in wrong.content.decode()
     assert "<html" not in wrong.content.decode()
 
@@ -322,17 +344,33 @@ def test_it_writes_an_audit_row_for_each_write(person, nurse, referent):
     services.transmission_edit(actor=nurse, transmission=transmission, text="Texte corrigé.")
     services.acknowledge(actor=referent, transmission=transmission)
     services.transmission_withdraw(actor=nurse, transmission=transmission)
-    events = list(AuditEvent.objects.filter(person=person, event_type__in=[
-        "transmission_created", "transmission_edited", "receipt_given", "transmission_withdrawn",
-    ]).order_by("at", "pk").values_list("event_type", "actor"))
-    assert events == [("transmission_created", nurse.pk), ("transmission_edited", nurse.pk),
-                      ("receipt_given", referent.pk), ("transmission_withdrawn", nurse.pk)]
+    events = list(
+        AuditEvent.objects.filter(
+            person=person,
+            event_type__in=[
+                "transmission_created",
+                "transmission_edited",
+                "receipt_given",
+                "transmission_withdrawn",
+            ],
+        )
+        .order_by("at", "pk")
+        .values_list("event_type", "actor")
+    )
+    assert events == [
+        ("transmission_created", nurse.pk),
+        ("transmission_edited", nurse.pk),
+        ("receipt_given", referent.pk),
+        ("transmission_withdrawn", nurse.pk),
+    ]
 
 
 def test_it_shows_photos_inline_and_downloads_pdfs(person, nurse):
     transmission = _post(nurse, person, files=[jpeg_with_gps(), pdf_file()])
-    photo, pdf = transmission.attachments.order_by("content_type")[1], transmission.attachments.order_by(
-        "content_type")[0]
+    photo, pdf = (
+        transmission.attachments.order_by("content_type")[1],
+        transmission.attachments.order_by("content_type")[0],
+    )
     client = login(nurse)
     assert client.get(reverse("liaison:attachment", args=[photo.pk]))["Content-Disposition"].startswith("inline")
     response = client.get(reverse("liaison:attachment", args=[pdf.pk]))

@@ -18,15 +18,20 @@ def worker_env(smtp_server):
 
 def _body(message) -> str:
     parts = [message] if not message.is_multipart() else list(message.walk())
-    return "\n".join(p.get_payload(decode=True).decode(p.get_content_charset() or "utf-8")
-                     for p in parts if p.get_content_maintype() == "text")
+    return "\n".join(
+        p.get_payload(decode=True).decode(p.get_content_charset() or "utf-8")
+        for p in parts
+        if p.get_content_maintype() == "text"
+    )
 
 
 @pytest.mark.services
-def test_it_delivers_an_email_through_the_real_worker_within_seconds(celery_worker, smtp_server, person, nurse,
-                                                                     referent):
-    NotificationPreference.objects.create(user=nurse, event_type="liaison.remarkable_event", frequency="immediate",
-                                          in_app=True, email=True, sms=False)
+def test_it_delivers_an_email_through_the_real_worker_within_seconds(
+    celery_worker, smtp_server, person, nurse, referent
+):
+    NotificationPreference.objects.create(
+        user=nurse, event_type="liaison.remarkable_event", frequency="immediate", in_app=True, email=True, sms=False
+    )
     with transaction.atomic():
         notify("liaison.remarkable_event", person=person, actor=referent)
 

@@ -17,13 +17,15 @@ pytestmark = pytest.mark.django_db
 def committed(monkeypatch):
     """The test runs inside a transaction that never commits: run the on_commit
     callbacks (the deliveries) at once, as the real commit would."""
-    monkeypatch.setattr("coordination.notifications.transaction.on_commit",
-                        lambda func, using=None, robust=False: func())
+    monkeypatch.setattr(
+        "coordination.notifications.transaction.on_commit", lambda func, using=None, robust=False: func()
+    )
 
 
 def _prefer(user, event_type, frequency, *, in_app=True, email=True, sms=False):
     NotificationPreference.objects.update_or_create(
-        user=user, event_type=event_type,
+        user=user,
+        event_type=event_type,
         defaults={"frequency": frequency, "in_app": in_app, "email": email, "sms": sms},
     )
 
@@ -81,19 +83,22 @@ def test_it_shows_in_app_only_when_the_channel_is_chosen(person, nurse, referent
     assert [m for m in mail.outbox if nurse.email in m.to]
 
 
-def test_it_sends_security_notices_even_when_set_to_never(person, person_user, legal_rep, referent, structure,
-                                                          admin_user):
+def test_it_sends_security_notices_even_when_set_to_never(
+    person, person_user, legal_rep, referent, structure, admin_user
+):
     mail.outbox.clear()
     from tests.conftest import _pro
 
     night = _pro("nuit@exemple.fr", "infirmier", "Noé", "Nuit")
     services.team_member_add(actor=admin_user, structure=structure, professional=night, role="infirmier")
-    services.grants_set(actor=person_user, member=CircleMember.objects.active().get(user=night.user),
-                        levels={"record": Level.NONE})
+    services.grants_set(
+        actor=person_user, member=CircleMember.objects.active().get(user=night.user), levels={"record": Level.NONE}
+    )
     for user in (person_user, legal_rep, referent):
         _prefer(user, "security.break_glass", "never", in_app=False, email=False)
-    glass = services.break_glass_open(actor=night.user, person=person,
-                                      reason="Chute nocturne, le SAMU demande les traitements en cours.")
+    glass = services.break_glass_open(
+        actor=night.user, person=person, reason="Chute nocturne, le SAMU demande les traitements en cours."
+    )
     recipients = {n.recipient for n in Notification.objects.filter(event_type="security.break_glass")}
     assert recipients == {person_user, legal_rep, referent}
     assert {m.to[0] for m in mail.outbox} >= {person_user.email, legal_rep.email, referent.email}
@@ -102,29 +107,31 @@ def test_it_sends_security_notices_even_when_set_to_never(person, person_user, l
     assert not CATALOGUE["security.break_glass"].mutable
 
 
-def test_it_never_tells_someone_without_the_right_to_the_underlying_data(person, person_user, nurse, carer,
-                                                                         external_pro, other_pro, stranger,
-                                                                         referent):
+def test_it_never_tells_someone_without_the_right_to_the_underlying_data(
+    person, person_user, nurse, carer, external_pro, other_pro, stranger, referent
+):
     # The carer can read the notebook, the external professional cannot.
-    services.grants_set(actor=person_user, member=CircleMember.objects.active().get(user=carer),
-                        levels={"liaison": Level.READ})
+    services.grants_set(
+        actor=person_user, member=CircleMember.objects.active().get(user=carer), levels={"liaison": Level.READ}
+    )
     for user in (nurse, carer, external_pro, other_pro, stranger):
         _prefer(user, "liaison.alert", "immediate")
-    notify("liaison.alert", person=person, actor=referent,
-           recipients=[nurse, carer, external_pro, other_pro, stranger])
-    assert set(Notification.objects.filter(event_type="liaison.alert").values_list("recipient__email", flat=True)) \
-        == {nurse.email, carer.email}
+    notify("liaison.alert", person=person, actor=referent, recipients=[nurse, carer, external_pro, other_pro, stranger])
+    assert set(Notification.objects.filter(event_type="liaison.alert").values_list("recipient__email", flat=True)) == {
+        nurse.email,
+        carer.email,
+    }
     notify("liaison.transmission_shared", person=person, actor=referent)
-    default = set(Notification.objects.filter(event_type="liaison.transmission_shared")
-                  .values_list("recipient", flat=True))
+    default = set(
+        Notification.objects.filter(event_type="liaison.transmission_shared").values_list("recipient", flat=True)
+    )
     assert carer.pk in default and nurse.pk in default and person_user.pk in default
     assert not default & {external_pro.pk, other_pro.pk, stranger.pk, referent.pk}
 
 
 def test_it_tells_the_person_and_legal_representative_of_a_join_request(person, person_user, legal_rep, other_pro):
     services.join_request_create(actor=other_pro, person=person, role="soignant", message="Passage le week-end.")
-    recipients = set(Notification.objects.filter(event_type="circle.join_request")
-                     .values_list("recipient", flat=True))
+    recipients = set(Notification.objects.filter(event_type="circle.join_request").values_list("recipient", flat=True))
     assert recipients == {person_user.pk, legal_rep.pk}
 
 
@@ -172,8 +179,10 @@ def test_it_retries_a_transient_failure_and_records_a_permanent_one(person, nurs
     with mock.patch("coordination.tasks.deliver.delay"):
         notify("liaison.alert", person=person, actor=referent, recipients=[nurse])
     delivery = Delivery.objects.get(user=nurse)
-    with mock.patch("coordination.channels.send_email", side_effect=TransientError("SMTP 451")), \
-            mock.patch.dict("coordination.tasks.SENDERS", {"email": mock.Mock(side_effect=TransientError("451"))}):
+    with (
+        mock.patch("coordination.channels.send_email", side_effect=TransientError("SMTP 451")),
+        mock.patch.dict("coordination.tasks.SENDERS", {"email": mock.Mock(side_effect=TransientError("451"))}),
+    ):
         # Called in-process, Celery re-raises the error instead of queueing the retry.
         with pytest.raises((Retry, TransientError)):
             deliver.run(delivery.pk)
@@ -194,14 +203,19 @@ def test_it_tells_a_user_of_a_sign_in_from_a_new_device_but_not_the_first_one(nu
 
 
 @pytest.mark.parametrize("event_type", sorted(CATALOGUE))
-def test_it_can_emit_configure_and_deliver_every_type_in_the_catalogue(event_type, person, nurse, referent,
-                                                                       person_user):
+def test_it_can_emit_configure_and_deliver_every_type_in_the_catalogue(
+    event_type, person, nurse, referent, person_user
+):
     Notification.objects.all().delete()  # the fixtures' own circle notices
     mail.outbox.clear()
     recipient = person_user if event_type.startswith("circle.") else nurse
     _prefer(recipient, event_type, "immediate")
-    notify(event_type, person=None if event_type == "security.new_device" else person, actor=referent,
-           recipients=[recipient])
+    notify(
+        event_type,
+        person=None if event_type == "security.new_device" else person,
+        actor=referent,
+        recipients=[recipient],
+    )
     notification = Notification.objects.get(recipient=recipient, event_type=event_type)
     assert notification.frequency == "immediate"
     [message] = [m for m in mail.outbox if recipient.email in m.to]
@@ -209,11 +223,13 @@ def test_it_can_emit_configure_and_deliver_every_type_in_the_catalogue(event_typ
     assert "MARTIN" not in message.body and "Jeanne" not in message.body
 
 
-def test_it_lists_only_the_new_items_in_a_digest_and_skips_inactive_accounts(person, nurse, carer, referent,
-                                                                             person_user):
+def test_it_lists_only_the_new_items_in_a_digest_and_skips_inactive_accounts(
+    person, nurse, carer, referent, person_user
+):
     mail.outbox.clear()
-    services.grants_set(actor=person_user, member=CircleMember.objects.active().get(user=carer),
-                        levels={"liaison": Level.READ})
+    services.grants_set(
+        actor=person_user, member=CircleMember.objects.active().get(user=carer), levels={"liaison": Level.READ}
+    )
     _prefer(nurse, "liaison.transmission_shared", "daily")
     _prefer(carer, "liaison.transmission_shared", "daily")
     notify("liaison.transmission_shared", person=person, actor=referent)

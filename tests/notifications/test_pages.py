@@ -120,10 +120,17 @@ def test_it_shows_permanent_failures_in_the_admin_and_lets_an_administrator_rese
     from coordination.models import Delivery, DeliveryStatus
 
     monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: func())
-    notification = Notification.objects.create(recipient=nurse, event_type="liaison.alert", frequency="immediate",
-                                               url="/")
-    failed = Delivery.objects.create(user=nurse, channel="email", notification=notification,
-                                     status=DeliveryStatus.FAILED, attempts=6, last_error="SMTP 550 boîte inconnue")
+    notification = Notification.objects.create(
+        recipient=nurse, event_type="liaison.alert", frequency="immediate", url="/"
+    )
+    failed = Delivery.objects.create(
+        user=nurse,
+        channel="email",
+        notification=notification,
+        status=DeliveryStatus.FAILED,
+        attempts=6,
+        last_error="SMTP 550 boîte inconnue",
+    )
     client = login(admin_user)
     response = client.get("/admin/coordination/delivery/?status__exact=failed")
     assert "SMTP 550 boîte inconnue" in _text(response)

@@ -47,8 +47,12 @@ def test_it_serves_a_valid_openapi_schema(schema):
 
 
 def test_it_documents_every_coordination_endpoint_with_its_shapes(schema):
-    operations = {(path, method) for path, item in schema["paths"].items() for method in item
-                  if path.startswith("/api/coordination/")}
+    operations = {
+        (path, method)
+        for path, item in schema["paths"].items()
+        for method in item
+        if path.startswith("/api/coordination/")
+    }
     assert operations == COORDINATION_OPERATIONS
     for path, method in COORDINATION_OPERATIONS:
         operation = schema["paths"][path][method]

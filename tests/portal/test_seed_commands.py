@@ -36,28 +36,57 @@ from tests.factories import current_totp
 pytestmark = pytest.mark.django_db
 
 DEMO_USERS = [
-    "admin@demo.portail.fr", "referente@demo.portail.fr", "infirmier@demo.portail.fr",
-    "aide-soignante@demo.portail.fr", "kine@demo.portail.fr", "jeanne.martin@demo.portail.fr",
-    "claire.martin@demo.portail.fr", "tuteur@demo.portail.fr", "secretariat-ssiad@demo.portail.fr",
+    "admin@demo.portail.fr",
+    "referente@demo.portail.fr",
+    "infirmier@demo.portail.fr",
+    "aide-soignante@demo.portail.fr",
+    "kine@demo.portail.fr",
+    "jeanne.martin@demo.portail.fr",
+    "claire.martin@demo.portail.fr",
+    "tuteur@demo.portail.fr",
+    "secretariat-ssiad@demo.portail.fr",
 ]
 
 
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     """The demo documents' files go to a folder of the test, not to var/."""
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
-    }}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
 
 
 def _counts() -> dict[str, int]:
     User = get_user_model()
-    return {model.__name__: model.objects.count() for model in (
-        User, Person, Structure, Professional, TeamMembership, CircleMember, Grant, PersonUserObjectPermission,
-        CarerLink, JoinRequest, Consent, AuditEvent, EmailAddress, Authenticator,
-        Transmission, TransmissionRevision, Addressee, ReadMark, Notification, Document,
-    )}
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            User,
+            Person,
+            Structure,
+            Professional,
+            TeamMembership,
+            CircleMember,
+            Grant,
+            PersonUserObjectPermission,
+            CarerLink,
+            JoinRequest,
+            Consent,
+            AuditEvent,
+            EmailAddress,
+            Authenticator,
+            Transmission,
+            TransmissionRevision,
+            Addressee,
+            ReadMark,
+            Notification,
+            Document,
+        )
+    }
 
 
 def _run(command: str, *args) -> str:
@@ -147,8 +176,11 @@ def test_it_sets_up_rights_the_gate_honours():
     join_request = JoinRequest.objects.get(professional__user=physio)
     services.join_request_answer(actor=jeanne_user, join_request=join_request, accept=True)
     assert access.check(physio, jeanne, Category.RECORD) is None
-    services.grants_set(actor=jeanne_user, member=CircleMember.objects.active().get(person=jeanne, user=physio),
-                        levels={Category.RECORD: 1})
+    services.grants_set(
+        actor=jeanne_user,
+        member=CircleMember.objects.active().get(person=jeanne, user=physio),
+        levels={Category.RECORD: 1},
+    )
     assert access.check(physio, jeanne, Category.RECORD) is not None
     assert access.check(physio, jeanne, Category.RECORD, "write") is None
     assert set(access.persons_visible_to(care)) == {marcel, lucas}
@@ -176,8 +208,11 @@ def test_it_seeds_at_scale_with_the_shape_of_the_services():
     assert all(1 <= person.accompaniments.count() <= 2 for person in Person.objects.all())
 
     for professional in Professional.objects.select_related("user"):
-        expected = set(Person.objects.filter(accompaniments__structure__team__professional=professional,
-                                             accompaniments__ended_on__isnull=True))
+        expected = set(
+            Person.objects.filter(
+                accompaniments__structure__team__professional=professional, accompaniments__ended_on__isnull=True
+            )
+        )
         assert set(access.persons_visible_to(professional.user, Category.RECORD)) == expected
 
     # The materialised matrix is exactly what the services would compute from the grants.
@@ -224,7 +259,7 @@ def test_it_is_deterministic_and_appends():
     _run("seed_scale", "--structures", "2", "--professionals", "4", "--persons", "5")
     assert Person.objects.count() == 10
     assert Structure.objects.count() == 4
-    assert draw()[:len(first)] == first
+    assert draw()[: len(first)] == first
 
 
 def test_it_gives_each_demo_person_a_validated_contract_and_documents():
@@ -233,8 +268,9 @@ def test_it_gives_each_demo_person_a_validated_contract_and_documents():
     _run("seed_demo")
     for person in Person.objects.all():
         documents = Document.objects.filter(person=person)
-        assert documents.filter(doc_type__in=[DocumentType.STAY_CONTRACT, DocumentType.DIPC],
-                                status=DocumentStatus.VALIDATED).exists(), person
+        assert documents.filter(
+            doc_type__in=[DocumentType.STAY_CONTRACT, DocumentType.DIPC], status=DocumentStatus.VALIDATED
+        ).exists(), person
         assert documents.count() >= 2
         for document in documents:
             with document.file.open("rb") as stored:

@@ -28,16 +28,23 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
 def test_it_reads_the_secret_key_from_a_file(tmp_path):
     key_file = tmp_path / "secret"
     key_file.write_text("k" * 30 + "-Zq8!vX2#pL0@mN7$wR4%tY6^uI9&oP1*\n")
-    result = _run(["manage.py", "check"], {"DEBUG": "0", "SECRET_KEY_FILE": str(key_file),
-                                           "ALLOWED_HOSTS": "portail.exemple.fr"}, tmp_path)
+    result = _run(
+        ["manage.py", "check"],
+        {"DEBUG": "0", "SECRET_KEY_FILE": str(key_file), "ALLOWED_HOSTS": "portail.exemple.fr"},
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_it_passes_check_deploy_without_warning_under_production_settings(tmp_path):
     result = _run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        {"DEBUG": "0", "SECRET_KEY": "Zq8!vX2#pL0@mN7$wR4%tY6^uI9&oP1*aS3(dF5)gH7_jK9+lZ0-xC2=vB4",
-         "ALLOWED_HOSTS": "portail.exemple.fr", "CSRF_TRUSTED_ORIGINS": "https://portail.exemple.fr"},
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "Zq8!vX2#pL0@mN7$wR4%tY6^uI9&oP1*aS3(dF5)gH7_jK9+lZ0-xC2=vB4",
+            "ALLOWED_HOSTS": "portail.exemple.fr",
+            "CSRF_TRUSTED_ORIGINS": "https://portail.exemple.fr",
+        },
         tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr

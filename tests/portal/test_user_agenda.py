@@ -38,19 +38,42 @@ def _at(days: int, hour: int = 10) -> dt.datetime:
 
 def propose(referent, person, *, days: int = 5, title: str = "Bilan d'ergothérapie") -> Event:
     start = _at(days, 14)
-    return booking.appointment_propose(actor=referent, person=person, starts_at=start,
-                                       ends_at=start + dt.timedelta(minutes=45), title=title,
-                                       answer_deadline=timezone.now() + dt.timedelta(days=2))
+    return booking.appointment_propose(
+        actor=referent,
+        person=person,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=45),
+        title=title,
+        answer_deadline=timezone.now() + dt.timedelta(days=2),
+    )
 
 
 @pytest.fixture
 def events(person, nurse):
-    shared = agenda_services.event_create(actor=nurse, person=person, title="Kiné à domicile", starts_at=_at(3),
-                                          ends_at=_at(3, 11), visibility=Visibility.SHARED)
-    past = agenda_services.event_create(actor=nurse, person=person, title="Visite du médecin", starts_at=_at(-3),
-                                        ends_at=_at(-3, 11), visibility=Visibility.SHARED)
-    internal = agenda_services.event_create(actor=nurse, person=person, title="Réunion d'équipe secrète",
-                                            starts_at=_at(4), ends_at=_at(4, 11), visibility=Visibility.INTERNAL)
+    shared = agenda_services.event_create(
+        actor=nurse,
+        person=person,
+        title="Kiné à domicile",
+        starts_at=_at(3),
+        ends_at=_at(3, 11),
+        visibility=Visibility.SHARED,
+    )
+    past = agenda_services.event_create(
+        actor=nurse,
+        person=person,
+        title="Visite du médecin",
+        starts_at=_at(-3),
+        ends_at=_at(-3, 11),
+        visibility=Visibility.SHARED,
+    )
+    internal = agenda_services.event_create(
+        actor=nurse,
+        person=person,
+        title="Réunion d'équipe secrète",
+        starts_at=_at(4),
+        ends_at=_at(4, 11),
+        visibility=Visibility.INTERNAL,
+    )
     return shared, past, internal
 
 
@@ -113,8 +136,9 @@ def test_it_lets_the_person_accept_a_proposal_shown_on_home_with_its_deadline(pe
 
 def test_it_records_the_legal_representative_declining_as_representative(person, legal_rep, referent):
     event = propose(referent, person)
-    response = login(legal_rep).post(reverse("portal_proposal_answer", args=[event.pk]),
-                                     {"accept": "0", "comment": "Elle sera à l'hôpital."})
+    response = login(legal_rep).post(
+        reverse("portal_proposal_answer", args=[event.pk]), {"accept": "0", "comment": "Elle sera à l'hôpital."}
+    )
     assert response.status_code == 302
     event.refresh_from_db()
     assert event.status == EventStatus.CANCELLED
@@ -179,8 +203,9 @@ def test_it_regenerates_a_subscription_link(person, person_user):
     assert client.get("/" + new.split("/", 1)[1]).status_code == 200
 
 
-def test_it_reads_the_agenda_in_a_bounded_number_of_queries(person, person_user, nurse, referent,
-                                                            django_assert_max_num_queries):
+def test_it_reads_the_agenda_in_a_bounded_number_of_queries(
+    person, person_user, nurse, referent, django_assert_max_num_queries
+):
     client = login(person_user)
     agenda_services.event_create(actor=nurse, person=person, title="Un", starts_at=_at(1), ends_at=_at(1, 11))
     propose(referent, person, days=6)
@@ -189,8 +214,14 @@ def test_it_reads_the_agenda_in_a_bounded_number_of_queries(person, person_user,
         client.get(reverse("portal_agenda"))
     limit = len(small.captured_queries)  # read now: the query log keeps only the last 9,000 queries
     for index in range(15):
-        agenda_services.event_create(actor=nurse, person=person, title=f"E{index}", starts_at=_at(index % 10 + 1),
-                                     ends_at=_at(index % 10 + 1, 11), places=[{"kind": "address", "label": "Ici"}])
+        agenda_services.event_create(
+            actor=nurse,
+            person=person,
+            title=f"E{index}",
+            starts_at=_at(index % 10 + 1),
+            ends_at=_at(index % 10 + 1, 11),
+            places=[{"kind": "address", "label": "Ici"}],
+        )
         propose(referent, person, days=7 + index, title=f"P{index}")
     agenda_services.agenda_feed_create(actor=person_user, kind="person", person=person)
     client.get(reverse("portal_agenda"))  # refreshes the session's last-seen time after the set-up

@@ -15,10 +15,13 @@ from tests.coordination.documents_helpers import grant_documents, make_document,
 @pytest.fixture(autouse=True)
 def documents_media(settings, tmp_path, monkeypatch):
     """Uploaded files in a private folder of this test; on_commit callbacks at once."""
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
-    }}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     monkeypatch.setattr("django.db.transaction.on_commit", lambda func, **kw: func())
 
@@ -26,16 +29,18 @@ def documents_media(settings, tmp_path, monkeypatch):
 @pytest.fixture
 def record(person, referent):
     report = make_document(referent, person, validate=True, title="Compte rendu de la kiné")
-    contract = make_document(referent, person, doc_type=DocumentType.STAY_CONTRACT, validate=True,
-                             title="Contrat de séjour 2026")
+    contract = make_document(
+        referent, person, doc_type=DocumentType.STAY_CONTRACT, validate=True, title="Contrat de séjour 2026"
+    )
     plan = make_document(referent, person, doc_type=DocumentType.CARE_PLAN, validate=True, title="PPA version 1")
     draft = make_document(referent, person, title="Brouillon interne")
     return report, contract, plan, draft
 
 
 def _deposit(client, title="Attestation CAF"):
-    return client.post(reverse("portal_documents"),
-                       {"doc_type": DocumentType.CERTIFICATE, "title": title, "file": pdf_file("caf.pdf")})
+    return client.post(
+        reverse("portal_documents"), {"doc_type": DocumentType.CERTIFICATE, "title": title, "file": pdf_file("caf.pdf")}
+    )
 
 
 def test_it_refuses_the_documents_to_a_stranger(person, stranger, record):
@@ -94,15 +99,17 @@ def test_it_sends_a_deposit_to_review_and_shows_its_status_then_the_refusal_reas
     assert Notification.objects.filter(recipient=referent, event_type="documents.to_review").exists()
     page = client.get(reverse("portal_documents")).content.decode()
     assert "Attestation CAF" in page and "le référent va le regarder" in page
-    document_services.document_review(actor=referent, document=document, accept=False,
-                                      reason="Le document est illisible, merci de le renvoyer.")
+    document_services.document_review(
+        actor=referent, document=document, accept=False, reason="Le document est illisible, merci de le renvoyer."
+    )
     page = client.get(reverse("portal_documents")).content.decode()
     assert "refusé" in page and "Le document est illisible" in page
 
 
 def test_it_names_the_missing_field_of_a_deposit(person, person_user):
-    response = login(person_user).post(reverse("portal_documents"), {"doc_type": DocumentType.CERTIFICATE,
-                                                                      "title": "", "file": pdf_file()})
+    response = login(person_user).post(
+        reverse("portal_documents"), {"doc_type": DocumentType.CERTIFICATE, "title": "", "file": pdf_file()}
+    )
     assert response.status_code == 400
     assert "Ce champ est obligatoire" in response.content.decode()
     assert not Document.objects.exists()
@@ -118,8 +125,9 @@ def test_it_lets_a_carer_with_documents_read_see_but_not_send(person, person_use
     assert _deposit(client).status_code == 302
 
 
-def test_it_reads_the_documents_page_in_a_bounded_number_of_queries(person, person_user, referent,
-                                                                    django_assert_max_num_queries):
+def test_it_reads_the_documents_page_in_a_bounded_number_of_queries(
+    person, person_user, referent, django_assert_max_num_queries
+):
     client = login(person_user)
     make_document(referent, person, doc_type=DocumentType.STAY_CONTRACT, validate=True, title="Contrat")
     _deposit(client, "Un")

@@ -49,14 +49,16 @@ def _in_space(user, person):
 
 @pytest.fixture
 def shared_note(person, nurse):
-    return liaison_services.transmission_create(actor=nurse, person=person, category="observations",
-                                                text="Jeanne a bien mangé ce midi.", scope=Scope.SHARED)
+    return liaison_services.transmission_create(
+        actor=nurse, person=person, category="observations", text="Jeanne a bien mangé ce midi.", scope=Scope.SHARED
+    )
 
 
 @pytest.fixture
 def internal_note(person, nurse):
-    return liaison_services.transmission_create(actor=nurse, person=person, category="observations",
-                                                text="Note interne de l'équipe.", scope=Scope.INTERNAL)
+    return liaison_services.transmission_create(
+        actor=nurse, person=person, category="observations", text="Note interne de l'équipe.", scope=Scope.INTERNAL
+    )
 
 
 # --- Strangers and carers without rights ---------------------------------------------------------
@@ -89,8 +91,9 @@ def test_it_shows_a_carer_without_rights_nothing_of_the_record(person, carer, sh
         assert "bien mangé" not in response.content.decode()
 
 
-def test_it_shows_a_carer_granted_liaison_read_the_shared_notes_only(person, person_user, carer, shared_note,
-                                                                     internal_note):
+def test_it_shows_a_carer_granted_liaison_read_the_shared_notes_only(
+    person, person_user, carer, shared_note, internal_note
+):
     _grant(person, person_user, carer, liaison=Level.READ)
     client = login(carer)
     page = client.get(reverse("portal_notebook")).content.decode()
@@ -124,9 +127,16 @@ def test_it_tells_which_field_is_missing_in_an_observation(person, person_user, 
 
 @pytest.fixture
 def second_person(carer, admin_user, structure):
-    other = services.person_create(actor=admin_user, structure=structure, birth_name="DURAND",
-                                   birth_first_names="Paul", first_name="Paul", birth_date="1940-01-01", sex="M",
-                                   birth_place_insee="75056")
+    other = services.person_create(
+        actor=admin_user,
+        structure=structure,
+        birth_name="DURAND",
+        birth_first_names="Paul",
+        first_name="Paul",
+        birth_date="1940-01-01",
+        sex="M",
+        birth_place_insee="75056",
+    )
     services.carer_link_create(actor=admin_user, person=other, user=carer, relationship="tuteur")
     return other
 
@@ -226,8 +236,9 @@ def test_it_shows_an_aidant_the_rights_but_never_lets_them_edit(person, person_u
 
 
 def test_it_lets_the_person_answer_a_join_request(person, person_user, other_pro):
-    join_request = services.join_request_create(actor=other_pro, person=person, role=CircleRole.NURSE,
-                                                message="Je fais les soins du soir.")
+    join_request = services.join_request_create(
+        actor=other_pro, person=person, role=CircleRole.NURSE, message="Je fais les soins du soir."
+    )
     client = login(person_user)
     assert "demande à entrer" in client.get(reverse("portal_home")).content.decode()
     client.post(reverse("portal_join_request_answer", args=[join_request.pk]), {"accept": "1"})
@@ -252,8 +263,9 @@ def test_it_keeps_the_history_of_consents_and_shows_the_latest(person, person_us
     client = login(person_user)
     client.post(reverse("portal_consents"), {"kind": "dmp_feeding", "decision": "refused"})
     client.post(reverse("portal_consents"), {"kind": "dmp_feeding", "decision": "granted"})
-    client.post(reverse("portal_consents"), {"kind": "partner_sharing", "partner": "education_nationale",
-                                             "decision": "granted"})
+    client.post(
+        reverse("portal_consents"), {"kind": "partner_sharing", "partner": "education_nationale", "decision": "granted"}
+    )
     assert person.consents.count() == 3
     page = client.get(reverse("portal_consents")).content.decode()
     assert page.count("Alimentation du DMP") >= 3  # current + two history rows
@@ -262,16 +274,18 @@ def test_it_keeps_the_history_of_consents_and_shows_the_latest(person, person_us
     response = client.post(reverse("portal_consents"), {"kind": "partner_sharing", "decision": "granted"})
     assert response.status_code == 400 and "Choisissez le partenaire" in response.content.decode()
     _grant(person, person_user, carer, record=Level.READ)
-    assert login(carer).post(reverse("portal_consents"), {"kind": "dmp_feeding",
-                                                          "decision": "refused"}).status_code == 403
+    assert (
+        login(carer).post(reverse("portal_consents"), {"kind": "dmp_feeding", "decision": "refused"}).status_code == 403
+    )
     assert person.consents.count() == 3
 
 
 # --- Who accessed my data --------------------------------------------------------------------
 
 
-def test_it_tells_in_plain_words_who_accessed_the_data_with_break_the_glass(person, person_user, nurse,
-                                                                         structure, admin_user):
+def test_it_tells_in_plain_words_who_accessed_the_data_with_break_the_glass(
+    person, person_user, nurse, structure, admin_user
+):
     access.require(nurse, person, Category.LIAISON, "read")
     night = _pro("nuit@exemple.fr", "infirmier", "Noé", "Nuit")
     services.team_member_add(actor=admin_user, structure=structure, professional=night, role="infirmier")
@@ -287,8 +301,9 @@ def test_it_tells_in_plain_words_who_accessed_the_data_with_break_the_glass(pers
     assert "access-log__glass" in page
 
 
-def test_it_reads_the_access_log_in_a_bounded_number_of_queries(person, person_user, nurse, referent,
-                                                                 django_assert_max_num_queries):
+def test_it_reads_the_access_log_in_a_bounded_number_of_queries(
+    person, person_user, nurse, referent, django_assert_max_num_queries
+):
     client = login(person_user)
     access.require(nurse, person, Category.LIAISON, "read")
     client.get(reverse("portal_access_log"))
@@ -304,9 +319,15 @@ def test_it_reads_the_access_log_in_a_bounded_number_of_queries(person, person_u
 
 def test_it_lets_the_guardian_accept_a_delegation(person, legal_rep, referent, nurse):
     now = timezone.now()
-    delegation = services.delegation_create(actor=referent, person=person, delegate=nurse.professional,
-                                            levels={"agenda": Level.READ}, starts_at=now,
-                                            ends_at=now + timedelta(days=3), reason="Congés")
+    delegation = services.delegation_create(
+        actor=referent,
+        person=person,
+        delegate=nurse.professional,
+        levels={"agenda": Level.READ},
+        starts_at=now,
+        ends_at=now + timedelta(days=3),
+        reason="Congés",
+    )
     client = login(legal_rep)
     assert "Accepter la délégation" in client.get(reverse("portal_circle")).content.decode()
     client.post(reverse("portal_delegation_answer", args=[delegation.pk]), {"accept": "1"})
@@ -322,8 +343,9 @@ def test_it_does_not_ask_persons_for_a_second_factor(person, person_user, client
 
 
 @pytest.mark.parametrize("name", ["portal_home", "portal_notebook", "portal_circle", "portal_record"])
-def test_it_reads_portal_pages_in_a_bounded_number_of_queries(name, person, person_user, nurse, admin_user,
-                                                              django_assert_max_num_queries):
+def test_it_reads_portal_pages_in_a_bounded_number_of_queries(
+    name, person, person_user, nurse, admin_user, django_assert_max_num_queries
+):
     client = login(person_user)
     liaison_services.transmission_create(actor=nurse, person=person, category="observations", text="Un.")
     client.get(reverse(name))
@@ -337,8 +359,9 @@ def test_it_reads_portal_pages_in_a_bounded_number_of_queries(name, person, pers
         client.get(reverse(name))
 
 
-def test_it_reads_the_consents_in_a_bounded_number_of_queries(person, person_user, referent,
-                                                              django_assert_max_num_queries):
+def test_it_reads_the_consents_in_a_bounded_number_of_queries(
+    person, person_user, referent, django_assert_max_num_queries
+):
     from coordination.models import CollectionMethod, ConsentDecision, ConsentKind
 
     client = login(person_user)
@@ -347,9 +370,13 @@ def test_it_reads_the_consents_in_a_bounded_number_of_queries(person, person_use
         assert client.get(reverse("portal_consents")).status_code == 200
     baseline = len(small.captured_queries)
     for index in range(15):
-        services.consent_record(actor=referent, person=person, kind=ConsentKind.DMP_FEEDING,
-                                decision=ConsentDecision.REFUSED if index % 2 else ConsentDecision.GRANTED,
-                                collected_via=CollectionMethod.ORAL)
+        services.consent_record(
+            actor=referent,
+            person=person,
+            kind=ConsentKind.DMP_FEEDING,
+            decision=ConsentDecision.REFUSED if index % 2 else ConsentDecision.GRANTED,
+            collected_via=CollectionMethod.ORAL,
+        )
     client.get(reverse("portal_consents"))
     with django_assert_max_num_queries(baseline):
         assert client.get(reverse("portal_consents")).status_code == 200

@@ -28,11 +28,25 @@ def draft(person, referent, nurse, serafin_codes):
     version = plan.versions.get()
     code = SerafinCode.objects.get(kind="need", code="1.1.1")
     need = services.need_add(actor=referent, version=version, serafin=code, description="Troubles de mémoire")
-    objective = services.objective_add(actor=referent, version=version, title="Garder ses repères", needs=[need],
-                                       indicator="Se repère seule dans la résidence", target_on=date(2027, 6, 1))
-    services.action_add(actor=referent, version=version, title="Atelier mémoire", objectives=[objective],
-                        professional=nurse.professional, weekdays="MO,TH", starts_at_time=time(10, 0),
-                        duration_minutes=60, starts_on=date(2026, 1, 5))
+    objective = services.objective_add(
+        actor=referent,
+        version=version,
+        title="Garder ses repères",
+        needs=[need],
+        indicator="Se repère seule dans la résidence",
+        target_on=date(2027, 6, 1),
+    )
+    services.action_add(
+        actor=referent,
+        version=version,
+        title="Atelier mémoire",
+        objectives=[objective],
+        professional=nurse.professional,
+        weekdays="MO,TH",
+        starts_at_time=time(10, 0),
+        duration_minutes=60,
+        starts_on=date(2026, 1, 5),
+    )
     return version
 
 
@@ -55,8 +69,7 @@ def test_it_refuses_the_plan_to_a_stranger(person, stranger, draft):
     session[SESSION_KEY] = person.pk
     session.save()
     assert client.get(reverse("portal_ppa")).status_code == 404
-    assert client.post(reverse("portal_ppa_expectations", args=[draft.pk]),
-                       {"attentes-wishes": "x"}).status_code == 404
+    assert client.post(reverse("portal_ppa_expectations", args=[draft.pk]), {"attentes-wishes": "x"}).status_code == 404
     assert client.post(reverse("portal_ppa_sign", args=[draft.pk])).status_code == 404
 
 
@@ -85,15 +98,19 @@ def test_it_lets_the_person_add_expectations_and_a_comment_on_a_draft(person, pe
     client = login(person_user)
     page = client.get(reverse("portal_ppa")).content.decode()
     assert "Écrire mes attentes" in page
-    response = client.post(reverse("portal_ppa_expectations", args=[draft.pk]),
-                           {"attentes-wishes": "Aller au marché le samedi", "attentes-tastes": "Le jazz"})
+    response = client.post(
+        reverse("portal_ppa_expectations", args=[draft.pk]),
+        {"attentes-wishes": "Aller au marché le samedi", "attentes-tastes": "Le jazz"},
+    )
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.wishes == "Aller au marché le samedi" and draft.tastes == "Le jazz"
     contribution = Contribution.objects.get(version=draft, author=person_user, section="expectations")
     assert contribution.acting_as == "personne"
-    client.post(reverse("portal_ppa_comment", args=[draft.pk]),
-                {"commentaire-section": "objectives", "commentaire-text": "Je veux aussi marcher."})
+    client.post(
+        reverse("portal_ppa_comment", args=[draft.pk]),
+        {"commentaire-section": "objectives", "commentaire-text": "Je veux aussi marcher."},
+    )
     page = client.get(reverse("portal_ppa")).content.decode()
     assert "Aller au marché le samedi" in page and "Je veux aussi marcher." in page
 
@@ -103,8 +120,12 @@ def test_it_lets_a_carer_with_ppa_write_add_expectations_not_one_who_reads(perso
     client = login(carer)
     page = client.get(reverse("portal_ppa")).content.decode()
     assert "Garder ses repères" in page and "Écrire mes attentes" not in page
-    assert client.post(reverse("portal_ppa_expectations", args=[draft.pk]),
-                       {"attentes-wishes": "Voir ses petits-enfants"}).status_code == 403
+    assert (
+        client.post(
+            reverse("portal_ppa_expectations", args=[draft.pk]), {"attentes-wishes": "Voir ses petits-enfants"}
+        ).status_code
+        == 403
+    )
     _grant(person, person_user, carer, ppa=Level.WRITE)
     client.post(reverse("portal_ppa_expectations", args=[draft.pk]), {"attentes-wishes": "Voir ses petits-enfants"})
     draft.refresh_from_db()
@@ -147,22 +168,24 @@ def test_it_does_not_let_a_mere_carer_sign(person, person_user, carer, submitted
 
 def test_it_says_clearly_that_a_validated_version_cannot_change(person, person_user, validated):
     client = login(person_user)
-    response = client.post(reverse("portal_ppa_expectations", args=[validated.pk]),
-                           {"attentes-wishes": "Autre chose"})
+    response = client.post(reverse("portal_ppa_expectations", args=[validated.pk]), {"attentes-wishes": "Autre chose"})
     assert response.status_code == 302
     page = client.get(response.url).content.decode()
     assert "il ne peut plus être modifié" in page
     validated.refresh_from_db()
     assert validated.wishes == ""
-    client.post(reverse("portal_ppa_comment", args=[validated.pk]),
-                {"commentaire-section": "needs", "commentaire-text": "x"})
-    assert not Contribution.objects.filter(version=validated, author=person_user).exclude(
-        section="expectations").exists()
+    client.post(
+        reverse("portal_ppa_comment", args=[validated.pk]), {"commentaire-section": "needs", "commentaire-text": "x"}
+    )
+    assert (
+        not Contribution.objects.filter(version=validated, author=person_user).exclude(section="expectations").exists()
+    )
     assert PlanVersion.objects.get(pk=validated.pk).status == VersionStatus.VALIDATED
 
 
-def test_it_reads_the_plan_in_a_bounded_number_of_queries(person, person_user, referent, nurse, validated,
-                                                           django_assert_max_num_queries):
+def test_it_reads_the_plan_in_a_bounded_number_of_queries(
+    person, person_user, referent, nurse, validated, django_assert_max_num_queries
+):
     client = login(person_user)
     client.get(reverse("portal_ppa"))
     with django_assert_max_num_queries(80) as small:
@@ -172,11 +195,25 @@ def test_it_reads_the_plan_in_a_bounded_number_of_queries(person, person_user, r
     code = SerafinCode.objects.get(kind="need", code="1.1.1")
     for index in range(10):
         need = services.need_add(actor=referent, version=amendment, serafin=code, description=f"Besoin {index}")
-        objective = services.objective_add(actor=referent, version=amendment, title=f"Objectif {index}",
-                                           needs=[need], indicator="Mesurable", target_on=date(2027, 6, 1))
-        services.action_add(actor=referent, version=amendment, title=f"Action {index}", objectives=[objective],
-                            professional=nurse.professional, weekdays="TU", starts_at_time=time(14, 0),
-                            duration_minutes=30, starts_on=date(2026, 1, 6))
+        objective = services.objective_add(
+            actor=referent,
+            version=amendment,
+            title=f"Objectif {index}",
+            needs=[need],
+            indicator="Mesurable",
+            target_on=date(2027, 6, 1),
+        )
+        services.action_add(
+            actor=referent,
+            version=amendment,
+            title=f"Action {index}",
+            objectives=[objective],
+            professional=nurse.professional,
+            weekdays="TU",
+            starts_at_time=time(14, 0),
+            duration_minutes=30,
+            starts_on=date(2026, 1, 6),
+        )
     services.plan_submit(actor=referent, version=amendment)
     services.plan_sign(actor=person_user, version=amendment, role=SignOffRole.PERSON)
     services.plan_sign(actor=referent, version=amendment, role=SignOffRole.REFERENT)

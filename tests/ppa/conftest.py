@@ -32,11 +32,26 @@ def draft(plan):
 def filled(draft, referent, nurse, need_code, service_code):
     """A draft with one need, one objective and one weekly action by the nurse."""
     need = services.need_add(actor=referent, version=draft, serafin=need_code, description="Troubles de mémoire")
-    objective = services.objective_add(actor=referent, version=draft, title="Garder ses repères", needs=[need],
-                                       indicator="Se repère seule dans la résidence", target_on=date(2027, 6, 1))
-    services.action_add(actor=referent, version=draft, title="Atelier mémoire", objectives=[objective],
-                        professional=nurse.professional, serafin=service_code, weekdays="MO,TH",
-                        starts_at_time=time(10, 0), duration_minutes=60, starts_on=date(2026, 1, 5))
+    objective = services.objective_add(
+        actor=referent,
+        version=draft,
+        title="Garder ses repères",
+        needs=[need],
+        indicator="Se repère seule dans la résidence",
+        target_on=date(2027, 6, 1),
+    )
+    services.action_add(
+        actor=referent,
+        version=draft,
+        title="Atelier mémoire",
+        objectives=[objective],
+        professional=nurse.professional,
+        serafin=service_code,
+        weekdays="MO,TH",
+        starts_at_time=time(10, 0),
+        duration_minutes=60,
+        starts_on=date(2026, 1, 5),
+    )
     return draft
 
 

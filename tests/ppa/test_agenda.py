@@ -44,8 +44,12 @@ def test_it_changes_only_future_events_on_amendment(validated, referent, person_
     amendment = services.plan_amend(actor=referent, plan=validated.plan, reason="Atelier l'après-midi")
     action = amendment.actions.get()
     fields = {name: getattr(action, name) for name in services.ACTION_FIELDS if name != "objectives"}
-    services.action_update(actor=referent, action=action, **{**fields, "starts_at_time": time(14, 0)},
-                           objectives=list(action.objectives.all()))
+    services.action_update(
+        actor=referent,
+        action=action,
+        **{**fields, "starts_at_time": time(14, 0)},
+        objectives=list(action.objectives.all()),
+    )
     # A second, unchanged-from-now-on action keeps nothing from the past: it is new.
     amendment = validate(amendment, referent, person_user)
     result = services.plan_events_generate(actor=referent, version=amendment)

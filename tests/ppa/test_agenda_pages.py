@@ -15,8 +15,7 @@ def _week(user, url: str, day: str) -> str:
     return response.content.decode()
 
 
-def test_it_shows_the_generated_series_in_the_persons_and_the_professionals_agenda(validated, referent, nurse,
-                                                                                   person):
+def test_it_shows_the_generated_series_in_the_persons_and_the_professionals_agenda(validated, referent, nurse, person):
     services.plan_events_generate(actor=referent, version=validated)
     event = Event.objects.get(pk=validated.actions.get().event_id)
     link = reverse("agenda:event", args=[event.pk])

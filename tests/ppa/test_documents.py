@@ -30,10 +30,13 @@ from tests.ppa.test_documents_pdf import read_pdf
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     """Files in a private folder of this test."""
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
-    }}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
@@ -59,15 +62,28 @@ def test_it_files_the_pdf_of_a_validated_version_once(filled, referent, person_u
     [document] = Document.objects.all()
     assert version.document == document
     assert (document.doc_type, document.source, document.status) == (
-        DocumentType.CARE_PLAN, DocumentSource.GENERATED, DocumentStatus.VALIDATED)
+        DocumentType.CARE_PLAN,
+        DocumentSource.GENERATED,
+        DocumentStatus.VALIDATED,
+    )
     assert document.title == "Projet personnalisé — version 1" and document.version == 1
     assert document.validated_by == referent and document.is_pdf
     text = _text(document)
-    for expected in ("Projet personnalisé d'accompagnement de Jeanne MARTIN", "Version 1, validée le",
-                     "Nom de naissance : MARTIN", "Prénoms : Jeanne Marie", "Date de naissance : 12/04/1938",
-                     f"{need_code.code} — ", "Troubles de mémoire", "Garder ses repères", "Atelier mémoire",
-                     service_code.code, "lundi, jeudi, chaque semaine, à 10:00",
-                     "La personne ou son représentant légal : ", "Le référent de la structure : "):
+    for expected in (
+        "Projet personnalisé d'accompagnement de Jeanne MARTIN",
+        "Version 1, validée le",
+        "Nom de naissance : MARTIN",
+        "Prénoms : Jeanne Marie",
+        "Date de naissance : 12/04/1938",
+        f"{need_code.code} — ",
+        "Troubles de mémoire",
+        "Garder ses repères",
+        "Atelier mémoire",
+        service_code.code,
+        "lundi, jeudi, chaque semaine, à 10:00",
+        "La personne ou son représentant légal : ",
+        "Le référent de la structure : ",
+    ):
         assert expected in text, expected
     assert "INS" not in text  # identity not qualifiée
     # Idempotent: the task and the service run again file nothing more.
@@ -92,7 +108,10 @@ def test_it_files_an_amendment_as_a_new_version_of_the_document(validated, refer
     assert second.replaces == first and second.version == 2
     assert first.superseded_at is not None and second.superseded_at is None
     assert (second.source, second.status, second.doc_type) == (
-        DocumentSource.GENERATED, DocumentStatus.VALIDATED, DocumentType.CARE_PLAN)
+        DocumentSource.GENERATED,
+        DocumentStatus.VALIDATED,
+        DocumentType.CARE_PLAN,
+    )
     text = _text(second)
     assert "Version 2" in text and "Avenant à la version 1. Motif : Nouvelle orientation vers un accueil" in text
     # The person sees one current projet personnalisé in the record.
@@ -102,8 +121,12 @@ def test_it_files_an_amendment_as_a_new_version_of_the_document(validated, refer
 
 def test_it_breaks_a_long_plan_over_numbered_pages(filled, referent, person_user, need_code):
     for n in range(40):
-        services.need_add(actor=referent, version=filled, serafin=need_code,
-                          description=f"Besoin numéro {n} : accompagnement à la toilette et à l'habillage, le matin.")
+        services.need_add(
+            actor=referent,
+            version=filled,
+            serafin=need_code,
+            description=f"Besoin numéro {n} : accompagnement à la toilette et à l'habillage, le matin.",
+        )
     version = validate(filled, referent, person_user)
     with default_storage.open(version.document.file.name, "rb") as handle:
         pages = read_pdf(handle.read()).pages
@@ -132,8 +155,9 @@ def test_it_lets_a_professional_file_a_missing_pdf(filled, referent, person_user
     assert Document.objects.count() == 1
 
 
-def test_it_hides_the_filing_from_strangers_and_carers_without_the_right(filled, referent, person_user,
-                                                                         stranger, carer, monkeypatch):
+def test_it_hides_the_filing_from_strangers_and_carers_without_the_right(
+    filled, referent, person_user, stranger, carer, monkeypatch
+):
     monkeypatch.setattr(tasks.file_plan_document, "delay", lambda version_id: None)
     version = validate(filled, referent, person_user)
     # The gate: a stranger learns nothing (404); a carer in the circle without the
@@ -141,8 +165,12 @@ def test_it_hides_the_filing_from_strangers_and_carers_without_the_right(filled,
     for user, status in ((stranger, 404), (carer, 403)):
         client = login(user)
         assert client.post(f"/ppa/versions/{version.pk}/document/").status_code == status
-        assert client.post(f"/ppa/versions/{version.pk}/fiche-mdph/deposer/",
-                           {"change": "Accueil de jour", "reason": "Fatigue"}).status_code == status
+        assert (
+            client.post(
+                f"/ppa/versions/{version.pk}/fiche-mdph/deposer/", {"change": "Accueil de jour", "reason": "Fatigue"}
+            ).status_code
+            == status
+        )
     assert not Document.objects.exists()
 
 
@@ -162,19 +190,26 @@ def _mdph(person, person_user):
 
 def test_it_offers_the_mdph_address_of_the_circle(validated, referent, person, person_user):
     _mdph(person, person_user)
-    page = login(referent).get(f"/ppa/versions/{validated.pk}/fiche-mdph/",
-                               {"change": "Accueil de jour", "reason": "Fatigue"}).content.decode()
+    page = (
+        login(referent)
+        .get(f"/ppa/versions/{validated.pk}/fiche-mdph/", {"change": "Accueil de jour", "reason": "Fatigue"})
+        .content.decode()
+    )
     assert "Déposer et envoyer" in page and 'value="liaison@mdph75.mssante.fr"' in page
 
 
-def test_it_files_and_sends_the_mdph_sheet(validated, referent, person, person_user, smtp_server, settings,
-                                           tmp_path):
+def test_it_files_and_sends_the_mdph_sheet(validated, referent, person, person_user, smtp_server, settings, tmp_path):
     settings.MSSANTE_EMAIL = email_config(smtp_server.url, tmp_path / "mssante")
     _mdph(person, person_user)
-    response = login(referent).post(f"/ppa/versions/{validated.pk}/fiche-mdph/deposer/", {
-        "change": "Passage à un accueil de jour trois jours par semaine",
-        "reason": "Fatigue importante en fin de semaine", "send": "on",
-        "recipient_address": "liaison@mdph75.mssante.fr"})
+    response = login(referent).post(
+        f"/ppa/versions/{validated.pk}/fiche-mdph/deposer/",
+        {
+            "change": "Passage à un accueil de jour trois jours par semaine",
+            "reason": "Fatigue importante en fin de semaine",
+            "send": "on",
+            "recipient_address": "liaison@mdph75.mssante.fr",
+        },
+    )
     sheet = Document.objects.get(doc_type=DocumentType.MDPH_SHEET)
     assert response.status_code == 302 and response.url == f"/coordination/documents/{sheet.pk}/"
     assert (sheet.source, sheet.status) == (DocumentSource.GENERATED, DocumentStatus.VALIDATED)
@@ -197,16 +232,19 @@ def test_it_files_and_sends_the_mdph_sheet(validated, referent, person, person_u
 
 
 def test_it_files_the_sheet_without_sending_when_not_asked(validated, referent):
-    response = login(referent).post(f"/ppa/versions/{validated.pk}/fiche-mdph/deposer/",
-                                    {"change": "Accueil de jour", "reason": "Fatigue"})
+    response = login(referent).post(
+        f"/ppa/versions/{validated.pk}/fiche-mdph/deposer/", {"change": "Accueil de jour", "reason": "Fatigue"}
+    )
     assert response.status_code == 302
     assert Document.objects.filter(doc_type=DocumentType.MDPH_SHEET).count() == 1
     assert not MssanteSending.objects.exists()
 
 
 def test_it_files_nothing_when_the_address_is_not_mssante(validated, referent):
-    response = login(referent).post(f"/ppa/versions/{validated.pk}/fiche-mdph/deposer/", {
-        "change": "Accueil de jour", "reason": "Fatigue", "send": "on", "recipient_address": "mdph@gmail.com"})
+    response = login(referent).post(
+        f"/ppa/versions/{validated.pk}/fiche-mdph/deposer/",
+        {"change": "Accueil de jour", "reason": "Fatigue", "send": "on", "recipient_address": "mdph@gmail.com"},
+    )
     assert response.status_code == 400
     assert "Ce n&#x27;est pas une adresse MSSanté" in response.content.decode()
     assert not Document.objects.filter(doc_type=DocumentType.MDPH_SHEET).exists()
@@ -224,8 +262,9 @@ def test_it_needs_the_documents_right_to_file_the_sheet(validated, person, perso
 
 
 def test_it_refuses_the_sheet_to_the_person_side(validated, person_user):
-    response = login(person_user).post(f"/ppa/versions/{validated.pk}/fiche-mdph/deposer/",
-                                       {"change": "x", "reason": "y"})
+    response = login(person_user).post(
+        f"/ppa/versions/{validated.pk}/fiche-mdph/deposer/", {"change": "x", "reason": "y"}
+    )
     assert response.status_code in (403, 404)
     assert not Document.objects.filter(doc_type=DocumentType.MDPH_SHEET).exists()
 

@@ -30,9 +30,9 @@ def _unescape(raw: bytes) -> bytes:
     while i < len(raw):
         byte = raw[i]
         if byte == 0x5C:  # backslash
-            nxt = raw[i + 1:i + 2]
+            nxt = raw[i + 1 : i + 2]
             if nxt.isdigit():
-                digits = re.match(rb"[0-7]{1,3}", raw[i + 1:]).group()
+                digits = re.match(rb"[0-7]{1,3}", raw[i + 1 :]).group()
                 out.append(int(digits, 8))
                 i += 1 + len(digits)
                 continue
@@ -50,13 +50,13 @@ def read_pdf(data: bytes) -> ReadPdf:
     assert data.startswith(b"%PDF-1.4\n")
     assert data.rstrip().endswith(b"%%EOF")
     startxref = int(re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", data).group(1))
-    assert data[startxref:startxref + 4] == b"xref"
+    assert data[startxref : startxref + 4] == b"xref"
     header = re.match(rb"xref\n0 (\d+)\n", data[startxref:])
     count = int(header.group(1))
-    table = data[startxref + header.end():]
+    table = data[startxref + header.end() :]
     objects = {}
     for number in range(1, count):
-        entry = table[20 * number:20 * number + 20]
+        entry = table[20 * number : 20 * number + 20]
         assert len(entry) == 20 and entry.endswith(b" n \n"), entry
         offset = int(entry[:10])
         match = re.match(rb"(\d+) 0 obj\n(.*?)\nendobj\n", data[offset:], re.S)

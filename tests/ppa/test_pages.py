@@ -11,32 +11,55 @@ from tests.conftest import login
 
 def _pages(version, person) -> list[str]:
     objective = version.objectives.first()
-    return [f"/ppa/personnes/{person.pk}/", f"/ppa/personnes/{person.pk}/historique/",
-            f"/ppa/personnes/{person.pk}/avenant/", f"/ppa/versions/{version.pk}/",
-            f"/ppa/versions/{version.pk}/fiche-mdph/", f"/ppa/objectifs/{objective.pk}/"]
+    return [
+        f"/ppa/personnes/{person.pk}/",
+        f"/ppa/personnes/{person.pk}/historique/",
+        f"/ppa/personnes/{person.pk}/avenant/",
+        f"/ppa/versions/{version.pk}/",
+        f"/ppa/versions/{version.pk}/fiche-mdph/",
+        f"/ppa/objectifs/{objective.pk}/",
+    ]
 
 
 def _posts(version, person) -> list[str]:
     need, objective, action = version.needs.first(), version.objectives.first(), version.actions.first()
-    return [f"/ppa/personnes/{person.pk}/commencer/", f"/ppa/versions/{version.pk}/attentes/",
-            f"/ppa/versions/{version.pk}/texte/remarks/", f"/ppa/versions/{version.pk}/commentaires/",
-            f"/ppa/versions/{version.pk}/besoins/", f"/ppa/versions/{version.pk}/objectifs/",
-            f"/ppa/versions/{version.pk}/modalites/", f"/ppa/versions/{version.pk}/soumettre/",
-            f"/ppa/versions/{version.pk}/signer/", f"/ppa/versions/{version.pk}/agenda/",
-            f"/ppa/besoins/{need.pk}/retirer/", f"/ppa/objectifs/{objective.pk}/retirer/",
-            f"/ppa/modalites/{action.pk}/retirer/"]
+    return [
+        f"/ppa/personnes/{person.pk}/commencer/",
+        f"/ppa/versions/{version.pk}/attentes/",
+        f"/ppa/versions/{version.pk}/texte/remarks/",
+        f"/ppa/versions/{version.pk}/commentaires/",
+        f"/ppa/versions/{version.pk}/besoins/",
+        f"/ppa/versions/{version.pk}/objectifs/",
+        f"/ppa/versions/{version.pk}/modalites/",
+        f"/ppa/versions/{version.pk}/soumettre/",
+        f"/ppa/versions/{version.pk}/signer/",
+        f"/ppa/versions/{version.pk}/agenda/",
+        f"/ppa/besoins/{need.pk}/retirer/",
+        f"/ppa/objectifs/{objective.pk}/retirer/",
+        f"/ppa/modalites/{action.pk}/retirer/",
+    ]
 
 
 def _api(version, person) -> list[tuple[str, str]]:
     base = f"/api/ppa/versions/{version.pk}/"
-    return [("get", f"/api/ppa/persons/{person.pk}/plan/"), ("post", f"/api/ppa/persons/{person.pk}/plan/"),
-            ("post", f"/api/ppa/persons/{person.pk}/amendments/"), ("get", base), ("patch", base + "expectations/"),
-            ("put", base + "sections/remarks/"), ("post", base + "needs/"), ("post", base + "objectives/"),
-            ("post", base + "actions/"), ("post", base + "comments/"), ("post", base + "submit/"),
-            ("post", base + "sign/"), ("get", base + f"diff/?against={version.pk}"),
-            ("put", f"/api/ppa/needs/{version.needs.first().pk}/"),
-            ("delete", f"/api/ppa/objectives/{version.objectives.first().pk}/"),
-            ("delete", f"/api/ppa/actions/{version.actions.first().pk}/")]
+    return [
+        ("get", f"/api/ppa/persons/{person.pk}/plan/"),
+        ("post", f"/api/ppa/persons/{person.pk}/plan/"),
+        ("post", f"/api/ppa/persons/{person.pk}/amendments/"),
+        ("get", base),
+        ("patch", base + "expectations/"),
+        ("put", base + "sections/remarks/"),
+        ("post", base + "needs/"),
+        ("post", base + "objectives/"),
+        ("post", base + "actions/"),
+        ("post", base + "comments/"),
+        ("post", base + "submit/"),
+        ("post", base + "sign/"),
+        ("get", base + f"diff/?against={version.pk}"),
+        ("put", f"/api/ppa/needs/{version.needs.first().pk}/"),
+        ("delete", f"/api/ppa/objectives/{version.objectives.first().pk}/"),
+        ("delete", f"/api/ppa/actions/{version.actions.first().pk}/"),
+    ]
 
 
 def test_it_hides_everything_from_a_stranger(filled, person, stranger):
@@ -74,9 +97,11 @@ def test_it_links_the_plan_from_the_person_overview(plan, person, referent):
 
 def test_it_edits_a_draft_section_with_htmx_and_attributes_it(draft, referent, need_code):
     client = login(referent)
-    response = client.post(f"/ppa/versions/{draft.pk}/besoins/", {"besoin-serafin": need_code.pk,
-                                                                  "besoin-description": "Repères dans le temps"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/ppa/versions/{draft.pk}/besoins/",
+        {"besoin-serafin": need_code.pk, "besoin-description": "Repères dans le temps"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert "Besoin ajouté." in body and "Repères dans le temps" in body and "Rémi Référent" in body
@@ -97,23 +122,27 @@ def test_it_walks_the_workflow_in_pages(filled, person, referent, person_user):
     assert "Signature enregistrée." in response.content.decode()
     filled.refresh_from_db()
     assert filled.status == VersionStatus.VALIDATED
-    response = login(referent).post(f"/ppa/personnes/{person.pk}/avenant/", {"reason": "Accueil de jour"},
-                                    follow=True)
+    response = login(referent).post(f"/ppa/personnes/{person.pk}/avenant/", {"reason": "Accueil de jour"}, follow=True)
     assert "Avenant ouvert" in response.content.decode()
     amendment = filled.plan.versions.get(number=2)
-    page = login(referent).get(f"/ppa/personnes/{person.pk}/historique/",
-                               {"old": filled.pk, "new": amendment.pk}).content.decode()
+    page = (
+        login(referent)
+        .get(f"/ppa/personnes/{person.pk}/historique/", {"old": filled.pk, "new": amendment.pk})
+        .content.decode()
+    )
     assert "De la version 1 à la version 2" in page and "Aucun changement." in page
 
 
 def test_it_refuses_changes_to_a_validated_version_in_pages(validated, referent, need_code):
     client = login(referent)
-    response = client.post(f"/ppa/versions/{validated.pk}/besoins/",
-                           {"besoin-serafin": need_code.pk, "besoin-description": "Nouveau"})
+    response = client.post(
+        f"/ppa/versions/{validated.pk}/besoins/", {"besoin-serafin": need_code.pk, "besoin-description": "Nouveau"}
+    )
     assert response.status_code == 409
     assert "il ne peut plus être modifié" in response.content.decode()
-    htmx = client.post(f"/ppa/versions/{validated.pk}/attentes/", {"attentes-tastes": "Le jazz"},
-                       headers={"HX-Request": "true"})
+    htmx = client.post(
+        f"/ppa/versions/{validated.pk}/attentes/", {"attentes-tastes": "Le jazz"}, headers={"HX-Request": "true"}
+    )
     assert "il ne peut plus être modifié" in htmx.content.decode()
     assert Need.objects.filter(version=validated).count() == 1
     validated.refresh_from_db()
@@ -122,13 +151,17 @@ def test_it_refuses_changes_to_a_validated_version_in_pages(validated, referent,
 
 def test_it_refuses_changes_to_a_validated_version_in_the_api(validated, referent, need_code):
     client = login(referent)
-    response = client.post(f"/api/ppa/versions/{validated.pk}/needs/",
-                           {"serafin": need_code.pk, "description": "Nouveau"}, content_type="application/json")
+    response = client.post(
+        f"/api/ppa/versions/{validated.pk}/needs/",
+        {"serafin": need_code.pk, "description": "Nouveau"},
+        content_type="application/json",
+    )
     assert response.status_code == 409
     assert "il ne peut plus être modifié" in response.json()["detail"]
     assert client.delete(f"/api/ppa/needs/{validated.needs.get().pk}/").status_code == 409
-    response = client.patch(f"/api/ppa/versions/{validated.pk}/expectations/", {"tastes": "Le jazz"},
-                            content_type="application/json")
+    response = client.patch(
+        f"/api/ppa/versions/{validated.pk}/expectations/", {"tastes": "Le jazz"}, content_type="application/json"
+    )
     assert response.status_code == 409
     assert Need.objects.filter(version=validated).count() == 1
 
@@ -136,12 +169,23 @@ def test_it_refuses_changes_to_a_validated_version_in_the_api(validated, referen
 def test_it_lets_the_person_add_expectations_but_not_professional_sections(draft, person_user, need_code):
     client = login(person_user)
     assert client.post(f"/ppa/versions/{draft.pk}/attentes/", {"attentes-wishes": "Voir la mer"}).status_code == 302
-    assert client.post(f"/ppa/versions/{draft.pk}/commentaires/", {"commentaire-section": "needs",
-                                                                   "commentaire-text": "Merci"}).status_code == 302
-    assert client.post(f"/ppa/versions/{draft.pk}/besoins/", {"besoin-serafin": need_code.pk,
-                                                              "besoin-description": "x"}).status_code == 403
-    api = client.post(f"/api/ppa/versions/{draft.pk}/needs/", {"serafin": need_code.pk, "description": "x"},
-                      content_type="application/json")
+    assert (
+        client.post(
+            f"/ppa/versions/{draft.pk}/commentaires/", {"commentaire-section": "needs", "commentaire-text": "Merci"}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"/ppa/versions/{draft.pk}/besoins/", {"besoin-serafin": need_code.pk, "besoin-description": "x"}
+        ).status_code
+        == 403
+    )
+    api = client.post(
+        f"/api/ppa/versions/{draft.pk}/needs/",
+        {"serafin": need_code.pk, "description": "x"},
+        content_type="application/json",
+    )
     assert api.status_code == 403
     draft.refresh_from_db()
     assert draft.wishes == "Voir la mer" and not draft.needs.exists()
@@ -149,10 +193,14 @@ def test_it_lets_the_person_add_expectations_but_not_professional_sections(draft
 
 
 def test_it_lets_a_granted_carer_write_expectations_in_the_api(draft, carer, person_user):
-    grants_set(actor=person_user, member=draft.plan.person.circle.get(user=carer, ended_at__isnull=True),
-               levels={"ppa": Level.WRITE})
-    response = login(carer).patch(f"/api/ppa/versions/{draft.pk}/expectations/", {"habits": "Sieste"},
-                                  content_type="application/json")
+    grants_set(
+        actor=person_user,
+        member=draft.plan.person.circle.get(user=carer, ended_at__isnull=True),
+        levels={"ppa": Level.WRITE},
+    )
+    response = login(carer).patch(
+        f"/api/ppa/versions/{draft.pk}/expectations/", {"habits": "Sieste"}, content_type="application/json"
+    )
     assert response.status_code == 200
     assert response.json()["habits"] == "Sieste"
     assert response.json()["contributions"][-1]["acting_as"] == "aidant"
@@ -163,25 +211,40 @@ def test_it_walks_the_workflow_in_the_api(person, referent, person_user, need_co
     plan = client.post(f"/api/ppa/persons/{person.pk}/plan/", content_type="application/json").json()
     version_id = plan["versions"][0]["id"]
     base = f"/api/ppa/versions/{version_id}/"
-    need = client.post(base + "needs/", {"serafin": need_code.pk, "description": "Mémoire"},
-                       content_type="application/json").json()["needs"][0]["id"]
-    objective = client.post(base + "objectives/", {"title": "Repères", "needs": [need]},
-                            content_type="application/json").json()["objectives"][0]["id"]
-    response = client.post(base + "actions/", {"title": "Atelier", "objectives": [objective],
-                                               "professional": nurse.professional.pk, "weekdays": ["TU"],
-                                               "starts_at_time": "09:30", "duration_minutes": 45,
-                                               "starts_on": "2026-02-03"}, content_type="application/json")
+    need = client.post(
+        base + "needs/", {"serafin": need_code.pk, "description": "Mémoire"}, content_type="application/json"
+    ).json()["needs"][0]["id"]
+    objective = client.post(
+        base + "objectives/", {"title": "Repères", "needs": [need]}, content_type="application/json"
+    ).json()["objectives"][0]["id"]
+    response = client.post(
+        base + "actions/",
+        {
+            "title": "Atelier",
+            "objectives": [objective],
+            "professional": nurse.professional.pk,
+            "weekdays": ["TU"],
+            "starts_at_time": "09:30",
+            "duration_minutes": 45,
+            "starts_on": "2026-02-03",
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 201
     assert response.json()["actions"][0]["schedule"] == "mardi, chaque semaine, à 09:30 (45 min)"
     assert client.post(base + "submit/", content_type="application/json").json()["status"] == "submitted"
     login(person_user).post(base + "sign/", {"role": "person"}, content_type="application/json")
     signed = client.post(base + "sign/", {"role": "referent"}, content_type="application/json").json()
     assert signed["status"] == "validated" and len(signed["sign_offs"]) == 2
-    amendment = client.post(f"/api/ppa/persons/{person.pk}/amendments/", {"reason": "Bilan"},
-                            content_type="application/json")
+    amendment = client.post(
+        f"/api/ppa/persons/{person.pk}/amendments/", {"reason": "Bilan"}, content_type="application/json"
+    )
     assert amendment.status_code == 201 and amendment.json()["amendment_reason"] == "Bilan"
-    client.put(f"/api/ppa/versions/{amendment.json()['id']}/sections/remarks/", {"text": "Famille présente"},
-               content_type="application/json")
+    client.put(
+        f"/api/ppa/versions/{amendment.json()['id']}/sections/remarks/",
+        {"text": "Famille présente"},
+        content_type="application/json",
+    )
     diff = client.get(f"/api/ppa/versions/{amendment.json()['id']}/diff/?against={version_id}").json()
     remarks = next(d for d in diff if d["section"] == "remarks")
     assert remarks["added"] == ["Famille présente"]
@@ -204,15 +267,23 @@ def test_it_shows_the_version_page_in_a_constant_number_of_queries(filled, refer
     for i in range(8):
         services.need_add(actor=referent, version=filled, serafin=need_code, description=f"Besoin {i}")
         objective = services.objective_add(actor=referent, version=filled, title=f"Objectif {i}", needs=[need])
-        services.action_add(actor=referent, version=filled, title=f"Action {i}", objectives=[objective],
-                            professional=nurse.professional, schedule_text="Selon les besoins")
+        services.action_add(
+            actor=referent,
+            version=filled,
+            title=f"Action {i}",
+            objectives=[objective],
+            professional=nurse.professional,
+            schedule_text="Selon les besoins",
+        )
     services.comment_add(actor=referent, version=filled, section="needs", text="Relu")
     assert count() == small
 
 
 def test_it_prepares_the_mdph_liaison_sheet(validated, referent, person):
-    page = login(referent).get(f"/ppa/versions/{validated.pk}/fiche-mdph/",
-                               {"change": "Passage en accueil de jour", "reason": "Isolement à domicile"})
+    page = login(referent).get(
+        f"/ppa/versions/{validated.pk}/fiche-mdph/",
+        {"change": "Passage en accueil de jour", "reason": "Isolement à domicile"},
+    )
     body = page.content.decode()
     assert page.status_code == 200
     assert "Passage en accueil de jour" in body and "Troubles de mémoire" in body and "MARTIN" in body
@@ -229,12 +300,21 @@ def test_it_refuses_a_second_plan_for_the_person(person, referent, plan):
 def test_it_updates_and_removes_items_of_a_draft_in_the_api(filled, referent):
     client = login(referent)
     objective = filled.objectives.get()
-    response = client.put(f"/api/ppa/objectives/{objective.pk}/",
-                          {"title": objective.title, "needs": [filled.needs.get().pk], "status": "reached",
-                           "status_note": "Atteint en mars"}, content_type="application/json")
+    response = client.put(
+        f"/api/ppa/objectives/{objective.pk}/",
+        {
+            "title": objective.title,
+            "needs": [filled.needs.get().pk],
+            "status": "reached",
+            "status_note": "Atteint en mars",
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 200
     assert response.json()["objectives"][0]["status"] == "reached"
     response = client.delete(f"/api/ppa/actions/{filled.actions.get().pk}/")
     assert response.status_code == 200 and response.json()["actions"] == []
     assert [c["summary"] for c in response.json()["contributions"]][-2:] == [
-        "Objectif modifié : Garder ses repères", "Modalité retirée : Atelier mémoire"]
+        "Objectif modifié : Garder ses repères",
+        "Modalité retirée : Atelier mémoire",
+    ]

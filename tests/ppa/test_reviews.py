@@ -60,8 +60,9 @@ def test_it_does_not_remind_a_superseded_version(validated, referent, person_use
 
 
 def test_it_lists_overdue_reviews_per_structure(validated, referent, stranger, person, structure):
-    validated.__class__.objects.filter(pk=validated.pk).update(review_due_on=validated.validated_at.date()
-                                                              - timedelta(days=1))
+    validated.__class__.objects.filter(pk=validated.pk).update(
+        review_due_on=validated.validated_at.date() - timedelta(days=1)
+    )
     page = login(referent).get(f"/ppa/structures/{structure.pk}/revisions-en-retard/")
     assert page.status_code == 200
     assert person.display_name in page.content.decode()
@@ -71,8 +72,9 @@ def test_it_lists_overdue_reviews_per_structure(validated, referent, stranger, p
 
 
 def test_it_keeps_the_overdue_list_query_count_flat(validated, referent, structure, django_assert_max_num_queries):
-    validated.__class__.objects.filter(pk=validated.pk).update(review_due_on=validated.validated_at.date()
-                                                              - timedelta(days=1))
+    validated.__class__.objects.filter(pk=validated.pk).update(
+        review_due_on=validated.validated_at.date() - timedelta(days=1)
+    )
     client = login(referent)
     with django_assert_max_num_queries(15):
         assert client.get("/ppa/revisions-en-retard/").status_code == 200

@@ -96,12 +96,16 @@ def test_it_shows_a_readable_diff_section_by_section(validated, referent, person
     services.expectations_update(actor=person_user, version=amendment, interests="La chorale")
     new_need = services.need_add(actor=referent, version=amendment, serafin=need_code, description="Isolement")
     objective = amendment.objectives.get()
-    services.objective_update(actor=referent, objective=objective, title=objective.title,
-                              needs=[*objective.needs.all(), new_need], status="in_progress",
-                              status_note="Progrès nets")
+    services.objective_update(
+        actor=referent,
+        objective=objective,
+        title=objective.title,
+        needs=[*objective.needs.all(), new_need],
+        status="in_progress",
+        status_note="Progrès nets",
+    )
     services.action_remove(actor=referent, action=amendment.actions.get())
-    old, new = (selectors.with_sections(PlanVersion.objects.filter(pk=pk)).get()
-                for pk in (validated.pk, amendment.pk))
+    old, new = (selectors.with_sections(PlanVersion.objects.filter(pk=pk)).get() for pk in (validated.pk, amendment.pk))
     diff = {d.section: d for d in selectors.version_diff(old, new)}
     assert diff["expectations"].added == ["Centres d'intérêt : La chorale"]
     assert diff["needs"].added == ["1.1.1 " + need_code.label + " : Isolement"] and not diff["needs"].removed
@@ -139,14 +143,30 @@ def test_it_refuses_edits_from_a_member_without_ppa_write(draft, nurse, need_cod
 def test_it_needs_a_schedule_or_words_for_an_action(filled, referent):
     objective = filled.objectives.get()
     with pytest.raises(ValidationError) as error:
-        services.action_add(actor=referent, version=filled, title="Sortie", objectives=[objective],
-                            structure=filled.plan.structure)
+        services.action_add(
+            actor=referent, version=filled, title="Sortie", objectives=[objective], structure=filled.plan.structure
+        )
     assert "schedule_text" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        services.action_add(actor=referent, version=filled, title="Sortie", objectives=[objective],
-                            structure=filled.plan.structure, weekdays="SA", starts_on=date(2026, 1, 1))
+        services.action_add(
+            actor=referent,
+            version=filled,
+            title="Sortie",
+            objectives=[objective],
+            structure=filled.plan.structure,
+            weekdays="SA",
+            starts_on=date(2026, 1, 1),
+        )
     assert "starts_at_time" in error.value.message_dict
-    action = services.action_add(actor=referent, version=filled, title="Sortie", objectives=[objective],
-                                 structure=filled.plan.structure, weekdays=["SA"], starts_at_time=time(14),
-                                 duration_minutes=120, starts_on=date(2026, 1, 1))
+    action = services.action_add(
+        actor=referent,
+        version=filled,
+        title="Sortie",
+        objectives=[objective],
+        structure=filled.plan.structure,
+        weekdays=["SA"],
+        starts_at_time=time(14),
+        duration_minutes=120,
+        starts_on=date(2026, 1, 1),
+    )
     assert action.schedule_display() == "samedi, chaque semaine, à 14:00 (120 min)"

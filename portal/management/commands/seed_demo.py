@@ -124,8 +124,11 @@ class Command(BaseCommand):
     help = "Charge les données de démonstration (idempotent) et affiche les comptes de démonstration."
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true",
-                            help="Run even with DEBUG off (the demo accounts have a published password).")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off (the demo accounts have a published password).",
+        )
 
     def handle(self, *args, **options):
         if not (settings.DEBUG or getattr(settings, "TESTING", False) or options["force"]):
@@ -152,8 +155,9 @@ class Command(BaseCommand):
             create = User.objects.create_superuser if superuser else User.objects.create_user
             user = create(email=email, password=DEMO_PASSWORD, first_name=first_name, last_name=last_name)
             self.created.append(email)
-        address, _ = EmailAddress.objects.get_or_create(user=user, email=user.email,
-                                                        defaults={"verified": True, "primary": True})
+        address, _ = EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
         if not (address.verified and address.primary):
             address.verified = address.primary = True
             address.save(update_fields=["verified", "primary"])
@@ -176,12 +180,19 @@ class Command(BaseCommand):
             self.created.append(name)
         return structure
 
-    def team_member(self, admin, structure: Structure, professional: Professional, role: str,
-                    is_structure_admin: bool = False) -> None:
-        if not TeamMembership.objects.filter(structure=structure, professional=professional,
-                                             ended_on__isnull=True).exists():
-            services.team_member_add(actor=admin, structure=structure, professional=professional, role=role,
-                                     is_structure_admin=is_structure_admin)
+    def team_member(
+        self, admin, structure: Structure, professional: Professional, role: str, is_structure_admin: bool = False
+    ) -> None:
+        if not TeamMembership.objects.filter(
+            structure=structure, professional=professional, ended_on__isnull=True
+        ).exists():
+            services.team_member_add(
+                actor=admin,
+                structure=structure,
+                professional=professional,
+                role=role,
+                is_structure_admin=is_structure_admin,
+            )
 
     # --- Persons and circles -------------------------------------------------------------------
 
@@ -216,13 +227,21 @@ class Command(BaseCommand):
         admin = self.user("admin", "Alice", "Administratrice", superuser=True, totp=True)
 
         ehpad = self.structure(
-            admin, "750000001", "EHPAD Les Tilleuls", StructureKind.EHPAD,
-            address="12 rue des Tilleuls\n75012 Paris", phone="0140000001",
+            admin,
+            "750000001",
+            "EHPAD Les Tilleuls",
+            StructureKind.EHPAD,
+            address="12 rue des Tilleuls\n75012 Paris",
+            phone="0140000001",
             mssante_address="ehpad-les-tilleuls@demo.mssante.fr",
         )
         ssiad = self.structure(
-            admin, "750000002", "SSIAD du Canal", StructureKind.SSIAD,
-            address="5 quai de Valmy\n75010 Paris", phone="0140000002",
+            admin,
+            "750000002",
+            "SSIAD du Canal",
+            StructureKind.SSIAD,
+            address="5 quai de Valmy\n75010 Paris",
+            phone="0140000002",
             mssante_address="ssiad-du-canal@demo.mssante.fr",
         )
 
@@ -243,21 +262,41 @@ class Command(BaseCommand):
         guardian_user = self.user("tuteur", "Louis", "Garnier")
 
         jeanne = self.person(
-            admin, structures=[ehpad], user=jeanne_user,
-            birth_name="MARTIN", birth_first_names="Jeanne Marie", first_name="Jeanne",
-            birth_date=datetime.date(1938, 4, 12), sex="F", birth_place_insee="75056",
-            ins_matricule=_ins("2380475056123"), ins_oid="1.2.250.1.213.1.4.11", identity_status="QUAL",
+            admin,
+            structures=[ehpad],
+            user=jeanne_user,
+            birth_name="MARTIN",
+            birth_first_names="Jeanne Marie",
+            first_name="Jeanne",
+            birth_date=datetime.date(1938, 4, 12),
+            sex="F",
+            birth_place_insee="75056",
+            ins_matricule=_ins("2380475056123"),
+            ins_oid="1.2.250.1.213.1.4.11",
+            identity_status="QUAL",
             address="EHPAD Les Tilleuls, chambre 12\n12 rue des Tilleuls\n75012 Paris",
         )
         marcel = self.person(
-            admin, structures=[ehpad, ssiad],
-            birth_name="DURAND", birth_first_names="Marcel André", first_name="Marcel",
-            birth_date=datetime.date(1942, 11, 3), sex="M", birth_place_insee="93066", identity_status="VALI",
+            admin,
+            structures=[ehpad, ssiad],
+            birth_name="DURAND",
+            birth_first_names="Marcel André",
+            first_name="Marcel",
+            birth_date=datetime.date(1942, 11, 3),
+            sex="M",
+            birth_place_insee="93066",
+            identity_status="VALI",
         )
         lucas = self.person(
-            admin, structures=[ssiad],
-            birth_name="PETIT", birth_first_names="Lucas Adrien", first_name="Lucas",
-            birth_date=datetime.date(1999, 6, 21), sex="M", birth_place_insee="94028", identity_status="PROV",
+            admin,
+            structures=[ssiad],
+            birth_name="PETIT",
+            birth_first_names="Lucas Adrien",
+            first_name="Lucas",
+            birth_date=datetime.date(1999, 6, 21),
+            sex="M",
+            birth_place_insee="94028",
+            identity_status="PROV",
             phone="0600000003",
         )
 
@@ -266,33 +305,62 @@ class Command(BaseCommand):
 
         # Jeanne lets her daughter follow her agenda, read her record and write in the
         # liaison notebook; the guardian lets the EHPAD nurse add documents.
-        self.levels(jeanne_user, CircleMember.objects.active().get(person=jeanne, carer_link=claire_link), {
-            Category.RECORD: R, Category.AGENDA: W, Category.LIAISON: W, Category.PPA: R,
-            Category.DOCUMENTS: N, Category.CIRCLE: N,
-        })
-        self.levels(guardian_user, CircleMember.objects.active().get(person=jeanne, user=nurse_user,
-                                                                       structure=ehpad),
-                    {Category.DOCUMENTS: W})
+        self.levels(
+            jeanne_user,
+            CircleMember.objects.active().get(person=jeanne, carer_link=claire_link),
+            {
+                Category.RECORD: R,
+                Category.AGENDA: W,
+                Category.LIAISON: W,
+                Category.PPA: R,
+                Category.DOCUMENTS: N,
+                Category.CIRCLE: N,
+            },
+        )
+        self.levels(
+            guardian_user,
+            CircleMember.objects.active().get(person=jeanne, user=nurse_user, structure=ehpad),
+            {Category.DOCUMENTS: W},
+        )
 
         if not JoinRequest.objects.filter(person=jeanne, professional=physio).exists():
             services.join_request_create(
-                actor=physio_user, person=jeanne, role=CircleRole.THERAPIST,
+                actor=physio_user,
+                person=jeanne,
+                role=CircleRole.THERAPIST,
                 message="Rééducation à la marche après la chute de janvier, prescrite par le médecin traitant.",
             )
         if not Consent.objects.filter(person=jeanne, kind=ConsentKind.DMP_CONSULTATION).exists():
             services.consent_record(
-                actor=referente_user, person=jeanne, kind=ConsentKind.DMP_CONSULTATION,
-                decision=ConsentDecision.GRANTED, collected_via=CollectionMethod.ORAL,
+                actor=referente_user,
+                person=jeanne,
+                kind=ConsentKind.DMP_CONSULTATION,
+                decision=ConsentDecision.GRANTED,
+                collected_via=CollectionMethod.ORAL,
                 note="Recueilli lors de l'entretien d'admission, en présence de son tuteur.",
             )
 
         if not Transmission.objects.filter(person=jeanne, text=NOTEBOOK_MARKER).exists():
-            self.notebooks(jeanne=jeanne, marcel=marcel, lucas=lucas, referente=referente_user, nurse=nurse_user,
-                           care=care_user, claire=claire_user)
+            self.notebooks(
+                jeanne=jeanne,
+                marcel=marcel,
+                lucas=lucas,
+                referente=referente_user,
+                nurse=nurse_user,
+                care=care_user,
+                claire=claire_user,
+            )
             self.created.append("cahiers de liaison / liaison notebooks")
 
-        secretary_user = self.seed_documents(admin, jeanne=jeanne, marcel=marcel, lucas=lucas, ssiad=ssiad,
-                                             referente=referente_user, jeanne_user=jeanne_user)
+        secretary_user = self.seed_documents(
+            admin,
+            jeanne=jeanne,
+            marcel=marcel,
+            lucas=lucas,
+            ssiad=ssiad,
+            referente=referente_user,
+            jeanne_user=jeanne_user,
+        )
         self.seed_portal(referente=referente_user, marcel=marcel)
         if not Plan.objects.filter(person=jeanne).exists():
             self.ppa(jeanne=jeanne, referente=referente_user, nurse=nurse, jeanne_user=jeanne_user)
@@ -306,22 +374,23 @@ class Command(BaseCommand):
 
         return [
             Login("administrateur / administrator", admin, self.totp_secret(admin)),
-            Login("référente EHPAD (admin. structure) / EHPAD referent", referente_user,
-                  self.totp_secret(referente_user)),
+            Login(
+                "référente EHPAD (admin. structure) / EHPAD referent", referente_user, self.totp_secret(referente_user)
+            ),
             Login("infirmier EHPAD / EHPAD nurse", nurse_user, self.totp_secret(nurse_user)),
             Login("aide-soignante SSIAD / SSIAD care assistant", care_user, self.totp_secret(care_user)),
             Login("kiné libéral (demande en attente) / liberal physio", physio_user, self.totp_secret(physio_user)),
             Login("personne accompagnée / person (Jeanne Martin)", jeanne_user),
             Login("aidante (fille) / carer (daughter)", claire_user),
             Login("tuteur / legal representative", guardian_user),
-            Login("secrétaire SSIAD (documents) / SSIAD secretary", secretary_user,
-                  self.totp_secret(secretary_user)),
+            Login("secrétaire SSIAD (documents) / SSIAD secretary", secretary_user, self.totp_secret(secretary_user)),
         ]
 
     # --- Documents ------------------------------------------------------------------------------
 
-    def seed_documents(self, admin, *, jeanne: Person, marcel: Person, lucas: Person, ssiad: Structure,
-                       referente, jeanne_user):
+    def seed_documents(
+        self, admin, *, jeanne: Person, marcel: Person, lucas: Person, ssiad: Structure, referente, jeanne_user
+    ):
         """Each person gets a validated contract (contrat de séjour in the EHPAD, DIPC at the
         SSIAD) and a few documents, through `coordination.document_services`. The SSIAD's
         secretary (documents write by team role) files Lucas's. Once: the contracts mark it."""
@@ -336,64 +405,123 @@ class Command(BaseCommand):
 
         def add(actor, person, doc_type, title, days_ago, *, validate=True, content=None, filename=""):
             return document_services.document_create(
-                actor=actor, person=person, doc_type=doc_type, title=title,
+                actor=actor,
+                person=person,
+                doc_type=doc_type,
+                title=title,
                 document_on=timezone.localdate() - datetime.timedelta(days=days_ago),
-                content=content or demo_pdf(title), filename=filename or "document.pdf", validate=validate)
+                content=content or demo_pdf(title),
+                filename=filename or "document.pdf",
+                validate=validate,
+            )
 
         add(referente, jeanne, DocumentType.STAY_CONTRACT, "Contrat de séjour", 400)
         add(referente, jeanne, DocumentType.CARE_PLAN, "Projet personnalisé (signé)", 200)
         add(referente, jeanne, DocumentType.REPORT, "Compte rendu de consultation gériatrique", 12)
         add(referente, jeanne, DocumentType.CERTIFICATE, "Attestation d'hébergement", 3, validate=False)
-        add(jeanne_user, jeanne, DocumentType.ADMINISTRATIVE, "Carte de mutuelle", 1, content=demo_png(),
-            filename="mutuelle.png")
+        add(
+            jeanne_user,
+            jeanne,
+            DocumentType.ADMINISTRATIVE,
+            "Carte de mutuelle",
+            1,
+            content=demo_png(),
+            filename="mutuelle.png",
+        )
         add(referente, marcel, DocumentType.STAY_CONTRACT, "Contrat de séjour", 300)
         add(referente, marcel, DocumentType.LIAISON_LETTER, "Lettre de liaison de sortie d'hospitalisation", 20)
         add(secretary_user, lucas, DocumentType.DIPC, "Document individuel de prise en charge", 150)
         add(secretary_user, lucas, DocumentType.ADMINISTRATIVE, "Notification de la MDPH", 90)
         self.created.append("documents")
         return secretary_user
+
     # --- Projet personnalisé -------------------------------------------------------------------
 
     def ppa(self, *, jeanne: Person, referente, nurse: Professional, jeanne_user) -> None:
         """Jeanne's validated plan (signed by her and the referent), its weekly actions in the
         agenda, and a draft amendment, all written through `ppa.services`."""
         need = SerafinCode.objects.get(kind="need", code="1.1.1")
-        mobility = SerafinCode.objects.filter(kind="need", label__icontains="mobilité").order_by("code").first() \
-            or need
+        mobility = SerafinCode.objects.filter(kind="need", label__icontains="mobilité").order_by("code").first() or need
         care = SerafinCode.objects.filter(kind="service", depth__gte=3).order_by("code").first()
         plan = ppa.plan_create(actor=referente, person=jeanne)
         version = plan.versions.get()
-        ppa.expectations_update(actor=jeanne_user, version=version, tastes="La musique classique, le thé l'après-midi.",
-                                wishes="Continuer à marcher dans le jardin. Voir ma fille le dimanche.",
-                                habits="Je me lève vers 8 h 30. Sieste après le déjeuner.",
-                                beliefs="Catholique, j'aime aller à la messe du dimanche.",
-                                interests="Le jardinage, les mots croisés, la chorale.")
-        memory = ppa.need_add(actor=referente, version=version, serafin=need,
-                              description="Troubles de la mémoire récente ; se perd parfois dans la résidence.")
-        walking = ppa.need_add(actor=referente, version=version, serafin=mobility,
-                               description="Marche avec un déambulateur depuis la chute de janvier.")
-        bearings = ppa.objective_add(actor=referente, version=version, title="Garder ses repères dans la résidence",
-                                     needs=[memory], indicator="Retrouve seule sa chambre et la salle à manger.",
-                                     target_on=datetime.date.today() + datetime.timedelta(days=180))
-        walk = ppa.objective_add(actor=referente, version=version, title="Marcher chaque jour dans le jardin",
-                                 needs=[walking], indicator="15 minutes de marche par jour.",
-                                 status="in_progress", status_note="Reprise progressive depuis février.")
+        ppa.expectations_update(
+            actor=jeanne_user,
+            version=version,
+            tastes="La musique classique, le thé l'après-midi.",
+            wishes="Continuer à marcher dans le jardin. Voir ma fille le dimanche.",
+            habits="Je me lève vers 8 h 30. Sieste après le déjeuner.",
+            beliefs="Catholique, j'aime aller à la messe du dimanche.",
+            interests="Le jardinage, les mots croisés, la chorale.",
+        )
+        memory = ppa.need_add(
+            actor=referente,
+            version=version,
+            serafin=need,
+            description="Troubles de la mémoire récente ; se perd parfois dans la résidence.",
+        )
+        walking = ppa.need_add(
+            actor=referente,
+            version=version,
+            serafin=mobility,
+            description="Marche avec un déambulateur depuis la chute de janvier.",
+        )
+        bearings = ppa.objective_add(
+            actor=referente,
+            version=version,
+            title="Garder ses repères dans la résidence",
+            needs=[memory],
+            indicator="Retrouve seule sa chambre et la salle à manger.",
+            target_on=datetime.date.today() + datetime.timedelta(days=180),
+        )
+        walk = ppa.objective_add(
+            actor=referente,
+            version=version,
+            title="Marcher chaque jour dans le jardin",
+            needs=[walking],
+            indicator="15 minutes de marche par jour.",
+            status="in_progress",
+            status_note="Reprise progressive depuis février.",
+        )
         monday = datetime.date.today() - datetime.timedelta(days=datetime.date.today().weekday() + 14)
-        ppa.action_add(actor=referente, version=version, title="Atelier mémoire", objectives=[bearings],
-                       professional=nurse, serafin=care, weekdays="MO,TH", starts_at_time=datetime.time(10),
-                       duration_minutes=60, starts_on=monday)
-        ppa.action_add(actor=referente, version=version, title="Accompagnement à la marche", objectives=[walk],
-                       professional=nurse, weekdays="WE", starts_at_time=datetime.time(15),
-                       duration_minutes=30, starts_on=monday)
-        ppa.text_section_update(actor=referente, version=version, section="resources",
-                                text="Sa fille Claire, présente chaque dimanche. Un déambulateur.")
+        ppa.action_add(
+            actor=referente,
+            version=version,
+            title="Atelier mémoire",
+            objectives=[bearings],
+            professional=nurse,
+            serafin=care,
+            weekdays="MO,TH",
+            starts_at_time=datetime.time(10),
+            duration_minutes=60,
+            starts_on=monday,
+        )
+        ppa.action_add(
+            actor=referente,
+            version=version,
+            title="Accompagnement à la marche",
+            objectives=[walk],
+            professional=nurse,
+            weekdays="WE",
+            starts_at_time=datetime.time(15),
+            duration_minutes=30,
+            starts_on=monday,
+        )
+        ppa.text_section_update(
+            actor=referente,
+            version=version,
+            section="resources",
+            text="Sa fille Claire, présente chaque dimanche. Un déambulateur.",
+        )
         ppa.plan_submit(actor=referente, version=version)
         ppa.plan_sign(actor=jeanne_user, version=version, role=SignOffRole.PERSON)
         ppa.plan_sign(actor=referente, version=version, role=SignOffRole.REFERENT)
         ppa.plan_events_generate(actor=referente, version=version)
         amendment = ppa.plan_amend(actor=referente, plan=plan, reason="Bilan à trois mois : la marche progresse.")
-        ppa.comment_add(actor=jeanne_user, version=amendment, section="objectives",
-                        text="Je voudrais aussi aller à la chorale.")
+        ppa.comment_add(
+            actor=jeanne_user, version=amendment, section="objectives", text="Je voudrais aussi aller à la chorale."
+        )
+
     # --- Agenda: availability and a pending meeting request ------------------------------------
 
     def booking(self, *, referente, others) -> None:
@@ -409,24 +537,42 @@ class Command(BaseCommand):
             structure = user.professional.structures.filter(team__ended_on__isnull=True).first()
             for weekday in range(5):
                 availability.availability_window_create(
-                    actor=user, structure=structure, weekday=weekday, start_time=datetime.time(9),
-                    end_time=datetime.time(12, 30), valid_from=timezone.localdate(), place_label=structure.name)
+                    actor=user,
+                    structure=structure,
+                    weekday=weekday,
+                    start_time=datetime.time(9),
+                    end_time=datetime.time(12, 30),
+                    valid_from=timezone.localdate(),
+                    place_label=structure.name,
+                )
                 if weekday in (1, 3):
                     availability.availability_window_create(
-                        actor=user, structure=structure, weekday=weekday, start_time=datetime.time(14),
-                        end_time=datetime.time(17), valid_from=timezone.localdate(), place_label=structure.name)
+                        actor=user,
+                        structure=structure,
+                        weekday=weekday,
+                        start_time=datetime.time(14),
+                        end_time=datetime.time(17),
+                        valid_from=timezone.localdate(),
+                        place_label=structure.name,
+                    )
         self.created.append("disponibilités / availability")
         invitees = list(availability.colleagues(referente.professional).filter(user__in=others))
         if not invitees or Event.objects.filter(source="booking", created_by=referente).exists():
             return
         start = timezone.now() + datetime.timedelta(days=1)
-        criteria = slots.Criteria(duration=datetime.timedelta(hours=1), window_start=start,
-                                  window_end=start + datetime.timedelta(days=14))
+        criteria = slots.Criteria(
+            duration=datetime.timedelta(hours=1), window_start=start, window_end=start + datetime.timedelta(days=14)
+        )
         found = slots.find_slots([referente.professional.pk] + [p.pk for p in invitees], criteria)
         if found.found:
             slot = found.slots[0]
-            booking.meeting_hold(actor=referente, invitees=invitees, starts_at=slot.start, ends_at=slot.end,
-                                 motive="Synthèse pluridisciplinaire : préparer la réunion de projet.")
+            booking.meeting_hold(
+                actor=referente,
+                invitees=invitees,
+                starts_at=slot.start,
+                ends_at=slot.end,
+                motive="Synthèse pluridisciplinaire : préparer la réunion de projet.",
+            )
             self.created.append("demande de réunion en attente / pending meeting request")
 
     # --- Liaison notebooks ---------------------------------------------------------------------
@@ -445,86 +591,222 @@ class Command(BaseCommand):
             moments.setdefault("created_at", transmission.observed_at + datetime.timedelta(minutes=15))
             Transmission.objects.filter(pk=transmission.pk).update(**moments)
 
-        def write(actor, person, when, category, *, text="", target="", data="", actions="", results="",
-                  on_time: bool = True, **options) -> Transmission:
+        def write(
+            actor,
+            person,
+            when,
+            category,
+            *,
+            text="",
+            target="",
+            data="",
+            actions="",
+            results="",
+            on_time: bool = True,
+            **options,
+        ) -> Transmission:
             kind = TransmissionKind.TARGETED if target else TransmissionKind.GENERAL
             transmission = liaison.transmission_create(
-                actor=actor, person=person, observed_at=when, category=category, kind=kind, text=text,
-                target=target, data=data, actions=actions, results=results, **options)
+                actor=actor,
+                person=person,
+                observed_at=when,
+                category=category,
+                kind=kind,
+                text=text,
+                target=target,
+                data=data,
+                actions=actions,
+                results=results,
+                **options,
+            )
             if on_time:
                 backdate(transmission)
             return transmission
 
         C = TransmissionCategory
         write(nurse, jeanne, at(13, 10, 30), C.OBSERVATIONS, text=NOTEBOOK_MARKER)
-        write(referente, jeanne, at(12, 14), C.INSTRUCTIONS,
-              text="Entretien d'accueil avec Mme Martin et son tuteur : lever vers 8 h, sieste après le déjeuner, "
-                   "aime la lecture du journal. Proposer l'atelier mémoire du jeudi.")
-        write(nurse, jeanne, at(11, 7, 45), C.SYMPTOMS, target="douleur",
-              data="Douleur du genou gauche à la marche, EVA 5/10 au lever.",
-              actions="Antalgique selon la prescription, appel au médecin traitant.",
-              results="EVA 2/10 une heure après ; marche avec le déambulateur.")
-        write(nurse, jeanne, at(10, 12, 30), C.FOOD,
-              text="Appétit moyen au déjeuner : la moitié du plat, dessert pris en entier. À surveiller.")
-        write(referente, jeanne, at(9, 16), C.OBSERVATIONS, scope=Scope.INTERNAL,
-              text="Point d'équipe : organiser le planning des toilettes pour respecter son souhait de douche "
-                   "le soir.")
-        write(nurse, jeanne, at(8, 6, 20), C.SYMPTOMS, target="chute", is_important=True,
-                     remarkable_event=RemarkableEvent.FALL,
-                     data="Retrouvée assise au sol près du lit à 6 h 10, consciente, pas de plaie visible.",
-                     actions="Relevée à deux, surveillance des constantes, médecin prévenu, tuteur informé.",
-                     results="Constantes normales ; petite douleur de la hanche droite, pas de déformation.")
-        write(referente, jeanne, at(8, 11), C.INSTRUCTIONS,
-              text="Suite à la chute de ce matin : veilleuse allumée la nuit et sonnette à portée de main. "
-                   "Radiographie de la hanche prévue jeudi.")
-        write(claire, jeanne, at(7, 17, 30), C.SOCIAL,
-              text="Visite cet après-midi : maman était contente de voir les photos de ses petits-enfants. "
-                   "Elle dit avoir un peu mal à la hanche quand elle se lève.")
-        write(nurse, jeanne, at(6, 9), C.HYGIENE,
-              text="Douche faite avec l'aide-soignante, peau en bon état, hydratation des jambes.")
-        intake = write(nurse, jeanne, at(5, 18), C.FOOD, target="hydratation",
-                       data="Boit peu : environ 1,8 L sur la journée selon la feuille de suivi.",
-                       actions="Eau gélifiée proposée à chaque passage.", results="À réévaluer demain.")
+        write(
+            referente,
+            jeanne,
+            at(12, 14),
+            C.INSTRUCTIONS,
+            text="Entretien d'accueil avec Mme Martin et son tuteur : lever vers 8 h, sieste après le déjeuner, "
+            "aime la lecture du journal. Proposer l'atelier mémoire du jeudi.",
+        )
+        write(
+            nurse,
+            jeanne,
+            at(11, 7, 45),
+            C.SYMPTOMS,
+            target="douleur",
+            data="Douleur du genou gauche à la marche, EVA 5/10 au lever.",
+            actions="Antalgique selon la prescription, appel au médecin traitant.",
+            results="EVA 2/10 une heure après ; marche avec le déambulateur.",
+        )
+        write(
+            nurse,
+            jeanne,
+            at(10, 12, 30),
+            C.FOOD,
+            text="Appétit moyen au déjeuner : la moitié du plat, dessert pris en entier. À surveiller.",
+        )
+        write(
+            referente,
+            jeanne,
+            at(9, 16),
+            C.OBSERVATIONS,
+            scope=Scope.INTERNAL,
+            text="Point d'équipe : organiser le planning des toilettes pour respecter son souhait de douche le soir.",
+        )
+        write(
+            nurse,
+            jeanne,
+            at(8, 6, 20),
+            C.SYMPTOMS,
+            target="chute",
+            is_important=True,
+            remarkable_event=RemarkableEvent.FALL,
+            data="Retrouvée assise au sol près du lit à 6 h 10, consciente, pas de plaie visible.",
+            actions="Relevée à deux, surveillance des constantes, médecin prévenu, tuteur informé.",
+            results="Constantes normales ; petite douleur de la hanche droite, pas de déformation.",
+        )
+        write(
+            referente,
+            jeanne,
+            at(8, 11),
+            C.INSTRUCTIONS,
+            text="Suite à la chute de ce matin : veilleuse allumée la nuit et sonnette à portée de main. "
+            "Radiographie de la hanche prévue jeudi.",
+        )
+        write(
+            claire,
+            jeanne,
+            at(7, 17, 30),
+            C.SOCIAL,
+            text="Visite cet après-midi : maman était contente de voir les photos de ses petits-enfants. "
+            "Elle dit avoir un peu mal à la hanche quand elle se lève.",
+        )
+        write(
+            nurse,
+            jeanne,
+            at(6, 9),
+            C.HYGIENE,
+            text="Douche faite avec l'aide-soignante, peau en bon état, hydratation des jambes.",
+        )
+        intake = write(
+            nurse,
+            jeanne,
+            at(5, 18),
+            C.FOOD,
+            target="hydratation",
+            data="Boit peu : environ 1,8 L sur la journée selon la feuille de suivi.",
+            actions="Eau gélifiée proposée à chaque passage.",
+            results="À réévaluer demain.",
+        )
         correction = liaison.transmission_correct(
-            actor=nurse, original=intake, observed_at=at(5, 19, 30),
-            text="Correction : environ 800 mL sur la journée, et non 1,8 L (erreur de lecture de la feuille).")
+            actor=nurse,
+            original=intake,
+            observed_at=at(5, 19, 30),
+            text="Correction : environ 800 mL sur la journée, et non 1,8 L (erreur de lecture de la feuille).",
+        )
         backdate(correction)
-        write(referente, jeanne, at(4, 15), C.MOOD,
-              text="Moral en baisse depuis la chute : dit avoir peur de retomber. Proposition d'un entretien "
-                   "avec la psychologue, acceptée.")
-        addressed = write(nurse, jeanne, at(3, 8, 15), C.SYMPTOMS, target="douleur", is_important=True,
-                          data="Douleur de la hanche droite à la mobilisation, EVA 6/10.",
-                          actions="Antalgique donné, mise au fauteuil différée.",
-                          results="EVA 3/10 à 10 h. Résultat de la radiographie attendu.",
-                          addressees=[referente], requests_receipt=True)
+        write(
+            referente,
+            jeanne,
+            at(4, 15),
+            C.MOOD,
+            text="Moral en baisse depuis la chute : dit avoir peur de retomber. Proposition d'un entretien "
+            "avec la psychologue, acceptée.",
+        )
+        addressed = write(
+            nurse,
+            jeanne,
+            at(3, 8, 15),
+            C.SYMPTOMS,
+            target="douleur",
+            is_important=True,
+            data="Douleur de la hanche droite à la mobilisation, EVA 6/10.",
+            actions="Antalgique donné, mise au fauteuil différée.",
+            results="EVA 3/10 à 10 h. Résultat de la radiographie attendu.",
+            addressees=[referente],
+            requests_receipt=True,
+        )
         liaison.acknowledge(actor=referente, transmission=addressed)
         Addressee.objects.filter(transmission=addressed, user=referente).update(acknowledged_at=at(3, 9, 5))
-        walk = write(nurse, jeanne, at(2, 14), C.AUTONOMY, on_time=False,
-                     text="Marche dans le couloir avec le déambulateur, accompagnée, sur 20 mètres.")
+        walk = write(
+            nurse,
+            jeanne,
+            at(2, 14),
+            C.AUTONOMY,
+            on_time=False,
+            text="Marche dans le couloir avec le déambulateur, accompagnée, sur 20 mètres.",
+        )
         # Edited during the grace period: the earlier version is kept.
-        liaison.transmission_edit(actor=nurse, transmission=walk,
-                                  text="Marche dans le couloir avec le déambulateur, accompagnée, sur 30 mètres "
-                                       "sans pause. Encouragée, souriante.")
+        liaison.transmission_edit(
+            actor=nurse,
+            transmission=walk,
+            text="Marche dans le couloir avec le déambulateur, accompagnée, sur 30 mètres "
+            "sans pause. Encouragée, souriante.",
+        )
         backdate(walk, edited_at=walk.observed_at + datetime.timedelta(minutes=20))
         walk.revisions.update(replaced_at=walk.observed_at + datetime.timedelta(minutes=20))
-        write(referente, jeanne, at(1, 10), C.INSTRUCTIONS,
-              text="Radiographie de la hanche : pas de fracture. Merci de reprendre le lever au fauteuil et la "
-                   "marche quotidienne, et de me dire comment elle la supporte.",
-              addressees=[nurse], requests_receipt=True)
-        write(nurse, jeanne, at(0, 9), C.OBSERVATIONS,
-              text="Nuit calme, levée à 8 h. Petit déjeuner pris en entier, a lu le journal.")
+        write(
+            referente,
+            jeanne,
+            at(1, 10),
+            C.INSTRUCTIONS,
+            text="Radiographie de la hanche : pas de fracture. Merci de reprendre le lever au fauteuil et la "
+            "marche quotidienne, et de me dire comment elle la supporte.",
+            addressees=[nurse],
+            requests_receipt=True,
+        )
+        write(
+            nurse,
+            jeanne,
+            at(0, 9),
+            C.OBSERVATIONS,
+            text="Nuit calme, levée à 8 h. Petit déjeuner pris en entier, a lu le journal.",
+        )
 
-        write(nurse, marcel, at(6, 8, 30), C.RESULTS,
-              text="Glycémie à jeun 1,32 g/L. Résultat transmis au médecin traitant.")
-        write(care, marcel, at(4, 19), C.HYGIENE, scope=Scope.INTERNAL,
-              text="Toilette du soir au domicile : refuse la douche, toilette au lavabo acceptée.")
-        write(care, marcel, at(1, 18, 30), C.FOOD, target="alimentation",
-              data="Réfrigérateur presque vide, repas de midi non pris.",
-              actions="Appel à sa fille, portage de repas proposé.", results="Portage accepté à partir de lundi.")
-        write(care, lucas, at(5, 11), C.AUTONOMY,
-              text="Transferts fauteuil-lit faits seul avec la planche. Souhaite essayer la douche assise.")
-        write(care, lucas, at(2, 11, 30), C.SOCIAL,
-              text="A repris les cours à distance cette semaine ; content de revoir ses camarades en visio.")
+        write(
+            nurse,
+            marcel,
+            at(6, 8, 30),
+            C.RESULTS,
+            text="Glycémie à jeun 1,32 g/L. Résultat transmis au médecin traitant.",
+        )
+        write(
+            care,
+            marcel,
+            at(4, 19),
+            C.HYGIENE,
+            scope=Scope.INTERNAL,
+            text="Toilette du soir au domicile : refuse la douche, toilette au lavabo acceptée.",
+        )
+        write(
+            care,
+            marcel,
+            at(1, 18, 30),
+            C.FOOD,
+            target="alimentation",
+            data="Réfrigérateur presque vide, repas de midi non pris.",
+            actions="Appel à sa fille, portage de repas proposé.",
+            results="Portage accepté à partir de lundi.",
+        )
+        write(
+            care,
+            lucas,
+            at(5, 11),
+            C.AUTONOMY,
+            text="Transferts fauteuil-lit faits seul avec la planche. Souhaite essayer la douche assise.",
+        )
+        write(
+            care,
+            lucas,
+            at(2, 11, 30),
+            C.SOCIAL,
+            text="A repris les cours à distance cette semaine ; content de revoir ses camarades en visio.",
+        )
 
     @staticmethod
     def totp_secret(user) -> str:
@@ -544,8 +826,13 @@ class Command(BaseCommand):
 
         if PortalInvitation.objects.filter(person=marcel).exists():
             return
-        _invitation, token = invitation_create(actor=referente, person=marcel, email=f"fils.durand@{DOMAIN}",
-                                               relationship=Relationship.FAMILY, base_url=settings.SITE_URL)
+        _invitation, token = invitation_create(
+            actor=referente,
+            person=marcel,
+            email=f"fils.durand@{DOMAIN}",
+            relationship=Relationship.FAMILY,
+            base_url=settings.SITE_URL,
+        )
         from portal.invitations import invitation_url
 
         self.created.append(f"invitation au portail / portal invitation: {invitation_url(token, settings.SITE_URL)}")
@@ -592,27 +879,79 @@ def seed_agenda(*, jeanne: Person, marcel: Person, referente, nurse, care) -> No
 
     def event(uid: str, actor, person, title, start, minutes, **fields):
         created, _new = agenda.event_upsert_from_source(
-            actor=actor, uid=f"demo-agenda-{uid}", source="portal", person=person, title=title, starts_at=start,
-            ends_at=start + datetime.timedelta(minutes=minutes), **fields)
+            actor=actor,
+            uid=f"demo-agenda-{uid}",
+            source="portal",
+            person=person,
+            title=title,
+            starts_at=start,
+            ends_at=start + datetime.timedelta(minutes=minutes),
+            **fields,
+        )
         return created
 
-    event("cardio", referente, jeanne, "Consultation de cardiologie", at(3, 10, 30), 45,
-          event_type=EventType.HEALTH_APPOINTMENT,
-          places=[{"kind": "address", "label": "Hôpital Saint-Antoine", "address": "184 rue du Faubourg "
-                   "Saint-Antoine, 75012 Paris"}], participants=[nurse.professional])
+    event(
+        "cardio",
+        referente,
+        jeanne,
+        "Consultation de cardiologie",
+        at(3, 10, 30),
+        45,
+        event_type=EventType.HEALTH_APPOINTMENT,
+        places=[
+            {
+                "kind": "address",
+                "label": "Hôpital Saint-Antoine",
+                "address": "184 rue du Faubourg Saint-Antoine, 75012 Paris",
+            }
+        ],
+        participants=[nurse.professional],
+    )
     # Marcel's daily care visit, entered by whichever demo professional writes in his agenda.
     writer = next((u for u in (care, nurse, referente) if access.check(u, marcel, Category.AGENDA, "write")), None)
     if writer is not None:
-        event("toilette", writer, marcel, "Passage de l'aide-soignante", at(1, 8, 0), 45,
-              event_type=EventType.HOME_VISIT, places=[{"kind": "home"}], rrule="FREQ=DAILY;COUNT=60")
-    event("synthese", referente, jeanne, "Réunion de synthèse de l'équipe", at(6, 14, 0), 60,
-          event_type=EventType.COORDINATION_MEETING, visibility=Visibility.INTERNAL,
-          participants=[nurse.professional])
-    event("atelier", referente, jeanne, "Atelier mémoire", at(-14, 10, 0), 60,
-          event_type=EventType.SUPPORT_ACTIVITY, rrule="FREQ=WEEKLY", places=[{"kind": "address",
-                                                                              "label": "Salle d'animation"}])
-    event("bilan", referente, jeanne, "Bilan de kinésithérapie", at(-7, 15, 0), 30,
-          event_type=EventType.HEALTH_APPOINTMENT)
+        event(
+            "toilette",
+            writer,
+            marcel,
+            "Passage de l'aide-soignante",
+            at(1, 8, 0),
+            45,
+            event_type=EventType.HOME_VISIT,
+            places=[{"kind": "home"}],
+            rrule="FREQ=DAILY;COUNT=60",
+        )
+    event(
+        "synthese",
+        referente,
+        jeanne,
+        "Réunion de synthèse de l'équipe",
+        at(6, 14, 0),
+        60,
+        event_type=EventType.COORDINATION_MEETING,
+        visibility=Visibility.INTERNAL,
+        participants=[nurse.professional],
+    )
+    event(
+        "atelier",
+        referente,
+        jeanne,
+        "Atelier mémoire",
+        at(-14, 10, 0),
+        60,
+        event_type=EventType.SUPPORT_ACTIVITY,
+        rrule="FREQ=WEEKLY",
+        places=[{"kind": "address", "label": "Salle d'animation"}],
+    )
+    event(
+        "bilan",
+        referente,
+        jeanne,
+        "Bilan de kinésithérapie",
+        at(-7, 15, 0),
+        30,
+        event_type=EventType.HEALTH_APPOINTMENT,
+    )
 
 
 # --- User portal, second part: an appointment waiting for Jeanne's answer ---------------------------
@@ -632,11 +971,15 @@ def seed_portal_proposal(*, jeanne: Person, referente) -> bool:
     for hour in (15, 16, 11, 9):
         start = datetime.datetime.combine(day, datetime.time(hour), tzinfo=ZoneInfo("Europe/Paris"))
         try:
-            booking.appointment_propose(actor=referente, person=jeanne, starts_at=start,
-                                        ends_at=start + datetime.timedelta(minutes=45),
-                                        title="Point sur le projet personnalisé",
-                                        motive="Faire le point avec vous sur vos souhaits.",
-                                        answer_deadline=timezone.now() + datetime.timedelta(days=5))
+            booking.appointment_propose(
+                actor=referente,
+                person=jeanne,
+                starts_at=start,
+                ends_at=start + datetime.timedelta(minutes=45),
+                title="Point sur le projet personnalisé",
+                motive="Faire le point avec vous sur vos souhaits.",
+                answer_deadline=timezone.now() + datetime.timedelta(days=5),
+            )
         except ValidationError:
             continue
         return True

@@ -84,8 +84,18 @@ FINESS_PREFIX = "S"
 # Same secret as seed_demo, so that scale professionals can sign in when --password is given.
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 
-KINDS = [StructureKind.EHPAD, StructureKind.SSIAD, StructureKind.SAAD, StructureKind.IME, StructureKind.MAS,
-         StructureKind.FAM, StructureKind.SESSAD, StructureKind.SAVS, StructureKind.SAMSAH, StructureKind.DAC]
+KINDS = [
+    StructureKind.EHPAD,
+    StructureKind.SSIAD,
+    StructureKind.SAAD,
+    StructureKind.IME,
+    StructureKind.MAS,
+    StructureKind.FAM,
+    StructureKind.SESSAD,
+    StructureKind.SAVS,
+    StructureKind.SAMSAH,
+    StructureKind.DAC,
+]
 # Team roles other than the referent, with their weight and a matching profession.
 ROLES = [
     (TeamRole.NURSE, 20, Profession.NURSE),
@@ -99,64 +109,239 @@ ROLES = [
     (TeamRole.OTHER, 5, Profession.HOME_HELP),
 ]
 HEALTH_PROFESSIONS = {Profession.NURSE, Profession.PHYSICIAN, Profession.PSYCHOLOGIST}
-LAST_NAMES = ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent",
-              "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David", "Bertrand", "Morel", "Fournier", "Girard",
-              "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent", "Muller", "Lefèvre", "Faure",
-              "André", "Mercier", "Blanc", "Guérin", "Boyer", "Garnier", "Chevalier", "François", "Legrand",
-              "Gauthier", "Garcia", "Perrin", "Robin", "Clément", "Morin", "Nicolas", "Henry", "Roussel", "Mathieu",
-              "Gautier", "Masson", "Benali", "Haddad", "Nguyen", "Diallo", "Traoré", "Da Silva", "Ferreira"]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Thomas",
+    "Petit",
+    "Robert",
+    "Richard",
+    "Durand",
+    "Dubois",
+    "Moreau",
+    "Laurent",
+    "Simon",
+    "Michel",
+    "Lefebvre",
+    "Leroy",
+    "Roux",
+    "David",
+    "Bertrand",
+    "Morel",
+    "Fournier",
+    "Girard",
+    "Bonnet",
+    "Dupont",
+    "Lambert",
+    "Fontaine",
+    "Rousseau",
+    "Vincent",
+    "Muller",
+    "Lefèvre",
+    "Faure",
+    "André",
+    "Mercier",
+    "Blanc",
+    "Guérin",
+    "Boyer",
+    "Garnier",
+    "Chevalier",
+    "François",
+    "Legrand",
+    "Gauthier",
+    "Garcia",
+    "Perrin",
+    "Robin",
+    "Clément",
+    "Morin",
+    "Nicolas",
+    "Henry",
+    "Roussel",
+    "Mathieu",
+    "Gautier",
+    "Masson",
+    "Benali",
+    "Haddad",
+    "Nguyen",
+    "Diallo",
+    "Traoré",
+    "Da Silva",
+    "Ferreira",
+]
 FIRST_NAMES = {
-    "F": ["Jeanne", "Marie", "Monique", "Françoise", "Yvette", "Simone", "Suzanne", "Nadia", "Camille", "Léa",
-          "Chloé", "Inès", "Fatima", "Aïcha", "Sophie", "Claire", "Hélène", "Odette", "Paulette", "Manon"],
-    "M": ["Jean", "Pierre", "Michel", "André", "Marcel", "Louis", "Henri", "Lucas", "Hugo", "Karim", "Mohamed",
-          "Thomas", "Nicolas", "Julien", "Paul", "Robert", "Georges", "Théo", "Nathan", "Yanis"],
+    "F": [
+        "Jeanne",
+        "Marie",
+        "Monique",
+        "Françoise",
+        "Yvette",
+        "Simone",
+        "Suzanne",
+        "Nadia",
+        "Camille",
+        "Léa",
+        "Chloé",
+        "Inès",
+        "Fatima",
+        "Aïcha",
+        "Sophie",
+        "Claire",
+        "Hélène",
+        "Odette",
+        "Paulette",
+        "Manon",
+    ],
+    "M": [
+        "Jean",
+        "Pierre",
+        "Michel",
+        "André",
+        "Marcel",
+        "Louis",
+        "Henri",
+        "Lucas",
+        "Hugo",
+        "Karim",
+        "Mohamed",
+        "Thomas",
+        "Nicolas",
+        "Julien",
+        "Paul",
+        "Robert",
+        "Georges",
+        "Théo",
+        "Nathan",
+        "Yanis",
+    ],
 }
 INSEE_PLACES = ["75056", "93066", "94028", "92050", "69123", "13055", "59350", "33063", "31555", "67482", "99134"]
 TEST_INS_OID = "1.2.250.1.213.1.4.10"
 
 # --- Liaison notebook -------------------------------------------------------------------------
 # Team roles whose default rights let them write in the notebook (the authors).
-LIAISON_WRITERS = {role for role, levels in services.TEAM_DEFAULTS.items()
-                   if services.levels_dict(levels)[Category.LIAISON] >= Level.WRITE}
+LIAISON_WRITERS = {
+    role
+    for role, levels in services.TEAM_DEFAULTS.items()
+    if services.levels_dict(levels)[Category.LIAISON] >= Level.WRITE
+}
 TRANSMISSION_SPAN = datetime.timedelta(days=3 * 365)
 CATEGORY_LABELS = [(value, str(label)) for value, label in TransmissionCategory.choices]
 EVENTS = [value for value in RemarkableEvent.values if value]
 # Short observations; a transmission strings two to four of them together.
 PHRASES = [
-    "a bien dormi cette nuit", "nuit agitée, réveillé plusieurs fois", "s'est levé seul ce matin",
-    "petit déjeuner pris en totalité", "a mangé la moitié de son assiette", "refuse de boire, hydratation à surveiller",
-    "repas mixé bien accepté", "toilette faite au lavabo avec aide partielle", "douche réalisée sans difficulté",
-    "a refusé la toilette ce matin", "se plaint de douleurs au genou droit", "douleur évaluée à 4 sur 10",
-    "tension artérielle à 13/8", "glycémie contrôlée à jeun", "température normale",
-    "chute dans la salle de bain, pas de blessure apparente", "risque de chute, déambulateur conseillé",
-    "retrouvé assis au sol dans sa chambre, sans perte de connaissance", "humeur triste ce matin",
-    "souriante et détendue", "anxieux avant le rendez-vous", "visite de sa fille l'après-midi",
-    "appel téléphonique avec son fils", "a participé à l'atelier mémoire", "sortie au jardin accompagnée",
-    "pansement refait, plaie propre", "traitement pris sans difficulté", "oubli du traitement du soir",
-    "constipation signalée", "toux sèche depuis hier", "rendez-vous chez le médecin traitant à prévoir",
-    "ordonnance renouvelée par le médecin", "agitation en fin de journée", "fatigue importante",
-    "poids stable", "bonne participation aux activités", "désorientation dans le temps",
-    "marche avec la canne dans le couloir", "rougeur au talon, effleurage fait", "prévenir l'infirmière si fièvre",
-    "a regardé la télévision au salon", "coiffeur passé ce matin", "lunettes à faire réparer",
-    "appareil auditif mis en place", "bas de contention posés", "a demandé à voir l'assistante sociale",
-    "dossier d'aide à domicile en cours", "aide au repas nécessaire", "ongles coupés", "linge rangé avec elle",
+    "a bien dormi cette nuit",
+    "nuit agitée, réveillé plusieurs fois",
+    "s'est levé seul ce matin",
+    "petit déjeuner pris en totalité",
+    "a mangé la moitié de son assiette",
+    "refuse de boire, hydratation à surveiller",
+    "repas mixé bien accepté",
+    "toilette faite au lavabo avec aide partielle",
+    "douche réalisée sans difficulté",
+    "a refusé la toilette ce matin",
+    "se plaint de douleurs au genou droit",
+    "douleur évaluée à 4 sur 10",
+    "tension artérielle à 13/8",
+    "glycémie contrôlée à jeun",
+    "température normale",
+    "chute dans la salle de bain, pas de blessure apparente",
+    "risque de chute, déambulateur conseillé",
+    "retrouvé assis au sol dans sa chambre, sans perte de connaissance",
+    "humeur triste ce matin",
+    "souriante et détendue",
+    "anxieux avant le rendez-vous",
+    "visite de sa fille l'après-midi",
+    "appel téléphonique avec son fils",
+    "a participé à l'atelier mémoire",
+    "sortie au jardin accompagnée",
+    "pansement refait, plaie propre",
+    "traitement pris sans difficulté",
+    "oubli du traitement du soir",
+    "constipation signalée",
+    "toux sèche depuis hier",
+    "rendez-vous chez le médecin traitant à prévoir",
+    "ordonnance renouvelée par le médecin",
+    "agitation en fin de journée",
+    "fatigue importante",
+    "poids stable",
+    "bonne participation aux activités",
+    "désorientation dans le temps",
+    "marche avec la canne dans le couloir",
+    "rougeur au talon, effleurage fait",
+    "prévenir l'infirmière si fièvre",
+    "a regardé la télévision au salon",
+    "coiffeur passé ce matin",
+    "lunettes à faire réparer",
+    "appareil auditif mis en place",
+    "bas de contention posés",
+    "a demandé à voir l'assistante sociale",
+    "dossier d'aide à domicile en cours",
+    "aide au repas nécessaire",
+    "ongles coupés",
+    "linge rangé avec elle",
 ]
-TARGETS = ["douleur", "chute", "alimentation", "hydratation", "sommeil", "comportement", "peau", "mobilité",
-           "élimination", "moral"]
-ACTIONS = ["surveillance renforcée", "antalgique donné selon la prescription", "famille prévenue",
-           "médecin appelé", "installation au fauteuil", "boissons proposées toutes les heures",
-           "changement de position toutes les trois heures", "entretien d'écoute", "kinésithérapeute prévenu"]
-RESULTS = ["amélioration en fin de journée", "pas de changement", "douleur soulagée", "à réévaluer demain",
-           "a bu un litre sur la journée", "s'est endormi vers 23 h", "plus calme après l'entretien"]
-TRANSMISSION_COLUMNS = ("person_id", "author_id", "author_structure_id", "observed_at", "created_at", "category",
-                        "kind", "target", "text", "data", "actions", "results", "scope", "is_important",
-                        "remarkable_event", "corrects_id", "status", "edited_at", "withdrawn_at", "requests_receipt",
-                        "search_document")
+TARGETS = [
+    "douleur",
+    "chute",
+    "alimentation",
+    "hydratation",
+    "sommeil",
+    "comportement",
+    "peau",
+    "mobilité",
+    "élimination",
+    "moral",
+]
+ACTIONS = [
+    "surveillance renforcée",
+    "antalgique donné selon la prescription",
+    "famille prévenue",
+    "médecin appelé",
+    "installation au fauteuil",
+    "boissons proposées toutes les heures",
+    "changement de position toutes les trois heures",
+    "entretien d'écoute",
+    "kinésithérapeute prévenu",
+]
+RESULTS = [
+    "amélioration en fin de journée",
+    "pas de changement",
+    "douleur soulagée",
+    "à réévaluer demain",
+    "a bu un litre sur la journée",
+    "s'est endormi vers 23 h",
+    "plus calme après l'entretien",
+]
+TRANSMISSION_COLUMNS = (
+    "person_id",
+    "author_id",
+    "author_structure_id",
+    "observed_at",
+    "created_at",
+    "category",
+    "kind",
+    "target",
+    "text",
+    "data",
+    "actions",
+    "results",
+    "scope",
+    "is_important",
+    "remarkable_event",
+    "corrects_id",
+    "status",
+    "edited_at",
+    "withdrawn_at",
+    "requests_receipt",
+    "search_document",
+)
 
 
 class Command(BaseCommand):
-    help = ("Crée en masse structures, professionnels et personnes (bulk_create), avec cercles et droits, "
-            "et si demandé leurs transmissions du cahier de liaison (COPY sur PostgreSQL).")
+    help = (
+        "Crée en masse structures, professionnels et personnes (bulk_create), avec cercles et droits, "
+        "et si demandé leurs transmissions du cahier de liaison (COPY sur PostgreSQL)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--structures", type=int, default=10)
@@ -164,29 +349,49 @@ class Command(BaseCommand):
         parser.add_argument("--persons", type=int, default=1000)
         parser.add_argument("--batch", type=int, default=5000, help="persons per chunk (one transaction each)")
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--password", default="",
-                            help="give every scale account this password (and professionals a TOTP authenticator)")
-        parser.add_argument("--transmissions", type=int, default=0,
-                            help="liaison transmissions spread over the persons created by this run")
-        parser.add_argument("--heavy-person-transmissions", type=int, default=0,
-                            help="transmissions of one person drawn among them (in addition to --transmissions)")
-        parser.add_argument("--transmission-batch", type=int, default=50_000,
-                            help="transmissions per chunk (one transaction and one COPY each)")
+        parser.add_argument(
+            "--password",
+            default="",
+            help="give every scale account this password (and professionals a TOTP authenticator)",
+        )
+        parser.add_argument(
+            "--transmissions",
+            type=int,
+            default=0,
+            help="liaison transmissions spread over the persons created by this run",
+        )
+        parser.add_argument(
+            "--heavy-person-transmissions",
+            type=int,
+            default=0,
+            help="transmissions of one person drawn among them (in addition to --transmissions)",
+        )
+        parser.add_argument(
+            "--transmission-batch",
+            type=int,
+            default=50_000,
+            help="transmissions per chunk (one transaction and one COPY each)",
+        )
 
     def handle(self, *args, **options):
         n_structures, n_professionals, n_persons = options["structures"], options["professionals"], options["persons"]
         batch = options["batch"]
         n_transmissions, n_heavy = options["transmissions"], options["heavy_person_transmissions"]
         transmission_batch = options["transmission_batch"]
-        if min(n_structures, n_professionals, n_persons, n_transmissions, n_heavy) < 0 \
-                or min(batch, transmission_batch) < 1:
+        if (
+            min(n_structures, n_professionals, n_persons, n_transmissions, n_heavy) < 0
+            or min(batch, transmission_batch) < 1
+        ):
             raise CommandError("Les nombres doivent être positifs. / Counts must be positive.")
         if n_persons and not n_structures:
-            raise CommandError("Il faut au moins une structure pour accompagner des personnes. "
-                               "/ Persons need at least one structure.")
+            raise CommandError(
+                "Il faut au moins une structure pour accompagner des personnes. / Persons need at least one structure."
+            )
         if (n_transmissions or n_heavy) and not n_persons:
-            raise CommandError("Les transmissions vont aux personnes créées par la même commande : ajoutez "
-                               "--persons. / Transmissions go to the persons created by the same run: add --persons.")
+            raise CommandError(
+                "Les transmissions vont aux personnes créées par la même commande : ajoutez "
+                "--persons. / Transmissions go to the persons created by the same run: add --persons."
+            )
         started = time.monotonic()
         self.now = timezone.now()
         self.today = timezone.localdate()
@@ -200,8 +405,9 @@ class Command(BaseCommand):
         person_offset = Person.objects.filter(email__endswith=f"@{DOMAIN}").count()
         self.rng = random.Random(f"{options['seed']}:{structure_offset}:{user_offset}:{person_offset}")  # noqa: S311
         self.perm_ids = dict(
-            Permission.objects.filter(content_type=ContentType.objects.get_for_model(Person))
-            .values_list("codename", "id")
+            Permission.objects.filter(content_type=ContentType.objects.get_for_model(Person)).values_list(
+                "codename", "id"
+            )
         )
 
         with transaction.atomic():
@@ -210,10 +416,18 @@ class Command(BaseCommand):
         structure_ids = [structure.pk for structure in structures]
         for start in range(0, n_persons, batch):
             with transaction.atomic():
-                self.create_persons(min(batch, n_persons - start), person_offset + start, structure_ids, teams,
-                                    batch)
-        names = ["structures", "users", "professionals", "team memberships", "persons", "accompaniments",
-                 "circle members", "grants", "object permissions"]
+                self.create_persons(min(batch, n_persons - start), person_offset + start, structure_ids, teams, batch)
+        names = [
+            "structures",
+            "users",
+            "professionals",
+            "team memberships",
+            "persons",
+            "accompaniments",
+            "circle members",
+            "grants",
+            "object permissions",
+        ]
         if n_transmissions or n_heavy:
             self.stdout.write(f"{'persons and circles':>20}: {time.monotonic() - started:.1f} s")
             self.create_transmissions(n_transmissions, n_heavy, teams, transmission_batch)
@@ -234,16 +448,22 @@ class Command(BaseCommand):
         structures = []
         for index in range(offset + 1, offset + count + 1):
             kind = self.rng.choice(KINDS)
-            structures.append(Structure(
-                name=f"{StructureKind(kind).label} Échelle {index}", finess=f"{FINESS_PREFIX}{index:08d}", kind=kind,
-                mssante_address=f"structure{index}@{DOMAIN}", created_at=self.now,
-            ))
+            structures.append(
+                Structure(
+                    name=f"{StructureKind(kind).label} Échelle {index}",
+                    finess=f"{FINESS_PREFIX}{index:08d}",
+                    kind=kind,
+                    mssante_address=f"structure{index}@{DOMAIN}",
+                    created_at=self.now,
+                )
+            )
         structures = Structure.objects.bulk_create(structures, batch_size=batch)
         self.counts["structures"] += len(structures)
         return structures
 
-    def create_teams(self, structures: list[Structure], count: int, offset: int,
-                     batch: int) -> dict[int, list[tuple[int, int, str]]]:
+    def create_teams(
+        self, structures: list[Structure], count: int, offset: int, batch: int
+    ) -> dict[int, list[tuple[int, int, str]]]:
         """Professionals spread over the structures; returns structure id → [(professional, user, role)]."""
         User = get_user_model()
         role_names = [role for role, _weight, _profession in ROLES]
@@ -256,31 +476,46 @@ class Command(BaseCommand):
             structure = structures[position % len(structures)] if structures else None
             role = TeamRole.REFERENT if position < len(structures) else self.rng.choices(role_names, weights)[0]
             sex = self.rng.choice("FM")
-            users.append(User(
-                email=f"pro{index:07d}@{DOMAIN}", password=self.password, first_name=self.rng.choice(FIRST_NAMES[sex]),
-                last_name=self.rng.choice(LAST_NAMES), date_joined=self.now,
-            ))
+            users.append(
+                User(
+                    email=f"pro{index:07d}@{DOMAIN}",
+                    password=self.password,
+                    first_name=self.rng.choice(FIRST_NAMES[sex]),
+                    last_name=self.rng.choice(LAST_NAMES),
+                    date_joined=self.now,
+                )
+            )
             placements.append((structure, role, index))
         users = User.objects.bulk_create(users, batch_size=batch)
         self.counts["users"] += len(users)
         self.create_account_extras(users, batch)
 
-        professionals = Professional.objects.bulk_create([
-            Professional(user=user, profession=profession_of[role],
-                         rpps=f"19{index:09d}" if profession_of[role] in HEALTH_PROFESSIONS else "")
-            for user, (_structure, role, index) in zip(users, placements, strict=True)
-        ], batch_size=batch)
+        professionals = Professional.objects.bulk_create(
+            [
+                Professional(
+                    user=user,
+                    profession=profession_of[role],
+                    rpps=f"19{index:09d}" if profession_of[role] in HEALTH_PROFESSIONS else "",
+                )
+                for user, (_structure, role, index) in zip(users, placements, strict=True)
+            ],
+            batch_size=batch,
+        )
         self.counts["professionals"] += len(professionals)
 
         memberships, teams = [], defaultdict(list)
         for professional, (structure, role, _index) in zip(professionals, placements, strict=True):
             if structure is None:
                 continue
-            memberships.append(TeamMembership(
-                structure=structure, professional=professional, role=role,
-                is_structure_admin=role == TeamRole.REFERENT,
-                started_on=self.today - datetime.timedelta(days=self.rng.randrange(1, 3000)),
-            ))
+            memberships.append(
+                TeamMembership(
+                    structure=structure,
+                    professional=professional,
+                    role=role,
+                    is_structure_admin=role == TeamRole.REFERENT,
+                    started_on=self.today - datetime.timedelta(days=self.rng.randrange(1, 3000)),
+                )
+            )
             teams[structure.pk].append((professional.pk, professional.user_id, role))
         TeamMembership.objects.bulk_create(memberships, batch_size=batch)
         self.counts["team memberships"] += len(memberships)
@@ -294,8 +529,10 @@ class Command(BaseCommand):
         if self.with_totp:
             secret = encrypt(TOTP_SECRET)
             Authenticator.objects.bulk_create(
-                [Authenticator(user=user, type=Authenticator.Type.TOTP, data={"secret": secret}, created_at=self.now)
-                 for user in users],
+                [
+                    Authenticator(user=user, type=Authenticator.Type.TOTP, data={"secret": secret}, created_at=self.now)
+                    for user in users
+                ],
                 batch_size=batch,
             )
 
@@ -311,9 +548,14 @@ class Command(BaseCommand):
         birth_date = self.today - datetime.timedelta(days=age * 365 + rng.randrange(365))
         person = Person(
             # The index keeps identity traits unique whatever the random draw.
-            birth_name=f"{last}-S{index}", birth_first_names=f"{first} {rng.choice(FIRST_NAMES[sex])}",
-            first_name=first, birth_date=birth_date, sex=sex, birth_place_insee=rng.choice(INSEE_PLACES),
-            email=f"personne{index:08d}@{DOMAIN}", created_at=self.now,
+            birth_name=f"{last}-S{index}",
+            birth_first_names=f"{first} {rng.choice(FIRST_NAMES[sex])}",
+            first_name=first,
+            birth_date=birth_date,
+            sex=sex,
+            birth_place_insee=rng.choice(INSEE_PLACES),
+            email=f"personne{index:08d}@{DOMAIN}",
+            created_at=self.now,
         )
         if rng.random() < 0.5:
             first13 = f"{1 if sex == 'M' else 2}{birth_date.year % 100:02d}{birth_date.month:02d}{index:08d}"
@@ -322,20 +564,28 @@ class Command(BaseCommand):
             person.identity_status = IdentityStatus.QUALIFIED
         return person
 
-    def create_persons(self, count: int, offset: int, structure_ids: list[int],
-                       teams: dict[int, list[tuple[int, int, str]]], batch: int) -> None:
-        persons = Person.objects.bulk_create([self.new_person(offset + i + 1) for i in range(count)],
-                                             batch_size=batch)
+    def create_persons(
+        self,
+        count: int,
+        offset: int,
+        structure_ids: list[int],
+        teams: dict[int, list[tuple[int, int, str]]],
+        batch: int,
+    ) -> None:
+        persons = Person.objects.bulk_create([self.new_person(offset + i + 1) for i in range(count)], batch_size=batch)
         self.counts["persons"] += len(persons)
 
         accompaniments = []
         for person in persons:
             how_many = 2 if len(structure_ids) > 1 and self.rng.random() < 0.3 else 1
             for structure_id in self.rng.sample(structure_ids, how_many):
-                accompaniments.append(Accompaniment(
-                    person=person, structure_id=structure_id,
-                    started_on=self.today - datetime.timedelta(days=self.rng.randrange(0, 1500)),
-                ))
+                accompaniments.append(
+                    Accompaniment(
+                        person=person,
+                        structure_id=structure_id,
+                        started_on=self.today - datetime.timedelta(days=self.rng.randrange(0, 1500)),
+                    )
+                )
         Accompaniment.objects.bulk_create(accompaniments, batch_size=batch)
         self.counts["accompaniments"] += len(accompaniments)
         for accompaniment in accompaniments:
@@ -345,17 +595,30 @@ class Command(BaseCommand):
         members, member_roles = [], []
         for accompaniment in accompaniments:
             person_id, structure_id = accompaniment.person_id, accompaniment.structure_id
-            members.append(CircleMember(
-                person_id=person_id, kind=MemberKind.STRUCTURE, role=CircleRole.STRUCTURE,
-                origin=MemberOrigin.ACCOMPANIMENT, structure_id=structure_id, started_at=self.now,
-            ))
+            members.append(
+                CircleMember(
+                    person_id=person_id,
+                    kind=MemberKind.STRUCTURE,
+                    role=CircleRole.STRUCTURE,
+                    origin=MemberOrigin.ACCOMPANIMENT,
+                    structure_id=structure_id,
+                    started_at=self.now,
+                )
+            )
             member_roles.append(None)
             for professional_id, user_id, role in teams.get(structure_id, ()):
-                members.append(CircleMember(
-                    person_id=person_id, kind=MemberKind.PROFESSIONAL, role=services.TEAM_ROLE_TO_CIRCLE_ROLE[role],
-                    origin=MemberOrigin.TEAM, user_id=user_id, professional_id=professional_id,
-                    structure_id=structure_id, started_at=self.now,
-                ))
+                members.append(
+                    CircleMember(
+                        person_id=person_id,
+                        kind=MemberKind.PROFESSIONAL,
+                        role=services.TEAM_ROLE_TO_CIRCLE_ROLE[role],
+                        origin=MemberOrigin.TEAM,
+                        user_id=user_id,
+                        professional_id=professional_id,
+                        structure_id=structure_id,
+                        started_at=self.now,
+                    )
+                )
                 member_roles.append(role)
         members = CircleMember.objects.bulk_create(members, batch_size=batch)
         self.counts["circle members"] += len(members)
@@ -376,31 +639,40 @@ class Command(BaseCommand):
         for (user_id, person_id, category), level in best.items():
             for action, needed in (("read", Level.READ), ("write", Level.WRITE)):
                 if level >= needed:
-                    permissions.append(PersonUserObjectPermission(
-                        user_id=user_id, content_object_id=person_id,
-                        permission_id=self.perm_ids[permission_codename(category, action)],
-                    ))
+                    permissions.append(
+                        PersonUserObjectPermission(
+                            user_id=user_id,
+                            content_object_id=person_id,
+                            permission_id=self.perm_ids[permission_codename(category, action)],
+                        )
+                    )
         PersonUserObjectPermission.objects.bulk_create(permissions, batch_size=batch)
         self.counts["object permissions"] += len(permissions)
 
     # --- Liaison notebook ----------------------------------------------------------------------
 
-    def create_transmissions(self, count: int, heavy: int, teams: dict[int, list[tuple[int, int, str]]],
-                             batch: int) -> None:
+    def create_transmissions(
+        self, count: int, heavy: int, teams: dict[int, list[tuple[int, int, str]]], batch: int
+    ) -> None:
         """`count` transmissions over the persons of this run, `heavy` more for one of them,
         interleaved in chronological order, in chunks of `batch` rows."""
         started = time.monotonic()
-        writers = {structure_id: [user_id for _professional_id, user_id, role in members if role in LIAISON_WRITERS]
-                   for structure_id, members in teams.items()}
+        writers = {
+            structure_id: [user_id for _professional_id, user_id, role in members if role in LIAISON_WRITERS]
+            for structure_id, members in teams.items()
+        }
         authors: dict[int, list[tuple[int, int]]] = {}
         for person_id, structure_ids in self.person_structures.items():
-            candidates = [(user_id, structure_id) for structure_id in structure_ids
-                          for user_id in writers.get(structure_id, ())]
+            candidates = [
+                (user_id, structure_id) for structure_id in structure_ids for user_id in writers.get(structure_id, ())
+            ]
             if candidates:
                 authors[person_id] = candidates
         if not authors:
-            raise CommandError("Aucun professionnel ne peut écrire dans le cahier de ces personnes : ajoutez des "
-                               "professionnels. / No professional may write in these notebooks: add professionals.")
+            raise CommandError(
+                "Aucun professionnel ne peut écrire dans le cahier de ces personnes : ajoutez des "
+                "professionnels. / No professional may write in these notebooks: add professionals."
+            )
         person_ids = sorted(authors)
         heavy_id = self.rng.choice(person_ids) if heavy else None
         others = [person_id for person_id in person_ids if person_id != heavy_id] or person_ids
@@ -455,15 +727,39 @@ class Command(BaseCommand):
         event = rng.choice(EVENTS) if rng.random() < 0.01 else ""
         # As liaison.services._search_document: category label, target, text, data, actions, results.
         document = " ".join(filter(None, [category_label, target, text, data, actions, results]))
-        return (person_id, author_id, structure_id, observed_at, created_at, category, kind, target, text, data,
-                actions, results, scope, is_important, event, None, "active", None, None, False, document)
+        return (
+            person_id,
+            author_id,
+            structure_id,
+            observed_at,
+            created_at,
+            category,
+            kind,
+            target,
+            text,
+            data,
+            actions,
+            results,
+            scope,
+            is_important,
+            event,
+            None,
+            "active",
+            None,
+            None,
+            False,
+            document,
+        )
 
     def _copy_transmissions(self, rows: list[tuple]) -> None:
         """COPY the rows with ids taken from the table's sequence, then the authors' read marks."""
         table = Transmission._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
-                           "FROM generate_series(1, %s)", [len(rows)])
+            cursor.execute(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
+                "FROM generate_series(1, %s)",
+                [len(rows)],
+            )
             ids = [row[0] for row in cursor.fetchall()]
             raw = cursor.cursor
             with raw.copy(f"COPY {table} (id, {', '.join(TRANSMISSION_COLUMNS)}) FROM STDIN") as copy:
@@ -476,7 +772,8 @@ class Command(BaseCommand):
 
     def _bulk_create_transmissions(self, rows: list[tuple]) -> None:
         transmissions = Transmission.objects.bulk_create(
-            [Transmission(**dict(zip(TRANSMISSION_COLUMNS, row, strict=True))) for row in rows], batch_size=5000,
+            [Transmission(**dict(zip(TRANSMISSION_COLUMNS, row, strict=True))) for row in rows],
+            batch_size=5000,
         )
         ReadMark.objects.bulk_create(
             [ReadMark(transmission_id=t.pk, user_id=t.author_id, read_at=t.created_at) for t in transmissions],
