@@ -33,6 +33,7 @@ from agenda.booking_serializers import (
     SlotSearchSerializer,
 )
 from agenda.models import AvailabilityException, AvailabilityWindow, Event, Participant
+from common.timezone import PARIS
 from coordination.api import ERRORS, READ_ERRORS, CoordinationAPIView
 from coordination.models import Professional
 
@@ -146,7 +147,7 @@ def _datetime(value: str | None) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=slots.PARIS_TZ)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=PARIS)
 
 
 class SlotSearchView(CoordinationAPIView):

@@ -8,7 +8,7 @@ from django import forms
 
 from agenda import slots
 from agenda.models import ExceptionKind, PlaceKind, Weekday
-from portal.forms import Form
+from common.forms import Form
 
 DURATIONS = [(30, "30 minutes"), (45, "45 minutes"), (60, "1 heure"), (90, "1 h 30"), (120, "2 heures")]
 

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST
 from agenda import availability, booking, slots
 from agenda.booking_forms import ExceptionForm, PickForm, ProposalForm, ResponseForm, SearchForm, WindowForm
 from agenda.models import AvailabilityException, AvailabilityWindow, Event, EventStatus, Participant, Response
+from common.forms import add_service_errors
+from common.timezone import PARIS
 from coordination import access
 from coordination.models import Category, Professional
-from portal.forms import add_service_errors
 
 
 def _professional(request: HttpRequest) -> Professional:
@@ -132,8 +133,8 @@ def booking_search(request: HttpRequest) -> HttpResponse:
                         initial={
                             "invitees": invitees,
                             "motive": form.cleaned_data["motive"],
-                            "starts_at": slot.start.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M"),
-                            "ends_at": slot.end.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M"),
+                            "starts_at": slot.start.astimezone(PARIS).strftime("%Y-%m-%d %H:%M"),
+                            "ends_at": slot.end.astimezone(PARIS).strftime("%Y-%m-%d %H:%M"),
                         },
                     ),
                 )

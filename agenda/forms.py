@@ -9,11 +9,11 @@ from django import forms
 from django.db.models import Q
 
 from agenda.models import EventType, FeedOwnerKind, PlaceKind, Visibility
+from common.forms import Form
+from common.timezone import PARIS
 from coordination.models import CircleMember, Professional, TeamMembership
-from portal.forms import Form
-from ppa.models import SerafinCode
+from reference.models import SerafinCode
 
-PARIS = ZoneInfo("Europe/Paris")
 REPEAT_CHOICES = [
     ("", "Ne se répète pas"),
     ("FREQ=DAILY", "Tous les jours"),

@@ -25,6 +25,7 @@ from icalendar import Event as VEvent
 
 from agenda.models import Event, EventStatus, ExternalBusyTime, ExternalCalendar
 from agenda.recurrence import exdate_set
+from common.timezone import PARIS, PARIS_NAME
 
 PRODID = "-//Portail de coordination//Agenda//FR"
 STATUS = {
@@ -41,7 +42,7 @@ class ImportError_(ValueError):
 
 
 def _local(value: datetime, event: Event) -> datetime:
-    return value.astimezone(ZoneInfo(event.time_zone or "Europe/Paris"))
+    return value.astimezone(ZoneInfo(event.time_zone or PARIS_NAME))
 
 
 def _vevent(event: Event, *, include_titles: bool) -> VEvent:
@@ -87,7 +88,7 @@ def calendar_for(events, *, name: str, include_titles: bool = False) -> bytes:
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", "Europe/Paris")
+    cal.add("x-wr-timezone", PARIS_NAME)
     for event in events:
         cal.add_component(_vevent(event, include_titles=include_titles))
     cal.add_missing_timezones()
@@ -100,10 +101,10 @@ def calendar_for(events, *, name: str, include_titles: bool = False) -> bytes:
 def _aware(value) -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=ZoneInfo("Europe/Paris"))
+            return value.replace(tzinfo=PARIS)
         return value
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=ZoneInfo("Europe/Paris"))
+        return datetime(value.year, value.month, value.day, tzinfo=PARIS)
     raise ImportError_("Une date du calendrier n'est pas lisible.")
 
 

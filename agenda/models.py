@@ -18,9 +18,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from common.timezone import PARIS_NAME
 from coordination.models import Person, Professional, Structure
-
-PARIS = "Europe/Paris"
 
 
 def new_uid() -> str:
@@ -86,7 +85,7 @@ class Event(models.Model):
     starts_at = models.DateTimeField("début")
     ends_at = models.DateTimeField("fin")
     is_all_day = models.BooleanField("toute la journée", default=False)
-    time_zone = models.CharField("fuseau horaire", max_length=50, default=PARIS)
+    time_zone = models.CharField("fuseau horaire", max_length=50, default=PARIS_NAME)
     status = models.CharField("statut", max_length=10, choices=EventStatus.choices, default=EventStatus.CONFIRMED)
     visibility = models.CharField("visibilité", max_length=10, choices=Visibility.choices, default=Visibility.SHARED)
     rrule = models.CharField(
@@ -106,7 +105,7 @@ class Event(models.Model):
     )
     recurrence_id = models.DateTimeField("occurrence d'origine (RECURRENCE-ID)", null=True, blank=True)
     serafin_service = models.ForeignKey(
-        "ppa.SerafinCode",
+        "reference.SerafinCode",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -19,10 +19,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from agenda.models import Event, EventStatus
+from common.timezone import PARIS, PARIS_NAME
 
 # The longest span of occurrences we expand for one read (a year view at most).
 MAX_OCCURRENCES = 2000
-_PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass
@@ -47,12 +47,12 @@ class Occurrence:
 
 def _zone(event: Event) -> ZoneInfo:
     try:
-        return ZoneInfo(event.time_zone or "Europe/Paris")
+        return ZoneInfo(event.time_zone or PARIS_NAME)
     except Exception:  # noqa: BLE001 - an unknown zone name falls back to Paris
-        return ZoneInfo("Europe/Paris")
+        return PARIS
 
 
-def parse_rule(rule: str, dtstart: datetime, zone: ZoneInfo = _PARIS):
+def parse_rule(rule: str, dtstart: datetime, zone: ZoneInfo = PARIS):
     """The dateutil rule for `rule` starting at the naive local `dtstart`; ValidationError if invalid."""
     text = rule.strip()
     if text.upper().startswith("RRULE:"):
@@ -180,7 +180,7 @@ def overridden_starts(events: Iterable[Event]) -> dict[int, set[datetime]]:
     return result
 
 
-def all_day_bounds(day_start: date, day_end: date, zone: str = "Europe/Paris") -> tuple[datetime, datetime]:
+def all_day_bounds(day_start: date, day_end: date, zone: str = PARIS_NAME) -> tuple[datetime, datetime]:
     """Local midnight of `day_start` to local midnight after `day_end` (inclusive days)."""
     tz = ZoneInfo(zone)
     return (

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from agenda.models import EventStatus, EventType, PlaceKind, Response, Visibility
 from coordination.models import Professional
 from coordination.serializers import _choices_text, _inline_enum
-from ppa.models import SerafinCode
+from reference.models import SerafinCode
 
 FHIR_STATUS = {
     EventStatus.PROPOSED: "proposed",

@@ -34,6 +34,7 @@ from agenda.models import (
     Response,
     Visibility,
 )
+from common.timezone import PARIS_NAME
 from coordination import access
 from coordination.models import AuditEvent, Category, Person, Professional, Structure, TeamMembership
 from coordination.notifications import notify
@@ -137,7 +138,7 @@ def _validate(fields: dict, places: list[dict] | None) -> None:
     if errors:
         raise ValidationError(errors)
     if fields.get("rrule"):
-        zone = recurrence.ZoneInfo(fields.get("time_zone") or "Europe/Paris")
+        zone = recurrence.ZoneInfo(fields.get("time_zone") or PARIS_NAME)
         recurrence.parse_rule(fields["rrule"], starts_at.astimezone(zone).replace(tzinfo=None), zone)
 
 
@@ -145,7 +146,7 @@ def _normalise_all_day(fields: dict) -> None:
     """An all-day event runs from local midnight of its first day to midnight after its last."""
     if not fields.get("is_all_day") or fields.get("starts_at") is None:
         return
-    zone = fields.get("time_zone") or "Europe/Paris"
+    zone = fields.get("time_zone") or PARIS_NAME
     tz = recurrence.ZoneInfo(zone)
     first = fields["starts_at"].astimezone(tz).date()
     last = (fields.get("ends_at") or fields["starts_at"]).astimezone(tz).date()

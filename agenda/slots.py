@@ -27,7 +27,8 @@ from django.db.models import FloatField, Q
 from django.db.models.functions import Cast, Extract
 from django.utils import timezone
 
-PARIS_TZ = ZoneInfo("Europe/Paris")
+from common.timezone import PARIS, PARIS_NAME
+
 UTC = dt.UTC
 
 Interval = tuple[dt.datetime, dt.datetime]
@@ -99,12 +100,12 @@ def overlaps(intervals: Sequence[Interval], start: dt.datetime, end: dt.datetime
 def local(day: dt.date, time: dt.time) -> dt.datetime:
     """The aware instant of a Paris wall-clock time on a day (a non-existent time in the
     spring gap moves forward with the offset before the change, as zoneinfo does)."""
-    return dt.datetime.combine(day, time, tzinfo=PARIS_TZ).astimezone(UTC)
+    return dt.datetime.combine(day, time, tzinfo=PARIS).astimezone(UTC)
 
 
 def days(start: dt.datetime, end: dt.datetime) -> list[dt.date]:
-    first = start.astimezone(PARIS_TZ).date()
-    last = end.astimezone(PARIS_TZ).date()
+    first = start.astimezone(PARIS).date()
+    last = end.astimezone(PARIS).date()
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
@@ -239,7 +240,7 @@ def search(
         cursor = s.astimezone(UTC).replace(second=0, microsecond=0)
         if cursor < s:
             cursor += dt.timedelta(minutes=1)
-        wall = cursor.astimezone(PARIS_TZ)
+        wall = cursor.astimezone(PARIS)
         cursor += dt.timedelta(minutes=(-(wall.hour * 60 + wall.minute)) % step_minutes)
         # Slots touching an existing commitment even when it is off the step.
         starts = set()
@@ -266,7 +267,7 @@ def search(
         return SearchResult([], _no_slot(criteria))
     candidates.sort(
         key=lambda slot: (
-            slot.start.astimezone(PARIS_TZ).date(),
+            slot.start.astimezone(PARIS).date(),
             not slot.adjacent,
             -len(slot.optional_free),
             slot.start,
@@ -278,8 +279,8 @@ def search(
 def _no_slot(criteria: Criteria) -> str:
     fmt = "%d/%m/%Y"
     return NO_SLOT_MESSAGE.format(
-        start=criteria.window_start.astimezone(PARIS_TZ).strftime(fmt),
-        end=criteria.window_end.astimezone(PARIS_TZ).strftime(fmt),
+        start=criteria.window_start.astimezone(PARIS).strftime(fmt),
+        end=criteria.window_end.astimezone(PARIS).strftime(fmt),
     )
 
 
@@ -305,14 +306,14 @@ def expand(
     from agenda.models import Event
     from agenda.recurrence import occurrence_starts
 
-    zone = ZoneInfo(time_zone or "Europe/Paris")
+    zone = ZoneInfo(time_zone or PARIS_NAME)
     simple = _simple_rule(rule)
     if simple is not None:
         local_start = starts_at.astimezone(zone).replace(tzinfo=None)
         return _expand_simple(local_start, ends_at - starts_at, zone, *simple, exdates, start, end, skip)
     try:
         spans = occurrence_starts(
-            Event(starts_at=starts_at, ends_at=ends_at, rrule=rule, time_zone=time_zone or "Europe/Paris"), start, end
+            Event(starts_at=starts_at, ends_at=ends_at, rrule=rule, time_zone=time_zone or PARIS_NAME), start, end
         )
     except ValidationError:
         return [(starts_at, ends_at)] if starts_at < end and ends_at > start else []

@@ -5,7 +5,6 @@ busy times ("Occupé")."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,11 +21,11 @@ from django.views.decorators.http import require_POST
 from agenda import ics, selectors, services
 from agenda.forms import EventForm, ExternalCalendarForm, FeedForm, RespondForm
 from agenda.models import AgendaFeed, Event, EventStatus, ExternalCalendar, FeedOwnerKind, Visibility
+from common.forms import add_service_errors
+from common.timezone import PARIS
 from coordination import access
 from coordination.models import Category
-from portal.forms import add_service_errors
 
-PARIS = ZoneInfo("Europe/Paris")
 VIEWS = {"ligne": "Ligne de vie", "semaine": "Semaine", "mois": "Mois", "liste": "Liste"}
 _FORM_FIELDS = {"places": "place_kind", "rrule": "repeat"}
 

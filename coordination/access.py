@@ -30,6 +30,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
+from common.request_context import current_request_context
 from coordination.models import (
     ACTION_LEVEL,
     AccessLog,
@@ -47,7 +48,6 @@ from coordination.models import (
     Professional,
     permission_codename,
 )
-from portal.middleware import current_request_context
 
 ACTIONS = ("read", "write")
 CATEGORIES = tuple(Category.values)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from common.forms import Form
 from coordination.models import DocumentStatus, DocumentType
-from portal.forms import Form
 
 FILE_HELP = "PDF ou image (JPEG, PNG, WebP). Le contenu du fichier est vérifié."
 

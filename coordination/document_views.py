@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from common.forms import add_service_errors
 from coordination import access, document_selectors, document_services
 from coordination.document_forms import (
     DocumentFilterForm,
@@ -23,7 +24,6 @@ from coordination.document_forms import (
 from coordination.models import Category, CircleMember, DmpShare, DmpShareStatus, Document, DocumentStatus, Structure
 from coordination.uploads import private_file_response
 from coordination.views import professional_required
-from portal.forms import add_service_errors
 
 PAGE_SIZE = 25
 

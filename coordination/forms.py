@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from common.forms import Form
 from coordination.identifiers import normalize_ins, validate_ins_matricule
 from coordination.models import (
     AccessVia,
@@ -17,7 +18,6 @@ from coordination.models import (
     Professional,
     Structure,
 )
-from portal.forms import Form
 
 
 class CaseloadFilterForm(Form):

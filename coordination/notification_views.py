@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from common.forms import Form
 from coordination.models import Frequency, Notification, NotificationPreference
 from coordination.notifications import BLOCKS, CATALOGUE, preferences_for
-from portal.forms import Form
 
 
 class NotificationFilterForm(Form):

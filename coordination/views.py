@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common.forms import add_service_errors
 from coordination import access, document_services, news, services
 from coordination.forms import (
     AccessLogFilterForm,
@@ -38,7 +39,6 @@ from coordination.models import (
     Structure,
     TeamMembership,
 )
-from portal.forms import add_service_errors
 
 PAGE_SIZE = 25
 

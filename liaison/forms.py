@@ -6,10 +6,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from common.forms import Form
 from coordination import access
 from coordination.models import Category, Structure
 from liaison.models import RemarkableEvent, Scope, TransmissionCategory, TransmissionKind
-from portal.forms import Form
 
 
 class MultipleFileInput(forms.ClearableFileInput):

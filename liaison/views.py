@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from common.forms import add_service_errors
 from coordination import access
 from coordination.models import Category, Person
 from coordination.uploads import private_file_response
 from liaison import selectors, services
 from liaison.forms import CorrectionForm, NotebookFilterForm, TransmissionForm
 from liaison.models import Addressee, Attachment, Transmission
-from portal.forms import add_service_errors
 
 # Service field names that the page form calls differently.
 _FORM_FIELDS = {"attachments": "files"}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,21 +12,8 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
+from common.request_context import RequestContext, bind, unbind
 from portal.accounts import requires_mfa, user_has_mfa
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    request_id: str
-    ip: str | None
-
-
-_current: ContextVar[RequestContext | None] = ContextVar("portal_request_context", default=None)
-
-
-def current_request_context() -> RequestContext | None:
-    """The request id and client address of the request being served (None in tasks)."""
-    return _current.get()
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -48,11 +33,11 @@ class RequestContextMiddleware:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
         request.request_id = request_id
-        token = _current.set(RequestContext(request_id=request_id, ip=_client_ip(request)))
+        token = bind(RequestContext(request_id=request_id, ip=_client_ip(request)))
         try:
             response = self.get_response(request)
         finally:
-            _current.reset(token)
+            unbind(token)
         response["X-Request-ID"] = request_id
         return response
 

@@ -55,11 +55,13 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
-    "portal",
+    "common",
+    "reference",
     "coordination",
     "agenda",
     "ppa",
     "liaison",
+    "portal",
 ]
 
 MIDDLEWARE = [

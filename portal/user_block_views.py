@@ -25,10 +25,10 @@ from agenda import selectors as agenda_selectors
 from agenda import services as agenda_services
 from agenda.models import AgendaFeed, Event, EventStatus, FeedOwnerKind
 from agenda.views import PARIS, _day
+from common.forms import add_service_errors
 from coordination import access, document_selectors, document_services
 from coordination.document_forms import PortalUploadForm
 from coordination.models import Category, Document, DocumentStatus, DocumentType, Person, RecordVisit
-from portal.forms import add_service_errors
 from portal.user_forms import FeedActionForm, FeedCreateForm, PlanCommentForm, ProposalAnswerForm
 from portal.user_views import _context, _open, portal_page
 from ppa import selectors as ppa_selectors

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from common.forms import Form
 from coordination.models import Category, ConsentDecision, ConsentKind, Level, Partner, Relationship
 from liaison.models import TransmissionCategory
-from portal.forms import Form
 from ppa.models import Section
 
 # The matrix in plain words: what each category lets a member do.

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common.forms import add_service_errors
 from coordination import access, services
 from coordination.models import (
     AccessLog,
@@ -45,7 +46,6 @@ from liaison import selectors as liaison_selectors
 from liaison import services as liaison_services
 from liaison.models import Scope
 from portal import invitations
-from portal.forms import add_service_errors
 from portal.user_forms import (
     AnswerForm,
     ConsentForm,

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 
 from coordination.admin import ReadOnlyAdmin
-from ppa.models import Plan, PlanVersion, SerafinCode
+from ppa.models import Plan, PlanVersion
+from reference.models import SerafinCode
 
 
 @admin.register(SerafinCode)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from common.forms import Form
 from coordination.models import Professional, Structure
-from portal.forms import Form
-from ppa.models import EXPECTATION_FIELDS, ObjectiveStatus, PlanVersion, Section, SerafinCode, SignOffRole, Weekday
+from ppa.models import EXPECTATION_FIELDS, ObjectiveStatus, PlanVersion, Section, SignOffRole, Weekday
+from reference.models import SerafinCode
 
 
 class SerafinChoiceField(forms.ModelChoiceField):

@@ -1,5 +1,5 @@
-"""Projet personnalisé d'accompagnement: the SERAFIN-PH reference data (needs and
-direct services, shared with agenda events), plans and their versions.
+"""Projet personnalisé d'accompagnement: plans and their versions (coded with the
+SERAFIN-PH nomenclature of `reference`).
 
 Models hold data; every write goes through `ppa.services`, every read through
 `coordination.access` (category `ppa`).
@@ -15,44 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from coordination.models import Document, Person, Professional, Structure
-
-
-class SerafinKind(models.TextChoices):
-    NEED = "need", "Besoin"
-    SERVICE = "service", "Prestation directe"
-
-
-class SerafinCode(models.Model):
-    """One entry of the SERAFIN-PH nomenclature (ANS value sets JDV_J285 and JDV_J284).
-
-    Loaded by a data migration from `ppa/data/serafin-ph.json`; read-only afterwards.
-    """
-
-    kind = models.CharField("nomenclature", max_length=10, choices=SerafinKind.choices)
-    code = models.CharField("code", max_length=20)
-    label = models.CharField("libellé", max_length=300)
-    parent = models.ForeignKey(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="children",
-        verbose_name="niveau supérieur",
-    )
-    depth = models.PositiveSmallIntegerField("niveau", default=1)
-
-    # Lower case, without accents: code and label, for the accent-insensitive search.
-    search_text = models.CharField("texte de recherche", max_length=400, blank=True, editable=False)
-
-    class Meta:
-        verbose_name = "code SERAFIN-PH"
-        verbose_name_plural = "codes SERAFIN-PH"
-        ordering = ["kind", "code"]
-        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="serafin_code_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.code} — {self.label}"
-
+from reference.models import SerafinCode
 
 # --- Plans and their versions ------------------------------------------------------------
 

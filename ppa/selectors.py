@@ -3,43 +3,15 @@ of queries), the diff between two versions, SERAFIN-PH search, overdue reviews."
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from coordination import access
 from coordination.models import Category, Structure
-from ppa.models import (
-    EXPECTATION_FIELDS,
-    Action,
-    Contribution,
-    Objective,
-    Plan,
-    PlanVersion,
-    Section,
-    SerafinCode,
-    VersionStatus,
-)
-from ppa.text import fold
-
-CODE = re.compile(r"^\d+(\.\d+)*$")
-
-
-def serafin_search(query: str, kind: str | None = None) -> QuerySet[SerafinCode]:
-    """Codes whose code or label contains every word of `query`, accents and case ignored."""
-    queryset = SerafinCode.objects.select_related("parent")
-    if kind:
-        queryset = queryset.filter(kind=kind)
-    for word in fold(query).split():
-        if CODE.match(word):
-            # A code finds itself and what lies under it: 1.1.1 finds 1.1.1.2, not 1.1.10.
-            queryset = queryset.filter(Q(code=word) | Q(code__startswith=f"{word}."))
-        else:
-            queryset = queryset.filter(search_text__contains=word)
-    return queryset.order_by("kind", "code")
+from ppa.models import EXPECTATION_FIELDS, Action, Contribution, Objective, Plan, PlanVersion, Section, VersionStatus
 
 
 def with_sections(queryset: QuerySet[PlanVersion]) -> QuerySet[PlanVersion]:

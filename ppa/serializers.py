@@ -17,11 +17,11 @@ from ppa.models import (
     Plan,
     PlanVersion,
     Section,
-    SerafinCode,
     SignOff,
     SignOffRole,
     Weekday,
 )
+from reference.models import SerafinCode
 
 # --- Output -------------------------------------------------------------------------------------
 

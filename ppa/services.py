@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from common.timezone import PARIS
 from coordination import access
 from coordination.models import (
     Accompaniment,
@@ -51,15 +52,13 @@ from ppa.models import (
     PlanVersion,
     ReviewReminder,
     Section,
-    SerafinCode,
-    SerafinKind,
     SignOff,
     SignOffRole,
     VersionStatus,
     Weekday,
 )
+from reference.models import SerafinCode, SerafinKind
 
-PARIS = ZoneInfo("Europe/Paris")
 FROZEN_MESSAGE = (
     "Ce projet personnalisé est validé : il ne peut plus être modifié. Pour le faire évoluer, préparez un avenant."
 )

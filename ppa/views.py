@@ -16,9 +16,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from common.forms import add_service_errors
 from coordination import access
 from coordination.models import Category, Structure, TeamMembership
-from portal.forms import add_service_errors
 from ppa import documents, selectors, services
 from ppa.forms import (
     ActionForm,
@@ -33,8 +33,10 @@ from ppa.forms import (
     SignForm,
     TextSectionForm,
 )
-from ppa.models import EXPECTATION_FIELDS, Action, Need, Objective, Plan, PlanVersion, Section, SerafinKind
+from ppa.models import EXPECTATION_FIELDS, Action, Need, Objective, Plan, PlanVersion, Section
 from ppa.services import PlanFrozen
+from reference import selectors as reference_selectors
+from reference.models import SerafinKind
 
 
 def _person_id(value) -> int:
@@ -600,7 +602,7 @@ def serafin_search(request: HttpRequest) -> HttpResponse:
     ignored). HTMX: the options of the select; otherwise a page listing the codes."""
     kind = request.GET.get("kind") if request.GET.get("kind") in SerafinKind.values else None
     query = request.GET.get("q", "")[:100]
-    codes = list(selectors.serafin_search(query, kind))
+    codes = list(reference_selectors.serafin_search(query, kind))
     if request.htmx:
         return render(request, "ppa/snippets/serafin_options.html", {"codes": codes, "query": query})
     return render(

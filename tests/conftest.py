@@ -265,13 +265,9 @@ def celery_worker(transactional_db, settings, worker_env):
 def serafin_codes(db):
     """The SERAFIN-PH codes come from a data migration; a transactional test elsewhere in
     the run (browser, worker) empties every table after itself, so reload them then."""
-    from ppa.models import SerafinCode
+    from reference.models import SerafinCode
 
     if not SerafinCode.objects.exists():
-        from importlib import import_module
+        from reference.loading import load_serafin_ph
 
-        from django.apps import apps
-
-        for name in ("0002_load_serafin_ph", "0004_serafin_search_text"):
-            migration = import_module(f"ppa.migrations.{name}")
-            (migration.load if hasattr(migration, "load") else migration.fill)(apps, None)
+        load_serafin_ph(SerafinCode)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.db import migrations
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "serafin-ph.json"
+DATA = Path(__file__).resolve().parent.parent.parent / "reference" / "data" / "serafin-ph.json"
 
 
 def load(apps, schema_editor):

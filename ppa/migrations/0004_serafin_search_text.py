@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from ppa.text import fold
+from reference.text import fold
 
 
 def fill(apps, schema_editor):

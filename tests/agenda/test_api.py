@@ -8,7 +8,7 @@ from tests.conftest import login
 
 
 def test_it_creates_lists_updates_and_cancels_an_appointment(person, referent, nurse):
-    from ppa.models import SerafinCode
+    from reference.models import SerafinCode
 
     client = login(referent)
     code = SerafinCode.objects.filter(kind="service").first()

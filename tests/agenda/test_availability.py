@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agenda import slots
 from agenda.models import AvailabilityException, AvailabilityWindow, Event, Participant
+from common.timezone import PARIS
 from coordination import services
 from coordination.models import CircleRole, TeamRole
 from tests.conftest import _pro, login
@@ -160,7 +161,7 @@ def test_it_manages_availability_and_searches_slots_through_the_api(referent, co
     assert result.status_code == 200
     body = result.json()
     assert [s["status"] for s in body["slots"]] == ["free"] * 3
-    starts = [dt.datetime.fromisoformat(s["start"]).astimezone(slots.PARIS_TZ).strftime("%H:%M") for s in body["slots"]]
+    starts = [dt.datetime.fromisoformat(s["start"]).astimezone(PARIS).strftime("%H:%M") for s in body["slots"]]
     assert starts == ["10:00", "10:30", "11:00"]
     nothing = client.post(
         reverse("api_slots"),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from agenda import booking, slots
 from agenda.booking_tasks import release_expired_holds
 from agenda.models import AvailabilityWindow, Event, EventStatus, Participant, Response
+from common.timezone import PARIS
 from coordination import services
 from coordination.models import AuditEvent, CircleRole, Notification, TeamRole
 from tests.conftest import _pro, login, need_service
@@ -223,8 +224,8 @@ def test_it_books_through_the_pages(referent, colleagues):
         {
             "invitees": [a.pk, b.pk],
             "motive": "Synthèse",
-            "starts_at": slot.start.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M"),
-            "ends_at": slot.end.astimezone(slots.PARIS_TZ).strftime("%Y-%m-%d %H:%M"),
+            "starts_at": slot.start.astimezone(PARIS).strftime("%Y-%m-%d %H:%M"),
+            "ends_at": slot.end.astimezone(PARIS).strftime("%Y-%m-%d %H:%M"),
         },
     )
     event = Event.objects.get()

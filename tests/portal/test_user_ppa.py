@@ -11,7 +11,8 @@ from coordination import services as circle_services
 from coordination.models import AccessVia, AuditEvent, Category, CircleMember, Level
 from portal.user_views import SESSION_KEY
 from ppa import services
-from ppa.models import Contribution, PlanVersion, SerafinCode, SignOff, SignOffRole, VersionStatus
+from ppa.models import Contribution, PlanVersion, SignOff, SignOffRole, VersionStatus
+from reference.models import SerafinCode
 from tests.conftest import login
 
 NO_RIGHTS = {c: Level.NONE for c in Category.values}

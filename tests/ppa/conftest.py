@@ -5,7 +5,8 @@ from datetime import date, time
 import pytest
 
 from ppa import services
-from ppa.models import SerafinCode, SignOffRole
+from ppa.models import SignOffRole
+from reference.models import SerafinCode
 
 
 @pytest.fixture

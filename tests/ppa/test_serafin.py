@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ppa import selectors
-from ppa.models import SerafinCode
+from reference import selectors as reference_selectors
+from reference.models import SerafinCode
 from tests.conftest import login
 
 
@@ -14,11 +14,13 @@ def test_it_loaded_the_nomenclature_with_its_hierarchy(db):
 
 
 def test_it_finds_codes_by_label_words_without_accents(db):
-    found = list(selectors.serafin_search("fonctions mentales psychiques", "need"))
+    found = list(reference_selectors.serafin_search("fonctions mentales psychiques", "need"))
     assert [c.code for c in found] == ["1.1.1"]
-    assert selectors.serafin_search("SANTE SOMATIQUE", "need").filter(code="1.1").exists()
-    assert list(selectors.serafin_search("1.1.1", "need")) == [SerafinCode.objects.get(kind="need", code="1.1.1")]
-    assert not selectors.serafin_search("sante", "service").filter(kind="need").exists()
+    assert reference_selectors.serafin_search("SANTE SOMATIQUE", "need").filter(code="1.1").exists()
+    assert list(reference_selectors.serafin_search("1.1.1", "need")) == [
+        SerafinCode.objects.get(kind="need", code="1.1.1")
+    ]
+    assert not reference_selectors.serafin_search("sante", "service").filter(kind="need").exists()
 
 
 def test_it_serves_options_to_htmx_and_a_page_without_js(referent):

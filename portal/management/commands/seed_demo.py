@@ -59,7 +59,8 @@ from coordination.models import (
 from liaison import services as liaison
 from liaison.models import Addressee, RemarkableEvent, Scope, Transmission, TransmissionCategory, TransmissionKind
 from ppa import services as ppa
-from ppa.models import Plan, SerafinCode, SignOffRole
+from ppa.models import Plan, SignOffRole
+from reference.models import SerafinCode
 
 # Demo credentials, printed by the command on purpose: never use them outside a demo.
 DEMO_PASSWORD = "demo-portail-2026"  # noqa: S105
