@@ -6,5 +6,5 @@ class AgendaConfig(AppConfig):
     verbose_name = "Agenda"
 
     def ready(self) -> None:
-        # Register the booking block's Celery tasks (agenda/tasks.py belongs to the agenda block).
-        from agenda import booking_tasks  # noqa: F401
+        # The booking block's Celery tasks live beside the agenda's own.
+        from agenda import audit_types, booking_tasks, notification_types  # noqa: F401

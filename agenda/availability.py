@@ -15,8 +15,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from agenda import slots
+from agenda.audit_types import AgendaAudit
 from agenda.models import AvailabilityException, AvailabilityWindow, ExceptionKind
-from coordination.models import AuditEvent, CircleMember, Professional, Structure, TeamMembership
+from coordination.models import CircleMember, Professional, Structure, TeamMembership
 from coordination.services import audit
 
 
@@ -116,7 +117,7 @@ def availability_window_create(
         place_kind=place_kind,
         place_label=place_label,
     )
-    audit(actor, None, AuditEvent.Type.EVENT_CREATED, availability_window=window.pk)
+    audit(actor, None, AgendaAudit.EVENT_CREATED, availability_window=window.pk)
     return window
 
 
@@ -125,7 +126,7 @@ def availability_window_delete(*, actor, window: AvailabilityWindow) -> None:
     """Remove one of the actor's own windows (bookings already made stay)."""
     if window.professional_id != _own_professional(actor).pk:
         raise Http404
-    audit(actor, None, AuditEvent.Type.EVENT_CANCELLED, availability_window=window.pk)
+    audit(actor, None, AgendaAudit.EVENT_CANCELLED, availability_window=window.pk)
     window.delete()
 
 
@@ -145,7 +146,7 @@ def availability_exception_create(
     exception = AvailabilityException.objects.create(
         professional=professional, kind=kind, starts_at=starts_at, ends_at=ends_at, label=label
     )
-    audit(actor, None, AuditEvent.Type.EVENT_CREATED, availability_exception=exception.pk)
+    audit(actor, None, AgendaAudit.EVENT_CREATED, availability_exception=exception.pk)
     return exception
 
 
@@ -153,5 +154,5 @@ def availability_exception_create(
 def availability_exception_delete(*, actor, exception: AvailabilityException) -> None:
     if exception.professional_id != _own_professional(actor).pk:
         raise Http404
-    audit(actor, None, AuditEvent.Type.EVENT_CANCELLED, availability_exception=exception.pk)
+    audit(actor, None, AgendaAudit.EVENT_CANCELLED, availability_exception=exception.pk)
     exception.delete()

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from agenda import services as agenda_services
 from agenda import slots
+from agenda.audit_types import AgendaAudit
 from agenda.availability import colleagues
 from agenda.models import (
     Event,
@@ -39,9 +40,9 @@ from agenda.models import (
     Response,
     Visibility,
 )
+from common.notify import notify
 from coordination import access
-from coordination.models import AuditEvent, CarerLink, Category, Person, Professional, Structure
-from coordination.notifications import notify
+from coordination.models import CarerLink, Category, Person, Professional, Structure
 from coordination.services import audit
 
 SLOT_TAKEN = "Ce créneau n'est plus libre pour {who} : choisissez-en un autre."
@@ -179,7 +180,7 @@ def meeting_hold(
     audit(
         actor,
         person,
-        AuditEvent.Type.EVENT_CREATED,
+        AgendaAudit.EVENT_CREATED,
         event=event.pk,
         booking="hold",
         starts_at=starts_at.isoformat(),
@@ -216,7 +217,7 @@ def _maybe_confirm(event: Event, actor) -> bool:
     event.hold_expires_at = None
     event.updated_at = timezone.now()
     event.save(update_fields=["status", "hold_expires_at", "updated_at"])
-    audit(actor, event.person, AuditEvent.Type.EVENT_UPDATED, event=event.pk, booking="confirmed")
+    audit(actor, event.person, AgendaAudit.EVENT_UPDATED, event=event.pk, booking="confirmed")
     notify(
         "agenda.meeting_confirmed",
         person=None,
@@ -269,7 +270,7 @@ def meeting_respond(
     participant.comment = comment
     participant.responded_at = now
     participant.save()
-    audit(actor, event.person, AuditEvent.Type.EVENT_ANSWERED, event=event.pk, response=response)
+    audit(actor, event.person, AgendaAudit.EVENT_ANSWERED, event=event.pk, response=response)
     organisers = [p.user_id for p in event.participants.all() if p.is_organiser and p.user_id]
     if not (response == Response.ACCEPTED and _maybe_confirm(event, actor)):
         notify("agenda.appointment_changed", person=None, actor=actor, url=answer_url(event), recipients=organisers)
@@ -315,7 +316,7 @@ def meeting_reschedule(*, actor, event: Event, starts_at: dt.datetime, ends_at: 
     audit(
         actor,
         event.person,
-        AuditEvent.Type.EVENT_UPDATED,
+        AgendaAudit.EVENT_UPDATED,
         event=event.pk,
         booking="rescheduled",
         starts_at=starts_at.isoformat(),
@@ -354,7 +355,7 @@ def meeting_cancel(*, actor, event: Event, reason: str = "") -> Event:
     event.hold_expires_at = None
     event.updated_at = timezone.now()
     event.save()
-    audit(actor, event.person, AuditEvent.Type.EVENT_CANCELLED, event=event.pk, reason=reason)
+    audit(actor, event.person, AgendaAudit.EVENT_CANCELLED, event=event.pk, reason=reason)
     notify(
         "agenda.appointment_cancelled", person=None, actor=actor, url=answer_url(event), recipients=_recipients(event)
     )
@@ -380,7 +381,7 @@ def release_expired_holds(*, now: dt.datetime | None = None) -> int:
         event.sequence += 1
         event.updated_at = now
         event.save(update_fields=["status", "sequence", "updated_at"])
-        audit(None, event.person, AuditEvent.Type.EVENT_CANCELLED, event=event.pk, reason="hold_expired")
+        audit(None, event.person, AgendaAudit.EVENT_CANCELLED, event=event.pk, reason="hold_expired")
         notify("agenda.appointment_cancelled", person=None, url=answer_url(event), recipients=_recipients(event))
     return len(expired)
 
@@ -445,7 +446,7 @@ def appointment_propose(
         hold_expires_at=answer_deadline,
         answer_deadline=answer_deadline,
     )
-    audit(actor, person, AuditEvent.Type.EVENT_CREATED, event=event.pk, booking="proposed_to_person")
+    audit(actor, person, AgendaAudit.EVENT_CREATED, event=event.pk, booking="proposed_to_person")
     notify(
         "agenda.appointment_proposed",
         person=person,
@@ -491,7 +492,7 @@ def appointment_answer(*, actor, event: Event, accept: bool, comment: str = "") 
     event.sequence += 0 if accept else 1
     event.updated_at = now
     event.save()
-    audit(actor, event.person, AuditEvent.Type.EVENT_ANSWERED, event=event.pk, accepted=accept)
+    audit(actor, event.person, AgendaAudit.EVENT_ANSWERED, event=event.pk, accepted=accept)
     notify(
         "agenda.appointment_changed" if accept else "agenda.appointment_cancelled",
         person=event.person,
@@ -516,7 +517,7 @@ def release_unanswered_proposals(*, now: dt.datetime | None = None) -> int:
         event.hold_expires_at = None
         event.updated_at = now
         event.save(update_fields=["status", "sequence", "hold_expires_at", "updated_at"])
-        audit(None, event.person, AuditEvent.Type.EVENT_CANCELLED, event=event.pk, reason="no_answer")
+        audit(None, event.person, AgendaAudit.EVENT_CANCELLED, event=event.pk, reason="no_answer")
         notify(
             "agenda.answer_deadline_passed",
             person=None,

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agenda import recurrence, selectors
+from agenda.audit_types import AgendaAudit
 from agenda.models import (
     AgendaFeed,
     Event,
@@ -34,10 +35,10 @@ from agenda.models import (
     Response,
     Visibility,
 )
+from common.notify import notify
 from common.timezone import PARIS_NAME
 from coordination import access
-from coordination.models import AuditEvent, Category, Person, Professional, Structure, TeamMembership
-from coordination.notifications import notify
+from coordination.models import Category, Person, Professional, Structure, TeamMembership
 from coordination.services import audit
 
 EDITABLE_FIELDS = (
@@ -299,7 +300,7 @@ def event_create(
     if own is not None and all(p.pk != own.pk for p in professionals):
         professionals.insert(0, own)
     _add_participants(event, professionals, actor)
-    _audit(actor, event, AuditEvent.Type.EVENT_CREATED)
+    _audit(actor, event, AgendaAudit.EVENT_CREATED)
     if event.status == EventStatus.PROPOSED:
         _notify(event, "agenda.appointment_proposed", actor)
     else:
@@ -345,7 +346,7 @@ def event_update(
     _set_places(event, places)
     if participants is not None:
         _add_participants(event, participants, actor)
-    _audit(actor, event, AuditEvent.Type.EVENT_UPDATED, fields=sorted(changes))
+    _audit(actor, event, AgendaAudit.EVENT_UPDATED, fields=sorted(changes))
     _notify(event, "agenda.appointment_changed", actor)
     return event
 
@@ -361,7 +362,7 @@ def event_cancel(*, actor, event: Event, reason: str = "") -> Event:
     event.sequence += 1
     event.updated_at = timezone.now()
     event.save(update_fields=["status", "sequence", "updated_at"])
-    _audit(actor, event, AuditEvent.Type.EVENT_CANCELLED, reason=reason[:500])
+    _audit(actor, event, AgendaAudit.EVENT_CANCELLED, reason=reason[:500])
     _notify(event, "agenda.appointment_cancelled", actor)
     return event
 
@@ -379,7 +380,7 @@ def event_mark_done(*, actor, event: Event) -> Event:
     event.sequence += 1
     event.updated_at = timezone.now()
     event.save(update_fields=["status", "sequence", "updated_at"])
-    _audit(actor, event, AuditEvent.Type.EVENT_UPDATED, status=EventStatus.DONE)
+    _audit(actor, event, AgendaAudit.EVENT_UPDATED, status=EventStatus.DONE)
     return event
 
 
@@ -459,7 +460,7 @@ def occurrence_override(*, actor, event: Event, recurrence_id: datetime, **chang
             for p in series.participants.all()
         ]
     )
-    _audit(actor, override, AuditEvent.Type.EVENT_UPDATED, recurrence_id=recurrence_id.isoformat())
+    _audit(actor, override, AgendaAudit.EVENT_UPDATED, recurrence_id=recurrence_id.isoformat())
     _notify(override, "agenda.appointment_changed", actor)
     return override
 
@@ -479,7 +480,7 @@ def occurrence_cancel(*, actor, event: Event, recurrence_id: datetime) -> Event:
     Event.objects.filter(recurrence_of=series, recurrence_id=recurrence_id).update(
         status=EventStatus.CANCELLED, sequence=series.sequence, updated_at=series.updated_at
     )
-    _audit(actor, series, AuditEvent.Type.EVENT_CANCELLED, recurrence_id=recurrence_id.isoformat())
+    _audit(actor, series, AgendaAudit.EVENT_CANCELLED, recurrence_id=recurrence_id.isoformat())
     _notify(series, "agenda.appointment_cancelled", actor)
     return series
 
@@ -504,7 +505,7 @@ def participant_respond(*, actor, event: Event, response: str, comment: str = ""
     participant.comment = comment[:2000]
     participant.responded_at = timezone.now()
     participant.save(update_fields=["response", "comment", "responded_at"])
-    audit(actor, event.person, AuditEvent.Type.EVENT_ANSWERED, event_id=event.pk, response=response)
+    audit(actor, event.person, AgendaAudit.EVENT_ANSWERED, event_id=event.pk, response=response)
     if event.created_by_id != actor.pk:
         notify(
             "agenda.appointment_changed",
@@ -561,7 +562,7 @@ def agenda_feed_create(
     feed = AgendaFeed.objects.create(
         owner=actor, kind=kind, person=person, token_hash=token_hash(token), include_titles=include_titles
     )
-    audit(actor, person, AuditEvent.Type.AGENDA_FEED_CREATED, feed_id=feed.pk, include_titles=include_titles)
+    audit(actor, person, AgendaAudit.AGENDA_FEED_CREATED, feed_id=feed.pk, include_titles=include_titles)
     return feed, token
 
 
@@ -573,7 +574,7 @@ def agenda_feed_revoke(*, actor, feed: AgendaFeed) -> AgendaFeed:
     if feed.revoked_at is None:
         feed.revoked_at = timezone.now()
         feed.save(update_fields=["revoked_at"])
-        audit(actor, feed.person, AuditEvent.Type.AGENDA_FEED_REVOKED, feed_id=feed.pk)
+        audit(actor, feed.person, AgendaAudit.AGENDA_FEED_REVOKED, feed_id=feed.pk)
     return feed
 
 

@@ -13,7 +13,7 @@ past day, then measures separately:
 1. the build, `build_digests("daily")`: grouping, one Delivery per user, items marked
    digested. The deliveries are not sent from it: `dispatch_after_commit` is replaced by
    a function that only collects their ids;
-2. the sending of every digest e-mail with the real `coordination.tasks.deliver` task
+2. the sending of every digest e-mail with the real `notifications.tasks.deliver` task
    called in-process, through Django's locmem e-mail backend (no network), with the
    number of SQL queries of each delivery measured on a sample.
 
@@ -50,14 +50,14 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-import coordination.notifications  # noqa: E402
-from coordination.models import Delivery, DeliveryStatus, Frequency, Notification  # noqa: E402
-from coordination.notifications import CATALOGUE  # noqa: E402
-from coordination.tasks import build_digests, deliver  # noqa: E402
+import notifications.services  # noqa: E402
+from common.notify import Frequency, catalogue  # noqa: E402
+from notifications.models import Delivery, DeliveryStatus, Notification  # noqa: E402
+from notifications.tasks import build_digests, deliver  # noqa: E402
 
 DOMAIN = "@bench.portail.test"
 # The catalogue's types whose default frequency is the daily digest.
-EVENT_TYPES = [key for key, kind in CATALOGUE.items() if kind.default_frequency == Frequency.DAILY]
+EVENT_TYPES = [key for key, kind in catalogue().items() if kind.default_frequency == Frequency.DAILY]
 BATCH = 5000
 
 
@@ -160,8 +160,8 @@ def main() -> int:
         print(f"  created in {time.perf_counter() - start:.1f} s")
 
         # 1. The build.
-        original = coordination.notifications.dispatch_after_commit
-        coordination.notifications.dispatch_after_commit = collect_only
+        original = notifications.services.dispatch_after_commit
+        notifications.services.dispatch_after_commit = collect_only
         try:
             with CaptureQueriesContext(connection) as build_queries:
                 start = time.perf_counter()
@@ -169,7 +169,7 @@ def main() -> int:
                 build_seconds = time.perf_counter() - start
             build_query_count = len(build_queries)  # now: DEBUG's query log is a bounded deque
         finally:
-            coordination.notifications.dispatch_after_commit = original
+            notifications.services.dispatch_after_commit = original
         still_pending = Notification.objects.filter(recipient__email__endswith=DOMAIN, digested_at__isnull=True).count()
         wrong_counts = Delivery.objects.filter(id__in=collected).exclude(item_count=args.items).count()
 
@@ -215,7 +215,7 @@ def main() -> int:
     print(f"   deliveries           {built:8d}   (ids collected: {n})")
     print(f"   SQL queries          {build_query_count:8d}")
     print(f"   items left pending   {still_pending:8d}   deliveries with a wrong item_count: {wrong_counts}")
-    print("2. Send: coordination.tasks.deliver in-process, locmem e-mail backend")
+    print("2. Send: notifications.tasks.deliver in-process, locmem e-mail backend")
     if n:
         print(f"   total                {send_seconds:8.2f} s   for {n} deliveries ({outcomes})")
         print(f"   per message (mean)   {send_seconds / n * 1000:8.2f} ms")

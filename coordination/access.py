@@ -500,3 +500,19 @@ def is_decider(user, person: Person) -> bool:
     return CarerLink.objects.filter(
         person=person, user=user, is_legal_representative=True, ended_on__isnull=True
     ).exists()
+
+
+def deciders(person: Person):
+    """Active users who decide for `person` (notification recipients)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(deciders_q(person), is_active=True).distinct()
+
+
+def readers(category: str):
+    """Recipients function: the users who may read `category` of the person."""
+
+    def recipients(person: Person):
+        return users_allowed(person, category, "read")
+
+    return recipients

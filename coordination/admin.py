@@ -18,12 +18,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.db.models import Model
 from django.utils import timezone
 
+from common.admin import EndableAdmin, EndableForm, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, adopt
 from coordination import services
-from coordination.access import AccessDenied
 from coordination.models import (
     AccessLog,
     Accompaniment,
@@ -34,147 +32,13 @@ from coordination.models import (
     Consent,
     Delegation,
     DelegationGrant,
-    Delivery,
-    DeliveryStatus,
-    DmpShare,
-    Document,
     Grant,
     JoinRequest,
-    KnownDevice,
-    MssanteSending,
-    Notification,
-    NotificationPreference,
     Person,
     Professional,
     Structure,
     TeamMembership,
 )
-
-# --- Shared behaviour -------------------------------------------------------------------------
-
-
-def _adopt(obj: Model, created: Model) -> None:
-    """Make the admin's unsaved instance the row the service created (for the log and redirect)."""
-    obj.__dict__.update(created.__dict__)
-
-
-def _add_service_error(form: forms.BaseForm, error: Exception) -> None:
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    elif isinstance(error, ValidationError):
-        form.add_error(None, error)
-    else:
-        form.add_error(None, str(error))
-
-
-class ServiceAdmin(admin.ModelAdmin):
-    """Writes through services; a refusal is shown on the form, in French.
-
-    The service runs in `save_model`, inside the admin's transaction. When it refuses,
-    the transaction is rolled back and the form is shown again with the refusal added
-    to its errors (the second pass stops at validation, so nothing is written).
-    """
-
-    add_fields: tuple[str, ...] = ()
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_fields(self, request, obj=None):
-        if obj is None and self.add_fields:
-            return self.add_fields
-        return super().get_fields(request, obj)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except (ValidationError, AccessDenied) as error:
-            if request.method != "POST" or hasattr(request, "_service_error"):
-                raise
-            request._service_error = error
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        error = getattr(request, "_service_error", None)
-        if error is None:
-            return form_class
-
-        def clean(form):
-            cleaned_data = form_class.clean(form)
-            _add_service_error(form, error)
-            return cleaned_data
-
-        return type(form_class.__name__, (form_class,), {"clean": clean})
-
-
-class EndableForm(forms.ModelForm):
-    """Change form of a row that can only be ended: the end takes effect now."""
-
-    def clean(self):
-        cleaned_data = super().clean()
-        ended_on = cleaned_data.get("ended_on")
-        if "end_reason" in self.fields and cleaned_data.get("end_reason") and not ended_on:
-            self.add_error("ended_on", "Indiquez la date de fin.")
-        if ended_on and self.instance.pk:
-            if ended_on < self.instance.started_on:
-                self.add_error("ended_on", "La fin ne peut pas précéder le début.")
-            elif ended_on > timezone.localdate():
-                self.add_error(
-                    "ended_on", "La fin prend effet immédiatement : choisissez aujourd'hui ou une date passée."
-                )
-        return cleaned_data
-
-
-class EndableAdmin(ServiceAdmin):
-    """Created by a service; afterwards only the end (date, reason) can be entered, once."""
-
-    form = EndableForm
-    change_fields: tuple[str, ...] = ()
-    end_fields: tuple[str, ...] = ("ended_on",)
-
-    def get_fields(self, request, obj=None):
-        return self.add_fields if obj is None else self.change_fields
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return ()
-        if obj.ended_on is not None:
-            return self.change_fields
-        return tuple(name for name in self.change_fields if name not in self.end_fields)
-
-    def ends(self, obj, form, change) -> bool:
-        return change and "ended_on" in form.changed_data and obj.ended_on is not None
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown for support; changed only by the application (services), never here."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 # --- Structures and professionals ---------------------------------------------------------------
 
@@ -207,7 +71,7 @@ class StructureAdmin(ServiceAdmin):
             obj.save()
             return
         fields = {name: form.cleaned_data[name] for name in ("address", "phone", "mssante_address", "is_active")}
-        _adopt(
+        adopt(
             obj,
             services.structure_create(actor=request.user, name=obj.name, finess=obj.finess, kind=obj.kind, **fields),
         )
@@ -234,7 +98,7 @@ class ProfessionalAdmin(ServiceAdmin):
         if change:
             obj.save()
             return
-        _adopt(
+        adopt(
             obj,
             services.professional_create(actor=request.user, user=obj.user, profession=obj.profession, rpps=obj.rpps),
         )
@@ -258,7 +122,7 @@ class TeamMembershipAdmin(EndableAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            _adopt(
+            adopt(
                 obj,
                 services.team_member_add(
                     actor=request.user,
@@ -331,7 +195,7 @@ class PersonAdmin(ServiceAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             traits = {name: form.cleaned_data[name] for name in _PERSON_TRAITS}
-            _adopt(
+            adopt(
                 obj,
                 services.person_create(
                     actor=request.user, structure=form.cleaned_data.get("structure"), user=obj.user, **traits
@@ -362,7 +226,7 @@ class AccompanimentAdmin(EndableAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            _adopt(
+            adopt(
                 obj,
                 services.accompaniment_start(
                     actor=request.user, person=obj.person, structure=obj.structure, started_on=obj.started_on
@@ -396,7 +260,7 @@ class CarerLinkAdmin(EndableAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            _adopt(
+            adopt(
                 obj,
                 services.carer_link_create(
                     actor=request.user,
@@ -525,81 +389,3 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 
 # --- Notifications ---------------------------------------------------------------------------------
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "recipient", "event_type", "frequency", "read_at", "digested_at"]
-    list_filter = ["frequency", "event_type"]
-    search_fields = ["recipient__email"]
-    date_hierarchy = "created_at"
-    list_select_related = ["recipient"]
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
-    """Permanent failures show here (status « Échec définitif », with the last error)."""
-
-    list_display = ["created_at", "user", "channel", "digest", "status", "attempts", "sent_at", "last_error"]
-    list_filter = ["status", "channel", "digest"]
-    search_fields = ["user__email"]
-    date_hierarchy = "created_at"
-    list_select_related = ["user"]
-    actions = ["retry_now"]
-
-    @admin.action(description="Renvoyer les envois en échec sélectionnés")
-    def retry_now(self, request, queryset):
-        from coordination.notifications import dispatch_after_commit
-
-        failed = list(queryset.filter(status=DeliveryStatus.FAILED))
-        Delivery.objects.filter(pk__in=[d.pk for d in failed]).update(
-            status=DeliveryStatus.RETRY, attempts=0, next_attempt_at=None
-        )
-        dispatch_after_commit(failed)
-        self.message_user(request, f"{len(failed)} envoi(s) remis en file d'attente.")
-
-
-@admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(ReadOnlyAdmin):
-    list_display = ["user", "event_type", "frequency", "in_app", "email", "sms", "updated_at"]
-    list_filter = ["event_type", "frequency"]
-    search_fields = ["user__email"]
-
-
-@admin.register(KnownDevice)
-class KnownDeviceAdmin(ReadOnlyAdmin):
-    list_display = ["user", "label", "first_seen_at", "last_seen_at"]
-    search_fields = ["user__email"]
-
-
-# --- Documents ---------------------------------------------------------------------------------------
-
-
-@admin.register(Document)
-class DocumentAdmin(ReadOnlyAdmin):
-    """Metadata only: the file is served through the gate, not from the admin."""
-
-    list_display = ("created_at", "person", "doc_type", "title", "version", "status", "source", "author")
-    list_filter = ("doc_type", "status", "source")
-    list_select_related = ("person", "author")
-    search_fields = ("title", "person__birth_name", "person__used_name", "sha256")
-    date_hierarchy = "created_at"
-    exclude = ("file",)
-    show_full_result_count = False
-
-
-@admin.register(DmpShare)
-class DmpShareAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "document", "action", "status", "send_after", "attempts", "sent_at")
-    list_filter = ("status", "action")
-    list_select_related = ("document",)
-    show_full_result_count = False
-
-
-@admin.register(MssanteSending)
-class MssanteSendingAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "document", "recipient_address", "status", "attempts", "sent_at")
-    list_filter = ("status",)
-    list_select_related = ("document",)
-    search_fields = ("recipient_address",)
-    show_full_result_count = False

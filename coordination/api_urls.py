@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from coordination import api, document_api
+from coordination import api
 
 app_name = "coordination_api"
 
@@ -25,9 +25,4 @@ urlpatterns = [
     path("join-requests/<int:pk>/answer/", api.JoinRequestAnswerView.as_view(), name="join_request_answer"),
     path("delegations/<int:pk>/answer/", api.DelegationAnswerView.as_view(), name="delegation_answer"),
     path("delegations/<int:pk>/revoke/", api.DelegationRevokeView.as_view(), name="delegation_revoke"),
-    path("persons/<int:pk>/documents/", document_api.PersonDocumentsView.as_view(), name="person_documents"),
-    path("documents/<int:pk>/", document_api.DocumentView.as_view(), name="document"),
-    path("documents/<int:pk>/validate/", document_api.DocumentValidateView.as_view(), name="document_validate"),
-    path("documents/<int:pk>/mssante/", document_api.DocumentMssanteView.as_view(), name="document_mssante"),
-    path("dmp-shares/<int:pk>/cancel/", document_api.DmpShareCancelView.as_view(), name="dmp_share_cancel"),
 ]

@@ -3,7 +3,8 @@ opened the person's record, as annotations of a `Person` queryset (one query for
 whole caseload page, whatever its size).
 
 Blocks register their counter here (`register`), so that the kernel never imports
-them: the liaison notebook registers its transmissions in `liaison.apps`.
+them: the liaison notebook registers its transmissions in `liaison.apps`, the documents
+block its documents in `documents.apps`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from django.db.models import Count, Expression, IntegerField, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from coordination import access
-from coordination.document_selectors import visibility
-from coordination.models import Category, Document, DocumentStatus, RecordVisit
+from coordination.models import Person, RecordVisit
 
 # counter(user) -> a queryset of the block's items, filtered on person=OuterRef("pk")
 # and created after OuterRef("news_since"), that `user` may see.
@@ -43,22 +42,6 @@ def count_of(queryset: QuerySet) -> Expression:
     )
 
 
-def _documents(user) -> QuerySet:
-    return (
-        Document.objects.filter(
-            visibility(user),
-            person=OuterRef("pk"),
-            created_at__gt=OuterRef("news_since"),
-            person__in=access.persons_visible_to(user, Category.DOCUMENTS).values("pk"),
-        )
-        .exclude(author=user)
-        .exclude(status=DocumentStatus.DRAFT)
-    )
-
-
-register("documents", _documents)
-
-
 def annotate_news(queryset: QuerySet, user) -> QuerySet:
     """Add `news_since` and `new_<key>` counts to a Person queryset. Without a previous
     visit, what was added in the last LIAISON_UNREAD_DAYS days counts as new."""
@@ -70,3 +53,9 @@ def annotate_news(queryset: QuerySet, user) -> QuerySet:
         )
     )
     return queryset.annotate(**{f"new_{key}": count_of(counter(user)) for key, counter in _COUNTERS.items()})
+
+
+def record_visit(*, user, person: Person) -> None:
+    """Remember that `user` opened the record now ("new since my last visit"). Not an
+    audited change: the access itself is in the access log."""
+    RecordVisit.objects.update_or_create(user=user, person=person, defaults={"visited_at": timezone.now()})

@@ -6,7 +6,7 @@ page breaks, page numbers and document metadata (Title, Producer, CreationDate).
 
 Content streams are left uncompressed and every "/" inside text is written as an octal
 escape: the text of a person's plan can never look like a PDF name such as /JavaScript,
-so the generated file always passes `coordination.uploads.check_upload`.
+so the generated file always passes `documents.uploads.check_upload`.
 
     doc = PdfDocument("Projet personnalisé")
     doc.heading("Objectifs")

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.notify import notify
 from coordination import access
 from coordination.models import (
     LEGAL_REPRESENTATIVE_RELATIONSHIPS,
@@ -52,7 +53,6 @@ from coordination.models import (
     TeamRole,
     permission_codename,
 )
-from coordination.notifications import notify
 
 R, W, N = Level.READ, Level.WRITE, Level.NONE
 
@@ -1189,7 +1189,7 @@ def device_signin_record(*, user, user_agent: str) -> bool:
     (not for their very first device). Returns True for a new device."""
     import hashlib
 
-    from coordination.models import KnownDevice
+    from portal.models import KnownDevice
 
     fingerprint = hashlib.sha256(user_agent.encode("utf-8", "replace")).hexdigest()
     now = timezone.now()

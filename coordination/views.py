@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.forms import add_service_errors
-from coordination import access, document_services, news, services
+from coordination import access, news, services
 from coordination.forms import (
     AccessLogFilterForm,
     BreakGlassForm,
@@ -122,7 +122,7 @@ def person_overview(request: HttpRequest, person_id: int) -> HttpResponse:
         .first()
         or {}
     )
-    document_services.record_visit(user=request.user, person=person)
+    news.record_visit(user=request.user, person=person)
     glass = None
     if grant.via == "break_glass":
         glass = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from coordination.admin import ReadOnlyAdmin, ReadOnlyInline
+from common.admin import ReadOnlyAdmin, ReadOnlyInline
 from liaison.models import Addressee, Attachment, Transmission, TransmissionRevision
 
 

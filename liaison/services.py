@@ -12,12 +12,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from common.notify import notify
 from coordination import access
-from coordination.models import AuditEvent, Category, Person, Structure, TeamMembership
-from coordination.notifications import notify
+from coordination.models import Category, Person, Structure, TeamMembership
 from coordination.services import audit
-from coordination.uploads import check_upload, store
+from documents.uploads import check_upload, store
 from liaison import selectors
+from liaison.audit_types import LiaisonAudit
 from liaison.models import (
     Addressee,
     Attachment,
@@ -205,7 +206,7 @@ def transmission_create(
     audit(
         actor,
         person,
-        AuditEvent.Type.TRANSMISSION_CREATED,
+        LiaisonAudit.TRANSMISSION_CREATED,
         transmission=transmission.pk,
         scope=scope,
         corrects=corrects.pk if corrects else None,
@@ -273,7 +274,7 @@ def transmission_edit(*, actor, transmission: Transmission, **changes) -> Transm
     audit(
         actor,
         transmission.person,
-        AuditEvent.Type.TRANSMISSION_EDITED,
+        LiaisonAudit.TRANSMISSION_EDITED,
         transmission=transmission.pk,
         fields=sorted(changes),
     )
@@ -287,7 +288,7 @@ def transmission_withdraw(*, actor, transmission: Transmission) -> Transmission:
     transmission.status = TransmissionStatus.WITHDRAWN
     transmission.withdrawn_at = timezone.now()
     transmission.save(update_fields=["status", "withdrawn_at"])
-    audit(actor, transmission.person, AuditEvent.Type.TRANSMISSION_WITHDRAWN, transmission=transmission.pk)
+    audit(actor, transmission.person, LiaisonAudit.TRANSMISSION_WITHDRAWN, transmission=transmission.pk)
     return transmission
 
 
@@ -322,7 +323,7 @@ def acknowledge(*, actor, transmission: Transmission) -> Addressee:
     if addressee.acknowledged_at is None:
         addressee.acknowledged_at = timezone.now()
         addressee.save(update_fields=["acknowledged_at"])
-        audit(actor, transmission.person, AuditEvent.Type.RECEIPT_GIVEN, transmission=transmission.pk)
+        audit(actor, transmission.person, LiaisonAudit.RECEIPT_GIVEN, transmission=transmission.pk)
     ReadMark.objects.get_or_create(transmission=transmission, user=actor)
     return addressee
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from coordination.notifications import notify
+from common.notify import notify
 from liaison.models import Addressee
 
 

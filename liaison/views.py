@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from common.forms import add_service_errors
 from coordination import access
 from coordination.models import Category, Person
-from coordination.uploads import private_file_response
+from documents.uploads import private_file_response
 from liaison import selectors, services
 from liaison.forms import CorrectionForm, NotebookFilterForm, TransmissionForm
 from liaison.models import Addressee, Attachment, Transmission

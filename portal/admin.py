@@ -7,8 +7,8 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
-from coordination.admin import ReadOnlyAdmin
-from portal.models import PortalInvitation, User
+from common.admin import ReadOnlyAdmin
+from portal.models import KnownDevice, PortalInvitation, User
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):
@@ -73,3 +73,9 @@ class PortalInvitationAdmin(ReadOnlyAdmin):
     search_fields = ["email"]
     list_select_related = ["person", "created_by"]
     exclude = ["token_hash"]
+
+
+@admin.register(KnownDevice)
+class KnownDeviceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "label", "first_seen_at", "last_seen_at"]
+    search_fields = ["user__email"]

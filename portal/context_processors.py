@@ -8,6 +8,6 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_kind": None}
-    from coordination.notification_views import unread_count
+    from notifications.views import unread_count
 
     return {"nav_kind": "pro" if user.is_professional else "portal", "unread_notifications": unread_count(user)}

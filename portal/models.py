@@ -6,6 +6,7 @@ Whether a user is a professional, a person or a carer is said by the profiles of
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -115,3 +116,23 @@ class PortalInvitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.used_at is None and self.expires_at > timezone.now()
+
+
+class KnownDevice(models.Model):
+    """Browsers a user has signed in from, to tell them of a sign-in from a new one."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="known_devices", verbose_name="utilisateur"
+    )
+    fingerprint = models.CharField("empreinte", max_length=64)
+    label = models.CharField("navigateur", max_length=200, blank=True)
+    first_seen_at = models.DateTimeField("vu la première fois", default=timezone.now)
+    last_seen_at = models.DateTimeField("vu la dernière fois", default=timezone.now)
+
+    class Meta:
+        verbose_name = "appareil connu"
+        verbose_name_plural = "appareils connus"
+        constraints = [models.UniqueConstraint(fields=["user", "fingerprint"], name="known_device_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.label}"

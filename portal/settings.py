@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "common",
     "reference",
     "coordination",
+    "notifications",
+    "documents",
     "agenda",
     "ppa",
     "liaison",
@@ -331,26 +333,26 @@ BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
 # --- Notifications ----------------------------------------------------------------------
 DIGEST_DAILY_HOUR = env_int("DIGEST_DAILY_HOUR", 7)
 DIGEST_WEEKLY_DAY = env_str("DIGEST_WEEKLY_DAY", "monday")
-SMS_BACKEND = env_str("SMS_BACKEND", "coordination.channels.ConsoleSMSBackend")
+SMS_BACKEND = env_str("SMS_BACKEND", "notifications.channels.ConsoleSMSBackend")
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
 SMS_GATEWAY_TOKEN = env_secret("SMS_GATEWAY_TOKEN")
 SMS_SENDER = env_str("SMS_SENDER", "Portail")
 if TESTING:
-    SMS_BACKEND = "coordination.channels.LocmemSMSBackend"
+    SMS_BACKEND = "notifications.channels.LocmemSMSBackend"
 
 # --- Periodic tasks (Celery beat) ----------------------------------------------------------
 CELERY_BEAT_SCHEDULE = {
     "notifications-daily-digest": {
-        "task": "coordination.tasks.build_digests",
+        "task": "notifications.tasks.build_digests",
         "args": ("daily",),
         "schedule": crontab(hour=DIGEST_DAILY_HOUR, minute=0),
     },
     "notifications-weekly-digest": {
-        "task": "coordination.tasks.build_digests",
+        "task": "notifications.tasks.build_digests",
         "args": ("weekly",),
         "schedule": crontab(hour=DIGEST_DAILY_HOUR, minute=5, day_of_week=DIGEST_WEEKLY_DAY),
     },
-    "notifications-resume": {"task": "coordination.tasks.resume_deliveries", "schedule": 300.0},
+    "notifications-resume": {"task": "notifications.tasks.resume_deliveries", "schedule": 300.0},
 }
 
 # --- Liaison notebook -------------------------------------------------------------------------
@@ -365,21 +367,21 @@ CELERY_BEAT_SCHEDULE["liaison-receipt-reminders"] = {
 # --- Documents: DMP outbox and MSSanté ------------------------------------------------------------
 # The DMP / Mon espace santé cannot be reached from this project: the default client says
 # "not configured" and items wait in the outbox. A real client is a dotted path (see coordination/dmp.py).
-DMP_CLIENT = env_str("DMP_CLIENT", "coordination.dmp.NotConfiguredClient")
+DMP_CLIENT = env_str("DMP_CLIENT", "documents.dmp.NotConfiguredClient")
 DMP_SEND_DELAY_MINUTES = env_int("DMP_SEND_DELAY_MINUTES", 10)
 # MSSanté: its own SMTP relay (same URL syntax as EMAIL_URL), never the ordinary mail server.
 MSSANTE_EMAIL = email_config(env_str("MSSANTE_EMAIL_URL"), VAR_DIR / "mssante")
 MSSANTE_FROM_EMAIL = env_str("MSSANTE_FROM_EMAIL", "portail@structure.mssante.fr")
-CELERY_BEAT_SCHEDULE["documents-dmp-outbox"] = {"task": "coordination.tasks.send_due_dmp_shares", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["documents-dmp-outbox"] = {"task": "documents.tasks.send_due_dmp_shares", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["documents-mssante-resume"] = {
-    "task": "coordination.tasks.resume_mssante_sendings",
+    "task": "documents.tasks.resume_mssante_sendings",
     "schedule": 60.0,
 }
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
-        "DocumentStatusEnum": "coordination.models.DocumentStatus",
-        "DmpShareStatusEnum": "coordination.models.DmpShareStatus",
-        "MssanteStatusEnum": "coordination.models.MssanteStatus",
+        "DocumentStatusEnum": "documents.models.DocumentStatus",
+        "DmpShareStatusEnum": "documents.models.DmpShareStatus",
+        "MssanteStatusEnum": "documents.models.MssanteStatus",
         "PlanVersionStatusEnum": "ppa.models.VersionStatus",
         "ObjectiveStatusEnum": "ppa.models.ObjectiveStatus",
         "SignOffRoleEnum": "ppa.models.SignOffRole",

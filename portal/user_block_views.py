@@ -4,7 +4,7 @@ Same rules as `portal.user_views`: whose space is kept in the session and checke
 access gate on every request (a stranger gets 404, a carer without the right a 403 with
 a plain reason). Reads go through the blocks' selectors, writes through their services
 (`agenda.booking.appointment_answer`, `agenda.services.agenda_feed_*`,
-`coordination.document_services.document_create`, `ppa.services.expectations_update`,
+`documents.services.document_create`, `ppa.services.expectations_update`,
 `comment_add`, `plan_sign`), which audit as whom the user acted.
 """
 
@@ -26,9 +26,12 @@ from agenda import services as agenda_services
 from agenda.models import AgendaFeed, Event, EventStatus, FeedOwnerKind
 from agenda.views import PARIS, _day
 from common.forms import add_service_errors
-from coordination import access, document_selectors, document_services
-from coordination.document_forms import PortalUploadForm
-from coordination.models import Category, Document, DocumentStatus, DocumentType, Person, RecordVisit
+from coordination import access, news
+from coordination.models import Category, Person, RecordVisit
+from documents import selectors as document_selectors
+from documents import services as document_services
+from documents.forms import PortalUploadForm
+from documents.models import Document, DocumentStatus, DocumentType
 from portal.user_forms import FeedActionForm, FeedCreateForm, PlanCommentForm, ProposalAnswerForm
 from portal.user_views import _context, _open, portal_page
 from ppa import selectors as ppa_selectors
@@ -315,7 +318,7 @@ def documents(request: HttpRequest) -> HttpResponse:
     for document in validated:
         document.is_new = visit is not None and document.validated_at is not None and document.validated_at > visit
     if request.method == "GET":
-        document_services.record_visit(user=request.user, person=person)
+        news.record_visit(user=request.user, person=person)
     return render(
         request,
         "portal/user/documents.html",

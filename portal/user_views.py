@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.forms import add_service_errors
+from common.notify import catalogue
 from coordination import access, services
 from coordination.models import (
     AccessLog,
@@ -38,13 +39,12 @@ from coordination.models import (
     JoinRequestStatus,
     Level,
     MemberKind,
-    Notification,
     Person,
 )
-from coordination.notifications import CATALOGUE
 from liaison import selectors as liaison_selectors
 from liaison import services as liaison_services
 from liaison.models import Scope
+from notifications.models import Notification
 from portal import invitations
 from portal.user_forms import (
     AnswerForm,
@@ -225,7 +225,7 @@ def home(request: HttpRequest) -> HttpResponse:
         )[:5]
     )
     for notification in notifications:
-        kind = CATALOGUE.get(notification.event_type)
+        kind = catalogue().get(notification.event_type)
         notification.message = kind.message if kind else ""
     context = _context(request, person, transmissions=transmissions, notifications=notifications)
     context.update(_block_tiles(request, person))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from coordination.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin
 from ppa.models import Plan, PlanVersion
 from reference.models import SerafinCode
 

@@ -21,19 +21,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
 
-from coordination import access, document_services
-from coordination.models import (
-    Category,
-    CircleMember,
-    Document,
-    DocumentSource,
-    DocumentStatus,
-    DocumentType,
-    MemberKind,
-    MssanteSending,
-    StructureKind,
-)
+from coordination import access
+from coordination.models import Category, CircleMember, MemberKind, StructureKind
 from coordination.pdf import PdfDocument
+from documents import services as document_services
+from documents.models import Document, DocumentSource, DocumentStatus, DocumentType, MssanteSending
 from ppa import services
 from ppa.models import EXPECTATION_FIELDS, PlanVersion, SignOffRole, VersionStatus
 

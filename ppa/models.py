@@ -14,7 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from coordination.models import Document, Person, Professional, Structure
+from coordination.models import Person, Professional, Structure
+from documents.models import Document
 from reference.models import SerafinCode
 
 # --- Plans and their versions ------------------------------------------------------------

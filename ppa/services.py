@@ -26,11 +26,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from agenda.audit_types import AgendaAudit
+from common.notify import notify
 from common.timezone import PARIS
 from coordination import access
 from coordination.models import (
     Accompaniment,
-    AuditEvent,
     CarerLink,
     Category,
     Person,
@@ -38,8 +39,8 @@ from coordination.models import (
     Structure,
     TeamRole,
 )
-from coordination.notifications import notify
 from coordination.services import audit
+from ppa.audit_types import PlanAudit
 from ppa.models import (
     EXPECTATION_FIELDS,
     Action,
@@ -130,7 +131,7 @@ def _contribute(
         if person.user_id == actor.pk
         else ("aidant" if is_person_side(actor, person) else "professionnel"),
     )
-    audit(actor, person, AuditEvent.Type.PLAN_EDITED, version=version.pk, section=section, summary=summary[:300])
+    audit(actor, person, PlanAudit.PLAN_EDITED, version=version.pk, section=section, summary=summary[:300])
     return contribution
 
 
@@ -157,7 +158,7 @@ def plan_create(*, actor, person: Person, structure: Structure | None = None) ->
         structure = accompaniment.structure if accompaniment else None
     plan = Plan.objects.create(person=person, structure=structure, created_by=actor)
     version = PlanVersion.objects.create(plan=plan, number=1, created_by=actor)
-    audit(actor, person, AuditEvent.Type.PLAN_CREATED, plan=plan.pk, version=version.pk)
+    audit(actor, person, PlanAudit.PLAN_CREATED, plan=plan.pk, version=version.pk)
     return plan
 
 
@@ -440,7 +441,7 @@ def plan_submit(*, actor, version: PlanVersion) -> PlanVersion:
     version.status = VersionStatus.SUBMITTED
     version.submitted_at = timezone.now()
     version.save(update_fields=["status", "submitted_at"])
-    audit(actor, person, AuditEvent.Type.PLAN_SUBMITTED, version=version.pk)
+    audit(actor, person, PlanAudit.PLAN_SUBMITTED, version=version.pk)
     notify("ppa.submitted", person=person, actor=actor, url=_plan_url(version.plan))
     return version
 
@@ -497,7 +498,7 @@ def plan_sign(*, actor, version: PlanVersion, role: str) -> SignOff:
             )
     except IntegrityError:
         raise ValidationError("Cette signature a déjà été donnée.") from None
-    audit(actor, person, AuditEvent.Type.PLAN_SIGNED, version=version.pk, role=role)
+    audit(actor, person, PlanAudit.PLAN_SIGNED, version=version.pk, role=role)
     if version.sign_offs.count() == len(SignOffRole.values):
         _validate(actor, plan, version)
     return sign_off
@@ -517,7 +518,7 @@ def _validate(actor, plan: Plan, version: PlanVersion) -> None:
     audit(
         actor,
         plan.person,
-        AuditEvent.Type.PLAN_VALIDATED,
+        PlanAudit.PLAN_VALIDATED,
         version=version.pk,
         superseded=previous.pk if previous else None,
     )
@@ -588,9 +589,7 @@ def plan_amend(*, actor, plan: Plan, reason: str) -> PlanVersion:
         acting_as="professionnel",
         summary=f"Avenant ouvert : {reason.strip()}"[:300],
     )
-    audit(
-        actor, plan.person, AuditEvent.Type.PLAN_AMENDED, version=version.pk, based_on=source.pk, reason=reason.strip()
-    )
+    audit(actor, plan.person, PlanAudit.PLAN_AMENDED, version=version.pk, based_on=source.pk, reason=reason.strip())
     notify("ppa.new_iteration", person=plan.person, actor=actor, url=_plan_url(plan))
     return version
 
@@ -760,7 +759,7 @@ def _event_create(actor, action: Action, person: Person, structure: Structure | 
         serafin_service_id=action.serafin_id,
         visibility=Visibility.SHARED if action.involves_person else Visibility.INTERNAL,
     )
-    audit(actor, person, AuditEvent.Type.EVENT_CREATED, event=event.pk, source="ppa", action=action.pk)
+    audit(actor, person, AgendaAudit.EVENT_CREATED, event=event.pk, source="ppa", action=action.pk)
     return event
 
 
@@ -781,7 +780,7 @@ def _event_end(actor, event, person: Person, cutoff: datetime) -> bool:
     event.sequence += 1
     event.updated_at = timezone.now()
     event.save(update_fields=["status", "rrule", "series_ends_at", "sequence", "updated_at"])
-    audit(actor, person, AuditEvent.Type.EVENT_UPDATED, event=event.pk, source="ppa", ended_at=cutoff.isoformat())
+    audit(actor, person, AgendaAudit.EVENT_UPDATED, event=event.pk, source="ppa", ended_at=cutoff.isoformat())
     return True
 
 

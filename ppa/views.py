@@ -148,7 +148,7 @@ def _document_context(request, version: PlanVersion) -> dict:
         return {}
     if version.document_id:
         url = (
-            reverse("coordination:document", args=[version.document_id])
+            reverse("documents:detail", args=[version.document_id])
             if request.user.is_professional
             else reverse("portal_space_open", args=[person.pk, "documents"])
         )
@@ -546,7 +546,7 @@ def mdph_sheet_file(request: HttpRequest, version_id: int) -> HttpResponse:
                 "Fiche de liaison déposée dans les documents"
                 + (" ; son envoi par messagerie sécurisée est en cours." if sending else "."),
             )
-            return redirect("coordination:document", document.pk)
+            return redirect("documents:detail", document.pk)
     sheet = services.mdph_sheet_build(
         version, change=request.POST.get("change", ""), reason=request.POST.get("reason", "")
     )
@@ -571,7 +571,7 @@ def document_file(request: HttpRequest, version_id: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
         return redirect("ppa:version", version_id=version.pk)
     messages.success(request, "Le projet personnalisé est dans les documents.")
-    return redirect("coordination:document", document.pk)
+    return redirect("documents:detail", document.pk)
 
 
 @login_required

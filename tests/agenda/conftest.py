@@ -14,7 +14,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 @pytest.fixture(autouse=True)
 def _deliveries_inline(monkeypatch):
-    monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: func())
+    monkeypatch.setattr("notifications.services.transaction.on_commit", lambda func, **kw: func())
 
 
 def paris(*args) -> datetime:

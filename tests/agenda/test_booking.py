@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agenda import booking, slots
+from agenda.audit_types import AgendaAudit
 from agenda.booking_tasks import release_expired_holds
 from agenda.models import AvailabilityWindow, Event, EventStatus, Participant, Response
 from common.timezone import PARIS
 from coordination import services
-from coordination.models import AuditEvent, CircleRole, Notification, TeamRole
+from coordination.models import AuditEvent, CircleRole, TeamRole
+from notifications.models import Notification
 from tests.conftest import _pro, login, need_service
 
 
@@ -69,7 +71,7 @@ def test_it_confirms_the_meeting_for_everyone_once_all_required_accept(referent,
         Notification.objects.filter(event_type="agenda.meeting_confirmed").values_list("recipient", flat=True)
     )
     assert confirmed_for == {referent.pk, a.user_id, b.user_id}
-    assert AuditEvent.objects.filter(event_type=AuditEvent.Type.EVENT_ANSWERED).count() == 2
+    assert AuditEvent.objects.filter(event_type=AgendaAudit.EVENT_ANSWERED).count() == 2
 
 
 def test_it_lets_the_organiser_take_a_counter_proposal_and_asks_everyone_again(referent, colleagues):

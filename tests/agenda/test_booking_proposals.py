@@ -12,7 +12,7 @@ from django.utils import timezone
 from agenda import booking, slots
 from agenda.booking_tasks import release_unanswered_proposals
 from agenda.models import Event, EventStatus, Participant
-from coordination.models import Notification
+from notifications.models import Notification
 from tests.conftest import login
 
 

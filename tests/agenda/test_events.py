@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from agenda import selectors, services
+from agenda.audit_types import AgendaAudit
 from agenda.models import Event, EventSource, EventStatus, Response
-from coordination.models import AuditEvent, Notification
+from coordination.models import AuditEvent
+from notifications.models import Notification
 from tests.agenda.conftest import paris
 from tests.conftest import login
 
@@ -96,7 +98,7 @@ def test_an_update_increments_sequence_notifies_and_audits(person, referent, nur
     event.refresh_from_db()
     assert event.sequence == 1
     assert Notification.objects.filter(recipient=nurse, event_type="agenda.appointment_changed").exists()
-    assert AuditEvent.objects.filter(event_type=AuditEvent.Type.EVENT_UPDATED, person=person).exists()
+    assert AuditEvent.objects.filter(event_type=AgendaAudit.EVENT_UPDATED, person=person).exists()
     services.event_cancel(actor=referent, event=event)
     assert Notification.objects.filter(recipient=nurse, event_type="agenda.appointment_cancelled").exists()
     with pytest.raises(ValidationError):
@@ -108,7 +110,7 @@ def test_a_participant_answers_from_the_event_page(person, referent, nurse, make
     response = login(nurse).post(reverse("agenda:respond", args=[event.pk]), {"response": "declined"})
     assert response.status_code == 302
     assert event.participants.get(professional=nurse.professional).response == Response.DECLINED
-    assert AuditEvent.objects.filter(event_type=AuditEvent.Type.EVENT_ANSWERED).exists()
+    assert AuditEvent.objects.filter(event_type=AgendaAudit.EVENT_ANSWERED).exists()
 
 
 def test_the_same_uid_from_two_sources_is_stored_once(person, referent):

@@ -45,7 +45,7 @@ def _private_media(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _no_deliveries(monkeypatch):
     """The notifications are recorded; their e-mail deliveries are not sent."""
-    monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: None)
+    monkeypatch.setattr("notifications.services.transaction.on_commit", lambda func, **kw: None)
 
 
 @pytest.fixture

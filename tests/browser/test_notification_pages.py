@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from coordination.notifications import notify
+from common.notify import notify
 from tests.browser.test_circle_pages import sign_in_as, visit
 from tests.browser.test_login_mfa import check_page
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 def test_notification_pages_are_accessible_and_mark_read_updates_the_badge(
     page, live_server, screenshot, person, nurse, referent, monkeypatch
 ):
-    monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: None)
+    monkeypatch.setattr("notifications.services.transaction.on_commit", lambda func, **kw: None)
     for _ in range(2):
         notify("liaison.alert", person=person, actor=referent, recipients=[nurse])
     notify("liaison.remarkable_event", person=person, actor=referent, recipients=[nurse])

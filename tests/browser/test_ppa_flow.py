@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 @pytest.fixture(autouse=True)
 def _no_deliveries(monkeypatch, serafin_codes):
-    monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: None)
+    monkeypatch.setattr("notifications.services.transaction.on_commit", lambda func, **kw: None)
 
 
 def test_plan_is_drafted_validated_amended_and_compared(

@@ -18,7 +18,8 @@ from agenda import booking, slots
 from agenda import services as agenda_services
 from agenda.models import Event, EventStatus
 from coordination import access
-from coordination.models import Category, CircleMember, DocumentType
+from coordination.models import Category, CircleMember
+from documents.models import DocumentType
 from ppa import services as ppa_services
 from tests.browser.test_circle_pages import sign_in_as, visit
 from tests.browser.test_login_mfa import check_page

@@ -28,10 +28,10 @@ def documents_on_commit(monkeypatch):
 
 @pytest.fixture
 def dmp(settings):
-    """The simulated DMP (coordination.dmp.RecordingClient), emptied."""
-    from coordination.dmp import RecordingClient
+    """The simulated DMP (documents.dmp.RecordingClient), emptied."""
+    from documents.dmp import RecordingClient
 
-    settings.DMP_CLIENT = "coordination.dmp.RecordingClient"
+    settings.DMP_CLIENT = "documents.dmp.RecordingClient"
     RecordingClient.reset()
     yield RecordingClient
     RecordingClient.reset()

@@ -7,8 +7,10 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from coordination import document_services, services
-from coordination.models import CircleMember, DocumentType
+from coordination import services
+from coordination.models import CircleMember
+from documents import services as document_services
+from documents.models import DocumentType
 
 PDF_BYTES = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from coordination.models import DmpShare, DmpShareStatus, Document, DocumentStatus, DocumentType
+from documents.models import DmpShare, DmpShareStatus, Document, DocumentStatus, DocumentType
 from tests.conftest import login
 from tests.coordination.documents_helpers import fake_pdf, make_document, pdf_file
 

@@ -1,5 +1,5 @@
 """The DMP outbox: deferred, cancellable, retried, never sent twice, opposition checked
-at send time. The DMP itself is simulated (coordination.dmp.RecordingClient)."""
+at send time. The DMP itself is simulated (documents.dmp.RecordingClient)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,12 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from coordination import document_services, services, tasks
-from coordination.models import (
-    AuditEvent,
-    CollectionMethod,
-    ConsentDecision,
-    ConsentKind,
-    DmpAction,
-    DmpShare,
-    DmpShareStatus,
-    DocumentType,
-)
+from coordination import services
+from coordination.models import AuditEvent, CollectionMethod, ConsentDecision, ConsentKind
+from documents import services as document_services
+from documents import tasks
+from documents.audit_types import DocumentAudit
+from documents.models import DmpAction, DmpShare, DmpShareStatus, DocumentType
 from tests.conftest import login
 from tests.coordination.documents_helpers import make_document
 
@@ -44,7 +39,7 @@ def test_it_queues_a_validated_eligible_document_with_the_delay(db, person, refe
     # Within the delay, the beat sends nothing.
     assert tasks.send_due_dmp_shares() == 0
     assert dmp.published == []
-    assert AuditEvent.objects.filter(event_type=AuditEvent.Type.DOCUMENT_SHARING_QUEUED, person=person).exists()
+    assert AuditEvent.objects.filter(event_type=DocumentAudit.DOCUMENT_SHARING_QUEUED, person=person).exists()
 
 
 def test_it_never_sends_a_sharing_cancelled_within_the_window(db, person, referent, dmp):
@@ -102,7 +97,7 @@ def test_it_keeps_an_item_waiting_while_the_dmp_is_unavailable_then_sends_it(db,
 
 
 def test_it_waits_with_a_clear_status_when_no_dmp_is_configured(db, person, referent, settings):
-    settings.DMP_CLIENT = "coordination.dmp.NotConfiguredClient"
+    settings.DMP_CLIENT = "documents.dmp.NotConfiguredClient"
     document = make_document(referent, person, validate=True)
     with _later(11):
         tasks.send_due_dmp_shares()

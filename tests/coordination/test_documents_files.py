@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from coordination import document_services
-from coordination.models import AuditEvent, Document, DocumentStatus, DocumentType, Level
+from coordination.models import AuditEvent, Level
+from documents import services as document_services
+from documents.audit_types import DocumentAudit
+from documents.models import Document, DocumentStatus, DocumentType
 from tests.conftest import login
 from tests.coordination.documents_helpers import PDF_BYTES, fake_pdf, grant_documents, make_document, pdf_file, png_file
 
@@ -59,7 +61,7 @@ def test_it_keeps_the_hash_and_stores_outside_any_public_url(db, person, referen
     # No URL serves the storage: the file's would-be URL leads nowhere, even signed in.
     assert login(referent).get(document.file.url).status_code == 404
     assert login(referent).get(f"/media/{document.file.name}").status_code == 404
-    assert AuditEvent.objects.filter(event_type=AuditEvent.Type.DOCUMENT_ADDED, person=person).exists()
+    assert AuditEvent.objects.filter(event_type=DocumentAudit.DOCUMENT_ADDED, person=person).exists()
 
 
 def test_it_serves_a_pdf_as_a_download_only_through_the_gate(db, person, referent, nurse, stranger, other_pro):

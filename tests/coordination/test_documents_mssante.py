@@ -9,8 +9,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from coordination import document_services, tasks
-from coordination.models import DocumentType, MssanteSending, MssanteStatus
+from documents import services as document_services
+from documents import tasks
+from documents.models import DocumentType, MssanteSending, MssanteStatus
 from portal.env import email_config
 from tests.conftest import login
 from tests.coordination.documents_helpers import PDF_BYTES, make_document

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from coordination import document_services
-from coordination.models import Document, DocumentSource, DocumentStatus, DocumentType
+from documents import services as document_services
+from documents.models import Document, DocumentSource, DocumentStatus, DocumentType
 from liaison import services as liaison_services
 from tests.conftest import login
 from tests.coordination.documents_helpers import PDF_BYTES, make_document

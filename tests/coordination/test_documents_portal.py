@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from coordination.models import Document, DocumentSource, DocumentStatus, DocumentType, Level, Notification
+from coordination.models import Level
+from documents.models import Document, DocumentSource, DocumentStatus, DocumentType
+from notifications.models import Notification
 from tests.conftest import login
 from tests.coordination.documents_helpers import grant_documents, pdf_file
 

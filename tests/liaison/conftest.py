@@ -21,7 +21,7 @@ def _private_media(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _deliveries_inline(monkeypatch):
-    monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: func())
+    monkeypatch.setattr("notifications.services.transaction.on_commit", lambda func, **kw: func())
 
 
 def jpeg_with_gps(name: str = "photo.jpg") -> SimpleUploadedFile:

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from coordination.models import Notification, NotificationPreference
 from liaison import selectors, services
 from liaison.models import Addressee, Attachment, ReadMark, Transmission
 from liaison.tasks import remind_missing_receipts
+from notifications.models import Notification, NotificationPreference
 from tests.conftest import login
 from tests.liaison.conftest import jpeg_with_gps, pdf_file
 

@@ -7,8 +7,8 @@ import time
 import pytest
 from django.db import transaction
 
-from coordination.models import Delivery, NotificationPreference
-from coordination.notifications import notify
+from common.notify import notify
+from notifications.models import Delivery, NotificationPreference
 
 
 @pytest.fixture

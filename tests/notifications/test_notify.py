@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from common.notify import catalogue, notify
 from coordination import services
-from coordination.models import CircleMember, Delivery, Level, Notification, NotificationPreference
-from coordination.notifications import CATALOGUE, notify
-from coordination.tasks import build_digests, deliver
+from coordination.models import CircleMember, Level
+from notifications.models import Delivery, Notification, NotificationPreference
+from notifications.tasks import build_digests, deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +18,7 @@ pytestmark = pytest.mark.django_db
 def committed(monkeypatch):
     """The test runs inside a transaction that never commits: run the on_commit
     callbacks (the deliveries) at once, as the real commit would."""
-    monkeypatch.setattr(
-        "coordination.notifications.transaction.on_commit", lambda func, using=None, robust=False: func()
-    )
+    monkeypatch.setattr("notifications.services.transaction.on_commit", lambda func, using=None, robust=False: func())
 
 
 def _prefer(user, event_type, frequency, *, in_app=True, email=True, sms=False):
@@ -104,7 +103,7 @@ def test_it_sends_security_notices_even_when_set_to_never(
     assert {m.to[0] for m in mail.outbox} >= {person_user.email, legal_rep.email, referent.email}
     glass.refresh_from_db()
     assert glass.notified_at is not None
-    assert not CATALOGUE["security.break_glass"].mutable
+    assert not catalogue()["security.break_glass"].mutable
 
 
 def test_it_never_tells_someone_without_the_right_to_the_underlying_data(
@@ -136,7 +135,7 @@ def test_it_tells_the_person_and_legal_representative_of_a_join_request(person, 
 
 
 def test_it_sends_an_sms_through_the_backend_without_personal_detail(person, nurse, referent):
-    from coordination.channels import LocmemSMSBackend
+    from notifications.channels import LocmemSMSBackend
 
     LocmemSMSBackend.outbox.clear()
     nurse.phone = "+33612345678"
@@ -158,7 +157,7 @@ def test_it_runs_the_delivery_once_even_if_the_task_runs_twice(person, nurse, re
     try:
         from unittest import mock
 
-        with mock.patch("coordination.tasks.deliver.delay"):
+        with mock.patch("notifications.tasks.deliver.delay"):
             notify("liaison.alert", person=person, actor=referent, recipients=[nurse])
     finally:
         app.conf.task_always_eager = True
@@ -173,22 +172,22 @@ def test_it_retries_a_transient_failure_and_records_a_permanent_one(person, nurs
 
     from celery.exceptions import Retry
 
-    from coordination.channels import PermanentError, TransientError
+    from notifications.channels import PermanentError, TransientError
 
     _prefer(nurse, "liaison.alert", "immediate")
-    with mock.patch("coordination.tasks.deliver.delay"):
+    with mock.patch("notifications.tasks.deliver.delay"):
         notify("liaison.alert", person=person, actor=referent, recipients=[nurse])
     delivery = Delivery.objects.get(user=nurse)
     with (
-        mock.patch("coordination.channels.send_email", side_effect=TransientError("SMTP 451")),
-        mock.patch.dict("coordination.tasks.SENDERS", {"email": mock.Mock(side_effect=TransientError("451"))}),
+        mock.patch("notifications.channels.send_email", side_effect=TransientError("SMTP 451")),
+        mock.patch.dict("notifications.tasks.SENDERS", {"email": mock.Mock(side_effect=TransientError("451"))}),
     ):
         # Called in-process, Celery re-raises the error instead of queueing the retry.
         with pytest.raises((Retry, TransientError)):
             deliver.run(delivery.pk)
     delivery.refresh_from_db()
     assert delivery.status == "retry" and delivery.attempts == 1 and delivery.next_attempt_at is not None
-    with mock.patch.dict("coordination.tasks.SENDERS", {"email": mock.Mock(side_effect=PermanentError("550"))}):
+    with mock.patch.dict("notifications.tasks.SENDERS", {"email": mock.Mock(side_effect=PermanentError("550"))}):
         assert deliver.run(delivery.pk) == "failed"
     delivery.refresh_from_db()
     assert delivery.status == "failed" and "550" in delivery.last_error
@@ -202,7 +201,7 @@ def test_it_tells_a_user_of_a_sign_in_from_a_new_device_but_not_the_first_one(nu
     assert Notification.objects.filter(recipient=nurse, event_type="security.new_device").count() == 1
 
 
-@pytest.mark.parametrize("event_type", sorted(CATALOGUE))
+@pytest.mark.parametrize("event_type", sorted(catalogue()))
 def test_it_can_emit_configure_and_deliver_every_type_in_the_catalogue(
     event_type, person, nurse, referent, person_user
 ):
@@ -219,7 +218,7 @@ def test_it_can_emit_configure_and_deliver_every_type_in_the_catalogue(
     notification = Notification.objects.get(recipient=recipient, event_type=event_type)
     assert notification.frequency == "immediate"
     [message] = [m for m in mail.outbox if recipient.email in m.to]
-    assert CATALOGUE[event_type].message in message.body
+    assert catalogue()[event_type].message in message.body
     assert "MARTIN" not in message.body and "Jeanne" not in message.body
 
 

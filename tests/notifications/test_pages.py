@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils.html import strip_tags
 
-from coordination.models import Notification, NotificationPreference
-from coordination.notifications import notify
+from common.notify import notify
+from notifications.models import Notification, NotificationPreference
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_delivery(monkeypatch):
-    monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: None)
+    monkeypatch.setattr("notifications.services.transaction.on_commit", lambda func, **kw: None)
 
 
 def _text(response) -> str:
@@ -117,9 +117,9 @@ def test_it_refuses_an_unknown_frequency_naming_the_field(nurse):
 def test_it_shows_permanent_failures_in_the_admin_and_lets_an_administrator_resend(admin_user, nurse, monkeypatch):
     from django.core import mail
 
-    from coordination.models import Delivery, DeliveryStatus
+    from notifications.models import Delivery, DeliveryStatus
 
-    monkeypatch.setattr("coordination.notifications.transaction.on_commit", lambda func, **kw: func())
+    monkeypatch.setattr("notifications.services.transaction.on_commit", lambda func, **kw: func())
     notification = Notification.objects.create(
         recipient=nurse, event_type="liaison.alert", frequency="immediate", url="/"
     )
@@ -132,10 +132,10 @@ def test_it_shows_permanent_failures_in_the_admin_and_lets_an_administrator_rese
         last_error="SMTP 550 boîte inconnue",
     )
     client = login(admin_user)
-    response = client.get("/admin/coordination/delivery/?status__exact=failed")
+    response = client.get("/admin/notifications/delivery/?status__exact=failed")
     assert "SMTP 550 boîte inconnue" in _text(response)
     mail.outbox.clear()
-    client.post("/admin/coordination/delivery/", {"action": "retry_now", "_selected_action": [failed.pk]})
+    client.post("/admin/notifications/delivery/", {"action": "retry_now", "_selected_action": [failed.pk]})
     failed.refresh_from_db()
     assert failed.status == "sent"
     assert [m for m in mail.outbox if nurse.email in m.to]

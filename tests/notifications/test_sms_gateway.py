@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from coordination.channels import HTTPGatewaySMSBackend, PermanentError, TransientError
+from notifications.channels import HTTPGatewaySMSBackend, PermanentError, TransientError
 
 
 @pytest.fixture

@@ -17,12 +17,10 @@ from coordination.models import (
     Category,
     CircleMember,
     Consent,
-    Document,
     Grant,
     JoinRequest,
     JoinRequestStatus,
     MemberOrigin,
-    Notification,
     Person,
     PersonUserObjectPermission,
     Professional,
@@ -30,7 +28,9 @@ from coordination.models import (
     TeamMembership,
     TeamRole,
 )
+from documents.models import Document
 from liaison.models import Addressee, ReadMark, Transmission, TransmissionRevision
+from notifications.models import Notification
 from tests.factories import current_totp
 
 pytestmark = pytest.mark.django_db
@@ -263,7 +263,7 @@ def test_it_is_deterministic_and_appends():
 
 
 def test_it_gives_each_demo_person_a_validated_contract_and_documents():
-    from coordination.models import DocumentStatus, DocumentType
+    from documents.models import DocumentStatus, DocumentType
 
     _run("seed_demo")
     for person in Person.objects.all():

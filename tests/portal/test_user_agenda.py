@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agenda import booking, slots
 from agenda import services as agenda_services
+from agenda.audit_types import AgendaAudit
 from agenda.models import AgendaFeed, Event, EventStatus, Participant, Visibility
 from coordination import services
 from coordination.models import AccessVia, AuditEvent, Category, CircleMember, Level
@@ -143,7 +144,7 @@ def test_it_records_the_legal_representative_declining_as_representative(person,
     event.refresh_from_db()
     assert event.status == EventStatus.CANCELLED
     assert Participant.objects.get(event=event, kind="person").comment == "Elle sera à l'hôpital."
-    audit = AuditEvent.objects.get(event_type=AuditEvent.Type.EVENT_ANSWERED)
+    audit = AuditEvent.objects.get(event_type=AgendaAudit.EVENT_ANSWERED)
     assert audit.actor == legal_rep and audit.acting_as == AccessVia.REPRESENTATIVE
 
 
@@ -188,7 +189,7 @@ def test_it_makes_a_subscription_link_shown_once_and_revocation_gives_404(person
     feed = AgendaFeed.objects.get(owner=person_user)
     client.post(reverse("portal_feed_action", args=[feed.pk]), {"action": "revoke"})
     assert client.get(path).status_code == 404
-    assert AuditEvent.objects.filter(event_type=AuditEvent.Type.AGENDA_FEED_REVOKED, actor=person_user).exists()
+    assert AuditEvent.objects.filter(event_type=AgendaAudit.AGENDA_FEED_REVOKED, actor=person_user).exists()
 
 
 def test_it_regenerates_a_subscription_link(person, person_user):

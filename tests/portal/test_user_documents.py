@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from coordination import document_services
-from coordination.models import Document, DocumentSource, DocumentStatus, DocumentType, Level, Notification
+from coordination.models import Level
+from documents import services as document_services
+from documents.models import Document, DocumentSource, DocumentStatus, DocumentType
+from notifications.models import Notification
 from portal.user_views import SESSION_KEY
 from tests.conftest import login
 from tests.coordination.documents_helpers import grant_documents, make_document, pdf_file
@@ -50,7 +52,7 @@ def test_it_refuses_the_documents_to_a_stranger(person, stranger, record):
     session.save()
     assert client.get(reverse("portal_documents")).status_code == 404
     assert _deposit(client).status_code == 404
-    assert client.get(reverse("coordination:document_download", args=[record[1].pk])).status_code == 404
+    assert client.get(reverse("documents:download", args=[record[1].pk])).status_code == 404
     assert not Document.objects.filter(source=DocumentSource.PORTAL).exists()
 
 
@@ -60,7 +62,7 @@ def test_it_shows_a_carer_without_the_right_nothing_of_the_documents(person, car
     assert response.status_code == 403
     assert "Contrat de séjour" not in response.content.decode()
     assert "Contrat de séjour" not in client.get(reverse("portal_home")).content.decode()
-    assert client.get(reverse("coordination:document_download", args=[record[1].pk])).status_code == 403
+    assert client.get(reverse("documents:download", args=[record[1].pk])).status_code == 403
     assert _deposit(client).status_code == 403
 
 
@@ -68,15 +70,15 @@ def test_it_shows_the_contract_first_then_the_ppa_then_the_others_never_a_draft(
     page = login(person_user).get(reverse("portal_documents")).content.decode()
     assert page.index("Contrat de séjour 2026") < page.index("PPA version 1") < page.index("Compte rendu de la kiné")
     assert "Brouillon interne" not in page
-    assert reverse("coordination:document_download", args=[record[1].pk]) in page
+    assert reverse("documents:download", args=[record[1].pk]) in page
 
 
 def test_it_lets_the_person_download_a_validated_document_only(person, person_user, record):
     client = login(person_user)
-    response = client.get(reverse("coordination:document_download", args=[record[1].pk]))
+    response = client.get(reverse("documents:download", args=[record[1].pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")
-    assert client.get(reverse("coordination:document_download", args=[record[3].pk])).status_code == 404
+    assert client.get(reverse("documents:download", args=[record[3].pk])).status_code == 404
 
 
 def test_it_shows_new_documents_on_home_until_the_documents_page_is_opened(person, person_user, record, referent):

@@ -11,6 +11,7 @@ from coordination import services as circle_services
 from coordination.models import AccessVia, AuditEvent, Category, CircleMember, Level
 from portal.user_views import SESSION_KEY
 from ppa import services
+from ppa.audit_types import PlanAudit
 from ppa.models import Contribution, PlanVersion, SignOff, SignOffRole, VersionStatus
 from reference.models import SerafinCode
 from tests.conftest import login
@@ -154,7 +155,7 @@ def test_it_lets_the_legal_representative_sign_and_records_it_as_such(person, le
     submitted.refresh_from_db()
     assert submitted.status == VersionStatus.VALIDATED
     assert SignOff.objects.get(version=submitted, role=SignOffRole.PERSON).is_legal_representative
-    audit = AuditEvent.objects.get(event_type=AuditEvent.Type.PLAN_SIGNED, actor=legal_rep)
+    audit = AuditEvent.objects.get(event_type=PlanAudit.PLAN_SIGNED, actor=legal_rep)
     assert audit.acting_as == AccessVia.REPRESENTATIVE
     assert "Le projet est validé" in client.get(reverse("portal_ppa")).content.decode()
 

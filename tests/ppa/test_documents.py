@@ -6,18 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core.files.storage import default_storage
 
-from coordination.models import (
-    CircleRole,
-    Document,
-    DocumentSource,
-    DocumentStatus,
-    DocumentType,
-    IdentityStatus,
-    Level,
-    MssanteSending,
-    MssanteStatus,
-)
+from coordination.models import CircleRole, IdentityStatus, Level
 from coordination.services import circle_member_add, grants_set
+from documents.models import Document, DocumentSource, DocumentStatus, DocumentType, MssanteSending, MssanteStatus
 from portal.env import email_config
 from ppa import documents, services, tasks
 from ppa.models import SignOffRole

@@ -13,7 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from coordination.pdf import PdfDocument
-from coordination.uploads import check_upload
+from documents.uploads import check_upload
 
 ACCENTS = "Élodie a ré-écrit à côté : « ça coûte » l’œuvre, âge, garçon, Noël, où, Œdipe — fin…"
 

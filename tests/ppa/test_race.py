@@ -9,6 +9,7 @@ from django.db import connection
 
 from coordination.models import AuditEvent
 from ppa import services
+from ppa.audit_types import PlanAudit
 from ppa.models import SignOff, SignOffRole, VersionStatus
 from tests.conftest import need_service
 
@@ -40,4 +41,4 @@ def test_it_validates_once_when_two_validations_race(filled, referent, person_us
     filled.refresh_from_db()
     assert filled.status == VersionStatus.VALIDATED
     assert SignOff.objects.filter(version=filled, role=SignOffRole.REFERENT).count() == 1
-    assert AuditEvent.objects.filter(event_type=AuditEvent.Type.PLAN_VALIDATED).count() == 1
+    assert AuditEvent.objects.filter(event_type=PlanAudit.PLAN_VALIDATED).count() == 1

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from coordination.models import Notification
+from notifications.models import Notification
 from ppa import services
 from ppa.models import ReviewReminder
 from tests.conftest import login

@@ -9,6 +9,7 @@ from coordination import access
 from coordination.models import AuditEvent, Level
 from coordination.services import grants_set
 from ppa import selectors, services
+from ppa.audit_types import PlanAudit
 from ppa.models import Contribution, PlanVersion, Section, SignOffRole, VersionStatus
 
 from .conftest import validate
@@ -22,7 +23,7 @@ def test_it_attributes_every_draft_contribution(filled, referent, person_user):
     assert (Section.ACTIONS, "referent@exemple.fr", "professionnel") in log
     assert (Section.EXPECTATIONS, "jeanne.martin@exemple.fr", "personne") in log
     assert all(c.at for c in Contribution.objects.filter(version=filled))
-    assert AuditEvent.objects.filter(event_type=AuditEvent.Type.PLAN_EDITED, actor=person_user).exists()
+    assert AuditEvent.objects.filter(event_type=PlanAudit.PLAN_EDITED, actor=person_user).exists()
 
 
 def test_it_validates_with_both_sign_offs(filled, referent, person_user):

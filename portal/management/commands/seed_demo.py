@@ -393,10 +393,10 @@ class Command(BaseCommand):
         self, admin, *, jeanne: Person, marcel: Person, lucas: Person, ssiad: Structure, referente, jeanne_user
     ):
         """Each person gets a validated contract (contrat de séjour in the EHPAD, DIPC at the
-        SSIAD) and a few documents, through `coordination.document_services`. The SSIAD's
+        SSIAD) and a few documents, through `documents.services`. The SSIAD's
         secretary (documents write by team role) files Lucas's. Once: the contracts mark it."""
-        from coordination import document_services
-        from coordination.models import Document, DocumentType
+        from documents import services as document_services
+        from documents.models import Document, DocumentType
 
         secretary_user = self.user("secretariat-ssiad", "Inès", "Roux", totp=True)
         secretary = self.professional(admin, secretary_user, Profession.SECRETARY)

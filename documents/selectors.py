@@ -1,0 +1,69 @@
+"""Which documents a user may see — always after the gate has allowed `documents` read.
+
+- professionals with the right see the whole record: drafts, validated versions (with
+  their history), withdrawn ones and what the person deposited on the portal;
+- the person, carers and representatives see validated documents and their own
+  deposits (with their review status and the reason of a refusal).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from coordination import access
+from coordination.models import Category, CircleMember, CircleRole, Person
+from documents.models import DmpAction, DmpShare, Document, DocumentStatus
+
+
+def visibility(user) -> Q:
+    if getattr(user, "is_professional", False):
+        return Q()
+    return Q(status=DocumentStatus.VALIDATED) | Q(author=user)
+
+
+def documents_of(user, person: Person) -> QuerySet[Document]:
+    """The person's documents as `user` may see them (the caller has passed the gate)."""
+    return Document.objects.filter(visibility(user), person=person)
+
+
+def can_see(user, document: Document) -> bool:
+    return documents_of(user, document.person).filter(pk=document.pk).exists()
+
+
+def with_list_details(queryset: QuerySet[Document]) -> QuerySet[Document]:
+    """What a list row shows, in the same query: author, structure, the DMP state."""
+    publish = DmpShare.objects.filter(document=OuterRef("pk"), action=DmpAction.PUBLISH)
+    return queryset.select_related("author", "author_structure").annotate(
+        dmp_status=Subquery(publish.values("status")[:1]),
+        dmp_sent_at=Subquery(publish.values("sent_at")[:1]),
+    )
+
+
+def inbox(user) -> QuerySet[Document]:
+    """ "Documents à examiner": deposits on the portal for persons of whom `user` is a
+    referent with `documents` write."""
+    persons = access.persons_visible_to(user, Category.DOCUMENTS, "write").filter(
+        Exists(
+            CircleMember.objects.filter(
+                person=OuterRef("pk"), user=user, ended_at__isnull=True, role=CircleRole.REFERENT
+            )
+        )
+    )
+    return (
+        Document.objects.filter(status=DocumentStatus.TO_REVIEW, person__in=persons.values("pk"))
+        .select_related("person", "author")
+        .order_by("created_at", "pk")
+    )
+
+
+def new_since_counter(user) -> QuerySet:
+    return (
+        Document.objects.filter(
+            visibility(user),
+            person=OuterRef("pk"),
+            created_at__gt=OuterRef("news_since"),
+            person__in=access.persons_visible_to(user, Category.DOCUMENTS).values("pk"),
+        )
+        .exclude(author=user)
+        .exclude(status=DocumentStatus.DRAFT)
+    )

@@ -1,0 +1,149 @@
+"""Sending channels for notifications: e-mail and a pluggable SMS backend.
+
+Errors are sorted into transient (retry later) and permanent (give up, show it).
+Bodies carry no personal or health detail: they say that something is new and link to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+import requests
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Count
+from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
+
+from common.notify import catalogue
+from notifications.models import Delivery, Notification
+
+logger = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """Try again later (server unreachable, 4xx SMTP reply, gateway 5xx)."""
+
+
+class PermanentError(Exception):
+    """Will not work by retrying (refused address, no phone number, gateway 4xx)."""
+
+
+def _absolute(url: str) -> str:
+    return url if url.startswith("http") else f"{settings.SITE_URL}{url}"
+
+
+def _digest_items(delivery: Delivery) -> list[tuple[str, int]]:
+    counts = (
+        Notification.objects.filter(recipient=delivery.user, frequency=delivery.digest, digested_at=delivery.created_at)
+        .values("event_type")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "event_type")
+    )
+    kinds = catalogue()
+    return [
+        (kinds[row["event_type"]].label if row["event_type"] in kinds else row["event_type"], row["n"])
+        for row in counts
+    ]
+
+
+def message_for(delivery: Delivery) -> dict:
+    """Subject, texts and link of a delivery (what the e-mail and SMS say)."""
+    if delivery.digest:
+        items = _digest_items(delivery)
+        link = _absolute("/notifications/")
+        period = "de la journée" if delivery.digest == "daily" else "de la semaine"
+        return {
+            "subject": f"Portail de coordination : {delivery.item_count} nouveauté(s) {period}",
+            "items": items,
+            "link": link,
+            "period": period,
+            "user": delivery.user,
+            "digest": True,
+            "sms": f"Portail de coordination : {delivery.item_count} nouveauté(s). {link}",
+        }
+    notification = delivery.notification
+    kind = catalogue().get(notification.event_type)
+    text = kind.message if kind else "Il y a du nouveau sur le portail."
+    link = _absolute(notification.url or "/")
+    return {
+        "subject": f"Portail de coordination : {kind.label if kind else 'nouveauté'}",
+        "text": text,
+        "link": link,
+        "user": delivery.user,
+        "digest": False,
+        "sms": f"Portail de coordination : {text} {link}",
+    }
+
+
+def send_email(delivery: Delivery) -> None:
+    context = message_for(delivery)
+    message = EmailMultiAlternatives(
+        subject=context["subject"],
+        body=render_to_string("notifications/email/notification.txt", context),
+        to=[delivery.user.email],
+    )
+    message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as error:
+        raise PermanentError(f"adresse refusée : {error.recipients}") from error
+    except smtplib.SMTPResponseException as error:
+        if 400 <= error.smtp_code < 500:
+            raise TransientError(f"SMTP {error.smtp_code}") from error
+        raise PermanentError(f"SMTP {error.smtp_code}") from error
+    except (TimeoutError, smtplib.SMTPException, OSError) as error:
+        raise TransientError(f"{error.__class__.__name__}: {error}") from error
+
+
+# --- SMS -------------------------------------------------------------------------------------
+
+
+class ConsoleSMSBackend:
+    """Development: print the SMS."""
+
+    def send(self, to: str, text: str) -> None:
+        logger.info("SMS to %s: %s", to, text)
+
+
+class LocmemSMSBackend:
+    """Tests: keep the messages in memory."""
+
+    outbox: list[tuple[str, str]] = []
+
+    def send(self, to: str, text: str) -> None:
+        type(self).outbox.append((to, text))
+
+
+class HTTPGatewaySMSBackend:
+    """An HTTP SMS gateway: POST JSON {"to", "text"} with a bearer token (SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN)."""
+
+    def send(self, to: str, text: str) -> None:
+        try:
+            response = requests.post(
+                settings.SMS_GATEWAY_URL,
+                json={"to": to, "text": text, "sender": settings.SMS_SENDER},
+                headers={"Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}"},
+                timeout=10,
+            )
+        except requests.RequestException as error:
+            raise TransientError(f"passerelle SMS injoignable : {error.__class__.__name__}") from error
+        if response.status_code >= 500 or response.status_code == 429:
+            raise TransientError(f"passerelle SMS : HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise PermanentError(f"passerelle SMS : HTTP {response.status_code}")
+
+
+def sms_backend():
+    return import_string(settings.SMS_BACKEND)()
+
+
+def send_sms(delivery: Delivery) -> None:
+    phone = delivery.user.phone
+    if not phone:
+        raise PermanentError("aucun numéro de téléphone mobile")
+    sms_backend().send(phone, message_for(delivery)["sms"][:320])
+
+
+SENDERS = {"email": send_email, "sms": send_sms}

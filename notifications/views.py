@@ -1,0 +1,132 @@
+"""The notification centre and preferences, for everyone (professionals, persons, carers)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from common.forms import Form
+from common.notify import Frequency, blocks, catalogue
+from notifications.models import Notification, NotificationPreference
+from notifications.services import preferences_for
+
+
+class NotificationFilterForm(Form):
+    unread = forms.BooleanField(label="Non lues seulement", required=False)
+    block = forms.ChoiceField(label="Domaine", required=False, choices=lambda: [("", "Tous"), *blocks().items()])
+
+
+def _mine(user):
+    return Notification.objects.filter(recipient=user, is_in_app=True)
+
+
+def unread_count(user) -> int:
+    return _mine(user).filter(read_at__isnull=True).count()
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    form = NotificationFilterForm(request.GET or None)
+    notifications = _mine(request.user)
+    if form.is_valid():
+        if form.cleaned_data["unread"]:
+            notifications = notifications.filter(read_at__isnull=True)
+        if form.cleaned_data["block"]:
+            notifications = notifications.filter(event_type__startswith=f"{form.cleaned_data['block']}.")
+    # Unread first, newest first.
+    notifications = notifications.order_by("read_at", "-created_at", "-pk")
+    page = Paginator(notifications, 30).get_page(request.GET.get("page"))
+    for notification in page.object_list:
+        kind = catalogue().get(notification.event_type)
+        notification.message = kind.message if kind else ""
+        notification.block_label = blocks().get(kind.block, "") if kind else ""
+    template = "notifications/snippets/notification_list.html" if request.htmx else "notifications/notifications.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+@login_required
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    notification = get_object_or_404(_mine(request.user), pk=notification_id)
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk).update(read_at=timezone.now())
+    target = notification.url or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def notification_mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    notification = get_object_or_404(_mine(request.user), pk=notification_id)
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    if request.htmx:
+        return render(
+            request, "notifications/snippets/unread_badge.html", {"unread": unread_count(request.user), "oob": True}
+        )
+    return redirect("notifications:list")
+
+
+@login_required
+@require_POST
+def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
+    count = _mine(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
+    messages.success(
+        request, "Aucune notification à marquer." if not count else f"{count} notification(s) marquée(s) comme lue(s)."
+    )
+    return redirect("notifications:list")
+
+
+@login_required
+def unread_badge(request: HttpRequest) -> HttpResponse:
+    return render(request, "notifications/snippets/unread_badge.html", {"unread": unread_count(request.user)})
+
+
+class PreferenceForm(Form):
+    frequency = forms.ChoiceField(label="Fréquence", choices=Frequency.choices)
+    in_app = forms.BooleanField(label="Dans le portail", required=False)
+    email = forms.BooleanField(label="Par e-mail", required=False)
+    sms = forms.BooleanField(label="Par SMS", required=False)
+
+
+@login_required
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    rows = []
+    for kind, preference in preferences_for(request.user):
+        initial = {
+            "frequency": preference.frequency,
+            "in_app": preference.in_app,
+            "email": preference.email,
+            "sms": preference.sms,
+        }
+        form = PreferenceForm(request.POST or None, prefix=kind.key.replace(".", "-"), initial=initial)
+        if not kind.mutable:
+            for field in form.fields.values():
+                field.disabled = True
+        rows.append((kind, form))
+    if request.method == "POST":
+        if all(form.is_valid() for kind, form in rows):
+            with transaction.atomic():
+                for kind, form in rows:
+                    if not kind.mutable:
+                        continue
+                    NotificationPreference.objects.update_or_create(
+                        user=request.user, event_type=kind.key, defaults=form.cleaned_data
+                    )
+            messages.success(request, "Vos préférences de notification sont enregistrées.")
+            return redirect("notifications:preferences")
+    grouped = [(label, [(k, f) for k, f in rows if k.block == block]) for block, label in blocks().items()]
+    return render(
+        request,
+        "notifications/notification_preferences.html",
+        {"blocks": grouped, "has_phone": bool(request.user.phone)},
+        status=400 if request.method == "POST" else 200,
+    )
