@@ -23,8 +23,8 @@ from agenda.serializers import (
     EventWriteSerializer,
 )
 from agenda.views import _load
+from common.api import ERRORS, READ_ERRORS, ServiceAPIView
 from coordination import access
-from coordination.api import ERRORS, READ_ERRORS, CoordinationAPIView
 from coordination.models import Category
 
 TAGS = ["Agenda"]
@@ -35,7 +35,7 @@ def _occurrence(event: Event) -> Occurrence:
     return Occurrence(event, event.starts_at, event.ends_at, recurrence_id=event.recurrence_id)
 
 
-class AgendaAPIView(CoordinationAPIView):
+class AgendaAPIView(ServiceAPIView):
     def period(self) -> tuple[datetime, datetime]:
         from django.utils import timezone
         from django.utils.dateparse import parse_datetime

@@ -33,8 +33,8 @@ from agenda.booking_serializers import (
     SlotSearchSerializer,
 )
 from agenda.models import AvailabilityException, AvailabilityWindow, Event, Participant
+from common.api import ERRORS, READ_ERRORS, ServiceAPIView
 from common.timezone import PARIS
-from coordination.api import ERRORS, READ_ERRORS, CoordinationAPIView
 from coordination.models import Professional
 
 TAGS = ["Agenda : disponibilités et réunions"]
@@ -47,7 +47,7 @@ def _me(request: Request) -> Professional:
     return professional
 
 
-class AvailabilityView(CoordinationAPIView):
+class AvailabilityView(ServiceAPIView):
     serializer_class = AvailabilitySerializer
 
     @extend_schema(
@@ -65,7 +65,7 @@ class AvailabilityView(CoordinationAPIView):
         )
 
 
-class WindowListView(CoordinationAPIView):
+class WindowListView(ServiceAPIView):
     serializer_class = AvailabilityWindowSerializer
 
     @extend_schema(
@@ -81,7 +81,7 @@ class WindowListView(CoordinationAPIView):
         return Response(AvailabilityWindowSerializer(window).data, status=status.HTTP_201_CREATED)
 
 
-class WindowView(CoordinationAPIView):
+class WindowView(ServiceAPIView):
     serializer_class = AvailabilityWindowSerializer
 
     @extend_schema(tags=TAGS, summary="Supprimer une plage", responses={204: None, **READ_ERRORS})
@@ -91,7 +91,7 @@ class WindowView(CoordinationAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ExceptionListView(CoordinationAPIView):
+class ExceptionListView(ServiceAPIView):
     serializer_class = AvailabilityExceptionSerializer
 
     @extend_schema(
@@ -107,7 +107,7 @@ class ExceptionListView(CoordinationAPIView):
         return Response(AvailabilityExceptionSerializer(exception).data, status=status.HTTP_201_CREATED)
 
 
-class ExceptionView(CoordinationAPIView):
+class ExceptionView(ServiceAPIView):
     serializer_class = AvailabilityExceptionSerializer
 
     @extend_schema(tags=TAGS, summary="Supprimer une exception", responses={204: None, **READ_ERRORS})
@@ -117,7 +117,7 @@ class ExceptionView(CoordinationAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class FreeBusyView(CoordinationAPIView):
+class FreeBusyView(ServiceAPIView):
     serializer_class = FreeBusySpanSerializer
 
     @extend_schema(
@@ -150,7 +150,7 @@ def _datetime(value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=PARIS)
 
 
-class SlotSearchView(CoordinationAPIView):
+class SlotSearchView(ServiceAPIView):
     serializer_class = SlotSearchSerializer
 
     @extend_schema(
@@ -210,7 +210,7 @@ def _meetings(request: Request):
     )
 
 
-class MeetingListView(CoordinationAPIView):
+class MeetingListView(ServiceAPIView):
     serializer_class = MeetingSerializer
 
     @extend_schema(
@@ -246,7 +246,7 @@ class MeetingListView(CoordinationAPIView):
         return Response(MeetingSerializer(_meetings(request).get(pk=event.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class MeetingView(CoordinationAPIView):
+class MeetingView(ServiceAPIView):
     serializer_class = MeetingSerializer
 
     @extend_schema(tags=TAGS, summary="Une réunion et les réponses", responses={200: MeetingSerializer, **READ_ERRORS})
@@ -254,7 +254,7 @@ class MeetingView(CoordinationAPIView):
         return Response(MeetingSerializer(get_object_or_404(_meetings(request), pk=pk)).data)
 
 
-class MeetingResponseView(CoordinationAPIView):
+class MeetingResponseView(ServiceAPIView):
     serializer_class = MeetingResponseSerializer
 
     @extend_schema(
@@ -277,7 +277,7 @@ class MeetingResponseView(CoordinationAPIView):
         return Response(MeetingSerializer(_meetings(request).get(pk=pk)).data)
 
 
-class MeetingCancelView(CoordinationAPIView):
+class MeetingCancelView(ServiceAPIView):
     serializer_class = MeetingSerializer
 
     @extend_schema(

@@ -11,8 +11,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agenda.models import EventStatus, EventType, PlaceKind, Response, Visibility
+from common.api import choices_text, inline_enum
 from coordination.models import Professional
-from coordination.serializers import _choices_text, _inline_enum
 from reference.models import SerafinCode
 
 FHIR_STATUS = {
@@ -31,10 +31,10 @@ SERAFIN_SYSTEM = "https://www.cnsa.fr/serafin-ph"
 
 
 def _enum_field(choices) -> type[serializers.ChoiceField]:
-    @extend_schema_field(_inline_enum(choices))
+    @extend_schema_field(inline_enum(choices))
     class EnumField(serializers.ChoiceField):
         def __init__(self, **kwargs):
-            kwargs.setdefault("help_text", _choices_text(choices))
+            kwargs.setdefault("help_text", choices_text(choices))
             super().__init__(choices=choices, **kwargs)
 
     return EnumField

@@ -8,20 +8,16 @@ A stranger gets 404; a member without the right gets 403 with the gate's message
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
-from rest_framework.generics import GenericAPIView
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
+from common.api import ERRORS, READ_ERRORS, DetailSerializer, PaginatedAPIView, ServiceAPIView
 from coordination import access, services
 from coordination.models import (
     AccessLog,
@@ -43,7 +39,6 @@ from coordination.serializers import (
     DelegationAnswerSerializer,
     DelegationCreateSerializer,
     DelegationSerializer,
-    DetailSerializer,
     GrantsInputSerializer,
     JoinRequestAnswerSerializer,
     JoinRequestCreateSerializer,
@@ -60,52 +55,6 @@ ACCESS_LOG_REFUSED = (
     "Seuls la personne, son représentant légal et l'administrateur d'une structure qui l'accompagne "
     "peuvent consulter l'historique des accès."
 )
-
-ERRORS = {
-    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Données invalides : {champ: [messages]}."),
-    403: OpenApiResponse(DetailSerializer, description="Membre du cercle sans le droit nécessaire."),
-    404: OpenApiResponse(DetailSerializer, description="Introuvable (ou personne inconnue de vous)."),
-}
-READ_ERRORS = {code: ERRORS[code] for code in (403, 404)}
-
-
-def _drf_exception(exc: Exception) -> Exception:
-    """Services speak Django; the API answers 400 {field: [messages]} and 403 {detail}."""
-    if isinstance(exc, access.AccessDenied):
-        return exceptions.PermissionDenied(str(exc))
-    if isinstance(exc, DjangoValidationError):
-        if hasattr(exc, "error_dict"):
-            return exceptions.ValidationError(
-                {
-                    api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
-                    for field, messages in exc.message_dict.items()
-                }
-            )
-        return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
-    return exc
-
-
-class CoordinationAPIView(GenericAPIView):
-    """Base of the coordination views: maps service errors to HTTP answers."""
-
-    pagination_class = None
-
-    def handle_exception(self, exc: Exception) -> Response:
-        return super().handle_exception(_drf_exception(exc))
-
-    def validated(self, serializer_class, data, **kwargs) -> dict:
-        serializer = serializer_class(data=data, context=self.get_serializer_context(), **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-    def paginated(self, queryset: QuerySet, serializer_class, **context) -> Response:
-        page = self.paginate_queryset(queryset)
-        data = serializer_class(page, many=True, context={**self.get_serializer_context(), **context}).data
-        return self.get_paginated_response(data)
-
-
-class PaginatedAPIView(CoordinationAPIView):
-    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
 
 def _person(request: Request, person_id: int, category: str = Category.CIRCLE, action: str = "read") -> Person:
@@ -179,7 +128,7 @@ class PersonListView(PaginatedAPIView):
         return self.get_paginated_response(PersonSerializer(page, many=True).data)
 
 
-class PersonDetailView(CoordinationAPIView):
+class PersonDetailView(ServiceAPIView):
     @extend_schema(
         operation_id="persons_retrieve",
         tags=["Personnes"],
@@ -197,7 +146,7 @@ class PersonDetailView(CoordinationAPIView):
 # --- The circle ------------------------------------------------------------------------------------
 
 
-class CircleView(CoordinationAPIView):
+class CircleView(ServiceAPIView):
     @extend_schema(
         operation_id="circle_list",
         tags=["Cercle"],
@@ -236,7 +185,7 @@ class CircleView(CoordinationAPIView):
         return Response(CircleMemberSerializer(_members(person).get(pk=member.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class CircleMemberGrantsView(CoordinationAPIView):
+class CircleMemberGrantsView(ServiceAPIView):
     @extend_schema(
         operation_id="circle_member_grants_set",
         tags=["Cercle"],
@@ -254,7 +203,7 @@ class CircleMemberGrantsView(CoordinationAPIView):
         return Response(CircleMemberSerializer(_members(person).get(pk=member.pk)).data)
 
 
-class CircleMemberEndView(CoordinationAPIView):
+class CircleMemberEndView(ServiceAPIView):
     @extend_schema(
         operation_id="circle_member_end",
         tags=["Cercle"],
@@ -276,7 +225,7 @@ class CircleMemberEndView(CoordinationAPIView):
 # --- Join requests ------------------------------------------------------------------------------------
 
 
-class JoinRequestListView(CoordinationAPIView):
+class JoinRequestListView(ServiceAPIView):
     @extend_schema(
         operation_id="join_requests_list",
         tags=["Demandes d'entrée"],
@@ -351,7 +300,7 @@ class MyJoinRequestListView(PaginatedAPIView):
         return self.paginated(requests, MyJoinRequestSerializer)
 
 
-class JoinRequestAnswerView(CoordinationAPIView):
+class JoinRequestAnswerView(ServiceAPIView):
     @extend_schema(
         operation_id="join_requests_answer",
         tags=["Demandes d'entrée"],
@@ -375,7 +324,7 @@ class JoinRequestAnswerView(CoordinationAPIView):
 # --- Delegations -----------------------------------------------------------------------------------------
 
 
-class PersonDelegationListView(CoordinationAPIView):
+class PersonDelegationListView(ServiceAPIView):
     @extend_schema(
         operation_id="delegations_list",
         tags=["Délégations"],
@@ -413,7 +362,7 @@ class PersonDelegationListView(CoordinationAPIView):
         )
 
 
-class DelegationAnswerView(CoordinationAPIView):
+class DelegationAnswerView(ServiceAPIView):
     @extend_schema(
         operation_id="delegations_answer",
         tags=["Délégations"],
@@ -430,7 +379,7 @@ class DelegationAnswerView(CoordinationAPIView):
         return Response(DelegationSerializer(_delegations(person).get(pk=delegation.pk)).data)
 
 
-class DelegationRevokeView(CoordinationAPIView):
+class DelegationRevokeView(ServiceAPIView):
     @extend_schema(
         operation_id="delegations_revoke",
         tags=["Délégations"],

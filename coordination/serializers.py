@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from common.api import choices_text, inline_enum
 from coordination.identifiers import validate_ins_matricule
 from coordination.models import (
     LEVEL_BY_NAME,
@@ -38,37 +39,23 @@ def level_names(levels: dict[str, int]) -> dict[str, str]:
     return {category: LEVEL_NAMES[int(levels.get(category, Level.NONE))] for category in Category.values}
 
 
-def _inline_enum(choices) -> dict:
-    """A string enum kept inline in the schema. drf-spectacular hoists direct enums into
-    shared components named after the property; one choice set under six category names,
-    or two sets under one `status` name, makes it warn, and `check --deploy` fails on
-    warnings."""
-    return {"allOf": [{"type": "string", "enum": [value for value, _label in choices]}]}
-
-
-def _choices_text(choices) -> str:
-    return " ; ".join(f"{value} : {label}" for value, label in choices)
-
-
-@extend_schema_field(_inline_enum(LEVEL_CHOICES))
+@extend_schema_field(inline_enum(LEVEL_CHOICES))
 class LevelNameField(serializers.ChoiceField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", _choices_text(LEVEL_CHOICES))
+        kwargs.setdefault("help_text", choices_text(LEVEL_CHOICES))
         super().__init__(choices=LEVEL_CHOICES, **kwargs)
 
 
-@extend_schema_field(_inline_enum(JoinRequestStatus.choices))
+@extend_schema_field(inline_enum(JoinRequestStatus.choices))
 class JoinRequestStatusField(serializers.ChoiceField):
     def __init__(self, **kwargs):
-        super().__init__(
-            choices=JoinRequestStatus.choices, help_text=_choices_text(JoinRequestStatus.choices), **kwargs
-        )
+        super().__init__(choices=JoinRequestStatus.choices, help_text=choices_text(JoinRequestStatus.choices), **kwargs)
 
 
-@extend_schema_field(_inline_enum(DelegationStatus.choices))
+@extend_schema_field(inline_enum(DelegationStatus.choices))
 class DelegationStatusField(serializers.ChoiceField):
     def __init__(self, **kwargs):
-        super().__init__(choices=DelegationStatus.choices, help_text=_choices_text(DelegationStatus.choices), **kwargs)
+        super().__init__(choices=DelegationStatus.choices, help_text=choices_text(DelegationStatus.choices), **kwargs)
 
 
 @extend_schema_field(
@@ -90,12 +77,6 @@ class LevelsField(serializers.Field):
         if not isinstance(value, dict):
             value = {grant.category: grant.level for grant in value.all()}
         return level_names(value)
-
-
-class DetailSerializer(serializers.Serializer):
-    """A message in French: an error (403, 404) or an acknowledgement (202)."""
-
-    detail = serializers.CharField()
 
 
 # --- Persons ---------------------------------------------------------------------------------
@@ -218,9 +199,7 @@ class LevelsInputSerializer(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for category, label in Category.choices:
-            self.fields[category] = LevelNameField(
-                required=False, help_text=f"{label} : {_choices_text(LEVEL_CHOICES)}"
-            )
+            self.fields[category] = LevelNameField(required=False, help_text=f"{label} : {choices_text(LEVEL_CHOICES)}")
 
     def to_internal_value(self, data):
         # Also when nested (no `initial_data` then): an unknown category is an error, not ignored.

@@ -14,8 +14,8 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api import ERRORS, READ_ERRORS, PaginatedAPIView
 from coordination import access
-from coordination.api import ERRORS, READ_ERRORS, PaginatedAPIView
 from coordination.models import Category
 from documents import selectors as document_selectors
 from documents import services as document_services

@@ -18,10 +18,9 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api import ERRORS, READ_ERRORS, DetailSerializer, ServiceAPIView
 from coordination import access
-from coordination.api import ERRORS, READ_ERRORS, CoordinationAPIView
 from coordination.models import Category
-from coordination.serializers import DetailSerializer
 from liaison import selectors, services
 from liaison.forms import NotebookFilterForm
 from liaison.models import Transmission, TransmissionCategory, TransmissionKind
@@ -67,7 +66,7 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-class LiaisonAPIView(CoordinationAPIView):
+class LiaisonAPIView(ServiceAPIView):
     """The coordination error mapping, plus 409 when the grace period is over."""
 
     person = None  # set by the views whose input names addressees

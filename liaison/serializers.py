@@ -13,9 +13,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api import choices_text, inline_enum
 from coordination import access
 from coordination.models import Category, Structure
-from coordination.serializers import _choices_text, _inline_enum
 from liaison.models import (
     Addressee,
     Attachment,
@@ -30,13 +30,13 @@ from liaison.services import MAX_ATTACHMENTS
 
 
 def _enum_field(choices) -> type[serializers.ChoiceField]:
-    """A choice field documented inline (see `coordination.serializers._inline_enum`:
+    """A choice field documented inline (see `coordination.serializers.inline_enum`:
     `category`, `kind` and `status` already name other enums in the schema)."""
 
-    @extend_schema_field(_inline_enum(choices))
+    @extend_schema_field(inline_enum(choices))
     class EnumField(serializers.ChoiceField):
         def __init__(self, **kwargs):
-            kwargs.setdefault("help_text", _choices_text(choices))
+            kwargs.setdefault("help_text", choices_text(choices))
             super().__init__(choices=choices, **kwargs)
 
     return EnumField

@@ -11,10 +11,9 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api import ERRORS, READ_ERRORS, DetailSerializer, ServiceAPIView
 from coordination import access
-from coordination.api import ERRORS, READ_ERRORS, CoordinationAPIView
 from coordination.models import Category
-from coordination.serializers import DetailSerializer
 from ppa import selectors, services
 from ppa.models import Action, Need, Objective, Plan, PlanVersion, Section
 from ppa.serializers import (
@@ -44,7 +43,7 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-class PPAAPIView(CoordinationAPIView):
+class PPAAPIView(ServiceAPIView):
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, services.PlanFrozen):
             exc = Conflict(" ".join(exc.messages))
