@@ -22,7 +22,7 @@ from agenda import ics, selectors, services
 from agenda.forms import EventForm, ExternalCalendarForm, FeedForm, RespondForm
 from agenda.models import AgendaFeed, Event, EventStatus, ExternalCalendar, FeedOwnerKind, Visibility
 from common.forms import add_service_errors
-from common.timezone import PARIS
+from common.timezone import PARIS, requested_day
 from coordination import access
 from coordination.models import Category
 
@@ -31,13 +31,6 @@ _FORM_FIELDS = {"places": "place_kind", "rrule": "repeat"}
 
 
 # --- Periods ----------------------------------------------------------------------------
-
-
-def _day(request) -> date:
-    try:
-        return date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        return timezone.localdate()
 
 
 def _period(view: str, day: date) -> tuple[datetime, datetime, date, date]:
@@ -180,7 +173,7 @@ def my_agenda(request: HttpRequest) -> HttpResponse:
     """My agenda: what I take part in across my structures, and my imported busy times."""
     view = request.GET.get("vue", "semaine")
     view = view if view in VIEWS and view != "ligne" else "semaine"
-    start, end, prev, nxt = _period(view, _day(request))
+    start, end, prev, nxt = _period(view, requested_day(request))
     items = selectors.occurrences(selectors.professional_events(request.user), start, end, details=False)
     professional = getattr(request.user, "professional", None)
     busy = selectors.professional_busy_blocks(professional, start, end)
@@ -202,7 +195,7 @@ def person_agenda(request: HttpRequest, person_id: int) -> HttpResponse:
     person = grant.person
     view = request.GET.get("vue", "ligne")
     view = view if view in VIEWS else "ligne"
-    start, end, prev, nxt = _period(view, _day(request))
+    start, end, prev, nxt = _period(view, requested_day(request))
     items = selectors.occurrences(
         selectors.person_events(request.user, person), start, end, details=False, with_person=False
     )

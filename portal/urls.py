@@ -13,7 +13,7 @@ admin.site.index_title = "Données de référence, comptes et support"
 urlpatterns = [
     path("", views.home, name="home"),
     path("pro/", views.pro_dashboard, name="pro_dashboard"),
-    path("mon-espace/", include("portal.user_urls")),
+    path("mon-espace/", include("portal.user_portal.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

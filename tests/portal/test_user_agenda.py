@@ -14,7 +14,7 @@ from agenda.audit_types import AgendaAudit
 from agenda.models import AgendaFeed, Event, EventStatus, Participant, Visibility
 from coordination import services
 from coordination.models import AccessVia, AuditEvent, Category, CircleMember, Level
-from portal.user_views import SESSION_KEY
+from portal.user_portal.spaces import SESSION_KEY
 from tests.conftest import login
 
 NO_RIGHTS = {c: Level.NONE for c in Category.values}

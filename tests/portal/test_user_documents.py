@@ -9,7 +9,7 @@ from coordination.models import Level
 from documents import services as document_services
 from documents.models import Document, DocumentSource, DocumentStatus, DocumentType
 from notifications.models import Notification
-from portal.user_views import SESSION_KEY
+from portal.user_portal.spaces import SESSION_KEY
 from tests.conftest import login
 from tests.coordination.documents_helpers import grant_documents, make_document, pdf_file
 

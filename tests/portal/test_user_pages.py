@@ -23,7 +23,7 @@ from coordination.models import (
 )
 from liaison import services as liaison_services
 from liaison.models import Scope, Transmission
-from portal.user_views import SESSION_KEY
+from portal.user_portal.spaces import SESSION_KEY
 from tests.conftest import _pro, login
 from tests.factories import PASSWORD, PersonFactory, UserFactory
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from coordination import services as circle_services
 from coordination.models import AccessVia, AuditEvent, Category, CircleMember, Level
-from portal.user_views import SESSION_KEY
+from portal.user_portal.spaces import SESSION_KEY
 from ppa import services
 from ppa.audit_types import PlanAudit
 from ppa.models import Contribution, PlanVersion, SignOff, SignOffRole, VersionStatus

@@ -1,0 +1,1 @@
+"""The user portal (persons, carers, legal representatives), mounted under /mon-espace/."""

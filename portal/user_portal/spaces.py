@@ -1,0 +1,87 @@
+"""Whose space: the persons a user may open (themself, the persons they are a carer of), the
+chosen one kept in the session and checked by the access gate on every request (a stranger
+gets 404, a carer without the right a 403 with a plain reason)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
+
+from coordination import access
+from coordination.models import (
+    Person,
+)
+
+SESSION_KEY = "portal_person_id"
+
+
+def spaces(user):
+    """The persons whose space `user` may open: themself, and persons they are a carer of."""
+    return (
+        Person.objects.filter(Q(user=user) | Q(carer_links__user=user, carer_links__ended_on__isnull=True))
+        .distinct()
+        .order_by("birth_name", "first_name")
+    )
+
+
+def current_person_id(request: HttpRequest) -> int | None:
+    """The chosen space, else the only one. None when the user must choose (or has none)."""
+    chosen = request.session.get(SESSION_KEY)
+    if chosen:
+        return int(chosen)
+    ids = list(spaces(request.user).values_list("pk", flat=True)[:2])
+    if len(ids) == 1:
+        request.session[SESSION_KEY] = ids[0]
+        return ids[0]
+    if not ids:
+        raise Http404
+    return None
+
+
+class ChooseSpace(Exception):
+    pass
+
+
+def open_space(request: HttpRequest, category: str, action: str = "read", *, probe_write: bool = False):
+    """The gate on the current space (404 for a stranger, 403 without the right)."""
+    person_id = current_person_id(request)
+    if person_id is None:
+        raise ChooseSpace
+    return access.require(request.user, person_id, category, action, path=request.path, probe_write=probe_write)
+
+
+def portal_page(view):
+    """Signed-in users only; send a carer of several persons to the space chooser."""
+
+    @login_required
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except ChooseSpace:
+            return redirect("portal_spaces")
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def page_context(request: HttpRequest, person: Person, **extra) -> dict:
+    is_self = person.user_id == request.user.pk
+    return {
+        "person": person,
+        "is_self": is_self,
+        "is_decider": access.is_decider(request.user, person),
+        "space_count": spaces(request.user).count(),
+        **extra,
+    }
+
+
+def may(request, person: Person, category: str, action: str = "read") -> bool:
+    """Check and log a read the page makes of a category (no exception)."""
+    try:
+        access.require(request.user, person, category, action, path=request.path)
+    except access.AccessDenied:
+        return False
+    return True
