@@ -20,5 +20,5 @@ urlpatterns = [
     path("ics/<str:token>/", views.feed, name="feed"),
     path("agendas-externes/", views.external_calendars, name="external_calendars"),
     path("agendas-externes/<int:calendar_id>/", views.external_calendar_action, name="external_calendar"),
-    path("", include("agenda.booking_urls")),
+    path("", include("agenda.booking.urls")),
 ]

@@ -400,11 +400,11 @@ CELERY_BEAT_SCHEDULE["ppa-review-reminders"] = {
 # --- Agenda: availability and meeting booking -------------------------------------------------
 AGENDA_BOOKING_HOLD_HOURS = env_int("AGENDA_BOOKING_HOLD_HOURS", 48)
 CELERY_BEAT_SCHEDULE["agenda-release-expired-holds"] = {
-    "task": "agenda.booking_tasks.release_expired_holds",
+    "task": "agenda.booking.tasks.release_expired_holds",
     "schedule": 300.0,
 }
 CELERY_BEAT_SCHEDULE["agenda-release-unanswered-proposals"] = {
-    "task": "agenda.booking_tasks.release_unanswered_proposals",
+    "task": "agenda.booking.tasks.release_unanswered_proposals",
     "schedule": 300.0,
 }
 # --- Agenda -------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
-from agenda import booking, slots
+from agenda import slots
 from agenda.audit_types import AgendaAudit
-from agenda.booking_tasks import release_expired_holds
+from agenda.booking import services as booking
+from agenda.booking.tasks import release_expired_holds
 from agenda.models import AvailabilityWindow, Event, EventStatus, Participant, Response
 from common.timezone import PARIS
 from coordination import services

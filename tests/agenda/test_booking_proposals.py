@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from agenda import booking, slots
-from agenda.booking_tasks import release_unanswered_proposals
+from agenda import slots
+from agenda.booking import services as booking
+from agenda.booking.tasks import release_unanswered_proposals
 from agenda.models import Event, EventStatus, Participant
 from notifications.models import Notification
 from tests.conftest import login

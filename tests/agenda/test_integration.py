@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from agenda import booking, recurrence, services
+from agenda import recurrence, services
+from agenda.booking import services as booking
 from agenda.models import Event, EventStatus, Participant, ParticipantKind
 from coordination import services as coordination_services
 from coordination.models import CircleRole, TeamRole

@@ -14,8 +14,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from agenda import booking, slots
 from agenda import services as agenda_services
+from agenda import slots
+from agenda.booking import services as booking
 from agenda.models import Event, EventStatus
 from coordination import access
 from coordination.models import Category, CircleMember

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from agenda import booking, slots
 from agenda import services as agenda_services
+from agenda import slots
 from agenda.audit_types import AgendaAudit
+from agenda.booking import services as booking
 from agenda.models import AgendaFeed, Event, EventStatus, Participant, Visibility
 from coordination import services
 from coordination.models import AccessVia, AuditEvent, Category, CircleMember, Level

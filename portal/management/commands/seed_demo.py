@@ -528,7 +528,8 @@ class Command(BaseCommand):
     def booking(self, *, referente, others) -> None:
         """Weekly availability for the demo professionals, and one meeting request from the
         referent waiting for the colleagues' answers (made through the services)."""
-        from agenda import availability, booking, slots
+        from agenda import availability, slots
+        from agenda.booking import services as booking
         from agenda.models import AvailabilityWindow, Event
 
         users = [referente, *others]
@@ -963,7 +964,7 @@ def seed_portal_proposal(*, jeanne: Person, referente) -> bool:
     "Mon agenda". Idempotent: nothing is added while a proposal still waits."""
     from django.core.exceptions import ValidationError
 
-    from agenda import booking
+    from agenda.booking import services as booking
     from agenda.models import EventStatus
 
     if Event.objects.filter(person=jeanne, status=EventStatus.PROPOSED, answer_deadline__gt=timezone.now()).exists():

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from agenda import booking, ics
+from agenda import ics
 from agenda import selectors as agenda_selectors
 from agenda import services as agenda_services
+from agenda.booking import services as booking
 from agenda.models import AgendaFeed, FeedOwnerKind
 from common.timezone import PARIS, requested_day
 from coordination import access

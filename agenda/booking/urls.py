@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from agenda import booking_views as views
+from agenda.booking import views
 
 urlpatterns = [
     path("disponibilites/", views.availability_editor, name="availability"),

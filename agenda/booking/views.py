@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from agenda import availability, booking, slots
-from agenda.booking_forms import ExceptionForm, PickForm, ProposalForm, ResponseForm, SearchForm, WindowForm
+from agenda import availability, slots
+from agenda.booking import services as booking
+from agenda.booking.forms import ExceptionForm, PickForm, ProposalForm, ResponseForm, SearchForm, WindowForm
 from agenda.models import AvailabilityException, AvailabilityWindow, Event, EventStatus, Participant, Response
 from common.forms import add_service_errors
 from common.timezone import PARIS

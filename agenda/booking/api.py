@@ -20,8 +20,9 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agenda import availability, booking, slots
-from agenda.booking_serializers import (
+from agenda import availability, slots
+from agenda.booking import services as booking
+from agenda.booking.serializers import (
     AvailabilityExceptionSerializer,
     AvailabilitySerializer,
     AvailabilityWindowSerializer,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from agenda import booking
+from agenda.booking import services as booking
 
 
 @shared_task

@@ -1,0 +1,1 @@
+"""Meeting booking between professionals and appointments proposed to persons."""
