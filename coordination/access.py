@@ -31,7 +31,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from common.request_context import current_request_context
+from coordination import matrix, rules
 from coordination.models import (
+    ACCESS_LOG,
     ACTION_LEVEL,
     AccessLog,
     AccessVia,
@@ -46,6 +48,7 @@ from coordination.models import (
     Person,
     PersonUserObjectPermission,
     Professional,
+    Structure,
     permission_codename,
 )
 
@@ -98,24 +101,14 @@ def _perm_exists(user_ref, person_ref, category: str, action: str) -> Exists:
     )
 
 
-def _active_delegations(now):
-    """Delegations in force: consented, within their period, the delegator still in the circle."""
-    return Delegation.objects.filter(
-        status=DelegationStatus.ACTIVE, starts_at__lte=now, ends_at__gt=now, delegator__ended_at__isnull=True
-    )
-
-
 def _delegation_exists(user, person_ref, category: str, action: str, now) -> Exists:
     """An active delegation to `user` covering the level, while the delegator still holds it."""
     level = Level.WRITE if action == "write" else Level.READ
     return Exists(
         DelegationGrant.objects.filter(
+            rules.delegation_in_force_q("delegation__", now),
             delegation__person=person_ref,
             delegation__delegate__user=user,
-            delegation__status=DelegationStatus.ACTIVE,
-            delegation__starts_at__lte=now,
-            delegation__ends_at__gt=now,
-            delegation__delegator__ended_at__isnull=True,
             category=category,
             level__gte=level,
         ).filter(
@@ -409,7 +402,7 @@ def persons_visible_to(user, category: str = Category.RECORD, action: str = "rea
             CarerLink.objects.filter(person=person_ref, user=user, is_legal_representative=True, ended_on__isnull=True)
         ),
     )
-    if not _active_delegations(now).filter(delegate__user=user).exists():
+    if not rules.active_delegations(now).filter(delegate__user=user).exists():
         holders = PersonUserObjectPermission.objects.filter(
             user=user, permission__codename=permission_codename(category, action)
         ).values("content_object_id")
@@ -438,28 +431,23 @@ def users_allowed(person: Person, category: str, action: str = "read", users=Non
         content_object=person, permission__codename=permission_codename(category, action)
     ).values("user_id")
     allowed = Q(pk__in=holders)
-    if _active_delegations(now).filter(person=person).exists():
+    if rules.active_delegations(now).filter(person=person).exists():
         allowed |= Q(_delegation_exists(OuterRef("pk"), person, category, action, now))
     return queryset.filter(allowed)
 
 
 def effective_levels(user, person: Person) -> dict[str, int]:
     """The user's level on each category of `person` (matrix and delegations), for display."""
-    levels = effective_levels_from_matrix(user.pk, person)
+    levels = matrix.levels_of(person, user.pk)
     now = timezone.now()
     delegated = list(
         DelegationGrant.objects.filter(
-            delegation__person=person,
-            delegation__delegate__user=user,
-            delegation__status=DelegationStatus.ACTIVE,
-            delegation__starts_at__lte=now,
-            delegation__ends_at__gt=now,
-            delegation__delegator__ended_at__isnull=True,
+            rules.delegation_in_force_q("delegation__", now), delegation__person=person, delegation__delegate__user=user
         ).values_list("category", "level", "delegation__delegator__user_id")
     )
     if delegated:
         delegator_levels = {
-            delegator_id: effective_levels_from_matrix(delegator_id, person)
+            delegator_id: matrix.levels_of(person, delegator_id)
             for delegator_id in {delegator_id for _c, _l, delegator_id in delegated}
         }
         for category, level, delegator_id in delegated:
@@ -467,46 +455,11 @@ def effective_levels(user, person: Person) -> dict[str, int]:
     return levels
 
 
-def effective_levels_from_matrix(user_id: int, person: Person) -> dict[str, int]:
-    """The levels the materialised matrix gives `user_id` on `person` (no delegation)."""
-    codenames = set(
-        PersonUserObjectPermission.objects.filter(user_id=user_id, content_object=person).values_list(
-            "permission__codename", flat=True
-        )
-    )
-    return {
-        category: Level.WRITE
-        if permission_codename(category, "write") in codenames
-        else Level.READ
-        if permission_codename(category, "read") in codenames
-        else Level.NONE
-        for category in CATEGORIES
-    }
-
-
-def deciders_q(person: Person) -> Q:
-    """Users who decide for `person`: the person themself and active legal representatives."""
-    return Q(pk=person.user_id) | Q(
-        carer_links__person=person, carer_links__is_legal_representative=True, carer_links__ended_on__isnull=True
-    )
-
-
-def is_decider(user, person: Person) -> bool:
-    """The person themself or an active legal representative: they decide the matrix."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if person.user_id == user.pk:
-        return True
-    return CarerLink.objects.filter(
-        person=person, user=user, is_legal_representative=True, ended_on__isnull=True
-    ).exists()
-
-
 def deciders(person: Person):
     """Active users who decide for `person` (notification recipients)."""
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(deciders_q(person), is_active=True).distinct()
+    return get_user_model().objects.filter(rules.deciders_q(person), is_active=True).distinct()
 
 
 def readers(category: str):
@@ -516,3 +469,74 @@ def readers(category: str):
         return users_allowed(person, category, "read")
 
     return recipients
+
+
+# --- Decisions that are not a category of the matrix ---------------------------------------------
+
+
+DECIDER_ONLY = "Seule la personne ou son représentant légal peut prendre cette décision."
+ACCESS_LOG_REFUSED = (
+    "Seuls la personne, son représentant légal et l'administrateur d'une structure qui l'accompagne "
+    "peuvent consulter l'historique des accès."
+)
+
+
+def require_decider(user, person: Person) -> None:
+    """The person or an active legal representative (they decide the matrix, answer join
+    requests and delegations, record consents on the portal); else AccessDenied."""
+    if not rules.is_decider(user, person):
+        raise AccessDenied(DECIDER_ONLY)
+
+
+def require_structure_admin(user, structure_id) -> Structure:
+    """A structure the user administers today; 404 otherwise (its existence is not disclosed)."""
+    try:
+        structure_id = int(structure_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    structure = rules.administered_structures(user).filter(pk=structure_id).first()
+    if structure is None:
+        raise Http404
+    return structure
+
+
+@dataclass(frozen=True)
+class AccessLogAccess:
+    person: Person
+    # Administrators of an accompanying structure see the IP addresses; the person does not need them.
+    show_ip: bool
+
+
+def require_access_log(user, person_id, *, path: str = "") -> AccessLogAccess:
+    """Reading who accessed a person's data: the person, a legal representative, or an
+    administrator of a structure that accompanies the person. A circle member otherwise
+    gets AccessDenied, anyone else 404. The reading itself is logged."""
+    try:
+        person = Person.objects.get(pk=int(person_id))
+    except (TypeError, ValueError, Person.DoesNotExist):
+        raise Http404 from None
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    show_ip = rules.administers_accompanying_structure(user, person)
+    if show_ip:
+        via = AccessVia.NORMAL
+    elif person.user_id == user.pk:
+        via = AccessVia.SELF
+    elif rules.is_legal_representative(user, person):
+        via = AccessVia.REPRESENTATIVE
+    elif CircleMember.objects.active().filter(person=person, user=user).exists():
+        raise AccessDenied(ACCESS_LOG_REFUSED)
+    else:
+        raise Http404
+    log(user, person, ACCESS_LOG, "read", via, path=path)
+    return AccessLogAccess(person=person, show_ip=show_ip)
+
+
+def access_log_entries(person: Person) -> QuerySet[AccessLog]:
+    """The person's access log, newest first, without the rows of the request being
+    served (reading the log is logged, but a page shows what happened before it)."""
+    entries = AccessLog.objects.filter(person=person)
+    context = current_request_context()
+    if context is not None and context.request_id:
+        entries = entries.exclude(request_id=context.request_id)
+    return entries.select_related("user").order_by("-at", "-pk")

@@ -32,7 +32,7 @@ from coordination.models import (
     Consent,
     Delegation,
     DelegationGrant,
-    Grant,
+    GrantChange,
     JoinRequest,
     Person,
     Professional,
@@ -296,25 +296,16 @@ class CircleMemberAdmin(ReadOnlyAdmin):
         return obj.display_name
 
 
-@admin.register(Grant)
-class GrantAdmin(ReadOnlyAdmin):
-    list_display = ("person", "member_display", "category", "level", "updated_at", "updated_by")
-    list_filter = ("category", "level")
-    list_select_related = ("member__person", "member__user", "member__structure", "updated_by")
-    search_fields = (
-        "member__person__birth_name",
-        "member__person__used_name",
-        "member__user__email",
-        "member__user__last_name",
-    )
+@admin.register(GrantChange)
+class GrantChangeAdmin(ReadOnlyAdmin):
+    """The history of the matrix (the matrix itself: guardian's permission rows)."""
 
-    @admin.display(description="personne", ordering="member__person__birth_name")
-    def person(self, obj: Grant) -> Person:
-        return obj.member.person
-
-    @admin.display(description="membre")
-    def member_display(self, obj: Grant) -> str:
-        return obj.member.display_name
+    list_display = ("changed_at", "person", "user", "category", "old_level", "new_level", "changed_by", "reason")
+    list_filter = ("category", "new_level")
+    list_select_related = ("person", "user", "changed_by")
+    search_fields = ("person__birth_name", "person__used_name", "user__email", "user__last_name")
+    date_hierarchy = "changed_at"
+    show_full_result_count = False
 
 
 @admin.register(JoinRequest)

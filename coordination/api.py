@@ -9,7 +9,6 @@ A stranger gets 404; a member without the right gets 403 with the gate's message
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -18,9 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api import ERRORS, READ_ERRORS, DetailSerializer, PaginatedAPIView, ServiceAPIView
-from coordination import access, services
+from coordination import access, matrix, services
 from coordination.models import (
-    AccessLog,
     Accompaniment,
     Category,
     CircleMember,
@@ -28,7 +26,6 @@ from coordination.models import (
     JoinRequest,
     JoinRequestStatus,
     Person,
-    TeamMembership,
 )
 from coordination.serializers import (
     AccessLogEntrySerializer,
@@ -51,10 +48,6 @@ from coordination.serializers import (
 )
 
 JOIN_REQUEST_TRANSMITTED = "Votre demande a été transmise si la personne est connue."
-ACCESS_LOG_REFUSED = (
-    "Seuls la personne, son représentant légal et l'administrateur d'une structure qui l'accompagne "
-    "peuvent consulter l'historique des accès."
-)
 
 
 def _person(request: Request, person_id: int, category: str = Category.CIRCLE, action: str = "read") -> Person:
@@ -82,7 +75,11 @@ def _active_accompaniments() -> Prefetch:
 
 
 def _members(person: Person) -> QuerySet[CircleMember]:
-    return CircleMember.objects.filter(person=person).select_related("user", "structure").prefetch_related("grants")
+    return CircleMember.objects.filter(person=person).select_related("user", "structure")
+
+
+def _member(person: Person, member_id: int) -> CircleMember:
+    return matrix.with_levels([_members(person).get(pk=member_id)], person)[0]
 
 
 def _delegations(person: Person) -> QuerySet[Delegation]:
@@ -159,7 +156,7 @@ class CircleView(ServiceAPIView):
         person = _person(request, pk)
         history = self.validated(CircleFilterSerializer, request.query_params)["history"]
         members = _members(person) if history else _members(person).filter(ended_at__isnull=True)
-        return Response(CircleMemberSerializer(members, many=True).data)
+        return Response(CircleMemberSerializer(matrix.with_levels(members, person), many=True).data)
 
     @extend_schema(
         operation_id="circle_member_add",
@@ -182,7 +179,7 @@ class CircleView(ServiceAPIView):
             other_name=data.get("other_name", ""),
             other_contact=data.get("other_contact", ""),
         )
-        return Response(CircleMemberSerializer(_members(person).get(pk=member.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(CircleMemberSerializer(_member(person, member.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class CircleMemberGrantsView(ServiceAPIView):
@@ -200,7 +197,7 @@ class CircleMemberGrantsView(ServiceAPIView):
         member = get_object_or_404(CircleMember, pk=member_id, person=person)
         levels = self.validated(GrantsInputSerializer, request.data)
         services.grants_set(actor=request.user, member=member, levels=levels)
-        return Response(CircleMemberSerializer(_members(person).get(pk=member.pk)).data)
+        return Response(CircleMemberSerializer(_member(person, member.pk)).data)
 
 
 class CircleMemberEndView(ServiceAPIView):
@@ -219,7 +216,7 @@ class CircleMemberEndView(ServiceAPIView):
         member = get_object_or_404(CircleMember, pk=member_id, person=person)
         reason = self.validated(CircleMemberEndSerializer, request.data)["reason"]
         services.circle_member_end(actor=request.user, member=member, reason=reason)
-        return Response(CircleMemberSerializer(_members(person).get(pk=member.pk)).data)
+        return Response(CircleMemberSerializer(_member(person, member.pk)).data)
 
 
 # --- Join requests ------------------------------------------------------------------------------------
@@ -398,21 +395,6 @@ class DelegationRevokeView(ServiceAPIView):
 # --- Access log ------------------------------------------------------------------------------------------
 
 
-def _administers_accompanying_structure(user, person: Person) -> bool:
-    today = timezone.localdate()
-    return (
-        TeamMembership.objects.filter(
-            professional__user=user,
-            professional__is_active=True,
-            is_structure_admin=True,
-            structure__accompaniments__person=person,
-            structure__accompaniments__ended_on__isnull=True,
-        )
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
-        .exists()
-    )
-
-
 class PersonAccessLogView(PaginatedAPIView):
     @extend_schema(
         operation_id="access_log_list",
@@ -423,13 +405,7 @@ class PersonAccessLogView(PaginatedAPIView):
         responses={200: AccessLogEntrySerializer(many=True), **READ_ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
-        person = Person.objects.filter(pk=pk).first()
-        if person is None:
-            raise Http404
-        show_ip = _administers_accompanying_structure(request.user, person)
-        if not show_ip and not access.is_decider(request.user, person):
-            if CircleMember.objects.active().filter(person=person, user=request.user).exists():
-                raise access.AccessDenied(ACCESS_LOG_REFUSED)
-            raise Http404
-        entries = AccessLog.objects.filter(person=person).select_related("user").order_by("-at", "-pk")
+        granted = access.require_access_log(request.user, pk, path=request.path)
+        person, show_ip = granted.person, granted.show_ip
+        entries = access.access_log_entries(person)
         return self.paginated(entries, AccessLogEntrySerializer, show_ip=show_ip)

@@ -542,14 +542,30 @@ class CircleMember(models.Model):
         return self.user_id is not None
 
 
-class Grant(models.Model):
-    """One cell of the access matrix: a member's level on a category."""
+class GrantChange(models.Model):
+    """One change of one cell of the access matrix: who changed what, when and why.
 
-    member = models.ForeignKey(CircleMember, on_delete=models.CASCADE, related_name="grants", verbose_name="membre")
+    The matrix itself is held by guardian's permission rows (`coordination.matrix`);
+    this is its history, append-only.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", verbose_name="personne")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="membre (compte)"
+    )
+    member = models.ForeignKey(
+        CircleMember,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="grant_changes",
+        verbose_name="adhésion concernée",
+    )
     category = models.CharField("catégorie", max_length=20, choices=Category.choices)
-    level = models.PositiveSmallIntegerField("niveau", choices=Level.choices, default=Level.NONE)
-    updated_at = models.DateTimeField("modifié le", default=timezone.now)
-    updated_by = models.ForeignKey(
+    old_level = models.PositiveSmallIntegerField("ancien niveau", choices=Level.choices)
+    new_level = models.PositiveSmallIntegerField("nouveau niveau", choices=Level.choices)
+    changed_at = models.DateTimeField("modifié le", default=timezone.now)
+    changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
@@ -557,14 +573,19 @@ class Grant(models.Model):
         related_name="+",
         verbose_name="modifié par",
     )
+    reason = models.CharField("motif", max_length=100, blank=True)
 
     class Meta:
-        verbose_name = "droit"
-        verbose_name_plural = "matrice d'habilitation"
-        constraints = [models.UniqueConstraint(fields=["member", "category"], name="grant_one_per_category")]
+        verbose_name = "modification d'un droit"
+        verbose_name_plural = "historique de la matrice d'habilitation"
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["person", "user", "-changed_at"])]
 
     def __str__(self) -> str:
-        return f"{self.member} — {self.get_category_display()} : {self.get_level_display()}"
+        return (
+            f"{self.changed_at:%d/%m/%Y %H:%M} {self.get_category_display()} : "
+            f"{self.get_old_level_display()} → {self.get_new_level_display()}"
+        )
 
 
 class JoinRequestStatus(models.TextChoices):
@@ -791,6 +812,12 @@ class AccessVia(models.TextChoices):
     BREAK_GLASS = "break_glass", "Bris de glace"
 
 
+# What an access-log row may be about: a category of the matrix, or the access log itself
+# (reading who accessed the person's data is traced too).
+ACCESS_LOG = "access_log"
+LOGGED_SUBJECTS = [*Category.choices, (ACCESS_LOG, "Historique des accès")]
+
+
 class AccessLog(models.Model):
     """Who read or wrote which category of whose data, when and how. Append-only."""
 
@@ -799,7 +826,7 @@ class AccessLog(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="utilisateur"
     )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="access_logs", verbose_name="personne")
-    category = models.CharField("catégorie", max_length=20, choices=Category.choices)
+    category = models.CharField("catégorie", max_length=20, choices=LOGGED_SUBJECTS)
     action = models.CharField("action", max_length=5, choices=[("read", "Lecture"), ("write", "Écriture")])
     via = models.CharField("au titre de", max_length=20, choices=AccessVia.choices)
     request_id = models.CharField("identifiant de requête", max_length=64, blank=True)

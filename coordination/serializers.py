@@ -67,7 +67,7 @@ class DelegationStatusField(serializers.ChoiceField):
 )
 class LevelsField(serializers.Field):
     """Output only: {category: "none"|"read"|"write"} from a dict of levels or from
-    grant rows (`Grant`, `DelegationGrant`), read from the prefetch cache."""
+    `DelegationGrant` rows, read from the prefetch cache."""
 
     def __init__(self, **kwargs):
         kwargs["read_only"] = True
@@ -142,7 +142,7 @@ class PersonFilterSerializer(serializers.Serializer):
 
 
 class CircleMemberSerializer(serializers.ModelSerializer):
-    levels = LevelsField(source="grants", help_text="Matrice d'habilitation du membre.")
+    levels = LevelsField(help_text="Matrice d'habilitation du membre.")
 
     class Meta:
         model = CircleMember

@@ -5,20 +5,17 @@ materialised access matrix) in step — no signals.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from common.notify import notify
-from coordination import access
+from coordination import access, matrix, rules
 from coordination.models import (
     LEGAL_REPRESENTATIVE_RELATIONSHIPS,
     AccessVia,
@@ -37,7 +34,6 @@ from coordination.models import (
     DelegationGrant,
     DelegationStatus,
     EndReason,
-    Grant,
     JoinRequest,
     JoinRequestStatus,
     Level,
@@ -45,42 +41,14 @@ from coordination.models import (
     MemberOrigin,
     Partner,
     Person,
-    PersonUserObjectPermission,
     Professional,
     Relationship,
     Structure,
     TeamMembership,
     TeamRole,
-    permission_codename,
 )
 
 R, W, N = Level.READ, Level.WRITE, Level.NONE
-
-# Defaults of an accompanying structure's team, by team role (consent presumed within
-# one care team): record, agenda, liaison, ppa, documents, circle.
-_CATEGORY_ORDER = (
-    Category.RECORD,
-    Category.AGENDA,
-    Category.LIAISON,
-    Category.PPA,
-    Category.DOCUMENTS,
-    Category.CIRCLE,
-)
-TEAM_DEFAULTS: dict[str, tuple[int, ...]] = {
-    TeamRole.REFERENT: (W, W, W, W, W, W),
-    TeamRole.DIRECTION: (R, R, R, R, R, W),
-    TeamRole.PHYSICIAN: (R, W, W, R, W, R),
-    TeamRole.NURSE: (R, W, W, R, R, R),
-    TeamRole.CARE: (R, R, W, R, N, R),
-    TeamRole.EDUCATOR: (R, W, W, W, R, R),
-    TeamRole.PSYCHOLOGIST: (R, R, W, W, R, R),
-    TeamRole.SOCIAL: (R, W, W, W, W, R),
-    TeamRole.SECRETARY: (R, W, N, N, W, R),
-    TeamRole.OTHER: (R, N, N, N, N, N),
-}
-# The person themself, and a legal representative acting for them.
-SELF_DEFAULTS = (R, W, R, W, W, W)
-LEGAL_REPRESENTATIVE_DEFAULTS = (R, W, R, W, W, W)
 
 TEAM_ROLE_TO_CIRCLE_ROLE = {
     TeamRole.REFERENT: CircleRole.REFERENT,
@@ -98,91 +66,16 @@ TEAM_ROLE_TO_CIRCLE_ROLE = {
 BREAK_GLASS_MIN_REASON = 20
 
 
-def levels_dict(levels: tuple[int, ...]) -> dict[str, int]:
-    return dict(zip(_CATEGORY_ORDER, levels, strict=True))
-
-
 # --- Internal helpers ------------------------------------------------------------------
 
 
 def audit(actor, person, event_type: str, **data) -> AuditEvent:
     """The typed audit row of a change, for every block (as whom the actor acted is derived)."""
-    return _audit(actor, person, event_type, acting_as=_acting_as(actor, person) if person else "", **data)
+    return _audit(actor, person, event_type, acting_as=rules.acting_as(actor, person) if person else "", **data)
 
 
 def _audit(actor, person, event_type: str, *, acting_as: str = "", **data) -> AuditEvent:
     return AuditEvent.objects.create(actor=actor, person=person, event_type=event_type, acting_as=acting_as, data=data)
-
-
-def _acting_as(actor, person: Person) -> str:
-    if actor is None:
-        return ""
-    if person.user_id == actor.pk:
-        return AccessVia.SELF
-    if CarerLink.objects.filter(
-        person=person, user=actor, is_legal_representative=True, ended_on__isnull=True
-    ).exists():
-        return AccessVia.REPRESENTATIVE
-    return AccessVia.NORMAL
-
-
-def _permission_ids() -> dict[str, int]:
-    content_type = ContentType.objects.get_for_model(Person)
-    return dict(Permission.objects.filter(content_type=content_type).values_list("codename", "id"))
-
-
-def sync_permissions(person: Person, user_ids: Iterable[int | None]) -> None:
-    """Make the guardian permissions of these users on `person` match the matrix.
-
-    The effective level of a user on a category is the highest level among their
-    active memberships' grants; `write` implies `read`.
-    """
-    sync_permissions_many([person.pk], user_ids)
-
-
-def sync_permissions_many(person_ids: Iterable[int], user_ids: Iterable[int | None]) -> None:
-    """`sync_permissions` for every (person, user) pair, in a constant number of queries."""
-    person_ids = set(person_ids)
-    user_ids = {uid for uid in user_ids if uid}
-    if not user_ids or not person_ids:
-        return
-    best: dict[tuple[int, int, str], int] = defaultdict(int)
-    for person_id, user_id, category, level in Grant.objects.filter(
-        member__person_id__in=person_ids, member__ended_at__isnull=True, member__user_id__in=user_ids
-    ).values_list("member__person_id", "member__user_id", "category", "level"):
-        key = (person_id, user_id, category)
-        best[key] = max(best[key], level)
-    perm_ids = _permission_ids()
-    wanted: set[tuple[int, int, int]] = set()
-    for (person_id, user_id, category), level in best.items():
-        if level >= R:
-            wanted.add((person_id, user_id, perm_ids[permission_codename(category, "read")]))
-        if level >= W:
-            wanted.add((person_id, user_id, perm_ids[permission_codename(category, "write")]))
-    existing = {
-        (person_id, user_id, permission_id): pk
-        for pk, person_id, user_id, permission_id in PersonUserObjectPermission.objects.filter(
-            content_object_id__in=person_ids, user_id__in=user_ids
-        ).values_list("pk", "content_object_id", "user_id", "permission_id")
-    }
-    stale = [pk for key, pk in existing.items() if key not in wanted]
-    if stale:
-        PersonUserObjectPermission.objects.filter(pk__in=stale).delete()
-    PersonUserObjectPermission.objects.bulk_create(
-        [
-            PersonUserObjectPermission(content_object_id=p, user_id=u, permission_id=perm)
-            for p, u, perm in wanted - existing.keys()
-        ],
-        batch_size=1000,
-    )
-
-
-def _set_grants(member: CircleMember, levels: Mapping[str, int], actor) -> None:
-    now = timezone.now()
-    for category, level in levels.items():
-        Grant.objects.update_or_create(
-            member=member, category=category, defaults={"level": level, "updated_at": now, "updated_by": actor}
-        )
 
 
 def _create_member(
@@ -217,19 +110,20 @@ def _create_member(
             )
     except IntegrityError:
         raise ValidationError({"member": "Ce membre fait déjà partie du cercle de la personne."}) from None
-    if member.holds_rights:
-        _set_grants(member, levels or {category: N for category in _CATEGORY_ORDER}, actor)
     _audit(
         actor,
         person,
         AuditEvent.Type.MEMBER_ADDED,
-        acting_as=_acting_as(actor, person),
+        acting_as=rules.acting_as(actor, person),
         member=member.pk,
         name=member.display_name,
         role=role,
         origin=origin,
     )
+    # Told before the newcomer's rights apply: "a member joined a circle you follow" is for the others.
     notify("circle.member_added", person=person, actor=actor)
+    if member.holds_rights and levels:
+        matrix.raise_to(person, member.user_id, levels, actor=actor, member=member, reason="entrée dans le cercle")
     return member
 
 
@@ -243,17 +137,13 @@ def _end_member(member: CircleMember, *, reason: str, actor) -> None:
         actor,
         member.person,
         event,
-        acting_as=_acting_as(actor, member.person),
+        acting_as=rules.acting_as(actor, member.person),
         member=member.pk,
         name=member.display_name,
         reason=reason,
     )
+    matrix.after_membership_ended(member.person, member.user_id, actor=actor, member=member, reason=reason)
     notify("circle.member_ended", person=member.person, actor=actor)
-
-
-def _require_decider(actor, person: Person) -> None:
-    if not access.is_decider(actor, person):
-        raise access.AccessDenied("Seule la personne ou son représentant légal peut prendre cette décision.")
 
 
 # --- Structures and teams -------------------------------------------------------------------
@@ -310,9 +200,22 @@ def _team_member_join_all(membership: TeamMembership, actor) -> None:
     professional = membership.professional
     structure = membership.structure
     persons = Person.objects.filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
+    # One Exists per rule: conditions on a multi-valued relation inside one exclude() would
+    # match them on different rows (a person whose circle holds this user through another
+    # structure, and this structure's own member, was wrongly left out).
     persons = persons.exclude(
-        circle__user=professional.user_id, circle__structure=structure, circle__ended_at__isnull=True
-    ).exclude(circle__professional=professional, circle__end_reason=EndReason.OPPOSITION)
+        Exists(
+            CircleMember.objects.filter(
+                person=OuterRef("pk"), user=professional.user_id, structure=structure, ended_at__isnull=True
+            )
+        )
+    ).exclude(
+        Exists(
+            CircleMember.objects.filter(
+                person=OuterRef("pk"), professional=professional, end_reason=EndReason.OPPOSITION
+            )
+        )
+    )
     person_ids = list(persons.values_list("pk", flat=True).distinct())
     if not person_ids:
         return
@@ -345,15 +248,6 @@ def _team_member_join_all(membership: TeamMembership, actor) -> None:
                 started_at=now,
             )
         )
-    levels = levels_dict(TEAM_DEFAULTS[membership.role])
-    Grant.objects.bulk_create(
-        [
-            Grant(member=m, category=c, level=lv, updated_at=now, updated_by=actor)
-            for m in members
-            for c, lv in levels.items()
-        ],
-        batch_size=1000,
-    )
     AuditEvent.objects.bulk_create(
         [
             AuditEvent(
@@ -367,7 +261,14 @@ def _team_member_join_all(membership: TeamMembership, actor) -> None:
         ],
         batch_size=1000,
     )
-    sync_permissions_many(person_ids, [professional.user_id])
+    matrix.raise_many(
+        person_ids,
+        professional.user_id,
+        matrix.levels_dict(matrix.TEAM_DEFAULTS[membership.role]),
+        actor=actor,
+        members={m.person_id: m for m in members},
+        reason="entrée dans le cercle",
+    )
 
 
 def _team_member_join(person: Person, membership: TeamMembership, actor) -> CircleMember | None:
@@ -386,12 +287,11 @@ def _team_member_join(person: Person, membership: TeamMembership, actor) -> Circ
         role=TEAM_ROLE_TO_CIRCLE_ROLE[membership.role],
         origin=MemberOrigin.TEAM,
         actor=actor,
-        levels=levels_dict(TEAM_DEFAULTS[membership.role]),
+        levels=matrix.levels_dict(matrix.TEAM_DEFAULTS[membership.role]),
         user=professional.user,
         professional=professional,
         structure=membership.structure,
     )
-    sync_permissions(person, [professional.user_id])
     return member
 
 
@@ -422,7 +322,13 @@ def team_member_end(*, actor, membership: TeamMembership, ended_on: date | None 
         ],
         batch_size=1000,
     )
-    sync_permissions_many([m.person_id for m in members], [membership.professional.user_id])
+    matrix.after_memberships_ended_many(
+        [m.person_id for m in members],
+        membership.professional.user_id,
+        actor=actor,
+        members={m.person_id: m for m in members},
+        reason=EndReason.LEFT_TEAM,
+    )
 
 
 # --- Persons ------------------------------------------------------------------------------
@@ -445,10 +351,9 @@ def person_create(*, actor, structure: Structure | None = None, user=None, **tra
             role=CircleRole.PERSON,
             origin=MemberOrigin.SELF,
             actor=actor,
-            levels=levels_dict(SELF_DEFAULTS),
+            levels=matrix.levels_dict(matrix.SELF_DEFAULTS),
             user=user,
         )
-        sync_permissions(person, [user.pk])
     if structure is not None:
         accompaniment_start(actor=actor, person=person, structure=structure)
     return person
@@ -490,7 +395,7 @@ def person_update(*, actor, person: Person, **changes) -> Person:
     changed = {f: [str(before[f]), str(getattr(person, f))] for f in changes if before[f] != getattr(person, f)}
     if changed:
         person.save(update_fields=list(changed))
-        _audit(actor, person, AuditEvent.Type.PERSON_UPDATED, acting_as=_acting_as(actor, person), changes=changed)
+        _audit(actor, person, AuditEvent.Type.PERSON_UPDATED, acting_as=rules.acting_as(actor, person), changes=changed)
     return person
 
 
@@ -507,10 +412,9 @@ def person_link_account(*, actor, person: Person, user) -> Person:
         role=CircleRole.PERSON,
         origin=MemberOrigin.SELF,
         actor=actor,
-        levels=levels_dict(SELF_DEFAULTS),
+        levels=matrix.levels_dict(matrix.SELF_DEFAULTS),
         user=user,
     )
-    sync_permissions(person, [user.pk])
     return person
 
 
@@ -559,7 +463,6 @@ def accompaniment_end(*, actor, accompaniment: Accompaniment, reason: str = "", 
     )
     for member in members:
         _end_member(member, reason=EndReason.STRUCTURE_ENDED, actor=actor)
-    sync_permissions(person, [m.user_id for m in members])
 
 
 @transaction.atomic
@@ -567,7 +470,7 @@ def carer_link_create(*, actor, person: Person, user, relationship: str, started
     """Link a carer or legal representative. A legal representative decides for the
     person and gets the representative's defaults; other carers start with nothing."""
     is_representative = relationship in LEGAL_REPRESENTATIVE_RELATIONSHIPS
-    if actor is not None and not (actor.is_staff or access.is_decider(actor, person)):
+    if actor is not None and not (actor.is_staff or rules.is_decider(actor, person)):
         _require_structure_staff(actor, person)
     link = CarerLink(
         person=person,
@@ -585,7 +488,7 @@ def carer_link_create(*, actor, person: Person, user, relationship: str, started
         actor,
         person,
         AuditEvent.Type.CARER_LINKED,
-        acting_as=_acting_as(actor, person),
+        acting_as=rules.acting_as(actor, person),
         user=user.pk,
         relationship=relationship,
     )
@@ -600,11 +503,10 @@ def carer_link_create(*, actor, person: Person, user, relationship: str, started
         role=role,
         origin=MemberOrigin.CARER_LINK,
         actor=actor,
-        levels=levels_dict(LEGAL_REPRESENTATIVE_DEFAULTS) if is_representative else None,
+        levels=matrix.levels_dict(matrix.LEGAL_REPRESENTATIVE_DEFAULTS) if is_representative else None,
         user=user,
         carer_link=link,
     )
-    sync_permissions(person, [user.pk])
     return link
 
 
@@ -615,7 +517,7 @@ def carer_link_end(
     """End a carer link (the person revokes a carer): their membership ends too."""
     person = link.person
     if actor is not None and not actor.is_staff:
-        _require_decider(actor, person)
+        access.require_decider(actor, person)
     _close_carer_link(link, actor=actor, ended_on=ended_on, reason=reason)
 
 
@@ -627,13 +529,12 @@ def _close_carer_link(link: CarerLink, *, actor, ended_on: date | None, reason: 
         actor,
         person,
         AuditEvent.Type.CARER_UNLINKED,
-        acting_as=_acting_as(actor, person),
+        acting_as=rules.acting_as(actor, person),
         user=link.user_id,
         reason=reason,
     )
     for member in CircleMember.objects.active().filter(carer_link=link):
         _end_member(member, reason=reason, actor=actor)
-    sync_permissions(person, [link.user_id])
 
 
 def _require_structure_staff(actor, person: Person) -> None:
@@ -663,7 +564,7 @@ def circle_member_add(
 ) -> CircleMember:
     """The person or their legal representative adds a member. External members start
     with no right: being in the circle gives none by itself."""
-    _require_decider(actor, person)
+    access.require_decider(actor, person)
     if professional is not None:
         if _is_opposed(person, professional):
             raise ValidationError({"professional": "La personne s'est opposée à la présence de ce professionnel."})
@@ -679,7 +580,6 @@ def circle_member_add(
             user=professional.user,
             professional=professional,
         )
-        sync_permissions(person, [professional.user_id])
         return member
     if structure is not None:
         return _create_member(
@@ -717,11 +617,11 @@ def circle_member_end(*, actor, member: CircleMember, reason: str) -> None:
     if member.kind == MemberKind.PERSON:
         raise ValidationError({"member": "La personne ne peut pas être retirée de son propre cercle."})
     if reason == EndReason.OPPOSITION:
-        _require_decider(actor, person)
+        access.require_decider(actor, person)
         if member.kind != MemberKind.PROFESSIONAL and member.kind != MemberKind.CARER:
             raise ValidationError({"reason": "L'opposition concerne un professionnel ou un proche."})
     elif reason == EndReason.END_OF_CARE:
-        if not access.is_decider(actor, person):
+        if not rules.is_decider(actor, person):
             access.require(actor, person, Category.CIRCLE, "write")
     else:
         raise ValidationError({"reason": "Motif de sortie invalide."})
@@ -735,7 +635,6 @@ def circle_member_end(*, actor, member: CircleMember, reason: str) -> None:
         others = CircleMember.objects.active().filter(person=person, user=member.user_id)
         for other in others:
             _end_member(other, reason=reason, actor=actor)
-    sync_permissions(person, [member.user_id])
 
 
 @transaction.atomic
@@ -744,7 +643,7 @@ def grants_set(*, actor, member: CircleMember, levels: Mapping[str, int]) -> Cir
     next request (the guardian permissions are rewritten in this transaction)."""
     member = CircleMember.objects.select_for_update().select_related("person").get(pk=member.pk)
     person = member.person
-    _require_decider(actor, person)
+    access.require_decider(actor, person)
     if not member.is_active:
         raise ValidationError({"member": "Ce membre a quitté le cercle : ses droits ne peuvent plus changer."})
     if not member.holds_rights:
@@ -755,27 +654,27 @@ def grants_set(*, actor, member: CircleMember, levels: Mapping[str, int]) -> Cir
     for category, level in levels.items():
         if level not in Level.values:
             raise ValidationError({category: "Niveau invalide : aucun accès, lecture ou écriture."})
-    if member.kind in (MemberKind.PERSON,) or (
-        member.kind == MemberKind.CARER and member.carer_link and member.carer_link.is_legal_representative
-    ):
+    if rules.is_decider(member.user, person):
         if levels.get(Category.CIRCLE, W) != W:
             raise ValidationError(
                 {Category.CIRCLE: "La personne et son représentant légal gardent la main sur le cercle et les droits."}
             )
-    before = dict(member.grants.values_list("category", "level"))
-    _set_grants(member, levels, actor)
-    changes = {c: [before.get(c, N), lvl] for c, lvl in levels.items() if before.get(c, N) != lvl}
+    changes = {
+        category: [old, new]
+        for category, (old, new) in matrix.set_levels(
+            person, member.user_id, levels, actor=actor, member=member, reason="décision de la personne"
+        ).items()
+    }
     if changes:
         _audit(
             actor,
             person,
             AuditEvent.Type.GRANT_CHANGED,
-            acting_as=_acting_as(actor, person),
+            acting_as=rules.acting_as(actor, person),
             member=member.pk,
             name=member.display_name,
             changes=changes,
         )
-    sync_permissions(person, [member.user_id])
     return member
 
 
@@ -881,7 +780,7 @@ def join_request_answer(*, actor, join_request: JoinRequest, accept: bool, note:
         JoinRequest.objects.select_for_update().select_related("person", "professional").get(pk=join_request.pk)
     )
     person = join_request.person
-    _require_decider(actor, person)
+    access.require_decider(actor, person)
     if join_request.status != JoinRequestStatus.PENDING:
         raise ValidationError({"status": "Cette demande a déjà reçu une réponse."})
     join_request.decided_at = timezone.now()
@@ -902,13 +801,20 @@ def join_request_answer(*, actor, join_request: JoinRequest, accept: bool, note:
         )
         join_request.status = JoinRequestStatus.ACCEPTED
         _audit(
-            actor, person, AuditEvent.Type.JOIN_ACCEPTED, acting_as=_acting_as(actor, person), request=join_request.pk
+            actor,
+            person,
+            AuditEvent.Type.JOIN_ACCEPTED,
+            acting_as=rules.acting_as(actor, person),
+            request=join_request.pk,
         )
-        sync_permissions(person, [professional.user_id])
     else:
         join_request.status = JoinRequestStatus.DECLINED
         _audit(
-            actor, person, AuditEvent.Type.JOIN_DECLINED, acting_as=_acting_as(actor, person), request=join_request.pk
+            actor,
+            person,
+            AuditEvent.Type.JOIN_DECLINED,
+            acting_as=rules.acting_as(actor, person),
+            request=join_request.pk,
         )
     join_request.save()
     return join_request
@@ -944,7 +850,7 @@ def delegation_create(
         raise ValidationError({"ends_at": "La fin de la délégation doit suivre son début."})
     if ends_at <= timezone.now():
         raise ValidationError({"ends_at": "La fin de la délégation est déjà passée."})
-    held = access.effective_levels_from_matrix(actor.pk, person)
+    held = matrix.levels_of(person, actor.pk)
     levels = {c: int(lv) for c, lv in levels.items() if int(lv) > N}
     if not levels:
         raise ValidationError({"levels": "Choisissez au moins un droit à déléguer."})
@@ -987,7 +893,7 @@ def delegation_create(
 def delegation_answer(*, actor, delegation: Delegation, accept: bool) -> Delegation:
     delegation = Delegation.objects.select_for_update().select_related("person").get(pk=delegation.pk)
     person = delegation.person
-    _require_decider(actor, person)
+    access.require_decider(actor, person)
     if delegation.status != DelegationStatus.PENDING:
         raise ValidationError({"status": "Cette délégation a déjà reçu une réponse."})
     delegation.status = DelegationStatus.ACTIVE if accept else DelegationStatus.DECLINED
@@ -998,7 +904,7 @@ def delegation_answer(*, actor, delegation: Delegation, accept: bool) -> Delegat
         actor,
         person,
         AuditEvent.Type.DELEGATION_ACCEPTED if accept else AuditEvent.Type.DELEGATION_DECLINED,
-        acting_as=_acting_as(actor, person),
+        acting_as=rules.acting_as(actor, person),
         delegation=delegation.pk,
     )
     return delegation
@@ -1009,13 +915,17 @@ def delegation_revoke(*, actor, delegation: Delegation) -> Delegation:
     delegation = Delegation.objects.select_for_update().select_related("person", "delegator").get(pk=delegation.pk)
     person = delegation.person
     if delegation.delegator.user_id != actor.pk:
-        _require_decider(actor, person)
+        access.require_decider(actor, person)
     if delegation.status not in (DelegationStatus.PENDING, DelegationStatus.ACTIVE):
         raise ValidationError({"status": "Cette délégation n'est plus en cours."})
     delegation.status = DelegationStatus.REVOKED
     delegation.save(update_fields=["status"])
     _audit(
-        actor, person, AuditEvent.Type.DELEGATION_REVOKED, acting_as=_acting_as(actor, person), delegation=delegation.pk
+        actor,
+        person,
+        AuditEvent.Type.DELEGATION_REVOKED,
+        acting_as=rules.acting_as(actor, person),
+        delegation=delegation.pk,
     )
     return delegation
 
@@ -1023,24 +933,13 @@ def delegation_revoke(*, actor, delegation: Delegation) -> Delegation:
 # --- Break-the-glass ---------------------------------------------------------------------------
 
 
-def break_glass_structures(user, person: Person):
-    """Structures through which `user` may break the glass on `person`: those that
-    accompany the person and whose team the user belongs to."""
-    return Structure.objects.filter(
-        team__professional__user=user,
-        team__ended_on__isnull=True,
-        accompaniments__person=person,
-        accompaniments__ended_on__isnull=True,
-    ).distinct()
-
-
 @transaction.atomic
 def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
     """Open the record read-only for BREAK_GLASS_HOURS. The person, legal
     representatives and the structure's référents are notified (a security notice:
     it cannot be muted)."""
-    structure = break_glass_structures(actor, person).first()
-    if structure is None or not actor.is_professional:
+    structure = rules.break_glass_structures(actor, person).first()
+    if structure is None:
         raise access.AccessDenied(
             "L'accès en urgence est réservé aux professionnels d'une structure qui accompagne la personne."
         )
@@ -1095,12 +994,7 @@ def break_glass_recipients(glass: BreakGlassAccess):
     return (
         get_user_model()
         .objects.filter(
-            access.deciders_q(person)
-            | Q(
-                professional__team_memberships__structure=glass.structure,
-                professional__team_memberships__role=TeamRole.REFERENT,
-                professional__team_memberships__ended_on__isnull=True,
-            ),
+            rules.deciders_q(person) | rules.referents_q(glass.structure),
             is_active=True,
         )
         .distinct()
@@ -1126,7 +1020,7 @@ def consent_record(
 
     On the portal the person or representative records it themself; a professional
     with `record` write records a decision collected orally or in writing."""
-    if access.is_decider(actor, person):
+    if rules.is_decider(actor, person):
         pass
     else:
         access.require(actor, person, Category.RECORD, "write")
@@ -1157,7 +1051,7 @@ def consent_record(
         actor,
         person,
         AuditEvent.Type.CONSENT_RECORDED,
-        acting_as=_acting_as(actor, person),
+        acting_as=rules.acting_as(actor, person),
         consent=consent.pk,
         kind=kind,
         decision=decision,
@@ -1178,31 +1072,3 @@ def dmp_feeding_allowed(person: Person) -> bool:
     """Opt-out: feeding the DMP is allowed unless the person opposed it."""
     consent = person.consents.filter(kind=ConsentKind.DMP_FEEDING).order_by("-recorded_at", "-pk").first()
     return consent is None or consent.decision == ConsentDecision.GRANTED
-
-
-# --- Sign-in devices ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def device_signin_record(*, user, user_agent: str) -> bool:
-    """Remember the browser a user signed in from; tell them when it is a new one
-    (not for their very first device). Returns True for a new device."""
-    import hashlib
-
-    from portal.models import KnownDevice
-
-    fingerprint = hashlib.sha256(user_agent.encode("utf-8", "replace")).hexdigest()
-    now = timezone.now()
-    device, created = KnownDevice.objects.get_or_create(
-        user=user,
-        fingerprint=fingerprint,
-        defaults={"label": user_agent[:200], "first_seen_at": now, "last_seen_at": now},
-    )
-    if not created:
-        KnownDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
-        return False
-    if KnownDevice.objects.filter(user=user).count() > 1:
-        from django.urls import reverse
-
-        notify("security.new_device", person=None, recipients=[user], url=reverse("account_change_password"))
-    return True

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.forms import add_service_errors
-from coordination import access, news, services
+from coordination import access, matrix, news, rules, services
 from coordination.forms import (
     AccessLogFilterForm,
     BreakGlassForm,
@@ -25,6 +25,7 @@ from coordination.forms import (
     MemberEndForm,
 )
 from coordination.models import (
+    ACCESS_LOG,
     AccessLog,
     Accompaniment,
     BreakGlassAccess,
@@ -32,11 +33,9 @@ from coordination.models import (
     CircleMember,
     Delegation,
     DelegationStatus,
-    Grant,
     JoinRequest,
     JoinRequestStatus,
     Level,
-    Structure,
     TeamMembership,
 )
 
@@ -48,7 +47,7 @@ def professional_required(view):
 
     @login_required
     def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_professional:
+        if not rules.is_professional(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -145,7 +144,7 @@ def person_overview(request: HttpRequest, person_id: int) -> HttpResponse:
             "new_transmissions": fresh.get("new_transmissions", 0),
             "glass": glass,
             "can_break_glass": grant.via != "break_glass"
-            and services.break_glass_structures(request.user, person).exists(),
+            and rules.break_glass_structures(request.user, person).exists(),
         },
     )
 
@@ -155,15 +154,14 @@ def circle(request: HttpRequest, person_id: int) -> HttpResponse:
     """The circle with its matrix, history, delegations; end a membership, delegate."""
     grant = access.require(request.user, person_id, Category.CIRCLE, "read", path=request.path)
     person = grant.person
-    members = list(
+    members = matrix.with_levels(
         CircleMember.objects.filter(person=person)
         .select_related("user", "structure", "professional", "carer_link")
-        .prefetch_related(Prefetch("grants", queryset=Grant.objects.order_by("category")))
-        .order_by("ended_at", "kind", "started_at")
+        .order_by("ended_at", "kind", "started_at"),
+        person,
     )
     for member in members:
-        levels = {g.category: g.level for g in member.grants.all()}
-        member.matrix = [(c, levels.get(c, Level.NONE)) for c in Category.values]
+        member.matrix = [(c, member.levels[c]) for c in Category.values]
     can_write = access.check(request.user, person, Category.CIRCLE, "write") is not None
     am_member = any(m.is_active and m.user_id == request.user.pk and m.kind == "professional" for m in members)
     delegations = (
@@ -310,7 +308,7 @@ def break_glass(request: HttpRequest, person_id: int) -> HttpResponse:
     from coordination.models import Person
 
     person = get_object_or_404(Person, pk=person_id)
-    if not services.break_glass_structures(request.user, person).exists():
+    if not rules.break_glass_structures(request.user, person).exists():
         raise Http404
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -332,12 +330,7 @@ def break_glass(request: HttpRequest, person_id: int) -> HttpResponse:
 @professional_required
 def structure_access_log(request: HttpRequest, structure_id: int) -> HttpResponse:
     """For a structure's administrators: who accessed the records of the persons it accompanies."""
-    is_admin = TeamMembership.objects.filter(
-        structure_id=structure_id, professional__user=request.user, is_structure_admin=True, ended_on__isnull=True
-    ).exists()
-    if not is_admin:
-        raise Http404
-    structure = get_object_or_404(Structure, pk=structure_id)
+    structure = access.require_structure_admin(request.user, structure_id)
     form = AccessLogFilterForm(request.GET or None)
     logs = (
         AccessLog.objects.filter(
@@ -360,6 +353,8 @@ def structure_access_log(request: HttpRequest, structure_id: int) -> HttpRespons
         if form.cleaned_data["since"]:
             logs = logs.filter(at__date__gte=form.cleaned_data["since"])
     page = Paginator(logs, 50).get_page(request.GET.get("page"))
+    # Reading these traces is itself traced, for each person shown.
+    access.log_many(request.user, {log.person for log in page.object_list}, ACCESS_LOG, path=request.path)
     return render(
         request, "coordination/structure_access_log.html", {"structure": structure, "form": form, "page": page}
     )

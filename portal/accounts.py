@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from common.notify import notify
+from portal.models import KnownDevice
 
 
 def requires_mfa(user) -> bool:
@@ -15,3 +23,22 @@ def requires_mfa(user) -> bool:
 
 def user_has_mfa(user) -> bool:
     return is_mfa_enabled(user, types=["totp"])
+
+
+@transaction.atomic
+def device_signin_record(*, user, user_agent: str) -> bool:
+    """Remember the browser a user signed in from; tell them when it is a new one
+    (not for their very first device). Returns True for a new device."""
+    fingerprint = hashlib.sha256(user_agent.encode("utf-8", "replace")).hexdigest()
+    now = timezone.now()
+    device, created = KnownDevice.objects.get_or_create(
+        user=user,
+        fingerprint=fingerprint,
+        defaults={"label": user_agent[:200], "first_seen_at": now, "last_seen_at": now},
+    )
+    if not created:
+        KnownDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
+        return False
+    if KnownDevice.objects.filter(user=user).count() > 1:
+        notify("security.new_device", person=None, recipients=[user], url=reverse("account_change_password"))
+    return True

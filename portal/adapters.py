@@ -18,7 +18,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def login(self, request, user):
         super().login(request, user)
-        from coordination.services import device_signin_record
+        from portal.accounts import device_signin_record
 
         device_signin_record(user=user, user_agent=request.META.get("HTTP_USER_AGENT", ""))
 

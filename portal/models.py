@@ -71,9 +71,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_professional(self) -> bool:
-        """True when the account has an active professional profile."""
-        profile = getattr(self, "professional", None)
-        return bool(profile and profile.is_active)
+        """True when the account has an active professional profile (`coordination.rules`)."""
+        from coordination.rules import is_professional
+
+        return is_professional(self)
 
 
 class PortalInvitation(models.Model):

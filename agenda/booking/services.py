@@ -41,7 +41,7 @@ from agenda.models import (
     Visibility,
 )
 from common.notify import notify
-from coordination import access
+from coordination import access, rules
 from coordination.models import CarerLink, Category, Person, Professional, Structure
 from coordination.services import audit
 
@@ -453,7 +453,7 @@ def appointment_propose(
         actor=actor,
         url=reverse("agenda:booking_proposal", args=[event.pk]),
         recipients=type(actor).objects.filter(
-            access.deciders_q(person) | Q(carer_links__person=person, carer_links__ended_on__isnull=True)
+            rules.deciders_q(person) | Q(carer_links__person=person, carer_links__ended_on__isnull=True)
         ),
     )
     return event

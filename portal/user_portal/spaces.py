@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
-from coordination import access
+from coordination import access, rules
 from coordination.models import (
     Person,
 )
@@ -52,6 +52,15 @@ def open_space(request: HttpRequest, category: str, action: str = "read", *, pro
     return access.require(request.user, person_id, category, action, path=request.path, probe_write=probe_write)
 
 
+def open_access_log(request: HttpRequest) -> access.AccessLogAccess:
+    """The gate on reading the current space's access log (the person or a legal
+    representative; a carer gets 403, a stranger 404). The reading is logged."""
+    person_id = current_person_id(request)
+    if person_id is None:
+        raise ChooseSpace
+    return access.require_access_log(request.user, person_id, path=request.path)
+
+
 def portal_page(view):
     """Signed-in users only; send a carer of several persons to the space chooser."""
 
@@ -72,7 +81,7 @@ def page_context(request: HttpRequest, person: Person, **extra) -> dict:
     return {
         "person": person,
         "is_self": is_self,
-        "is_decider": access.is_decider(request.user, person),
+        "is_decider": rules.is_decider(request.user, person),
         "space_count": spaces(request.user).count(),
         **extra,
     }

@@ -7,7 +7,7 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from coordination import services
+from coordination import matrix, services
 from coordination.models import CircleMember
 from documents import services as document_services
 from documents.models import DocumentType
@@ -35,7 +35,7 @@ def fake_pdf(name: str = "faux.pdf") -> SimpleUploadedFile:
 def grant_documents(person, user, level: int, actor) -> None:
     """The person (or representative) sets `user`'s level on documents."""
     member = CircleMember.objects.get(person=person, user=user, ended_at__isnull=True)
-    levels = {g.category: g.level for g in member.grants.all()}
+    levels = matrix.levels_of(person, user.pk)
     levels["documents"] = level
     services.grants_set(actor=actor, member=member, levels=levels)
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from coordination import access
+from coordination import access, matrix, rules
 from coordination.models import (
     AccessLog,
     Accompaniment,
@@ -73,7 +73,7 @@ def test_it_adds_a_team_member_through_the_service(admin_user, person, other_str
     assert membership.structure == structure
     member = CircleMember.objects.get(person=person, user=professional.user)
     assert (member.kind, member.origin, member.structure) == (MemberKind.PROFESSIONAL, MemberOrigin.TEAM, structure)
-    assert member.grants.count() == len(Category.values)
+    assert matrix.levels_of(person, professional.user_id) == matrix.levels_dict(matrix.TEAM_DEFAULTS["psychologue"])
     assert access.check(professional.user, person, Category.RECORD) is not None
     assert access.check(professional.user, person, Category.LIAISON, "write") is not None
 
@@ -137,7 +137,7 @@ def test_it_links_a_legal_representative_through_the_service(admin_user, person)
     )
     assert response.status_code == 302, response.content.decode()
     assert CarerLink.objects.get(user=user).is_legal_representative
-    assert access.is_decider(user, person)
+    assert rules.is_decider(user, person)
     assert access.check(user, person, Category.CIRCLE, "write") is not None
 
 

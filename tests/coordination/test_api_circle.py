@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from coordination import services
-from coordination.models import CircleMember, CircleRole, EndReason, Grant, MemberKind
+from coordination import matrix, services
+from coordination.models import CircleMember, CircleRole, EndReason, GrantChange, MemberKind
 from tests.conftest import login
 from tests.factories import ProfessionalFactory, StructureFactory, UserFactory
 
@@ -155,7 +155,10 @@ def test_it_lets_the_legal_representative_set_grants(person, legal_rep, external
     assert response.json()["levels"]["agenda"] == "write"
     assert response.json()["levels"]["record"] == "read"
     assert response.json()["levels"]["liaison"] == "none"
-    assert dict(Grant.objects.filter(member=member).values_list("category", "level"))["agenda"] == 2
+    assert matrix.levels_of(person, external_pro.pk)["agenda"] == 2
+    assert external_pro.has_perm("coordination.write_agenda", person)
+    change = GrantChange.objects.get(person=person, user=external_pro, category="agenda")
+    assert (change.old_level, change.new_level, change.changed_by) == (0, 2, legal_rep)
     assert login(external_pro).get(circle_url(person)).status_code == 403
 
 
@@ -167,7 +170,8 @@ def test_it_refuses_grants_to_a_professional_and_to_the_stranger(person, referen
     assert (
         login(external_pro).patch(grants_url(person, member), {"record": "write"}, content_type=JSON).status_code == 403
     )
-    assert Grant.objects.get(member=member, category="record").level == 0
+    assert matrix.levels_of(person, external_pro.pk)["record"] == 0
+    assert not GrantChange.objects.filter(person=person, user=external_pro).exists()
 
 
 def test_it_validates_the_grants(person, person_user, external_pro, admin_user):

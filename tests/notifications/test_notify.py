@@ -10,6 +10,7 @@ from coordination import services
 from coordination.models import CircleMember, Level
 from notifications.models import Delivery, Notification, NotificationPreference
 from notifications.tasks import build_digests, deliver
+from portal import accounts
 
 pytestmark = pytest.mark.django_db
 
@@ -194,10 +195,10 @@ def test_it_retries_a_transient_failure_and_records_a_permanent_one(person, nurs
 
 
 def test_it_tells_a_user_of_a_sign_in_from_a_new_device_but_not_the_first_one(nurse):
-    services.device_signin_record(user=nurse, user_agent="Firefox/130 Linux")
+    accounts.device_signin_record(user=nurse, user_agent="Firefox/130 Linux")
     assert not Notification.objects.filter(recipient=nurse, event_type="security.new_device").exists()
-    services.device_signin_record(user=nurse, user_agent="Firefox/130 Linux")
-    services.device_signin_record(user=nurse, user_agent="Chrome/140 Android")
+    accounts.device_signin_record(user=nurse, user_agent="Firefox/130 Linux")
+    accounts.device_signin_record(user=nurse, user_agent="Chrome/140 Android")
     assert Notification.objects.filter(recipient=nurse, event_type="security.new_device").count() == 1
 
 

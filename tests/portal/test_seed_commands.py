@@ -10,14 +10,14 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 
-from coordination import access, services
+from coordination import access, matrix, rules, services
 from coordination.models import (
     AuditEvent,
     CarerLink,
     Category,
     CircleMember,
     Consent,
-    Grant,
+    GrantChange,
     JoinRequest,
     JoinRequestStatus,
     MemberOrigin,
@@ -71,7 +71,7 @@ def _counts() -> dict[str, int]:
             Professional,
             TeamMembership,
             CircleMember,
-            Grant,
+            GrantChange,
             PersonUserObjectPermission,
             CarerLink,
             JoinRequest,
@@ -168,7 +168,7 @@ def test_it_sets_up_rights_the_gate_honours():
     assert JoinRequest.objects.get(professional__user=physio).status == JoinRequestStatus.PENDING
     assert access.check(claire, jeanne, Category.AGENDA, "write") is not None
     assert access.check(claire, jeanne, Category.DOCUMENTS) is None
-    assert access.is_decider(guardian, jeanne) and not access.is_decider(claire, jeanne)
+    assert rules.is_decider(guardian, jeanne) and not rules.is_decider(claire, jeanne)
     assert Consent.objects.filter(person=jeanne).count() == 1
 
     # Jeanne accepts the physiotherapist: in the circle, still without rights until she grants some.
@@ -215,12 +215,13 @@ def test_it_seeds_at_scale_with_the_shape_of_the_services():
         )
         assert set(access.persons_visible_to(professional.user, Category.RECORD)) == expected
 
-    # The materialised matrix is exactly what the services would compute from the grants.
-    before = set(PersonUserObjectPermission.objects.values_list("user_id", "content_object_id", "permission_id"))
-    for person in Person.objects.all():
-        services.sync_permissions(person, CircleMember.objects.filter(person=person).values_list("user_id", flat=True))
-    after = set(PersonUserObjectPermission.objects.values_list("user_id", "content_object_id", "permission_id"))
-    assert after == before
+    # The matrix is what the services leave: each user's best entry levels of their active memberships.
+    for member in CircleMember.objects.active().filter(user__isnull=False).select_related("carer_link", "professional"):
+        expected = {category: 0 for category in Category.values}
+        for other in CircleMember.objects.active().filter(person_id=member.person_id, user_id=member.user_id):
+            for category, level in matrix.entry_levels(other).items():
+                expected[category] = max(expected[category], level)
+        assert matrix.levels_of(member.person_id, member.user_id) == expected
 
 
 def test_it_lets_services_work_on_scale_data():

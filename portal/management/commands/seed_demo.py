@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from agenda import services as agenda
 from agenda.models import Event, EventType, Visibility
-from coordination import access, services
+from coordination import access, matrix, services
 from coordination.identifiers import ins_key
 from coordination.models import (
     Accompaniment,
@@ -218,7 +218,7 @@ class Command(BaseCommand):
 
     def levels(self, actor, member: CircleMember, levels: dict[str, int]) -> None:
         """Set the member's levels through the service, only when they differ (a re-run writes nothing)."""
-        current = dict(member.grants.values_list("category", "level"))
+        current = matrix.levels_of(member.person_id, member.user_id)
         if any(current.get(category) != level for category, level in levels.items()):
             services.grants_set(actor=actor, member=member, levels=levels)
 

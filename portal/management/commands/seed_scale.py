@@ -10,13 +10,14 @@ on them unchanged:
 - persons, each accompanied by one or two of these structures;
 - the circle as `accompaniment_start` / `_team_member_join` leave it: one structure
   member (origin accompaniment) per accompaniment, one professional member (origin
-  team) per team member of the structure, with the `services.TEAM_DEFAULTS` grants of
+  team) per team member of the structure, with the `matrix.TEAM_DEFAULTS` grants of
   their role;
-- the materialised matrix (`PersonUserObjectPermission`) that `services.sync_permissions`
-  would write: per user, person and category, the best level of their active
-  memberships, `write` implying `read`.
+- the access matrix (guardian's `PersonUserObjectPermission` rows, `coordination.matrix`)
+  as the services leave it: per user, person and category, the best level of their
+  active memberships' team defaults, `write` implying `read`.
 
-Audit rows of these creations are not written (they play no part in access checks).
+Audit rows and the matrix history (`GrantChange`) of these creations are not written
+(they play no part in access checks).
 Accounts use the domain @scale.portail.test; their password is unusable unless
 --password is given (one hash, computed once), in which case the professionals also
 get a TOTP authenticator with the demo secret so that they can sign in.
@@ -55,14 +56,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from coordination import services
+from coordination import matrix, services
 from coordination.identifiers import ins_key
 from coordination.models import (
     Accompaniment,
     Category,
     CircleMember,
     CircleRole,
-    Grant,
     IdentityStatus,
     Level,
     MemberKind,
@@ -220,9 +220,7 @@ TEST_INS_OID = "1.2.250.1.213.1.4.10"
 # --- Liaison notebook -------------------------------------------------------------------------
 # Team roles whose default rights let them write in the notebook (the authors).
 LIAISON_WRITERS = {
-    role
-    for role, levels in services.TEAM_DEFAULTS.items()
-    if services.levels_dict(levels)[Category.LIAISON] >= Level.WRITE
+    role for role, levels in matrix.TEAM_DEFAULTS.items() if matrix.levels_dict(levels)[Category.LIAISON] >= Level.WRITE
 }
 TRANSMISSION_SPAN = datetime.timedelta(days=3 * 365)
 CATEGORY_LABELS = [(value, str(label)) for value, label in TransmissionCategory.choices]
@@ -623,17 +621,13 @@ class Command(BaseCommand):
         members = CircleMember.objects.bulk_create(members, batch_size=batch)
         self.counts["circle members"] += len(members)
 
-        grants = []
         best: dict[tuple[int, int, str], int] = defaultdict(int)
         for member, role in zip(members, member_roles, strict=True):
             if role is None:
                 continue
-            for category, level in services.levels_dict(services.TEAM_DEFAULTS[role]).items():
-                grants.append(Grant(member_id=member.pk, category=category, level=level, updated_at=self.now))
+            for category, level in matrix.levels_dict(matrix.TEAM_DEFAULTS[role]).items():
                 key = (member.user_id, member.person_id, category)
                 best[key] = max(best[key], level)
-        Grant.objects.bulk_create(grants, batch_size=batch)
-        self.counts["grants"] += len(grants)
 
         permissions = []
         for (user_id, person_id, category), level in best.items():

@@ -7,7 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from coordination import access
 from coordination.models import (
+    ACCESS_LOG,
     AccessLog,
     AccessVia,
     BreakGlassAccess,
@@ -15,7 +17,7 @@ from coordination.models import (
     CircleMember,
     Person,
 )
-from portal.user_portal.spaces import open_space, page_context, portal_page
+from portal.user_portal.spaces import open_access_log, page_context, portal_page
 
 LOG_PAGE_SIZE = 30
 
@@ -30,6 +32,7 @@ _WHAT = {
     Category.PPA: "votre projet personnalisé",
     Category.DOCUMENTS: "vos documents",
     Category.CIRCLE: "votre cercle et vos droits",
+    ACCESS_LOG: "l'historique des accès à vos données",
 }
 
 
@@ -61,8 +64,8 @@ def access_sentence(log: AccessLog, roles: dict[int, str], person: Person) -> st
 @portal_page
 def access_log(request: HttpRequest) -> HttpResponse:
     """The access log in plain language; break-the-glass rows with their reason."""
-    person = open_space(request, Category.CIRCLE).person
-    logs = AccessLog.objects.filter(person=person).select_related("user").order_by("-at", "-pk")
+    person = open_access_log(request).person
+    logs = access.access_log_entries(person)
     page = Paginator(logs, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     user_ids = {row.user_id for row in rows}

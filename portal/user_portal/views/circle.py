@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from coordination import access, services
+from coordination import matrix, rules, services
 from coordination.models import (
     Category,
     CircleMember,
@@ -17,7 +17,6 @@ from coordination.models import (
     DelegationGrant,
     DelegationStatus,
     EndReason,
-    Grant,
     JoinRequest,
     JoinRequestStatus,
     Level,
@@ -36,16 +35,16 @@ from portal.user_portal.spaces import open_space, page_context, portal_page
 def circle(request: HttpRequest) -> HttpResponse:
     """Members and their rights in plain words; a decider changes them."""
     person = open_space(request, Category.CIRCLE).person
-    is_decider = access.is_decider(request.user, person)
-    members = list(
+    is_decider = rules.is_decider(request.user, person)
+    members = matrix.with_levels(
         CircleMember.objects.active()
         .filter(person=person)
         .select_related("user", "structure", "professional__user", "carer_link")
-        .prefetch_related(Prefetch("grants", queryset=Grant.objects.order_by("category")))
-        .order_by("kind", "started_at")
+        .order_by("kind", "started_at"),
+        person,
     )
     for member in members:
-        levels = {g.category: g.level for g in member.grants.all()}
+        levels = member.levels
         member.sentences = [level_sentence(c, levels.get(c, Level.NONE)) for c in Category.values]
         member.is_me = member.user_id == request.user.pk
         if is_decider and member.holds_rights and member.kind != MemberKind.PERSON:

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from common.forms import add_service_errors
-from coordination import access, services
+from coordination import access, rules, services
 from coordination.models import (
     Category,
     CollectionMethod,
@@ -23,7 +23,7 @@ from portal.user_portal.spaces import open_space, page_context, portal_page
 def consents(request: HttpRequest) -> HttpResponse:
     """My decisions (DMP, consultation, partners) and their history; deciders record new ones."""
     person = open_space(request, Category.RECORD).person
-    is_decider = access.is_decider(request.user, person)
+    is_decider = rules.is_decider(request.user, person)
     form = ConsentForm(request.POST or None) if is_decider else None
     if request.method == "POST":
         if form is None:
