@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.provider import OAuth2Provider
 from allauth.socialaccount.providers.oauth2.views import OAuth2Adapter, OAuth2CallbackView
@@ -116,7 +117,11 @@ class NationalProvider(OAuth2Provider):
             auth_params = self.get_auth_params()
         auth_params["nonce"] = nonce
         auth_params["acr_values"] = self.requested_acr
-        return super().redirect(request, process, next_url, data, auth_params=auth_params, nonce=nonce, **kwargs)
+        try:
+            return super().redirect(request, process, next_url, data, auth_params=auth_params, nonce=nonce, **kwargs)
+        except SignInRefused as refusal:
+            # allauth reads the endpoints (our discovery fetch) outside its own error handling.
+            return render_authentication_error(request, self, exception=refusal)
 
     def decryption_key(self):
         """The portal's private key for JWE (FranceConnect+ only)."""
@@ -227,14 +232,16 @@ class NationalOAuth2Adapter(OAuth2Adapter):
                     provider.decryption_key(),
                     algorithms=[*KEY_ENCRYPTION_ALGORITHMS, *CONTENT_ENCRYPTION_ALGORITHMS],
                 )
-            except (JoseError, ValueError) as error:
+            except Exception as error:  # whatever was sent, it is not a token we can read
                 raise SignInRefused("decryption") from error
             value = decrypted.plaintext.decode("ascii", "replace")
         if value.count(".") != 2:
             raise SignInRefused("not_signed")
         try:
             return jwt.decode(value, self._jwks(), algorithms=list(SIGNATURE_ALGORITHMS)).claims
-        except (JoseError, ValueError) as error:
+        except SignInRefused:
+            raise
+        except Exception as error:  # whatever was sent, it is not a token we can trust
             raise SignInRefused("signature") from error
 
     def _check_id_token(self, claims: dict, client_id: str, nonce: str, accepted_acr: tuple[str, ...]) -> None:

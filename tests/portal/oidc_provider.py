@@ -14,7 +14,8 @@ implementation independent of the portal's (joserfc), so the two check each othe
 
 Knobs a test turns to make it misbehave: `acr`, `nonce_override`, `forge` (sign with an
 unknown key under the real key id), `id_token_lifetime`, `userinfo_format`,
-`encrypt_for` (another key than the portal's), `encrypt` (off: plain signed tokens).
+`encrypt_for` (another key than the portal's), `encrypt` (off: plain signed tokens),
+`raw_id_token` (sent as it is).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    def log_message(self, format, *args):
         pass
 
 
@@ -70,6 +71,7 @@ class LocalProvider:
         self.encrypt = kind == "fcplus"
         self.encrypt_for: jwk.JWK | None = None
         self.portal_jwks: dict | None = None
+        self.raw_id_token: str | None = None
         self.requests: list[tuple[str, str]] = []
         self.authorizations: list[dict[str, str]] = []
         self._codes: dict[str, dict] = {}
@@ -209,7 +211,7 @@ class LocalProvider:
             claims["acr"] = self.acr
         access_token = secrets.token_urlsafe(24)
         self._tokens[access_token] = identity
-        id_token = self._seal(claims, forged="id_token" in self.forge)
+        id_token = self.raw_id_token or self._seal(claims, forged="id_token" in self.forge)
         return self._json(
             {"access_token": access_token, "token_type": "Bearer", "expires_in": 60, "id_token": id_token}
         )

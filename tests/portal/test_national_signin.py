@@ -224,6 +224,34 @@ def test_it_refuses_a_pro_sante_connect_token_with_a_forged_signature(client, ps
     assert_refused(client, sign_in(client, psc, "psc"))
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "pas-un-jeton",
+        "a.b.c",
+        "a.b.c.d.e",
+        # alg "none": unsigned, whatever it says.
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4IiwiYWNyIjoiZWlkYXMxIn0.",
+        # A valid header over a payload that is not JSON.
+        "eyJhbGciOiJSUzI1NiIsImtpZCI6InBzYy1zaWduYXR1cmUifQ.bm9uIEpTT04.c2ln",
+    ],
+    ids=["garbage", "three-parts", "five-parts", "alg-none", "not-json"],
+)
+@pytest.mark.parametrize("kind", ["psc", "fcplus"])
+def test_it_refuses_an_id_token_it_cannot_read_without_a_server_error(
+    client, settings, portal_key_pem, person, doctor, raw, kind
+):
+    provider = LocalProvider(kind).start()
+    try:
+        settings.FRANCECONNECT_ENCRYPTION_KEY = portal_key_pem
+        _configure(settings, **({"psc": provider} if kind == "psc" else {"fc": provider}))
+        provider.identity = psc_identity() if kind == "psc" else fc_identity()
+        provider.raw_id_token = raw
+        assert_refused(client, sign_in(client, provider, "psc" if kind == "psc" else "franceconnect"))
+    finally:
+        provider.stop()
+
+
 def test_it_refuses_an_expired_pro_sante_connect_id_token(client, psc, doctor):
     psc.identity = psc_identity()
     psc.id_token_lifetime = -120
@@ -233,6 +261,20 @@ def test_it_refuses_an_expired_pro_sante_connect_id_token(client, psc, doctor):
 def test_it_refuses_a_callback_whose_state_is_not_the_one_it_sent(client, psc, doctor):
     psc.identity = psc_identity()
     assert_refused(client, sign_in(client, psc, "psc", tamper_state=True))
+
+
+def test_it_asks_before_leaving_for_the_provider_in_french(client, psc):
+    page = client.get("/accounts/psc/login/").content.decode()
+    assert "Se connecter avec Pro Santé Connect" in page
+    assert "Continuer vers Pro Santé Connect" in page
+    assert psc.requests == []
+
+
+def test_it_says_so_in_french_when_the_provider_does_not_answer(client, psc):
+    psc.stop()
+    response = client.post("/accounts/psc/login/")
+    assert response.status_code == 401
+    assert "Le service de connexion ne répond pas pour le moment" in response.content.decode().replace("&#x27;", "'")
 
 
 def test_it_cannot_start_a_sign_in_with_a_provider_that_is_not_configured(client, settings):
