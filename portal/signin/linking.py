@@ -43,12 +43,12 @@ OTHER_ACCOUNT = (
     "Contactez le référent de votre structure."
 )
 UNKNOWN_PERSON = (
-    "Aucun compte du portail ne correspond à votre identité FranceConnect. Aucun compte n'a été ouvert. "
+    "Aucun compte du portail ne correspond à votre identité FranceConnect+. Aucun compte n'a été ouvert. "
     "Votre compte s'ouvre par l'invitation que vous envoie la structure qui vous accompagne ; une fois "
-    "l'invitation acceptée, vous pourrez vous connecter avec FranceConnect."
+    "l'invitation acceptée, vous pourrez vous connecter avec FranceConnect+ (avec la même adresse e-mail)."
 )
 IDENTITY_MISMATCH = (
-    "L'identité transmise par FranceConnect ne correspond pas à celle de votre dossier. "
+    "L'identité transmise par FranceConnect+ ne correspond pas à celle de votre dossier. "
     "Aucun compte n'a été ouvert ni modifié. Contactez la structure qui vous accompagne."
 )
 PROFESSIONAL_ACCOUNT = (

@@ -98,15 +98,9 @@ class NationalProvider(OAuth2Provider):
         return f"{url}/.well-known/{self.discovery_document}"
 
     def get_auth_params_from_request(self, request, action) -> dict:
-        # The level is not the browser's to choose: `?auth_params=acr_values=…` is ignored.
-        params = super().get_auth_params_from_request(request, action)
-        params["acr_values"] = self.requested_acr
-        return params
-
-    def get_auth_params(self) -> dict:
-        params = super().get_auth_params()
-        params["acr_values"] = self.requested_acr
-        return params
+        # allauth lets `?auth_params=…` on the login URL add or override parameters of
+        # the authorization request (acr_values, even redirect_uri): not for these.
+        return self.get_auth_params()
 
     def redirect(self, request, process, next_url=None, data=None, **kwargs):
         # The nonce goes to the provider and into allauth's stashed state (kept in the

@@ -391,6 +391,25 @@ def test_it_does_not_open_a_professional_account_with_franceconnect(client, fcpl
     assert_refused(client, sign_in(client, fcplus, "franceconnect"), "Ce compte est un compte professionnel")
 
 
-def test_it_refuses_to_start_franceconnect_with_an_acr_chosen_by_the_browser(client, fcplus, person):
-    response = client.post("/accounts/franceconnect/login/?" + urlencode({"auth_params": "acr_values=eidas1"}))
-    assert parse_qs(urlsplit(response["Location"]).query)["acr_values"] == ["eidas2"]
+def test_it_lets_the_browser_choose_no_parameter_of_the_authorization_request(client, fcplus, person):
+    chosen = urlencode({"acr_values": "eidas1", "redirect_uri": "https://ailleurs.exemple.fr/", "nonce": "court"})
+    response = client.post("/accounts/franceconnect/login/?" + urlencode({"auth_params": chosen}))
+    sent = parse_qs(urlsplit(response["Location"]).query)
+    assert sent["acr_values"] == ["eidas2"]
+    assert sent["redirect_uri"] == ["http://testserver/accounts/franceconnect/login/callback/"]
+    assert len(sent["nonce"][0]) >= 22
+
+
+def test_it_lets_a_signed_in_person_link_franceconnect_plus_to_her_account(client, fcplus, person, person_user):
+    client.force_login(person_user)
+    # FranceConnect+ knows another address: signed in already, she proves the account is hers.
+    fcplus.identity = fc_identity("jeanne.perso@exemple.fr")
+    response = client.post("/accounts/franceconnect/login/?process=connect")
+    at_provider = requests.get(response["Location"], allow_redirects=False, timeout=10)
+    back = urlsplit(at_provider.headers["Location"])
+    response = client.get(back.path, {k: v[0] for k, v in parse_qs(back.query).items()})
+    assert response.status_code == 302
+    assert SocialAccount.objects.get().user == person_user
+    client.logout()
+    assert sign_in(client, fcplus, "franceconnect").status_code == 302
+    assert client.session["_auth_user_id"] == str(person_user.pk)
