@@ -7,11 +7,13 @@ import hashlib
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from common.notify import notify
 from portal.models import KnownDevice
+from portal.signin.assurance import session_counts_as_second_factor
 
 
 def requires_mfa(user) -> bool:
@@ -42,3 +44,9 @@ def device_signin_record(*, user, user_agent: str) -> bool:
     if KnownDevice.objects.filter(user=user).count() > 1:
         notify("security.new_device", person=None, recipients=[user], url=reverse("account_change_password"))
     return True
+
+
+def session_meets_mfa(request: HttpRequest) -> bool:
+    """The MFA rule is met by a TOTP authenticator on the account, or, for this session
+    only, by a Pro Santé Connect sign-in at eIDAS level (see portal.signin.assurance)."""
+    return user_has_mfa(request.user) or session_counts_as_second_factor(request)

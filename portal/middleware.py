@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
 from common.request_context import RequestContext, bind, unbind
-from portal.accounts import requires_mfa, user_has_mfa
+from portal.accounts import requires_mfa, session_meets_mfa
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -104,7 +104,8 @@ MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/")
 
 
 class RequireMFAMiddleware:
-    """Professionals and administrators must set up MFA before any other page."""
+    """Professionals and administrators must set up MFA before any other page (a Pro Santé
+    Connect sign-in meets the rule for its session: portal.accounts.session_meets_mfa)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -115,7 +116,7 @@ class RequireMFAMiddleware:
             user.is_authenticated
             and not request.path.startswith(MFA_EXEMPT_PREFIXES)
             and requires_mfa(user)
-            and not user_has_mfa(user)
+            and not session_meets_mfa(request)
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(

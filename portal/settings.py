@@ -54,7 +54,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.socialaccount",
-    "allauth.socialaccount.providers.openid_connect",
+    "portal.signin",
     "common",
     "reference",
     "coordination",
@@ -174,45 +174,44 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Portail coordination")
 
 SOCIALACCOUNT_ONLY = False
-SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
-SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# National sign-ins find their account by our own rules (portal.signin.linking): never
+# by an address the provider sends, and they never create an account.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+# The identity is proven by the national provider; no address check at that sign-in.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SIGNIN_REQUESTS_TIMEOUT", 10)
 
 
-def _oidc_app(provider_id: str, name: str, prefix: str, extra: dict) -> dict | None:
+def _national_app(prefix: str) -> list[dict]:
     client_id = env_str(f"{prefix}_CLIENT_ID")
     server_url = env_str(f"{prefix}_SERVER_URL")
     if not (client_id and server_url):
-        return None
-    return {
-        "provider_id": provider_id,
-        "name": name,
-        "client_id": client_id,
-        "secret": env_secret(f"{prefix}_CLIENT_SECRET"),
-        "settings": {"server_url": server_url, **extra},
-    }
+        return []
+    return [
+        {
+            "client_id": client_id,
+            "secret": env_secret(f"{prefix}_CLIENT_SECRET"),
+            "settings": {"server_url": server_url},
+        }
+    ]
 
 
-# Pro Santé Connect (professionals) and FranceConnect (persons, carers): off unless set.
-_OIDC_APPS = [
-    app
-    for app in (
-        _oidc_app(
-            "pro-sante-connect",
-            "Pro Santé Connect",
-            "PSC",
-            {"auth_params": {"acr_values": "eidas1"}, "scope": ["openid", "scope_all"]},
-        ),
-        _oidc_app(
-            "franceconnect",
-            "FranceConnect",
-            "FRANCECONNECT",
-            {"scope": ["openid", "given_name", "family_name", "email", "birthdate"]},
-        ),
+# Pro Santé Connect (professionals) and FranceConnect+ (persons, carers): off unless set.
+# See portal.signin and README.md ("Accounts and sign-in").
+SOCIALACCOUNT_PROVIDERS = {
+    "pro_sante_connect": {"APPS": _national_app("PSC")},
+    "franceconnect": {"APPS": _national_app("FRANCECONNECT")},
+}
+# The private RSA key (PEM) FranceConnect+ encrypts id_token and userinfo for; its
+# public half is served at /accounts/franceconnect/jwks/.
+FRANCECONNECT_ENCRYPTION_KEY = env_secret("FRANCECONNECT_ENCRYPTION_KEY")
+if SOCIALACCOUNT_PROVIDERS["franceconnect"]["APPS"] and not FRANCECONNECT_ENCRYPTION_KEY:
+    raise ImproperlyConfigured(
+        "FRANCECONNECT_ENCRYPTION_KEY manquante : FranceConnect+ chiffre ses jetons pour cette clé. "
+        "/ FRANCECONNECT_ENCRYPTION_KEY (or _FILE) is required when FRANCECONNECT_CLIENT_ID is set."
     )
-    if app
-]
-SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": _OIDC_APPS, "OAUTH_PKCE_ENABLED": True}}
 
 # Sessions end after inactivity (IdleSessionTimeoutMiddleware); absolute cap one day.
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30) * 60
