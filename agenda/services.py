@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -261,6 +261,31 @@ def event_insert(
         rows.append(participant)
     Participant.objects.bulk_create(rows)
     return event
+
+
+def event_audit_created(actor, event: Event, **data) -> None:
+    """The audit row of an event another block wrote with `event_insert` (PPA actions)."""
+    audit(actor, event.person, AgendaAudit.EVENT_CREATED, event=event.pk, **data)
+
+
+def series_cut(*, actor, event: Event, cutoff: datetime, **data) -> bool:
+    """Ends a series at `cutoff` for another block (a PPA action changed or removed):
+    past occurrences stay, future ones go; a series not started yet is cancelled.
+    False when there was nothing to end."""
+    if event.status == EventStatus.CANCELLED or (event.series_ends_at and event.series_ends_at <= cutoff):
+        return False
+    if event.starts_at >= cutoff:
+        event.status = EventStatus.CANCELLED
+    else:
+        rule = ";".join(p for p in event.rrule.split(";") if not p.startswith(("UNTIL=", "COUNT=")))
+        until = cutoff.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        event.rrule = f"{rule};UNTIL={until}"
+        event.series_ends_at = recurrence.series_end(event)
+    event.sequence += 1
+    event.updated_at = timezone.now()
+    event.save(update_fields=["status", "rrule", "series_ends_at", "sequence", "updated_at"])
+    audit(actor, event.person, AgendaAudit.EVENT_UPDATED, event=event.pk, ended_at=cutoff.isoformat(), **data)
+    return True
 
 
 @transaction.atomic

@@ -26,7 +26,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from agenda.audit_types import AgendaAudit
+from agenda import services as agenda_services
+from agenda.models import EventSource, EventType, Participant, ParticipantKind, Visibility
 from common.notify import notify
 from common.timezone import PARIS
 from coordination import access
@@ -715,9 +716,6 @@ def _schedule_signature(action: Action) -> tuple:
 
 
 def _event_create(actor, action: Action, person: Person, structure: Structure | None, from_day: date):
-    from agenda.models import EventSource, EventType, Participant, ParticipantKind, Visibility
-    from agenda.services import event_insert
-
     start_day = max(action.starts_on, from_day)
     if action.ends_on and start_day > action.ends_on:
         return None
@@ -743,7 +741,7 @@ def _event_create(actor, action: Action, person: Person, structure: Structure | 
         participants.append(
             Participant(kind=ParticipantKind.PERSON, user_id=person.user_id, display_name=person.display_name)
         )
-    event = event_insert(
+    event = agenda_services.event_insert(
         created_by=actor,
         participants=participants,
         source=EventSource.PPA,
@@ -759,29 +757,12 @@ def _event_create(actor, action: Action, person: Person, structure: Structure | 
         serafin_service_id=action.serafin_id,
         visibility=Visibility.SHARED if action.involves_person else Visibility.INTERNAL,
     )
-    audit(actor, person, AgendaAudit.EVENT_CREATED, event=event.pk, source="ppa", action=action.pk)
+    agenda_services.event_audit_created(actor, event, source="ppa", action=action.pk)
     return event
 
 
 def _event_end(actor, event, person: Person, cutoff: datetime) -> bool:
-    """Ends a series at `cutoff`: past occurrences stay, future ones go. A series that
-    has not started yet is cancelled."""
-    from agenda.models import EventStatus
-    from agenda.recurrence import series_end
-
-    if event.status == EventStatus.CANCELLED or (event.series_ends_at and event.series_ends_at <= cutoff):
-        return False
-    if event.starts_at >= cutoff:
-        event.status = EventStatus.CANCELLED
-    else:
-        rule = ";".join(p for p in event.rrule.split(";") if not p.startswith(("UNTIL=", "COUNT=")))
-        event.rrule = f"{rule};UNTIL={_utc_stamp(cutoff)}"
-        event.series_ends_at = series_end(event)
-    event.sequence += 1
-    event.updated_at = timezone.now()
-    event.save(update_fields=["status", "rrule", "series_ends_at", "sequence", "updated_at"])
-    audit(actor, person, AgendaAudit.EVENT_UPDATED, event=event.pk, source="ppa", ended_at=cutoff.isoformat())
-    return True
+    return agenda_services.series_cut(actor=actor, event=event, cutoff=cutoff, source="ppa")
 
 
 @transaction.atomic
