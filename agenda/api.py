@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
@@ -37,8 +39,6 @@ def _occurrence(event: Event) -> Occurrence:
 
 class AgendaAPIView(ServiceAPIView):
     def period(self) -> tuple[datetime, datetime]:
-        from django.utils import timezone
-        from django.utils.dateparse import parse_datetime
 
         now = timezone.now()
         params = self.request.query_params

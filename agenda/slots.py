@@ -27,6 +27,16 @@ from django.db.models import FloatField, Q
 from django.db.models.functions import Cast, Extract
 from django.utils import timezone
 
+from agenda.models import (
+    AvailabilityException,
+    AvailabilityWindow,
+    Event,
+    ExceptionKind,
+    ExternalBusyTime,
+    Participant,
+    Response,
+)
+from agenda.recurrence import occurrence_starts, period_q
 from common.timezone import PARIS, PARIS_NAME
 
 UTC = dt.UTC
@@ -303,8 +313,6 @@ def expand(
     Plain DAILY/WEEKLY rules are expanded arithmetically (the loader's fast path, tested
     against `agenda.recurrence`); any other rule goes through `agenda.recurrence`, the
     agenda's own expansion, so that busy times and agenda pages always agree."""
-    from agenda.models import Event
-    from agenda.recurrence import occurrence_starts
 
     zone = ZoneInfo(time_zone or PARIS_NAME)
     simple = _simple_rule(rule)
@@ -405,8 +413,6 @@ def load_busy(
     """Busy times of each professional in [start, end): events they take part in and did
     not decline (recurring ones expanded, changed occurrences applied) and imported busy
     times. Four queries at most."""
-    from agenda.models import Event, ExternalBusyTime, Participant, Response
-    from agenda.recurrence import period_q
 
     now = now or timezone.now()
     ids = list(professional_ids)
@@ -471,7 +477,6 @@ def load_calendars(
     professional_ids: Iterable[int], start: dt.datetime, end: dt.datetime, *, now: dt.datetime | None = None
 ) -> dict[int, Calendar]:
     """Everything a search needs about these professionals, in six queries at most."""
-    from agenda.models import AvailabilityException, AvailabilityWindow, ExceptionKind
 
     ids = list(dict.fromkeys(professional_ids))
     calendars = {pk: Calendar() for pk in ids}

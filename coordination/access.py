@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -421,7 +422,6 @@ def users_allowed(person: Person, category: str, action: str = "read", users=Non
     always added, their joins cost PostgreSQL 5–6 ms of planning on every call (the
     addressees of the liaison form, measured in bench/liaison.py), for a rare case.
     """
-    from django.contrib.auth import get_user_model
 
     _validate(category, action)
     User = get_user_model()
@@ -457,7 +457,6 @@ def effective_levels(user, person: Person) -> dict[str, int]:
 
 def deciders(person: Person):
     """Active users who decide for `person` (notification recipients)."""
-    from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(rules.deciders_q(person), is_active=True).distinct()
 

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from common.notify import notify
@@ -979,7 +981,6 @@ def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
 
 
 def _access_log_url(user, person: Person) -> str:
-    from django.urls import reverse
 
     if getattr(user, "is_professional", False):
         return reverse("coordination:person", args=[person.pk])
@@ -988,7 +989,6 @@ def _access_log_url(user, person: Person) -> str:
 
 def break_glass_recipients(glass: BreakGlassAccess):
     """Who must be told: the person, their legal representatives, the structure's referents."""
-    from django.contrib.auth import get_user_model
 
     person = glass.person
     return (

@@ -36,6 +36,7 @@ from coordination.models import (
     JoinRequest,
     JoinRequestStatus,
     Level,
+    Person,
     TeamMembership,
 )
 
@@ -305,7 +306,6 @@ def _my_requests(user):
 @professional_required
 def break_glass(request: HttpRequest, person_id: int) -> HttpResponse:
     """Emergency read access with a written reason (only via an accompanying structure)."""
-    from coordination.models import Person
 
     person = get_object_or_404(Person, pk=person_id)
     if not rules.break_glass_structures(request.user, person).exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from documents.models import DmpShare, Document, DocumentStatus, DocumentType, MssanteSending
@@ -83,7 +84,6 @@ class DocumentSerializer(serializers.ModelSerializer):
         return document.author_structure.name if document.author_structure else ""
 
     def get_download_url(self, document: Document) -> str:
-        from django.urls import reverse
 
         return reverse("documents:download", args=[document.pk])
 

@@ -6,20 +6,35 @@ A task takes ids, claims its row with a conditional UPDATE, and is safe to run t
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
+from common.notify import notify
 from common.outbox import MAX_ATTEMPTS, backoff_seconds
+from coordination.services import dmp_feeding_allowed
+from documents import dmp
+from documents.models import (
+    DMP_WAITING_STATUSES,
+    DmpAction,
+    DmpShare,
+    DmpShareStatus,
+    DocumentStatus,
+    MssanteSending,
+    MssanteStatus,
+)
 
 logger = logging.getLogger(__name__)
 
 
 def _dmp_due_q(now):
-    from documents.models import DMP_WAITING_STATUSES
 
     return Q(status__in=DMP_WAITING_STATUSES, send_after__lte=now) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
@@ -33,7 +48,6 @@ def send_due_dmp_shares() -> int:
     An item "sending" for more than 30 minutes (a worker died) is marked failed rather
     than sent again: it may have left, and the DMP must not receive it twice.
     """
-    from documents.models import DmpShare, DmpShareStatus
 
     now = timezone.now()
     DmpShare.objects.filter(status=DmpShareStatus.SENDING, claimed_at__lt=now - timedelta(minutes=30)).update(
@@ -52,9 +66,6 @@ def send_dmp_share(share_id: int) -> str:
     Claimed with a conditional UPDATE: only one run sends, a sent item is never taken
     again. The person's opposition is checked here, at send time.
     """
-    from coordination.services import dmp_feeding_allowed
-    from documents import dmp
-    from documents.models import DmpAction, DmpShare, DmpShareStatus, DocumentStatus
 
     now = timezone.now()
     claimed = DmpShare.objects.filter(_dmp_due_q(now), pk=share_id).update(
@@ -117,7 +128,6 @@ def send_dmp_share(share_id: int) -> str:
 
 def _dmp_wait(share, status: str, error: str) -> None:
     """The item waits (service unavailable or not configured) and goes when it is back."""
-    from documents.models import DmpShare
 
     countdown = backoff_seconds(share.attempts)
     DmpShare.objects.filter(pk=share.pk).update(
@@ -126,9 +136,6 @@ def _dmp_wait(share, status: str, error: str) -> None:
 
 
 def _tell_sending_failed(document, user_id: int | None) -> None:
-    from django.urls import reverse
-
-    from common.notify import notify
 
     if user_id:
         with transaction.atomic():
@@ -142,8 +149,6 @@ def _tell_sending_failed(document, user_id: int | None) -> None:
 
 def mssante_connection():
     """An e-mail connection to the MSSanté relay (settings.MSSANTE_EMAIL, from MSSANTE_EMAIL_URL)."""
-    from django.conf import settings
-    from django.core.mail import get_connection
 
     config = settings.MSSANTE_EMAIL
     options = {
@@ -183,12 +188,6 @@ def mssante_body(sending) -> str:
 def send_mssante(sending_id: int) -> str:
     """Send one document by MSSanté. Claimed with a conditional UPDATE (never sent twice);
     a temporary failure is recorded and retried later by `resume_mssante_sendings`."""
-    import smtplib
-
-    from django.conf import settings
-    from django.core.mail import EmailMessage
-
-    from documents.models import MssanteSending, MssanteStatus
 
     now = timezone.now()
     claimed = MssanteSending.objects.filter(
@@ -234,7 +233,6 @@ def send_mssante(sending_id: int) -> str:
 
 
 def _mssante_fail(sending, reason: str) -> None:
-    from documents.models import MssanteSending, MssanteStatus
 
     logger.warning("MSSanté sending %s failed: %s", sending.pk, reason)
     MssanteSending.objects.filter(pk=sending.pk).update(status=MssanteStatus.FAILED, last_error=reason[:2000])
@@ -245,7 +243,6 @@ def _mssante_fail(sending, reason: str) -> None:
 def resume_mssante_sendings() -> int:
     """Beat (every minute): retry the MSSanté sendings whose next attempt is due, and
     re-queue those a broker outage left pending."""
-    from documents.models import MssanteSending, MssanteStatus
 
     now = timezone.now()
     MssanteSending.objects.filter(status=MssanteStatus.SENDING, claimed_at__lt=now - timedelta(minutes=30)).update(

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.http import FileResponse
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -125,7 +126,6 @@ def private_file_response(stored, *, content_type: str, filename: str):
     """Serve a stored private file (the caller has passed the gate): images inline, PDFs
     as downloads (browsers do not render them under the sandbox CSP), never cached, in a
     sandbox. The file name is reduced to safe characters."""
-    from django.http import FileResponse
 
     response = FileResponse(stored.open("rb"), content_type=content_type)
     disposition = "inline" if content_type.startswith("image/") else "attachment"

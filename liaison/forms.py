@@ -4,12 +4,14 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from common.forms import Form
 from coordination import access
 from coordination.models import Category, Structure
 from liaison.models import RemarkableEvent, Scope, TransmissionCategory, TransmissionKind
+from liaison.selectors import search
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -109,9 +111,6 @@ class NotebookFilterForm(Form):
             self.fields["structure"].queryset = Structure.objects.filter(accompaniments__person=person).distinct()
 
     def apply(self, queryset):
-        from django.db.models import Q
-
-        from liaison.selectors import search
 
         if not self.is_valid():
             return queryset

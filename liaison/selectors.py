@@ -10,13 +10,15 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from coordination import access
 from coordination.models import Category, Person, TeamMembership
-from liaison.models import ReadMark, Scope, Transmission
+from liaison.models import FeedState, ReadMark, Scope, Transmission
 
 
 def my_structure_ids(user):
@@ -141,10 +143,6 @@ UNREAD_COUNT_CAP = 100
 def unread_since(user) -> datetime:
     """Only what was entered after this can be unread: the user's "all read" mark, and
     at most LIAISON_UNREAD_DAYS back (older news is not news; it also bounds the queries)."""
-    from django.conf import settings
-    from django.utils import timezone
-
-    from liaison.models import FeedState
 
     since = timezone.now() - timezone.timedelta(days=settings.LIAISON_UNREAD_DAYS)
     state = FeedState.objects.filter(user=user).values_list("read_before", flat=True).first()

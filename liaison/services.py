@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -22,6 +23,7 @@ from liaison.audit_types import LiaisonAudit
 from liaison.models import (
     Addressee,
     Attachment,
+    FeedState,
     ReadMark,
     RemarkableEvent,
     Scope,
@@ -223,7 +225,6 @@ def transmission_create(
 
 
 def _structure_readers(person: Person, structure: Structure):
-    from django.contrib.auth import get_user_model
 
     return access.users_allowed(
         person,
@@ -335,6 +336,5 @@ def mark_read(*, actor, transmissions: Iterable[Transmission]) -> None:
 
 def mark_all_read(*, actor) -> None:
     """ "Tout marquer comme lu": one row per user, whatever the number of transmissions."""
-    from liaison.models import FeedState
 
     FeedState.objects.update_or_create(user=actor, defaults={"read_before": timezone.now()})

@@ -15,6 +15,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.providers.base import AuthProcess
 
+from portal.accounts import device_signin_record
 from portal.signin import assurance, linking
 from portal.signin.oidc import SignInRefused, random_token
 
@@ -33,7 +34,6 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def login(self, request, user):
         super().login(request, user)
-        from portal.accounts import device_signin_record
 
         device_signin_record(user=user, user_agent=request.META.get("HTTP_USER_AGENT", ""))
 

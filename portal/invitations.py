@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from coordination import access, services
@@ -37,7 +38,6 @@ def hash_token(token: str) -> str:
 
 
 def invitation_url(token: str, base_url: str = "") -> str:
-    from django.urls import reverse
 
     return f"{base_url}{reverse('portal_invitation_accept', args=[token])}"
 
