@@ -25,12 +25,13 @@ DEV := DEBUG=$${DEBUG:-1}
 HTTP_200 = $(PY) -c 'import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=5); sys.exit(r.status != 200 or r.geturl() != sys.argv[1])'
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint migrate seed worker smoke
+.PHONY: help install install-dev run test lint check migrate seed worker smoke
 
 help:
 	@echo "make run      create .venv, install, migrate, load the demo data, serve on http://$(RUNSERVER_ADDR)/"
 	@echo "make test     run the whole test suite (extra pytest arguments: make test ARGS=\"-k foo\")"
 	@echo "make lint     ruff check ."
+	@echo "make check    ruff check, ruff format --check, the import contracts (what CI checks before the tests)"
 	@echo "make migrate  apply database migrations"
 	@echo "make seed     load the demo data (idempotent) and print the demo logins"
 	@echo "make worker   Celery worker with beat (needs CELERY_BROKER_URL)"
@@ -71,6 +72,11 @@ test: $(DEV_STAMP)
 
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
+
+check: $(DEV_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 worker: $(RUN_STAMP)
 	@[ -n "$${CELERY_BROKER_URL:-}" ] || \
