@@ -423,7 +423,6 @@ class Command(BaseCommand):
             "persons",
             "accompaniments",
             "circle members",
-            "grants",
             "object permissions",
         ]
         if n_transmissions or n_heavy:
