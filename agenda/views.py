@@ -23,7 +23,7 @@ from agenda.forms import EventForm, ExternalCalendarForm, FeedForm, RespondForm
 from agenda.models import AgendaFeed, Event, EventStatus, ExternalCalendar, FeedOwnerKind, Visibility
 from common.forms import add_service_errors
 from common.timezone import PARIS, requested_day
-from coordination import access
+from coordination import access, rules
 from coordination.models import Category
 
 VIEWS = {"ligne": "Ligne de vie", "semaine": "Semaine", "mois": "Mois", "liste": "Liste"}
@@ -421,7 +421,7 @@ def feeds(request: HttpRequest) -> HttpResponse:
         {
             "feeds": mine,
             "new_url": new_url,
-            "is_professional": hasattr(request.user, "professional"),
+            "is_professional": rules.is_professional(request.user),
             "person_id": request.GET.get("personne", ""),
         },
     )

@@ -982,7 +982,7 @@ def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
 
 def _access_log_url(user, person: Person) -> str:
 
-    if getattr(user, "is_professional", False):
+    if rules.is_professional(user):
         return reverse("coordination:person", args=[person.pk])
     return reverse("portal_access_log")
 

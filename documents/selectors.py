@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from coordination import access
+from coordination import access, rules
 from coordination.models import Category, CircleMember, CircleRole, Person
 from documents.models import DmpAction, DmpShare, Document, DocumentStatus
 
 
 def visibility(user) -> Q:
-    if getattr(user, "is_professional", False):
+    if rules.is_professional(user):
         return Q()
     return Q(status=DocumentStatus.VALIDATED) | Q(author=user)
 

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.notify import notify
-from coordination import access
+from coordination import access, rules
 from coordination.models import (
     Category,
     CircleMember,
@@ -47,10 +47,6 @@ from documents.uploads import check_upload, store
 MIN_REASON = 5
 
 
-def _is_professional(user) -> bool:
-    return bool(getattr(user, "is_professional", False))
-
-
 def _author_structure(actor, person: Person) -> Structure | None:
     """The structure the author writes for: the one of their teams that accompanies the
     person, else their only team."""
@@ -68,7 +64,7 @@ def _author_structure(actor, person: Person) -> Structure | None:
 
 def _document_url(document: Document):
     def url(user) -> str:
-        if _is_professional(user):
+        if rules.is_professional(user):
             return reverse("documents:detail", args=[document.pk])
         return reverse("portal_space_open", args=[document.person_id, "documents"])
 
@@ -124,10 +120,10 @@ def document_create(
     """
     access.require(actor, person, Category.DOCUMENTS, "write")
     if source is None:
-        source = DocumentSource.PROFESSIONAL if _is_professional(actor) else DocumentSource.PORTAL
+        source = DocumentSource.PROFESSIONAL if rules.is_professional(actor) else DocumentSource.PORTAL
     if source not in DocumentSource.values:
         raise ValueError(source)
-    if source != DocumentSource.PORTAL and not _is_professional(actor):
+    if source != DocumentSource.PORTAL and not rules.is_professional(actor):
         raise ValidationError({"source": "Seul un professionnel peut ajouter ce document au dossier."})
     _check_fields(doc_type, title, document_on)
     if content is not None:
@@ -142,7 +138,7 @@ def document_create(
         title=title.strip()[:200],
         document_on=document_on or timezone.localdate(),
         author=actor,
-        author_structure=_author_structure(actor, person) if _is_professional(actor) else None,
+        author_structure=_author_structure(actor, person) if rules.is_professional(actor) else None,
         source=source,
         file=name,
         original_name=(getattr(upload, "name", "") or "document")[:200],
@@ -175,7 +171,7 @@ def document_create(
 
 def _require_professional_writer(actor, person: Person) -> None:
     access.require(actor, person, Category.DOCUMENTS, "write")
-    if not _is_professional(actor):
+    if not rules.is_professional(actor):
         raise access.AccessDenied("Seul un professionnel peut faire cela.")
 
 

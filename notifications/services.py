@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.notify import Frequency, NotificationType, catalogue
-from coordination import access
+from coordination import access, rules
 from coordination.models import Person
 from notifications.models import Channel, Delivery, Notification, NotificationPreference
 
@@ -60,7 +60,7 @@ def preferences_for(user) -> list[tuple[NotificationType, Preference]]:
 
 
 def _default_url(recipient, person: Person | None) -> str:
-    if person is not None and getattr(recipient, "is_professional", False):
+    if person is not None and rules.is_professional(recipient):
         return reverse("coordination:person", args=[person.pk])
     return reverse("portal_home")
 

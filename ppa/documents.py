@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
 
-from coordination import access
+from coordination import access, rules
 from coordination.models import Category, CircleMember, MemberKind, StructureKind
 from coordination.pdf import PdfDocument
 from documents import services as document_services
@@ -260,7 +260,7 @@ def mdph_sheet_file(
     version = PlanVersion.objects.select_related("plan__person").get(pk=version.pk)
     person = version.plan.person
     access.require(actor, person, Category.PPA, "write")
-    if not getattr(actor, "is_professional", False):
+    if not rules.is_professional(actor):
         raise access.AccessDenied("La fiche de liaison MDPH est préparée par un professionnel.")
     access.require(actor, person, Category.DOCUMENTS, "write")
     if not (change or "").strip():
