@@ -64,6 +64,8 @@ _WHAT = {
     Category.PPA: "le projet personnalisé",
     Category.DOCUMENTS: "les documents",
     Category.CIRCLE: "le cercle et les droits",
+    Category.EVALUATION: "les évaluations",
+    Category.EXCHANGES: "les échanges",
 }
 
 

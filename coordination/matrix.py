@@ -50,26 +50,32 @@ CATEGORY_ORDER = (
     Category.PPA,
     Category.DOCUMENTS,
     Category.CIRCLE,
+    Category.EVALUATION,
+    Category.EXCHANGES,
 )
 
 # Defaults of an accompanying structure's team, by team role (consent presumed within
-# one care team, CSP L.1110-4): record, agenda, liaison, ppa, documents, circle.
+# one care team, CSP L.1110-4): record, agenda, liaison, ppa, documents, circle,
+# evaluation, exchanges. Evaluations are written by those who evaluate (care, education,
+# psychology, social work), read by direction and care assistants; every member of the
+# team who takes part in the person's daily care converses about it.
 TEAM_DEFAULTS: dict[str, tuple[int, ...]] = {
-    TeamRole.REFERENT: (W, W, W, W, W, W),
-    TeamRole.DIRECTION: (R, R, R, R, R, W),
-    TeamRole.PHYSICIAN: (R, W, W, R, W, R),
-    TeamRole.NURSE: (R, W, W, R, R, R),
-    TeamRole.CARE: (R, R, W, R, N, R),
-    TeamRole.EDUCATOR: (R, W, W, W, R, R),
-    TeamRole.PSYCHOLOGIST: (R, R, W, W, R, R),
-    TeamRole.SOCIAL: (R, W, W, W, W, R),
-    TeamRole.SECRETARY: (R, W, N, N, W, R),
-    TeamRole.OTHER: (R, N, N, N, N, N),
+    TeamRole.REFERENT: (W, W, W, W, W, W, W, W),
+    TeamRole.DIRECTION: (R, R, R, R, R, W, R, W),
+    TeamRole.PHYSICIAN: (R, W, W, R, W, R, W, W),
+    TeamRole.NURSE: (R, W, W, R, R, R, W, W),
+    TeamRole.CARE: (R, R, W, R, N, R, R, W),
+    TeamRole.EDUCATOR: (R, W, W, W, R, R, W, W),
+    TeamRole.PSYCHOLOGIST: (R, R, W, W, R, R, W, W),
+    TeamRole.SOCIAL: (R, W, W, W, W, R, W, W),
+    TeamRole.SECRETARY: (R, W, N, N, W, R, N, W),
+    TeamRole.OTHER: (R, N, N, N, N, N, N, N),
 }
-# The person themself, and a legal representative acting for them.
-SELF_DEFAULTS = (R, W, R, W, W, W)
-LEGAL_REPRESENTATIVE_DEFAULTS = (R, W, R, W, W, W)
-NO_RIGHTS = (N, N, N, N, N, N)
+# The person themself, and a legal representative acting for them: they read their
+# evaluations and write to their team.
+SELF_DEFAULTS = (R, W, R, W, W, W, R, W)
+LEGAL_REPRESENTATIVE_DEFAULTS = (R, W, R, W, W, W, R, W)
+NO_RIGHTS = (N, N, N, N, N, N, N, N)
 
 
 def levels_dict(levels: tuple[int, ...]) -> dict[str, int]:

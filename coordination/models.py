@@ -32,6 +32,8 @@ class Category(models.TextChoices):
     PPA = "ppa", "Projet personnalisé"
     DOCUMENTS = "documents", "Documents"
     CIRCLE = "circle", "Cercle et droits"
+    EVALUATION = "evaluation", "Évaluations"
+    EXCHANGES = "exchanges", "Échanges"
 
 
 class Level(models.IntegerChoices):

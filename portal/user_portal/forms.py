@@ -17,6 +17,8 @@ CATEGORY_WORDS = {
     Category.PPA: "mon projet personnalisé",
     Category.DOCUMENTS: "mes documents",
     Category.CIRCLE: "mon cercle et mes droits",
+    Category.EVALUATION: "mes évaluations",
+    Category.EXCHANGES: "mes échanges avec l'équipe",
 }
 LEVEL_WORDS = {Level.NONE: "Rien", Level.READ: "Voir", Level.WRITE: "Voir et écrire"}
 

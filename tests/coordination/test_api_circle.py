@@ -48,6 +48,8 @@ def test_it_lists_the_active_members_with_their_matrix(person, nurse, external_p
         "ppa": "read",
         "documents": "read",
         "circle": "read",
+        "evaluation": "write",
+        "exchanges": "write",
     }
     assert members["Karim Kiné"]["levels"] == dict.fromkeys(members["Karim Kiné"]["levels"], "none")
     assert members["EHPAD Les Tilleuls"]["holds_rights"] is False

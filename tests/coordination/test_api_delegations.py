@@ -69,6 +69,8 @@ def test_it_lets_a_professional_of_the_circle_propose_a_delegation(person, nurse
         "ppa": "none",
         "documents": "none",
         "circle": "none",
+        "evaluation": "none",
+        "exchanges": "none",
     }
     assert body["reason"] == "Congés"
     # Pending: the delegate sees nothing yet.

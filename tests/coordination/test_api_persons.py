@@ -185,6 +185,8 @@ def test_it_shows_one_person_with_my_levels(person, nurse):
         "ppa": "read",
         "documents": "read",
         "circle": "read",
+        "evaluation": "write",
+        "exchanges": "write",
     }
     assert AccessLog.objects.filter(user=nurse, person=person, category="record", action="read").count() == 1
 

@@ -32,6 +32,8 @@ _WHAT = {
     Category.PPA: "votre projet personnalisé",
     Category.DOCUMENTS: "vos documents",
     Category.CIRCLE: "votre cercle et vos droits",
+    Category.EVALUATION: "vos évaluations",
+    Category.EXCHANGES: "vos échanges avec l'équipe",
     ACCESS_LOG: "l'historique des accès à vos données",
 }
 
