@@ -11,6 +11,7 @@ with POST /api/liaison/read/.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -67,13 +68,18 @@ class Conflict(exceptions.APIException):
 
 
 class LiaisonAPIView(ServiceAPIView):
-    """The coordination error mapping, plus 409 when the grace period is over."""
+    """The coordination error mapping, plus 409 when the grace period is over. The
+    service names the files `attachments`; the client sent them as `files`."""
 
     person = None  # set by the views whose input names addressees
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, services.GracePeriodOver):
             exc = Conflict(" ".join(exc.messages))
+        elif isinstance(exc, DjangoValidationError) and hasattr(exc, "error_dict") and "attachments" in exc.error_dict:
+            exc = DjangoValidationError(
+                {"files" if field == "attachments" else field: errors for field, errors in exc.error_dict.items()}
+            )
         return super().handle_exception(exc)
 
     def get_serializer_context(self) -> dict:
