@@ -58,6 +58,8 @@ class AgendaAPIView(ServiceAPIView):
 
 
 class EventsView(AgendaAPIView):
+    serializer_class = EventWriteSerializer
+
     @extend_schema(
         operation_id="agenda_events_list",
         tags=TAGS,
@@ -111,6 +113,8 @@ class EventsView(AgendaAPIView):
 
 
 class EventView(AgendaAPIView):
+    serializer_class = EventUpdateSerializer
+
     @extend_schema(
         operation_id="agenda_event_retrieve",
         tags=TAGS,
@@ -136,6 +140,8 @@ class EventView(AgendaAPIView):
 
 
 class CancelView(AgendaAPIView):
+    serializer_class = CancelSerializer
+
     @extend_schema(
         operation_id="agenda_event_cancel",
         tags=TAGS,

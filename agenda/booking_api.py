@@ -33,7 +33,7 @@ from agenda.booking_serializers import (
     SlotSearchSerializer,
 )
 from agenda.models import AvailabilityException, AvailabilityWindow, Event, Participant
-from common.api import ERRORS, READ_ERRORS, ServiceAPIView
+from common.api import ERRORS, READ_ERRORS, NoInputSerializer, ServiceAPIView
 from common.timezone import PARIS
 from coordination.models import Professional
 
@@ -211,7 +211,7 @@ def _meetings(request: Request):
 
 
 class MeetingListView(ServiceAPIView):
-    serializer_class = MeetingSerializer
+    serializer_class = MeetingCreateSerializer
 
     @extend_schema(
         tags=TAGS,
@@ -278,7 +278,7 @@ class MeetingResponseView(ServiceAPIView):
 
 
 class MeetingCancelView(ServiceAPIView):
-    serializer_class = MeetingSerializer
+    serializer_class = NoInputSerializer
 
     @extend_schema(
         tags=TAGS,

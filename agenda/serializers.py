@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agenda.models import EventStatus, EventType, PlaceKind, Response, Visibility
-from common.api import choices_text, inline_enum
+from common.api import InputSerializer, choices_text, inline_enum
 from coordination.models import Professional
 from reference.models import SerafinCode
 
@@ -154,7 +154,7 @@ class AppointmentListSerializer(serializers.Serializer):
     results = AppointmentSerializer(many=True)
 
 
-class EventWriteSerializer(serializers.Serializer):
+class EventWriteSerializer(InputSerializer):
     person = serializers.IntegerField(
         required=False, allow_null=True, help_text="La personne concernée (droit « agenda » en écriture)."
     )
@@ -205,5 +205,5 @@ class EventUpdateSerializer(EventWriteSerializer):
             field.default = serializers.empty
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(InputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)

@@ -147,6 +147,8 @@ class PersonDetailView(ServiceAPIView):
 
 
 class CircleView(ServiceAPIView):
+    serializer_class = CircleMemberAddSerializer
+
     @extend_schema(
         operation_id="circle_list",
         tags=["Cercle"],
@@ -186,6 +188,8 @@ class CircleView(ServiceAPIView):
 
 
 class CircleMemberGrantsView(ServiceAPIView):
+    serializer_class = GrantsInputSerializer
+
     @extend_schema(
         operation_id="circle_member_grants_set",
         tags=["Cercle"],
@@ -204,6 +208,8 @@ class CircleMemberGrantsView(ServiceAPIView):
 
 
 class CircleMemberEndView(ServiceAPIView):
+    serializer_class = CircleMemberEndSerializer
+
     @extend_schema(
         operation_id="circle_member_end",
         tags=["Cercle"],
@@ -226,6 +232,8 @@ class CircleMemberEndView(ServiceAPIView):
 
 
 class JoinRequestListView(ServiceAPIView):
+    serializer_class = JoinRequestCreateSerializer
+
     @extend_schema(
         operation_id="join_requests_list",
         tags=["Demandes d'entrée"],
@@ -301,6 +309,8 @@ class MyJoinRequestListView(PaginatedAPIView):
 
 
 class JoinRequestAnswerView(ServiceAPIView):
+    serializer_class = JoinRequestAnswerSerializer
+
     @extend_schema(
         operation_id="join_requests_answer",
         tags=["Demandes d'entrée"],
@@ -325,6 +335,8 @@ class JoinRequestAnswerView(ServiceAPIView):
 
 
 class PersonDelegationListView(ServiceAPIView):
+    serializer_class = DelegationCreateSerializer
+
     @extend_schema(
         operation_id="delegations_list",
         tags=["Délégations"],
@@ -363,6 +375,8 @@ class PersonDelegationListView(ServiceAPIView):
 
 
 class DelegationAnswerView(ServiceAPIView):
+    serializer_class = DelegationAnswerSerializer
+
     @extend_schema(
         operation_id="delegations_answer",
         tags=["Délégations"],

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from common.api import choices_text, inline_enum
+from common.api import InputSerializer, choices_text, inline_enum
 from coordination.identifiers import validate_ins_matricule
 from coordination.models import (
     LEVEL_BY_NAME,
@@ -126,7 +126,7 @@ class PersonDetailSerializer(PersonSerializer):
         read_only_fields = fields
 
 
-class PersonFilterSerializer(serializers.Serializer):
+class PersonFilterSerializer(InputSerializer):
     q = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -163,13 +163,13 @@ class CircleMemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CircleFilterSerializer(serializers.Serializer):
+class CircleFilterSerializer(InputSerializer):
     history = serializers.BooleanField(
         required=False, default=False, help_text="1 pour inclure les membres sortis du cercle."
     )
 
 
-class CircleMemberAddSerializer(serializers.Serializer):
+class CircleMemberAddSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=CircleRole.choices)
     professional = serializers.PrimaryKeyRelatedField(
         queryset=Professional.objects.filter(is_active=True),
@@ -193,7 +193,7 @@ class CircleMemberAddSerializer(serializers.Serializer):
         return data
 
 
-class LevelsInputSerializer(serializers.Serializer):
+class LevelsInputSerializer(InputSerializer):
     """{category: "none"|"read"|"write"}: only the categories given change."""
 
     def __init__(self, *args, **kwargs):
@@ -221,7 +221,7 @@ class GrantsInputSerializer(LevelsInputSerializer):
     """Levels to set, by category; the categories not sent stay as they are."""
 
 
-class CircleMemberEndSerializer(serializers.Serializer):
+class CircleMemberEndSerializer(InputSerializer):
     reason = serializers.ChoiceField(
         choices=[
             (EndReason.END_OF_CARE.value, EndReason.END_OF_CARE.label),
@@ -235,7 +235,7 @@ class CircleMemberEndSerializer(serializers.Serializer):
 # --- Join requests --------------------------------------------------------------------------------
 
 
-class JoinRequestCreateSerializer(serializers.Serializer):
+class JoinRequestCreateSerializer(InputSerializer):
     ins_matricule = serializers.CharField(
         required=False, allow_blank=True, max_length=30, validators=[validate_ins_matricule]
     )
@@ -318,11 +318,11 @@ class MyJoinRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class JoinRequestFilterSerializer(serializers.Serializer):
+class JoinRequestFilterSerializer(InputSerializer):
     person = serializers.IntegerField(min_value=1, help_text="La personne dont on veut les demandes en attente.")
 
 
-class JoinRequestAnswerSerializer(serializers.Serializer):
+class JoinRequestAnswerSerializer(InputSerializer):
     accept = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
@@ -355,7 +355,7 @@ class DelegationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DelegationCreateSerializer(serializers.Serializer):
+class DelegationCreateSerializer(InputSerializer):
     delegate = serializers.PrimaryKeyRelatedField(
         queryset=Professional.objects.filter(is_active=True), help_text="Le professionnel qui reçoit les droits."
     )
@@ -365,7 +365,7 @@ class DelegationCreateSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
 
-class DelegationAnswerSerializer(serializers.Serializer):
+class DelegationAnswerSerializer(InputSerializer):
     accept = serializers.BooleanField()
 
 

@@ -110,6 +110,7 @@ class LiaisonAPIView(ServiceAPIView):
 
 
 class NotebookView(LiaisonAPIView):
+    serializer_class = TransmissionCreateSerializer
     parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
@@ -174,6 +175,8 @@ class FeedView(LiaisonAPIView):
 
 
 class TransmissionView(LiaisonAPIView):
+    serializer_class = TransmissionEditSerializer
+
     @extend_schema(
         operation_id="liaison_transmission_retrieve",
         tags=TAGS,
@@ -214,6 +217,7 @@ class WithdrawView(LiaisonAPIView):
 
 
 class CorrectionView(LiaisonAPIView):
+    serializer_class = CorrectionCreateSerializer
     parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
@@ -235,6 +239,7 @@ class CorrectionView(LiaisonAPIView):
 
 
 class AttachmentsView(LiaisonAPIView):
+    serializer_class = AttachmentUploadSerializer
     parser_classes = [MultiPartParser]
 
     @extend_schema(
@@ -270,6 +275,8 @@ class AcknowledgeView(LiaisonAPIView):
 
 
 class MarkReadView(LiaisonAPIView):
+    serializer_class = MarkReadSerializer
+
     @extend_schema(
         operation_id="liaison_mark_read",
         tags=TAGS,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -8,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.health import check_broker, check_database
+from portal.middleware import refusal
 
 
 @login_required
@@ -44,6 +46,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def error_400(request, exception=None):
+    """Also what Django answers when a body passes its own limits (read after the input
+    guard, e.g. a chunked body), in French, as JSON for the API."""
+    if isinstance(exception, RequestDataTooBig):
+        return refusal(request, 413, "Demande trop volumineuse : envoyez moins de texte ou des fichiers plus petits.")
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        return refusal(request, 400, "Demande refusée : elle contient trop de champs ou de fichiers.")
+    if request.path.startswith("/api/"):
+        return refusal(request, 400, "Demande incorrecte.")
     return render(request, "400.html", status=400)
 
 
