@@ -19,7 +19,7 @@ from common.request_context import RequestContext, bind, unbind
 from portal.accounts import requires_mfa, user_has_mfa
 
 
-def _client_ip(request: HttpRequest) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     if settings.SECURE_PROXY_SSL_HEADER:
         # Behind our reverse proxy, the last hop it appended is the client it saw.
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
@@ -36,7 +36,7 @@ class RequestContextMiddleware:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
         request.request_id = request_id
-        token = bind(RequestContext(request_id=request_id, ip=_client_ip(request)))
+        token = bind(RequestContext(request_id=request_id, ip=client_ip(request)))
         try:
             response = self.get_response(request)
         finally:
