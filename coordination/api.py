@@ -22,6 +22,7 @@ from coordination import access, services
 from coordination.models import (
     AccessLog,
     Accompaniment,
+    BreakGlassAccess,
     Category,
     CircleMember,
     Delegation,
@@ -32,10 +33,15 @@ from coordination.models import (
 )
 from coordination.serializers import (
     AccessLogEntrySerializer,
+    BreakGlassOpenSerializer,
+    BreakGlassSerializer,
     CircleFilterSerializer,
     CircleMemberAddSerializer,
     CircleMemberEndSerializer,
     CircleMemberSerializer,
+    ConsentRecordSerializer,
+    ConsentSerializer,
+    ConsentsSerializer,
     DelegationAnswerSerializer,
     DelegationCreateSerializer,
     DelegationSerializer,
@@ -61,11 +67,11 @@ def _person(request: Request, person_id: int, category: str = Category.CIRCLE, a
     return access.get_person_or_404(request.user, person_id, category, action, path=request.path)
 
 
-def _person_for_service(request: Request, person_id: int) -> Person:
+def _person_for_service(request: Request, person_id: int, category: str = Category.CIRCLE) -> Person:
     """The person, for a write the service authorises itself (e.g. a delegator who may
     not read the circle). 404 outside the circle, like the gate; no right is granted here."""
     try:
-        return _person(request, person_id)
+        return _person(request, person_id, category)
     except access.AccessDenied:
         # The gate refused with 403: the user is in the circle, the service decides.
         return Person.objects.get(pk=person_id)
@@ -447,3 +453,111 @@ class PersonAccessLogView(PaginatedAPIView):
             raise Http404
         entries = AccessLog.objects.filter(person=person).select_related("user").order_by("-at", "-pk")
         return self.paginated(entries, AccessLogEntrySerializer, show_ip=show_ip)
+
+
+# --- Consents --------------------------------------------------------------------------------------------
+
+
+class ConsentsView(ServiceAPIView):
+    serializer_class = ConsentRecordSerializer
+
+    @extend_schema(
+        operation_id="consents_retrieve",
+        tags=["Consentements"],
+        summary="Consentements de la personne : décisions en vigueur et historique",
+        description="Droit « dossier » en lecture. Alimentation du DMP (non-opposition), consultation du DMP "
+        "(consentement explicite), partage avec un partenaire. Une décision n'est jamais modifiée : la "
+        "plus récente est en vigueur.",
+        responses={200: ConsentsSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        person = _person(request, pk, Category.RECORD)
+        history = list(person.consents.select_related("recorded_by").order_by("-recorded_at", "-pk"))
+        current = sorted(services.current_consents(person).values(), key=lambda c: (c.kind, c.partner))
+        return Response(
+            {
+                "dmp_feeding_allowed": services.dmp_feeding_allowed(person),
+                "current": ConsentSerializer(current, many=True).data,
+                "history": ConsentSerializer(history, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        operation_id="consents_record",
+        tags=["Consentements"],
+        summary="Enregistrer une décision",
+        description="La personne ou son représentant légal (`collected_via`: `portal`), ou un professionnel ayant "
+        "le droit « dossier » en écriture pour une décision recueillie oralement ou par écrit.",
+        request=ConsentRecordSerializer,
+        responses={201: ConsentSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        person = _person_for_service(request, pk, Category.RECORD)
+        data = self.validated(ConsentRecordSerializer, request.data)
+        consent = services.consent_record(actor=request.user, person=person, **data)
+        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+
+# --- Break-the-glass --------------------------------------------------------------------------------------
+
+
+class PersonBreakGlassView(ServiceAPIView):
+    serializer_class = BreakGlassOpenSerializer
+
+    @extend_schema(
+        operation_id="break_glass_list",
+        tags=["Personnes"],
+        summary="Accès en urgence (bris de glace) au dossier de la personne",
+        description="Pour la personne, son représentant légal et les administrateurs d'une structure qui "
+        "l'accompagne. Du plus récent au plus ancien.",
+        responses={200: BreakGlassSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        person = _overseen_person(request, pk)
+        accesses = BreakGlassAccess.objects.filter(person=person).select_related("user", "structure")
+        return Response(BreakGlassSerializer(accesses.order_by("-started_at", "-pk"), many=True).data)
+
+    @extend_schema(
+        operation_id="break_glass_open",
+        tags=["Personnes"],
+        summary="Ouvrir le dossier en urgence, avec un motif",
+        description="Pour un professionnel d'une structure qui accompagne la personne, sans le droit nécessaire : "
+        "lecture seule pendant quelques heures, chaque consultation tracée comme telle ; la personne, "
+        "ses représentants légaux et le référent de la structure sont prévenus.",
+        request=BreakGlassOpenSerializer,
+        responses={201: BreakGlassSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        person = Person.objects.filter(pk=pk).first()
+        # Only through an accompanying structure; anyone else learns nothing (404), like the page.
+        if person is None or not services.break_glass_structures(request.user, person).exists():
+            raise Http404
+        reason = self.validated(BreakGlassOpenSerializer, request.data)["reason"]
+        glass = services.break_glass_open(actor=request.user, person=person, reason=reason)
+        return Response(BreakGlassSerializer(glass).data, status=status.HTTP_201_CREATED)
+
+
+class MyBreakGlassView(PaginatedAPIView):
+    @extend_schema(
+        operation_id="break_glass_mine",
+        tags=["Personnes"],
+        summary="Mes accès en urgence",
+        description="Ceux que j'ai ouverts, du plus récent au plus ancien (paginé).",
+        responses={200: BreakGlassSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        accesses = BreakGlassAccess.objects.filter(user=request.user).select_related("user", "structure")
+        return self.paginated(accesses.order_by("-started_at", "-pk"), BreakGlassSerializer)
+
+
+def _overseen_person(request: Request, pk: int) -> Person:
+    """The person, for who oversees their accesses: the person, a legal representative, an
+    administrator of an accompanying structure. 404 outside the circle, 403 for a member."""
+    person = Person.objects.filter(pk=pk).first()
+    if person is None:
+        raise Http404
+    if _administers_accompanying_structure(request.user, person) or access.is_decider(request.user, person):
+        return person
+    if CircleMember.objects.active().filter(person=person, user=request.user).exists():
+        raise access.AccessDenied(ACCESS_LOG_REFUSED)
+    raise Http404

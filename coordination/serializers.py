@@ -7,6 +7,7 @@ decided by `coordination.access` and `coordination.services`, never here.
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -16,15 +17,21 @@ from coordination.identifiers import validate_ins_matricule
 from coordination.models import (
     LEVEL_BY_NAME,
     AccessLog,
+    BreakGlassAccess,
     Category,
     CircleMember,
     CircleRole,
+    CollectionMethod,
+    Consent,
+    ConsentDecision,
+    ConsentKind,
     Delegation,
     DelegationStatus,
     EndReason,
     JoinRequest,
     JoinRequestStatus,
     Level,
+    Partner,
     Person,
     Professional,
     Structure,
@@ -390,3 +397,72 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IPAddressField(allow_null=True))
     def get_ip(self, entry: AccessLog) -> str | None:
         return entry.ip if self.context.get("show_ip") else None
+
+
+# --- Consents ---------------------------------------------------------------------------------
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    decision_label = serializers.CharField(source="get_decision_display", read_only=True)
+    collected_via_label = serializers.CharField(source="get_collected_via_display", read_only=True)
+    recorded_by_name = serializers.CharField(source="recorded_by.__str__", read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "partner",
+            "partner_name",
+            "decision",
+            "decision_label",
+            "collected_via",
+            "collected_via_label",
+            "note",
+            "recorded_by_name",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class ConsentsSerializer(serializers.Serializer):
+    dmp_feeding_allowed = serializers.BooleanField(help_text="Vrai sauf opposition de la personne (non-opposition).")
+    current = ConsentSerializer(many=True, help_text="La dernière décision par objet (et partenaire).")
+    history = ConsentSerializer(many=True, help_text="Toutes les décisions, de la plus récente à la plus ancienne.")
+
+
+class ConsentRecordSerializer(InputSerializer):
+    kind = serializers.ChoiceField(choices=ConsentKind.choices)
+    decision = serializers.ChoiceField(choices=ConsentDecision.choices)
+    collected_via = serializers.ChoiceField(
+        choices=CollectionMethod.choices,
+        help_text="`portal` pour la personne ou son représentant ; un professionnel enregistre `oral` ou `written`.",
+    )
+    partner = serializers.ChoiceField(choices=Partner.choices, required=False, allow_blank=True, default="")
+    partner_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+# --- Break-the-glass ----------------------------------------------------------------------------
+
+
+class BreakGlassSerializer(serializers.ModelSerializer):
+    user_name = serializers.CharField(source="user.__str__", read_only=True)
+    structure_name = serializers.CharField(source="structure.name", read_only=True)
+    is_active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["id", "person", "user_name", "structure_name", "reason", "started_at", "expires_at", "is_active"]
+        read_only_fields = fields
+
+    def get_is_active(self, glass: BreakGlassAccess) -> bool:
+        return glass.expires_at > timezone.now()
+
+
+class BreakGlassOpenSerializer(InputSerializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Pourquoi cet accès en urgence est nécessaire (une phrase)."
+    )

@@ -404,6 +404,12 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "ObjectiveStatusEnum": "ppa.models.ObjectiveStatus",
         "SignOffRoleEnum": "ppa.models.SignOffRole",
         "CircleRoleEnum": "coordination.models.CircleRole",
+        "ConsentKindEnum": "coordination.models.ConsentKind",
+        "ConsentDecisionEnum": "coordination.models.ConsentDecision",
+        "CollectionMethodEnum": "coordination.models.CollectionMethod",
+        "PartnerEnum": "coordination.models.Partner",
+        "FeedOwnerKindEnum": "agenda.models.FeedOwnerKind",
+        "FrequencyEnum": "common.notify.Frequency",
     }
 )
 # User portal: how long an e-mailed invitation link stays valid.

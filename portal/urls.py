@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/coordination/", include("documents.api_urls")),
     path("api/liaison/", include("liaison.api_urls")),
     path("api/ppa/", include("ppa.api_urls")),
+    path("api/notifications/", include("notifications.api_urls")),
     path("api/agenda/", include("agenda.booking_api")),
     path("api/agenda/", include("agenda.api_urls")),
     path("coordination/", include("coordination.urls")),
