@@ -51,7 +51,10 @@ class AvailabilityView(ServiceAPIView):
     serializer_class = AvailabilitySerializer
 
     @extend_schema(
-        tags=TAGS, summary="Mes disponibilités (plages et exceptions)", responses={200: AvailabilitySerializer}
+        tags=TAGS,
+        summary="Mes disponibilités (plages et exceptions)",
+        description="Pour un professionnel ; 404 pour un autre compte.",
+        responses={200: AvailabilitySerializer, 404: READ_ERRORS[404]},
     )
     def get(self, request: Request) -> Response:
         me = _me(request)

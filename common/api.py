@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
@@ -62,8 +62,20 @@ def drf_exception(exc: Exception) -> Exception:
     return exc
 
 
+# The largest id a database column holds (bigint): beyond it the query itself fails.
+MAX_ID = 2**63 - 1
+
+
 def _bound(field: serializers.Field) -> None:
-    if isinstance(field, serializers.CharField) and field.max_length is None:
+    if isinstance(field, serializers.IntegerField) and field.max_value is None:
+        field.max_value = MAX_ID
+        message = lazy_format(field.error_messages["max_value"], max_value=MAX_ID)
+        field.validators.append(MaxValueValidator(MAX_ID, message=message))
+    elif isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
+        field.pk_field = serializers.IntegerField(max_value=MAX_ID)
+    elif isinstance(field, serializers.ManyRelatedField):
+        _bound(field.child_relation)
+    elif isinstance(field, serializers.CharField) and field.max_length is None:
         field.max_length = LONG_TEXT_MAX
         message = lazy_format(field.error_messages["max_length"], max_length=LONG_TEXT_MAX)
         field.validators.append(MaxLengthValidator(LONG_TEXT_MAX, message=message))

@@ -134,6 +134,7 @@ class RequireMFAMiddleware:
 
 
 NUL = "\x00"
+MAX_ID = 2**63 - 1
 NUL_MESSAGE = "Ce champ contient un caractère interdit (caractère nul) : retirez-le et réessayez."
 
 
@@ -177,6 +178,13 @@ class InputGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         refused = self._too_large(request) or self._nul(request)
         return refused or self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        # An id in the path beyond a bigint names nothing; the database would refuse the
+        # query itself (SQLite raises OverflowError): 404 like any unknown id.
+        if any(isinstance(value, int) and not 0 <= value <= MAX_ID for value in (*view_args, *view_kwargs.values())):
+            return refusal(request, 404, "Introuvable.")
+        return None
 
     def _too_large(self, request: HttpRequest) -> HttpResponse | None:
         try:

@@ -325,6 +325,11 @@ SPECTACULAR_SETTINGS = {
     # notes for developers.
     "DISABLE_DOCSTRING_DESCRIPTIONS": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.schema.document_pagination_errors",
+        "common.schema.document_local_times",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -60,13 +60,20 @@ def error_400(request, exception=None):
 def error_403(request, exception=None):
     # The reason given by the access gate is safe to show (it names no data).
     reason = str(exception) if exception and getattr(exception, "is_public", False) else ""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": reason or "Accès refusé."}, status=403)
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def error_404(request, exception=None):
+    # An API client gets JSON even for an address no route matches.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Introuvable."}, status=404)
     return render(request, "404.html", status=404)
 
 
 def error_500(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Erreur du serveur : réessayez plus tard."}, status=500)
     # No context processors: they may need the database that just failed.
     return HttpResponseServerError(loader.get_template("500.html").render())
