@@ -202,3 +202,23 @@ def hostile_files() -> dict[str, tuple[str, bytes]]:
 
 def upload(name: str, data: bytes, content_type: str = "application/pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def xref_stream_bomb(entries: int) -> bytes:
+    """A PDF 1.5 of a few hundred kilobytes whose compressed cross-reference stream
+    declares `entries` objects: qpdf inflates and holds all of it when opening."""
+    body = bytearray(b"%PDF-1.5\n")
+    offsets = []
+    for number, obj in enumerate((b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"), 1):
+        offsets.append(len(body))
+        body += f"{number} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref_at = len(body)
+    rows = b"\x00\x00\x00\x00" + b"".join(b"\x01" + o.to_bytes(2, "big") + b"\x00" for o in (*offsets, xref_at))
+    compressor = zlib.compressobj(9)
+    data = compressor.compress(rows) + compressor.compress(b"\x00" * (4 * entries)) + compressor.flush()
+    body += (
+        f"3 0 obj\n<< /Type /XRef /Size {entries + 4} /W [1 2 1] /Root 1 0 R /Filter /FlateDecode "
+        f"/Length {len(data)} >>\nstream\n"
+    ).encode()
+    body += data + b"\nendstream\nendobj\n" + f"startxref\n{xref_at}\n%%EOF\n".encode()
+    return bytes(body)

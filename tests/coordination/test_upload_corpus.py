@@ -8,12 +8,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from documents import uploads
+from documents import pdf_safety, uploads
 from documents.models import Document, DocumentType
 from liaison.models import Attachment, Transmission
 from tests.conftest import login
 from tests.coordination.documents_helpers import make_document
-from tests.uploads_corpus import CLEAN_PDF, hostile_files, object_stream_pdf, upload
+from tests.uploads_corpus import CLEAN_PDF, hostile_files, object_stream_pdf, upload, xref_stream_bomb
 
 pytestmark = pytest.mark.usefixtures("documents_media", "documents_on_commit")
 
@@ -139,9 +139,26 @@ def test_ordinary_pdfs_and_the_portals_own_pdfs_are_accepted(person, referent, d
 def test_an_object_stream_that_inflates_past_the_limit_is_refused(monkeypatch):
     harmless = object_stream_pdf(padding=2 * 1024 * 1024)
     assert uploads.check_upload(upload("ok.pdf", harmless)).content_type == "application/pdf"
-    monkeypatch.setattr(uploads, "_MAX_OBJECT_STREAM_BYTES", 1024 * 1024)
+    monkeypatch.setattr(pdf_safety, "MAX_OBJECT_STREAM_BYTES", 1024 * 1024)
     with pytest.raises(ValidationError, match="endommagé"):
         uploads.check_upload(upload("bombe.pdf", harmless))
+
+
+def test_a_pdf_that_makes_qpdf_inflate_hundreds_of_megabytes_is_refused(monkeypatch):
+    # 200 KB that qpdf inflates to 200 MB and more when opening: refused, in a child.
+    with pytest.raises(ValidationError, match="endommagé"):
+        uploads.check_upload(upload("bombe.pdf", xref_stream_bomb(50_000_000)))
+
+
+def test_the_check_runs_in_a_child_whose_memory_is_capped(monkeypatch):
+    def greedy(raw):
+        bytearray(256 * 1024 * 1024)  # what a hostile file can make qpdf allocate
+        return None
+
+    monkeypatch.setattr(pdf_safety, "check", greedy)
+    assert pdf_safety.check_isolated(CLEAN_PDF) is None  # under the default cap
+    monkeypatch.setattr(pdf_safety, "CHILD_MEMORY_BYTES", 64 * 1024 * 1024)
+    assert pdf_safety.check_isolated(CLEAN_PDF) == pdf_safety.UNREADABLE_PDF  # the child died, we did not
 
 
 def test_the_image_pixel_limit_is_a_setting(settings):
