@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agenda import selectors, services
-from agenda.models import Event
+from agenda.models import AgendaFeed, Event, FeedOwnerKind
 from agenda.recurrence import Occurrence
 from agenda.serializers import (
     AppointmentListSerializer,
@@ -23,6 +25,9 @@ from agenda.serializers import (
     CancelSerializer,
     EventUpdateSerializer,
     EventWriteSerializer,
+    FeedCreateSerializer,
+    FeedSerializer,
+    NewFeedSerializer,
 )
 from agenda.views import _load
 from common.api import ERRORS, READ_ERRORS, ServiceAPIView
@@ -58,6 +63,8 @@ class AgendaAPIView(ServiceAPIView):
 
 
 class EventsView(AgendaAPIView):
+    serializer_class = EventWriteSerializer
+
     @extend_schema(
         operation_id="agenda_events_list",
         tags=TAGS,
@@ -111,6 +118,8 @@ class EventsView(AgendaAPIView):
 
 
 class EventView(AgendaAPIView):
+    serializer_class = EventUpdateSerializer
+
     @extend_schema(
         operation_id="agenda_event_retrieve",
         tags=TAGS,
@@ -136,6 +145,8 @@ class EventView(AgendaAPIView):
 
 
 class CancelView(AgendaAPIView):
+    serializer_class = CancelSerializer
+
     @extend_schema(
         operation_id="agenda_event_cancel",
         tags=TAGS,
@@ -148,3 +159,104 @@ class CancelView(AgendaAPIView):
         event = _load(request, pk, "write")
         data = self.validated(CancelSerializer, request.data)
         return self.item(services.event_cancel(actor=request.user, event=event, **data))
+
+
+# --- ICS subscriptions ----------------------------------------------------------------------
+
+
+def _feed_data(feed: AgendaFeed, followed: set[int], url: str | None = None) -> dict:
+    visible = feed.person_id in followed
+    data = {
+        "id": feed.pk,
+        "kind": feed.kind,
+        "person": feed.person_id if visible else None,
+        "person_name": feed.person.display_name if visible else None,
+        "include_titles": feed.include_titles,
+        "created_at": feed.created_at,
+        "revoked_at": feed.revoked_at,
+        "last_used_at": feed.last_used_at,
+    }
+    if url is not None:
+        data["url"] = url
+    return data
+
+
+def _followed(user, feeds: list[AgendaFeed]) -> set[int]:
+    """The persons of these feeds whose agenda the user may still read (the page's rule)."""
+    ids = {feed.person_id for feed in feeds if feed.person_id}
+    if not ids:
+        return set()
+    return set(access.persons_visible_to(user, Category.AGENDA).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _webcal(request: Request, token: str) -> str:
+    url = request.build_absolute_uri(reverse("agenda:feed", args=[token]))
+    return "webcal://" + url.split("://", 1)[1]
+
+
+class FeedsView(AgendaAPIView):
+    serializer_class = FeedCreateSerializer
+
+    @extend_schema(
+        operation_id="agenda_feeds_list",
+        tags=TAGS,
+        summary="Mes adresses d'abonnement ICS",
+        description="Celles que vous avez créées, révoquées comprises. Le nom de la personne n'est donné que si vous "
+        "voyez encore son agenda.",
+        responses={200: FeedSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        feeds = list(AgendaFeed.objects.filter(owner=request.user).select_related("person").order_by("-created_at"))
+        followed = _followed(request.user, feeds)
+        return Response(FeedSerializer([_feed_data(feed, followed) for feed in feeds], many=True).data)
+
+    @extend_schema(
+        operation_id="agenda_feed_create",
+        tags=TAGS,
+        summary="Créer une adresse d'abonnement",
+        description="`person` : l'agenda d'une personne (droit « agenda » en lecture) ; `professional` : le vôtre. "
+        "L'adresse n'est donnée qu'une fois, dans cette réponse.",
+        request=FeedCreateSerializer,
+        responses={201: NewFeedSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(FeedCreateSerializer, request.data)
+        person = None
+        if data["kind"] == FeedOwnerKind.PERSON and data.get("person"):
+            person = access.get_person_or_404(request.user, data["person"], Category.AGENDA, "read", path=request.path)
+        feed, token = services.agenda_feed_create(
+            actor=request.user, kind=data["kind"], person=person, include_titles=data["include_titles"]
+        )
+        followed = {person.pk} if person else set()
+        return Response(NewFeedSerializer(_feed_data(feed, followed, _webcal(request, token))).data, status=201)
+
+
+class FeedRotateView(AgendaAPIView):
+    @extend_schema(
+        operation_id="agenda_feed_rotate",
+        tags=TAGS,
+        summary="Remplacer une adresse par une nouvelle",
+        description="L'ancienne adresse cesse de fonctionner tout de suite ; la nouvelle n'est donnée qu'une fois.",
+        request=None,
+        responses={201: NewFeedSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        feed = get_object_or_404(AgendaFeed, pk=pk, owner=request.user, revoked_at__isnull=True)
+        new, token = services.agenda_feed_regenerate(actor=request.user, feed=feed)
+        followed = _followed(request.user, [new])
+        return Response(NewFeedSerializer(_feed_data(new, followed, _webcal(request, token))).data, status=201)
+
+
+class FeedRevokeView(AgendaAPIView):
+    @extend_schema(
+        operation_id="agenda_feed_revoke",
+        tags=TAGS,
+        summary="Révoquer une adresse",
+        description="Elle cesse de fonctionner tout de suite (404).",
+        request=None,
+        responses={200: FeedSerializer, 404: ERRORS[404]},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        feed = get_object_or_404(AgendaFeed.objects.select_related("person"), pk=pk, owner=request.user)
+        services.agenda_feed_revoke(actor=request.user, feed=feed)
+        return Response(FeedSerializer(_feed_data(feed, _followed(request.user, [feed]))).data)

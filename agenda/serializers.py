@@ -10,8 +10,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agenda.models import EventStatus, EventType, PlaceKind, Response, Visibility
-from common.api import choices_text, inline_enum
+from agenda.models import EventStatus, EventType, FeedOwnerKind, PlaceKind, Response, Visibility
+from common.api import InputSerializer, choices_text, inline_enum
 from coordination.models import Professional
 from reference.models import SerafinCode
 
@@ -154,7 +154,7 @@ class AppointmentListSerializer(serializers.Serializer):
     results = AppointmentSerializer(many=True)
 
 
-class EventWriteSerializer(serializers.Serializer):
+class EventWriteSerializer(InputSerializer):
     person = serializers.IntegerField(
         required=False, allow_null=True, help_text="La personne concernée (droit « agenda » en écriture)."
     )
@@ -205,5 +205,36 @@ class EventUpdateSerializer(EventWriteSerializer):
             field.default = serializers.empty
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(InputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+# --- ICS subscriptions ------------------------------------------------------------------
+
+
+class FeedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text=choices_text(FeedOwnerKind.choices))
+    person = serializers.IntegerField(
+        allow_null=True, help_text="La personne dont c'est l'agenda, si vous la suivez encore."
+    )
+    person_name = serializers.CharField(
+        allow_null=True,
+        help_text="Nul quand vous ne voyez plus l'agenda de la personne (l'adresse ne fonctionne plus).",
+    )
+    include_titles = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class NewFeedSerializer(FeedSerializer):
+    url = serializers.CharField(
+        help_text="L'adresse webcal:// secrète, donnée une seule fois : seule son empreinte est gardée."
+    )
+
+
+class FeedCreateSerializer(InputSerializer):
+    kind = serializers.ChoiceField(choices=FeedOwnerKind.choices, help_text=choices_text(FeedOwnerKind.choices))
+    person = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="Pour `person`.")
+    include_titles = serializers.BooleanField(required=False, default=False)

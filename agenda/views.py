@@ -415,6 +415,14 @@ def feeds(request: HttpRequest) -> HttpResponse:
         return redirect("agenda:feeds")
     new_url = request.session.pop("agenda_new_feed_url", None)
     mine = list(AgendaFeed.objects.filter(owner=request.user).select_related("person").order_by("-created_at"))
+    # An ended membership or a lost right takes the person's name away with the feed.
+    followed = set(
+        access.persons_visible_to(request.user, Category.AGENDA)
+        .filter(pk__in={feed.person_id for feed in mine if feed.person_id})
+        .values_list("pk", flat=True)
+    )
+    for subscription in mine:
+        subscription.person_visible = subscription.person_id in followed
     return render(
         request,
         "agenda/feeds.html",

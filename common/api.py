@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
@@ -14,6 +15,9 @@ from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils.formatting import lazy_format
+
+from common.validation import LONG_TEXT_MAX, date_in_range
 
 
 class DetailSerializer(serializers.Serializer):
@@ -58,10 +62,70 @@ def drf_exception(exc: Exception) -> Exception:
     return exc
 
 
+# The largest id a database column holds (bigint): beyond it the query itself fails.
+MAX_ID = 2**63 - 1
+
+
+def _bound(field: serializers.Field) -> None:
+    if isinstance(field, serializers.IntegerField) and field.max_value is None:
+        field.max_value = MAX_ID
+        message = lazy_format(field.error_messages["max_value"], max_value=MAX_ID)
+        field.validators.append(MaxValueValidator(MAX_ID, message=message))
+    elif isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
+        field.pk_field = serializers.IntegerField(max_value=MAX_ID)
+    elif isinstance(field, serializers.ManyRelatedField):
+        _bound(field.child_relation)
+    elif isinstance(field, serializers.CharField) and field.max_length is None:
+        field.max_length = LONG_TEXT_MAX
+        message = lazy_format(field.error_messages["max_length"], max_length=LONG_TEXT_MAX)
+        field.validators.append(MaxLengthValidator(LONG_TEXT_MAX, message=message))
+    elif isinstance(field, serializers.DateField | serializers.DateTimeField):
+        field.validators.append(date_in_range)
+    elif isinstance(field, serializers.ListField | serializers.DictField):
+        _bound(field.child)
+    elif isinstance(field, serializers.ListSerializer):
+        _bound(field.child)
+    elif isinstance(field, serializers.BaseSerializer) and not isinstance(field, InputSerializerMixin):
+        for inner in field.fields.values():
+            _bound(inner)
+
+
+class InputSerializerMixin:
+    """Base of every request serializer (`InputSerializer`, or with a ModelSerializer):
+    a text without its own maximum gets LONG_TEXT_MAX (documented as maxLength), every
+    date must lie between 1900 and 2100 (`common.validation`)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if not field.read_only:
+                _bound(field)
+        return fields
+
+
+class InputSerializer(InputSerializerMixin, serializers.Serializer):
+    pass
+
+
+class NoInputSerializer(InputSerializer):
+    """What an operation without a request body takes: nothing."""
+
+
 class ServiceAPIView(GenericAPIView):
-    """Base of the API views: maps service errors to HTTP answers."""
+    """Base of the API views: maps service errors to HTTP answers.
+
+    A view names the input serializer of its writing method in `serializer_class` (every
+    view has at most one method with a body); handlers validate with it explicitly.
+    DRF's OPTIONS answer and the browsable API's form read it. Objects are loaded in the
+    handlers, through the access gate, never by `get_object`/`get_queryset`."""
 
     pagination_class = None
+    serializer_class = NoInputSerializer
+
+    def get_object(self) -> None:
+        # DRF's metadata calls this before describing a PUT; the object is the handler's
+        # business (gate, 404 for a stranger), and describing the input needs none.
+        return None
 
     def handle_exception(self, exc: Exception) -> Response:
         return super().handle_exception(drf_exception(exc))

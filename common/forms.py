@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxLengthValidator
+
+from common.validation import LONG_TEXT_MAX, date_in_range
 
 
 class AccessibleFormMixin:
     """Tie help texts and errors to their inputs (aria-describedby, aria-invalid), also
-    for errors added after validation (a service refusing the data)."""
+    for errors added after validation (a service refusing the data). Bound what is typed
+    (`common.validation`): a text without its own maximum gets LONG_TEXT_MAX, shown to the
+    browser as `maxlength`; every date must lie between 1900 and 2100."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and field.max_length is None:
+                field.max_length = LONG_TEXT_MAX
+                field.validators.append(MaxLengthValidator(LONG_TEXT_MAX))
+                if not field.widget.is_hidden:
+                    field.widget.attrs.setdefault("maxlength", str(LONG_TEXT_MAX))
+            if isinstance(field, forms.DateField | forms.DateTimeField) and date_in_range not in field.validators:
+                field.validators.append(date_in_range)
 
     def full_clean(self):
         super().full_clean()

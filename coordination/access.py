@@ -332,12 +332,18 @@ def require(
     return Access(person=row, category=category, action=action, via=via, can_write=can_write)
 
 
+MAX_ID = 2**63 - 1
+
+
 def get_person_or_404(user, person_id, category: str, action: str = "read", *, path: str = "") -> Person:
     """Load a person through the gate (the usual first line of a view)."""
     try:
         person_id = int(person_id)
     except (TypeError, ValueError):
         raise Http404 from None
+    if not 0 < person_id <= MAX_ID:
+        # Beyond a bigint the database refuses the query itself (SQLite: OverflowError).
+        raise Http404
     return require(user, person_id, category, action, path=path).person
 
 

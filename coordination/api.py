@@ -9,6 +9,7 @@ A stranger gets 404; a member without the right gets 403 with the gate's message
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -17,9 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api import ERRORS, READ_ERRORS, DetailSerializer, PaginatedAPIView, ServiceAPIView
-from coordination import access, matrix, services
+from coordination import access, matrix, rules, services
 from coordination.models import (
     Accompaniment,
+    BreakGlassAccess,
     Category,
     CircleMember,
     Delegation,
@@ -29,10 +31,15 @@ from coordination.models import (
 )
 from coordination.serializers import (
     AccessLogEntrySerializer,
+    BreakGlassOpenSerializer,
+    BreakGlassSerializer,
     CircleFilterSerializer,
     CircleMemberAddSerializer,
     CircleMemberEndSerializer,
     CircleMemberSerializer,
+    ConsentRecordSerializer,
+    ConsentSerializer,
+    ConsentsSerializer,
     DelegationAnswerSerializer,
     DelegationCreateSerializer,
     DelegationSerializer,
@@ -54,11 +61,11 @@ def _person(request: Request, person_id: int, category: str = Category.CIRCLE, a
     return access.get_person_or_404(request.user, person_id, category, action, path=request.path)
 
 
-def _person_for_service(request: Request, person_id: int) -> Person:
+def _person_for_service(request: Request, person_id: int, category: str = Category.CIRCLE) -> Person:
     """The person, for a write the service authorises itself (e.g. a delegator who may
     not read the circle). 404 outside the circle, like the gate; no right is granted here."""
     try:
-        return _person(request, person_id)
+        return _person(request, person_id, category)
     except access.AccessDenied:
         # The gate refused with 403: the user is in the circle, the service decides.
         return Person.objects.get(pk=person_id)
@@ -144,6 +151,8 @@ class PersonDetailView(ServiceAPIView):
 
 
 class CircleView(ServiceAPIView):
+    serializer_class = CircleMemberAddSerializer
+
     @extend_schema(
         operation_id="circle_list",
         tags=["Cercle"],
@@ -183,6 +192,8 @@ class CircleView(ServiceAPIView):
 
 
 class CircleMemberGrantsView(ServiceAPIView):
+    serializer_class = GrantsInputSerializer
+
     @extend_schema(
         operation_id="circle_member_grants_set",
         tags=["Cercle"],
@@ -201,6 +212,8 @@ class CircleMemberGrantsView(ServiceAPIView):
 
 
 class CircleMemberEndView(ServiceAPIView):
+    serializer_class = CircleMemberEndSerializer
+
     @extend_schema(
         operation_id="circle_member_end",
         tags=["Cercle"],
@@ -223,6 +236,8 @@ class CircleMemberEndView(ServiceAPIView):
 
 
 class JoinRequestListView(ServiceAPIView):
+    serializer_class = JoinRequestCreateSerializer
+
     @extend_schema(
         operation_id="join_requests_list",
         tags=["Demandes d'entrée"],
@@ -298,6 +313,8 @@ class MyJoinRequestListView(PaginatedAPIView):
 
 
 class JoinRequestAnswerView(ServiceAPIView):
+    serializer_class = JoinRequestAnswerSerializer
+
     @extend_schema(
         operation_id="join_requests_answer",
         tags=["Demandes d'entrée"],
@@ -322,6 +339,8 @@ class JoinRequestAnswerView(ServiceAPIView):
 
 
 class PersonDelegationListView(ServiceAPIView):
+    serializer_class = DelegationCreateSerializer
+
     @extend_schema(
         operation_id="delegations_list",
         tags=["Délégations"],
@@ -360,6 +379,8 @@ class PersonDelegationListView(ServiceAPIView):
 
 
 class DelegationAnswerView(ServiceAPIView):
+    serializer_class = DelegationAnswerSerializer
+
     @extend_schema(
         operation_id="delegations_answer",
         tags=["Délégations"],
@@ -409,3 +430,98 @@ class PersonAccessLogView(PaginatedAPIView):
         person, show_ip = granted.person, granted.show_ip
         entries = access.access_log_entries(person)
         return self.paginated(entries, AccessLogEntrySerializer, show_ip=show_ip)
+
+
+# --- Consents --------------------------------------------------------------------------------------------
+
+
+class ConsentsView(ServiceAPIView):
+    serializer_class = ConsentRecordSerializer
+
+    @extend_schema(
+        operation_id="consents_retrieve",
+        tags=["Consentements"],
+        summary="Consentements de la personne : décisions en vigueur et historique",
+        description="Droit « dossier » en lecture. Alimentation du DMP (non-opposition), consultation du DMP "
+        "(consentement explicite), partage avec un partenaire. Une décision n'est jamais modifiée : la "
+        "plus récente est en vigueur.",
+        responses={200: ConsentsSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        person = _person(request, pk, Category.RECORD)
+        history = list(person.consents.select_related("recorded_by").order_by("-recorded_at", "-pk"))
+        current = sorted(services.current_consents(person).values(), key=lambda c: (c.kind, c.partner))
+        return Response(
+            {
+                "dmp_feeding_allowed": services.dmp_feeding_allowed(person),
+                "current": ConsentSerializer(current, many=True).data,
+                "history": ConsentSerializer(history, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        operation_id="consents_record",
+        tags=["Consentements"],
+        summary="Enregistrer une décision",
+        description="La personne ou son représentant légal (`collected_via`: `portal`), ou un professionnel ayant "
+        "le droit « dossier » en écriture pour une décision recueillie oralement ou par écrit.",
+        request=ConsentRecordSerializer,
+        responses={201: ConsentSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        person = _person_for_service(request, pk, Category.RECORD)
+        data = self.validated(ConsentRecordSerializer, request.data)
+        consent = services.consent_record(actor=request.user, person=person, **data)
+        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+
+# --- Break-the-glass --------------------------------------------------------------------------------------
+
+
+class PersonBreakGlassView(ServiceAPIView):
+    serializer_class = BreakGlassOpenSerializer
+
+    @extend_schema(
+        operation_id="break_glass_list",
+        tags=["Personnes"],
+        summary="Accès en urgence (bris de glace) au dossier de la personne",
+        description="Pour la personne, son représentant légal et les administrateurs d'une structure qui "
+        "l'accompagne. Du plus récent au plus ancien.",
+        responses={200: BreakGlassSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        person = access.require_access_log(request.user, pk, path=request.path).person
+        accesses = BreakGlassAccess.objects.filter(person=person).select_related("user", "structure")
+        return Response(BreakGlassSerializer(accesses.order_by("-started_at", "-pk"), many=True).data)
+
+    @extend_schema(
+        operation_id="break_glass_open",
+        tags=["Personnes"],
+        summary="Ouvrir le dossier en urgence, avec un motif",
+        description="Pour un professionnel d'une structure qui accompagne la personne, sans le droit nécessaire : "
+        "lecture seule pendant quelques heures, chaque consultation tracée comme telle ; la personne, "
+        "ses représentants légaux et le référent de la structure sont prévenus.",
+        request=BreakGlassOpenSerializer,
+        responses={201: BreakGlassSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        person = Person.objects.filter(pk=pk).first()
+        # Only through an accompanying structure; anyone else learns nothing (404), like the page.
+        if person is None or not rules.break_glass_structures(request.user, person).exists():
+            raise Http404
+        reason = self.validated(BreakGlassOpenSerializer, request.data)["reason"]
+        glass = services.break_glass_open(actor=request.user, person=person, reason=reason)
+        return Response(BreakGlassSerializer(glass).data, status=status.HTTP_201_CREATED)
+
+
+class MyBreakGlassView(PaginatedAPIView):
+    @extend_schema(
+        operation_id="break_glass_mine",
+        tags=["Personnes"],
+        summary="Mes accès en urgence",
+        description="Ceux que j'ai ouverts, du plus récent au plus ancien (paginé).",
+        responses={200: BreakGlassSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        accesses = BreakGlassAccess.objects.filter(user=request.user).select_related("user", "structure")
+        return self.paginated(accesses.order_by("-started_at", "-pk"), BreakGlassSerializer)

@@ -53,6 +53,15 @@ register(
         mutable=False,
     ),
     NotificationType(
+        "security.login_failures",
+        "security",
+        "Mots de passe erronés",
+        "Plusieurs mots de passe erronés ont été saisis pour votre compte. Votre compte reste utilisable ; "
+        "si ce n'est pas vous, changez votre mot de passe.",
+        None,
+        mutable=False,
+    ),
+    NotificationType(
         "security.new_device",
         "security",
         "Connexion depuis un nouvel appareil",

@@ -4,9 +4,10 @@ A4 pages, the built-in Helvetica and Helvetica-Bold fonts in WinAnsiEncoding (cp
 French accents, « », ’, œ…), headings, word-wrapped paragraphs, bullet lists, automatic
 page breaks, page numbers and document metadata (Title, Producer, CreationDate).
 
-Content streams are left uncompressed and every "/" inside text is written as an octal
-escape: the text of a person's plan can never look like a PDF name such as /JavaScript,
-so the generated file always passes `documents.uploads.check_upload`.
+Content streams are left uncompressed and every "/" and "<" inside text is written as an
+octal escape: the text of a person's plan can never look like a PDF name such as
+/JavaScript nor like HTML markup (`<script`), so the generated file always passes
+`documents.uploads.check_upload`.
 
     doc = PdfDocument("Projet personnalisé")
     doc.heading("Objectifs")
@@ -288,12 +289,12 @@ def text_width(text: str, font: str, size: float) -> float:
 
 
 def _literal(data: bytes) -> bytes:
-    """A PDF literal string; "/" escaped too (see the module docstring)."""
+    """A PDF literal string; "/" and "<" escaped too (see the module docstring)."""
     out = bytearray(b"(")
     for byte in data:
         if byte in b"\\()":
             out += b"\\" + bytes([byte])
-        elif byte == 0x2F or byte < 32:
+        elif byte in (0x2F, 0x3C) or byte < 32:
             out += b"\\%03o" % byte
         else:
             out.append(byte)

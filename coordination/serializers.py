@@ -7,24 +7,31 @@ decided by `coordination.access` and `coordination.services`, never here.
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from common.api import choices_text, inline_enum
+from common.api import InputSerializer, choices_text, inline_enum
 from coordination.identifiers import validate_ins_matricule
 from coordination.models import (
     LEVEL_BY_NAME,
     AccessLog,
+    BreakGlassAccess,
     Category,
     CircleMember,
     CircleRole,
+    CollectionMethod,
+    Consent,
+    ConsentDecision,
+    ConsentKind,
     Delegation,
     DelegationStatus,
     EndReason,
     JoinRequest,
     JoinRequestStatus,
     Level,
+    Partner,
     Person,
     Professional,
     Structure,
@@ -126,7 +133,7 @@ class PersonDetailSerializer(PersonSerializer):
         read_only_fields = fields
 
 
-class PersonFilterSerializer(serializers.Serializer):
+class PersonFilterSerializer(InputSerializer):
     q = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -163,13 +170,13 @@ class CircleMemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CircleFilterSerializer(serializers.Serializer):
+class CircleFilterSerializer(InputSerializer):
     history = serializers.BooleanField(
         required=False, default=False, help_text="1 pour inclure les membres sortis du cercle."
     )
 
 
-class CircleMemberAddSerializer(serializers.Serializer):
+class CircleMemberAddSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=CircleRole.choices)
     professional = serializers.PrimaryKeyRelatedField(
         queryset=Professional.objects.filter(is_active=True),
@@ -193,7 +200,7 @@ class CircleMemberAddSerializer(serializers.Serializer):
         return data
 
 
-class LevelsInputSerializer(serializers.Serializer):
+class LevelsInputSerializer(InputSerializer):
     """{category: "none"|"read"|"write"}: only the categories given change."""
 
     def __init__(self, *args, **kwargs):
@@ -221,7 +228,7 @@ class GrantsInputSerializer(LevelsInputSerializer):
     """Levels to set, by category; the categories not sent stay as they are."""
 
 
-class CircleMemberEndSerializer(serializers.Serializer):
+class CircleMemberEndSerializer(InputSerializer):
     reason = serializers.ChoiceField(
         choices=[
             (EndReason.END_OF_CARE.value, EndReason.END_OF_CARE.label),
@@ -235,7 +242,7 @@ class CircleMemberEndSerializer(serializers.Serializer):
 # --- Join requests --------------------------------------------------------------------------------
 
 
-class JoinRequestCreateSerializer(serializers.Serializer):
+class JoinRequestCreateSerializer(InputSerializer):
     ins_matricule = serializers.CharField(
         required=False, allow_blank=True, max_length=30, validators=[validate_ins_matricule]
     )
@@ -318,11 +325,11 @@ class MyJoinRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class JoinRequestFilterSerializer(serializers.Serializer):
+class JoinRequestFilterSerializer(InputSerializer):
     person = serializers.IntegerField(min_value=1, help_text="La personne dont on veut les demandes en attente.")
 
 
-class JoinRequestAnswerSerializer(serializers.Serializer):
+class JoinRequestAnswerSerializer(InputSerializer):
     accept = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
@@ -355,7 +362,7 @@ class DelegationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DelegationCreateSerializer(serializers.Serializer):
+class DelegationCreateSerializer(InputSerializer):
     delegate = serializers.PrimaryKeyRelatedField(
         queryset=Professional.objects.filter(is_active=True), help_text="Le professionnel qui reçoit les droits."
     )
@@ -365,7 +372,7 @@ class DelegationCreateSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
 
-class DelegationAnswerSerializer(serializers.Serializer):
+class DelegationAnswerSerializer(InputSerializer):
     accept = serializers.BooleanField()
 
 
@@ -390,3 +397,72 @@ class AccessLogEntrySerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IPAddressField(allow_null=True))
     def get_ip(self, entry: AccessLog) -> str | None:
         return entry.ip if self.context.get("show_ip") else None
+
+
+# --- Consents ---------------------------------------------------------------------------------
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    decision_label = serializers.CharField(source="get_decision_display", read_only=True)
+    collected_via_label = serializers.CharField(source="get_collected_via_display", read_only=True)
+    recorded_by_name = serializers.CharField(source="recorded_by.__str__", read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "partner",
+            "partner_name",
+            "decision",
+            "decision_label",
+            "collected_via",
+            "collected_via_label",
+            "note",
+            "recorded_by_name",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class ConsentsSerializer(serializers.Serializer):
+    dmp_feeding_allowed = serializers.BooleanField(help_text="Vrai sauf opposition de la personne (non-opposition).")
+    current = ConsentSerializer(many=True, help_text="La dernière décision par objet (et partenaire).")
+    history = ConsentSerializer(many=True, help_text="Toutes les décisions, de la plus récente à la plus ancienne.")
+
+
+class ConsentRecordSerializer(InputSerializer):
+    kind = serializers.ChoiceField(choices=ConsentKind.choices)
+    decision = serializers.ChoiceField(choices=ConsentDecision.choices)
+    collected_via = serializers.ChoiceField(
+        choices=CollectionMethod.choices,
+        help_text="`portal` pour la personne ou son représentant ; un professionnel enregistre `oral` ou `written`.",
+    )
+    partner = serializers.ChoiceField(choices=Partner.choices, required=False, allow_blank=True, default="")
+    partner_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+# --- Break-the-glass ----------------------------------------------------------------------------
+
+
+class BreakGlassSerializer(serializers.ModelSerializer):
+    user_name = serializers.CharField(source="user.__str__", read_only=True)
+    structure_name = serializers.CharField(source="structure.name", read_only=True)
+    is_active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["id", "person", "user_name", "structure_name", "reason", "started_at", "expires_at", "is_active"]
+        read_only_fields = fields
+
+    def get_is_active(self, glass: BreakGlassAccess) -> bool:
+        return glass.expires_at > timezone.now()
+
+
+class BreakGlassOpenSerializer(InputSerializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Pourquoi cet accès en urgence est nécessaire (une phrase)."
+    )

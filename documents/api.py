@@ -51,6 +51,7 @@ class DocumentAPIView(PaginatedAPIView):
 
 
 class PersonDocumentsView(DocumentAPIView):
+    serializer_class = DocumentUploadSerializer
     parser_classes = [MultiPartParser, JSONParser]
 
     @extend_schema(
@@ -139,6 +140,8 @@ class DocumentValidateView(DocumentAPIView):
 
 
 class DocumentMssanteView(DocumentAPIView):
+    serializer_class = MssanteSendSerializer
+
     @extend_schema(
         operation_id="documents_send_mssante",
         tags=TAGS,

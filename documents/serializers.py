@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from common.api import InputSerializer
 from documents.models import DmpShare, Document, DocumentStatus, DocumentType, MssanteSending
 
 
@@ -104,7 +105,7 @@ class DocumentDetailSerializer(DocumentSerializer):
         fields = [*DocumentSerializer.Meta.fields, "dmp_shares", "mssante_sendings"]
 
 
-class DocumentUploadSerializer(serializers.Serializer):
+class DocumentUploadSerializer(InputSerializer):
     doc_type = serializers.ChoiceField(choices=DocumentType.choices, label="type de document")
     title = serializers.CharField(max_length=200, label="titre")
     document_on = serializers.DateField(required=False, allow_null=True, default=None, label="date du document")
@@ -112,7 +113,7 @@ class DocumentUploadSerializer(serializers.Serializer):
     validate = serializers.BooleanField(required=False, default=False, label="valider maintenant")
 
 
-class DocumentFilterSerializer(serializers.Serializer):
+class DocumentFilterSerializer(InputSerializer):
     doc_type = serializers.ChoiceField(choices=DocumentType.choices, required=False)
     status = serializers.ChoiceField(choices=DocumentStatus.choices, required=False)
     since = serializers.DateField(required=False)
@@ -120,6 +121,6 @@ class DocumentFilterSerializer(serializers.Serializer):
     history = serializers.BooleanField(required=False, default=False)
 
 
-class MssanteSendSerializer(serializers.Serializer):
+class MssanteSendSerializer(InputSerializer):
     recipient_address = serializers.EmailField(label="adresse MSSanté")
     recipient_label = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)

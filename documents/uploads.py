@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import uuid
 from dataclasses import dataclass
 
@@ -19,15 +18,13 @@ from django.http import FileResponse
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from documents import pdf_safety
+from documents.pdf_safety import HTML_FILE, HTML_SNIFF, REFUSED_TYPE
+
 IMAGE_TYPES = {"image/jpeg": ("JPEG", "jpg"), "image/png": ("PNG", "png"), "image/webp": ("WEBP", "webp")}
 PDF_TYPE = "application/pdf"
 DEFAULT_ALLOWED = frozenset({*IMAGE_TYPES, PDF_TYPE})
 THUMBNAIL_SIZE = (320, 320)
-# A photo from a phone is ~12 Mpx; refuse absurd sizes before decoding (decompression bombs).
-MAX_PIXELS = 60_000_000
-
-# Active content a PDF viewer could run: refused.
-_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|OpenAction\s*<<[^>]*?/S\s*/JavaScript)\b")
 
 
 @dataclass(frozen=True)
@@ -44,7 +41,11 @@ def _human_limit() -> str:
 
 
 def check_upload(upload, *, field: str = "file", allowed: frozenset[str] = DEFAULT_ALLOWED) -> CheckedFile:
-    """Read and check an uploaded file. Raises a French ValidationError naming `field`."""
+    """Read and check an uploaded file. Raises a French ValidationError naming `field`.
+
+    PDFs are parsed (pikepdf/qpdf, in a child process with limits) and refused if
+    unreadable or active (`documents.pdf_safety`); images are decoded and re-encoded from
+    their pixels; anything else is refused."""
     size = getattr(upload, "size", None)
     if size is not None and size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError({field: f"Fichier trop volumineux : {_human_limit()} au maximum."})
@@ -53,40 +54,33 @@ def check_upload(upload, *, field: str = "file", allowed: frozenset[str] = DEFAU
         raise ValidationError({field: f"Fichier trop volumineux : {_human_limit()} au maximum."})
     if not raw:
         raise ValidationError({field: "Le fichier est vide."})
+    if HTML_SNIFF.match(raw.lstrip(b"\t\n\x0c\r ")[:512]):
+        raise ValidationError({field: HTML_FILE})
     guessed = filetype.guess(raw)
     content_type = guessed.mime if guessed else ""
     if content_type not in allowed:
-        raise ValidationError(
-            {
-                field: "Type de fichier refusé : seules les images JPEG, PNG ou WebP et les "
-                "documents PDF sont acceptés (le contenu du fichier a été vérifié, pas "
-                "seulement son nom)."
-            }
-        )
+        raise ValidationError({field: REFUSED_TYPE})
     if content_type == PDF_TYPE:
-        return _check_pdf(raw, field)
+        refusal = pdf_safety.check_isolated(raw)
+        if refusal:
+            raise ValidationError({field: refusal})
+        return CheckedFile(raw, PDF_TYPE, "pdf", hashlib.sha256(raw).hexdigest(), None)
     return _clean_image(raw, content_type, field)
 
 
-def _check_pdf(raw: bytes, field: str) -> CheckedFile:
-    if not raw.startswith(b"%PDF-") or b"%%EOF" not in raw[-2048:]:
-        raise ValidationError({field: "Ce PDF est incomplet ou endommagé."})
-    if _PDF_ACTIVE.search(raw):
-        raise ValidationError(
-            {
-                field: "Ce PDF contient du contenu actif (script, lancement, fichier joint) : "
-                "il est refusé pour la sécurité des lecteurs."
-            }
-        )
-    return CheckedFile(raw, PDF_TYPE, "pdf", hashlib.sha256(raw).hexdigest(), None)
+# --- Images ------------------------------------------------------------------------------------
 
 
 def _clean_image(raw: bytes, content_type: str, field: str) -> CheckedFile:
     image_format, extension = IMAGE_TYPES[content_type]
+    millions = f"{settings.UPLOAD_IMAGE_MAX_PIXELS / 1_000_000:.1f}".removesuffix(".0").replace(".", ",")
+    unit = "millions" if settings.UPLOAD_IMAGE_MAX_PIXELS >= 2_000_000 else "million"
+    too_large = ValidationError({field: f"Image trop grande : {millions} {unit} de pixels au maximum."})
     try:
         with Image.open(io.BytesIO(raw)) as probe:
-            if probe.width * probe.height > MAX_PIXELS:
-                raise ValidationError({field: "Image trop grande (nombre de pixels)."})
+            # Refused from the header, before decoding (decompression bombs).
+            if probe.width * probe.height > settings.UPLOAD_IMAGE_MAX_PIXELS:
+                raise too_large
             probe.verify()
         with Image.open(io.BytesIO(raw)) as image:
             image.load()
@@ -98,7 +92,9 @@ def _clean_image(raw: bytes, content_type: str, field: str) -> CheckedFile:
             clean = Image.frombytes(mode, pixels.size, pixels.tobytes())
     except ValidationError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise too_large from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError({field: "Cette image est illisible ou endommagée."}) from None
     if image_format == "JPEG" and clean.mode != "RGB":
         clean = clean.convert("RGB")
@@ -130,6 +126,11 @@ def private_file_response(stored, *, content_type: str, filename: str):
     response = FileResponse(stored.open("rb"), content_type=content_type)
     disposition = "inline" if content_type.startswith("image/") else "attachment"
     safe = "".join(c if c.isalnum() or c in "._- " else "_" for c in filename)[:100] or "fichier"
+    # The saved file's extension always says what it is: a PDF saved as "x.html" would
+    # open in a browser as a page.
+    extension = {PDF_TYPE: "pdf", **{mime: ext for mime, (_format, ext) in IMAGE_TYPES.items()}}.get(content_type)
+    if extension and not safe.lower().endswith(f".{extension}"):
+        safe = f"{safe}.{extension}"
     response["Content-Disposition"] = f'{disposition}; filename="{safe}"'
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"

@@ -11,6 +11,7 @@ with POST /api/liaison/read/.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -67,13 +68,18 @@ class Conflict(exceptions.APIException):
 
 
 class LiaisonAPIView(ServiceAPIView):
-    """The coordination error mapping, plus 409 when the grace period is over."""
+    """The coordination error mapping, plus 409 when the grace period is over. The
+    service names the files `attachments`; the client sent them as `files`."""
 
     person = None  # set by the views whose input names addressees
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, services.GracePeriodOver):
             exc = Conflict(" ".join(exc.messages))
+        elif isinstance(exc, DjangoValidationError) and hasattr(exc, "error_dict") and "attachments" in exc.error_dict:
+            exc = DjangoValidationError(
+                {"files" if field == "attachments" else field: errors for field, errors in exc.error_dict.items()}
+            )
         return super().handle_exception(exc)
 
     def get_serializer_context(self) -> dict:
@@ -104,6 +110,7 @@ class LiaisonAPIView(ServiceAPIView):
 
 
 class NotebookView(LiaisonAPIView):
+    serializer_class = TransmissionCreateSerializer
     parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
@@ -168,6 +175,8 @@ class FeedView(LiaisonAPIView):
 
 
 class TransmissionView(LiaisonAPIView):
+    serializer_class = TransmissionEditSerializer
+
     @extend_schema(
         operation_id="liaison_transmission_retrieve",
         tags=TAGS,
@@ -208,6 +217,7 @@ class WithdrawView(LiaisonAPIView):
 
 
 class CorrectionView(LiaisonAPIView):
+    serializer_class = CorrectionCreateSerializer
     parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
@@ -229,6 +239,7 @@ class CorrectionView(LiaisonAPIView):
 
 
 class AttachmentsView(LiaisonAPIView):
+    serializer_class = AttachmentUploadSerializer
     parser_classes = [MultiPartParser]
 
     @extend_schema(
@@ -264,6 +275,8 @@ class AcknowledgeView(LiaisonAPIView):
 
 
 class MarkReadView(LiaisonAPIView):
+    serializer_class = MarkReadSerializer
+
     @extend_schema(
         operation_id="liaison_mark_read",
         tags=TAGS,

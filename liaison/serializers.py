@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.api import choices_text, inline_enum
+from common.api import InputSerializer, choices_text, inline_enum
 from coordination import access
 from coordination.models import Category, Structure
 from liaison.models import (
@@ -177,7 +177,7 @@ class MarkedSerializer(serializers.Serializer):
 # --- Input --------------------------------------------------------------------------------------
 
 
-class TransmissionContentSerializer(serializers.Serializer):
+class TransmissionContentSerializer(InputSerializer):
     """What a transmission says (the fields its author may edit during the grace period)."""
 
     category = CategoryField(required=False)
@@ -265,7 +265,7 @@ class CorrectionCreateSerializer(_AlertingSerializer):
     """A correction has the audience of the original; its category by default."""
 
 
-class AttachmentUploadSerializer(serializers.Serializer):
+class AttachmentUploadSerializer(InputSerializer):
     files = serializers.ListField(
         child=UploadField(),
         min_length=1,
@@ -274,7 +274,7 @@ class AttachmentUploadSerializer(serializers.Serializer):
     )
 
 
-class MarkReadSerializer(serializers.Serializer):
+class MarkReadSerializer(InputSerializer):
     transmissions = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         min_length=1,

@@ -11,12 +11,14 @@ import smtplib
 
 import requests
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
 from common.notify import catalogue
+from common.phones import french_mobile_e164
 from notifications.models import Delivery, Notification
 
 logger = logging.getLogger(__name__)
@@ -140,9 +142,12 @@ def sms_backend():
 
 
 def send_sms(delivery: Delivery) -> None:
-    phone = delivery.user.phone
-    if not phone:
+    if not delivery.user.phone:
         raise PermanentError("aucun numéro de téléphone mobile")
+    try:
+        phone = french_mobile_e164(delivery.user.phone)
+    except ValidationError:
+        raise PermanentError("numéro de téléphone mobile invalide") from None
     sms_backend().send(phone, message_for(delivery)["sms"][:320])
 
 

@@ -151,3 +151,45 @@ def dispatch_after_commit(deliveries: Iterable[Delivery]) -> None:
             deliver.delay(delivery_id)
 
     transaction.on_commit(send)
+
+
+# --- What a user does with their own notifications (pages and API) ------------------------------
+
+
+def notifications_of(user) -> QuerySet[Notification]:
+    """The user's notifications shown in the portal (unread first, newest first)."""
+    return Notification.objects.filter(recipient=user, is_in_app=True).order_by("read_at", "-created_at", "-pk")
+
+
+def notification_mark_read(*, actor, notification: Notification) -> Notification:
+    """Mark one of the actor's own notifications read (again: no change)."""
+    if notification.recipient_id != actor.pk:
+        raise Notification.DoesNotExist
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return notification
+
+
+def notifications_mark_all_read(*, actor) -> int:
+    return notifications_of(actor).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def preference_set(*, actor, event_type: str, frequency: str, in_app: bool, email: bool, sms: bool) -> Preference:
+    """The actor's choice for one type. A security notice cannot be muted: refused."""
+    from django.core.exceptions import ValidationError
+
+    kind = catalogue().get(event_type)
+    if kind is None:
+        raise ValidationError({"event_type": "Type de notification inconnu."})
+    if not kind.mutable:
+        raise ValidationError({"event_type": "Cet avis de sécurité est toujours envoyé : il ne se règle pas."})
+    if frequency not in Frequency.values:
+        raise ValidationError({"frequency": "Fréquence invalide."})
+    stored, _created = NotificationPreference.objects.update_or_create(
+        user=actor,
+        event_type=event_type,
+        defaults={"frequency": frequency, "in_app": in_app, "email": email, "sms": sms},
+    )
+    return effective_preference(kind, stored)

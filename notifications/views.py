@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from common.forms import Form
 from common.notify import Frequency, blocks, catalogue
-from notifications.models import Notification, NotificationPreference
+from notifications import services
+from notifications.models import Notification
 from notifications.services import preferences_for
 
 
@@ -67,7 +68,7 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
 @require_POST
 def notification_mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     notification = get_object_or_404(_mine(request.user), pk=notification_id)
-    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    services.notification_mark_read(actor=request.user, notification=notification)
     if request.htmx:
         return render(
             request, "notifications/snippets/unread_badge.html", {"unread": unread_count(request.user), "oob": True}
@@ -78,7 +79,7 @@ def notification_mark_read(request: HttpRequest, notification_id: int) -> HttpRe
 @login_required
 @require_POST
 def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
-    count = _mine(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
+    count = services.notifications_mark_all_read(actor=request.user)
     messages.success(
         request, "Aucune notification à marquer." if not count else f"{count} notification(s) marquée(s) comme lue(s)."
     )
@@ -118,9 +119,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
                 for kind, form in rows:
                     if not kind.mutable:
                         continue
-                    NotificationPreference.objects.update_or_create(
-                        user=request.user, event_type=kind.key, defaults=form.cleaned_data
-                    )
+                    services.preference_set(actor=request.user, event_type=kind.key, **form.cleaned_data)
             messages.success(request, "Vos préférences de notification sont enregistrées.")
             return redirect("notifications:preferences")
     grouped = [(label, [(k, f) for k, f in rows if k.block == block]) for block, label in blocks().items()]

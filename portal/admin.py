@@ -8,6 +8,7 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
 from common.admin import ReadOnlyAdmin
+from common.phones import french_mobile_e164
 from portal.models import KnownDevice, PortalInvitation, User
 
 
@@ -29,6 +30,10 @@ class UserChangeForm(auth_forms.UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data.get("phone", "")
+        return french_mobile_e164(phone) if phone else ""
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()

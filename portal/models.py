@@ -11,6 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from common.phones import validate_french_mobile
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -44,7 +46,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("adresse e-mail", unique=True)
     first_name = models.CharField("prénom", max_length=150, blank=True)
     last_name = models.CharField("nom", max_length=150, blank=True)
-    phone = models.CharField("téléphone mobile", max_length=20, blank=True)
+    phone = models.CharField(
+        "téléphone mobile",
+        max_length=20,
+        blank=True,
+        validators=[validate_french_mobile],
+        help_text="Pour les SMS : un mobile français, enregistré au format international (+33…).",
+    )
     is_staff = models.BooleanField("administrateur", default=False, help_text="Peut se connecter à l'administration.")
     is_active = models.BooleanField("actif", default=True)
     date_joined = models.DateTimeField("inscrit le", default=timezone.now)

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.InputGuardMiddleware",
     "portal.middleware.IdleSessionTimeoutMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.RequireMFAMiddleware",
@@ -273,7 +274,15 @@ STORAGES = {
 }
 PRIVATE_MEDIA_ROOT = Path(STORAGES["default"]["OPTIONS"]["location"])
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 10) * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Images are refused from their header above this many pixels, before being decoded
+# (decompression bombs: a small file that would fill the memory). A phone photo is 12–50 Mpx.
+UPLOAD_IMAGE_MAX_PIXELS = env_int("UPLOAD_IMAGE_MAX_MEGAPIXELS", 60) * 1_000_000
+# A form or JSON body larger than this is refused with a French message (413), before any
+# view (portal.middleware.InputGuardMiddleware): the longest text field is 20,000 characters.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# A multipart body (files) larger than this is refused likewise: the five files of a
+# transmission at UPLOAD_MAX_MB each, and their form.
+UPLOAD_REQUEST_MAX_BYTES = 5 * UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- E-mail ---------------------------------------------------------------------------
@@ -300,6 +309,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "common.renderers.BrowsableAPIRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -310,6 +320,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "API of the care-coordination portal. Every call goes through the access gate.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Descriptions come from extend_schema (French, for the API's users); docstrings are
+    # notes for developers.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.schema.document_pagination_errors",
+        "common.schema.document_local_times",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -321,7 +340,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # pikepdf announces its C++ log bridge at INFO on import.
+        "pikepdf": {"level": "WARNING"},
+    },
 }
 
 LOGIN_URL_PATH = "/accounts/login/"
@@ -385,6 +408,12 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "ObjectiveStatusEnum": "ppa.models.ObjectiveStatus",
         "SignOffRoleEnum": "ppa.models.SignOffRole",
         "CircleRoleEnum": "coordination.models.CircleRole",
+        "ConsentKindEnum": "coordination.models.ConsentKind",
+        "ConsentDecisionEnum": "coordination.models.ConsentDecision",
+        "CollectionMethodEnum": "coordination.models.CollectionMethod",
+        "PartnerEnum": "coordination.models.Partner",
+        "FeedOwnerKindEnum": "agenda.models.FeedOwnerKind",
+        "FrequencyEnum": "common.notify.Frequency",
     }
 )
 # User portal: how long an e-mailed invitation link stays valid.

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from portal import views
+from portal.api import SwaggerView
 
 admin.site.site_header = "Portail de coordination — administration"
 admin.site.site_title = "Administration"
@@ -18,11 +20,13 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    # Signed-in users only (SERVE_PERMISSIONS): the schema tells what the portal holds.
+    path("api/docs/", login_required(SwaggerView.as_view(url_name="api_schema")), name="api_docs"),
     path("api/coordination/", include("coordination.api_urls")),
     path("api/coordination/", include("documents.api_urls")),
     path("api/liaison/", include("liaison.api_urls")),
     path("api/ppa/", include("ppa.api_urls")),
+    path("api/notifications/", include("notifications.api_urls")),
     path("api/agenda/", include("agenda.booking.api")),
     path("api/agenda/", include("agenda.api_urls")),
     path("coordination/", include("coordination.urls")),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -8,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.health import check_broker, check_database
+from portal.middleware import refusal
 
 
 @login_required
@@ -44,19 +46,34 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def error_400(request, exception=None):
+    """Also what Django answers when a body passes its own limits (read after the input
+    guard, e.g. a chunked body), in French, as JSON for the API."""
+    if isinstance(exception, RequestDataTooBig):
+        return refusal(request, 413, "Demande trop volumineuse : envoyez moins de texte ou des fichiers plus petits.")
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        return refusal(request, 400, "Demande refusée : elle contient trop de champs ou de fichiers.")
+    if request.path.startswith("/api/"):
+        return refusal(request, 400, "Demande incorrecte.")
     return render(request, "400.html", status=400)
 
 
 def error_403(request, exception=None):
     # The reason given by the access gate is safe to show (it names no data).
     reason = str(exception) if exception and getattr(exception, "is_public", False) else ""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": reason or "Accès refusé."}, status=403)
     return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def error_404(request, exception=None):
+    # An API client gets JSON even for an address no route matches.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Introuvable."}, status=404)
     return render(request, "404.html", status=404)
 
 
 def error_500(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Erreur du serveur : réessayez plus tard."}, status=500)
     # No context processors: they may need the database that just failed.
     return HttpResponseServerError(loader.get_template("500.html").render())

@@ -91,6 +91,8 @@ class PlanView(PPAAPIView):
 
 
 class AmendView(PPAAPIView):
+    serializer_class = AmendInputSerializer
+
     @extend_schema(
         operation_id="ppa_plan_amend",
         tags=TAGS,
@@ -120,6 +122,8 @@ class VersionView(PPAAPIView):
 
 
 class ExpectationsView(PPAAPIView):
+    serializer_class = ExpectationsInputSerializer
+
     @extend_schema(
         operation_id="ppa_expectations_update",
         tags=TAGS,
@@ -135,6 +139,8 @@ class ExpectationsView(PPAAPIView):
 
 
 class TextSectionView(PPAAPIView):
+    serializer_class = TextInputSerializer
+
     @extend_schema(
         operation_id="ppa_text_section_update",
         tags=TAGS,
@@ -157,6 +163,8 @@ class TextSectionView(PPAAPIView):
 
 def _create_view(name: str, summary: str, serializer, call):
     class CreateView(PPAAPIView):
+        serializer_class = serializer
+
         @extend_schema(
             operation_id=f"ppa_{name}_create",
             tags=TAGS,
@@ -211,6 +219,8 @@ class SubmitView(PPAAPIView):
 
 
 class SignView(PPAAPIView):
+    serializer_class = SignInputSerializer
+
     @extend_schema(
         operation_id="ppa_version_sign",
         tags=TAGS,
@@ -252,6 +262,8 @@ def _item_view(name: str, model, serializer, update, remove):
     """PUT (replace) and DELETE of one need, objective or action of a draft."""
 
     class ItemView(PPAAPIView):
+        serializer_class = serializer
+
         def load(self, request: Request, pk: int):
             item = model.objects.select_related("version__plan__person").filter(pk=pk).first()
             if item is None:

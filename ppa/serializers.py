@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from common.api import InputSerializer
 from coordination.models import Professional, Structure
 from ppa.models import (
     EXPECTATION_FIELDS,
@@ -159,7 +160,7 @@ class SectionDiffSerializer(serializers.Serializer):
 # --- Input --------------------------------------------------------------------------------------
 
 
-class ExpectationsInputSerializer(serializers.Serializer):
+class ExpectationsInputSerializer(InputSerializer):
     tastes = serializers.CharField(required=False, allow_blank=True)
     wishes = serializers.CharField(required=False, allow_blank=True)
     habits = serializers.CharField(required=False, allow_blank=True)
@@ -167,21 +168,21 @@ class ExpectationsInputSerializer(serializers.Serializer):
     interests = serializers.CharField(required=False, allow_blank=True)
 
 
-class TextInputSerializer(serializers.Serializer):
+class TextInputSerializer(InputSerializer):
     text = serializers.CharField(allow_blank=True)
 
 
-class CommentInputSerializer(serializers.Serializer):
+class CommentInputSerializer(InputSerializer):
     section = serializers.ChoiceField(choices=Section.choices)
     text = serializers.CharField()
 
 
-class NeedInputSerializer(serializers.Serializer):
+class NeedInputSerializer(InputSerializer):
     serafin = serializers.PrimaryKeyRelatedField(queryset=SerafinCode.objects.filter(kind="need"))
     description = serializers.CharField()
 
 
-class ObjectiveInputSerializer(serializers.Serializer):
+class ObjectiveInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=300)
     needs = serializers.PrimaryKeyRelatedField(many=True, queryset=Need.objects.all())
     indicator = serializers.CharField(required=False, allow_blank=True, default="")
@@ -190,7 +191,7 @@ class ObjectiveInputSerializer(serializers.Serializer):
     status_note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ActionInputSerializer(serializers.Serializer):
+class ActionInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=300)
     objectives = serializers.PrimaryKeyRelatedField(many=True, queryset=Objective.objects.all())
     professional = serializers.PrimaryKeyRelatedField(
@@ -217,9 +218,9 @@ class ActionInputSerializer(serializers.Serializer):
     involves_person = serializers.BooleanField(default=True)
 
 
-class SignInputSerializer(serializers.Serializer):
+class SignInputSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=SignOffRole.choices)
 
 
-class AmendInputSerializer(serializers.Serializer):
+class AmendInputSerializer(InputSerializer):
     reason = serializers.CharField()

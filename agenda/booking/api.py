@@ -34,7 +34,7 @@ from agenda.booking.serializers import (
     SlotSearchSerializer,
 )
 from agenda.models import AvailabilityException, AvailabilityWindow, Event, Participant
-from common.api import ERRORS, READ_ERRORS, ServiceAPIView
+from common.api import ERRORS, READ_ERRORS, NoInputSerializer, ServiceAPIView
 from common.timezone import PARIS
 from coordination.models import Professional
 
@@ -52,7 +52,10 @@ class AvailabilityView(ServiceAPIView):
     serializer_class = AvailabilitySerializer
 
     @extend_schema(
-        tags=TAGS, summary="Mes disponibilités (plages et exceptions)", responses={200: AvailabilitySerializer}
+        tags=TAGS,
+        summary="Mes disponibilités (plages et exceptions)",
+        description="Pour un professionnel ; 404 pour un autre compte.",
+        responses={200: AvailabilitySerializer, 404: READ_ERRORS[404]},
     )
     def get(self, request: Request) -> Response:
         me = _me(request)
@@ -212,7 +215,7 @@ def _meetings(request: Request):
 
 
 class MeetingListView(ServiceAPIView):
-    serializer_class = MeetingSerializer
+    serializer_class = MeetingCreateSerializer
 
     @extend_schema(
         tags=TAGS,
@@ -279,7 +282,7 @@ class MeetingResponseView(ServiceAPIView):
 
 
 class MeetingCancelView(ServiceAPIView):
-    serializer_class = MeetingSerializer
+    serializer_class = NoInputSerializer
 
     @extend_schema(
         tags=TAGS,

@@ -9,9 +9,10 @@ import datetime as dt
 from rest_framework import serializers
 
 from agenda.models import AvailabilityException, AvailabilityWindow, Event, ExceptionKind, Participant
+from common.api import InputSerializer, InputSerializerMixin
 
 
-class AvailabilityWindowSerializer(serializers.ModelSerializer):
+class AvailabilityWindowSerializer(InputSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = AvailabilityWindow
         fields = [
@@ -28,7 +29,7 @@ class AvailabilityWindowSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class AvailabilityExceptionSerializer(serializers.ModelSerializer):
+class AvailabilityExceptionSerializer(InputSerializerMixin, serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=ExceptionKind.choices)
 
     class Meta:
@@ -48,7 +49,7 @@ class FreeBusySpanSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["free", "busy"], help_text="FHIR Slot.status.")
 
 
-class SlotSearchSerializer(serializers.Serializer):
+class SlotSearchSerializer(InputSerializer):
     participants = serializers.ListField(
         child=serializers.IntegerField(),
         min_length=1,
@@ -134,7 +135,7 @@ class MeetingSerializer(serializers.ModelSerializer):
         ]
 
 
-class MeetingCreateSerializer(serializers.Serializer):
+class MeetingCreateSerializer(InputSerializer):
     invitees = serializers.ListField(child=serializers.IntegerField(), min_length=1)
     optional_invitees = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     motive = serializers.CharField(max_length=500)
@@ -142,7 +143,7 @@ class MeetingCreateSerializer(serializers.Serializer):
     end = serializers.DateTimeField()
 
 
-class MeetingResponseSerializer(serializers.Serializer):
+class MeetingResponseSerializer(InputSerializer):
     response = serializers.ChoiceField(choices=["accepted", "declined", "counter"])
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     counter_start = serializers.DateTimeField(required=False, allow_null=True, default=None)

@@ -11,11 +11,9 @@ from coordination import matrix, services
 from coordination.models import CircleMember
 from documents import services as document_services
 from documents.models import DocumentType
+from tests.uploads_corpus import CLEAN_PDF
 
-PDF_BYTES = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+PDF_BYTES = CLEAN_PDF
 
 
 def pdf_file(name: str = "compte-rendu.pdf", content: bytes = PDF_BYTES) -> SimpleUploadedFile:

@@ -6,6 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from tests.uploads_corpus import CLEAN_PDF
+
 
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
@@ -36,8 +38,4 @@ def jpeg_with_gps(name: str = "photo.jpg") -> SimpleUploadedFile:
 
 
 def pdf_file(name: str = "compte-rendu.pdf") -> SimpleUploadedFile:
-    content = (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
-    return SimpleUploadedFile(name, content, content_type="application/pdf")
+    return SimpleUploadedFile(name, CLEAN_PDF, content_type="application/pdf")

@@ -477,7 +477,7 @@ def test_it_refuses_a_text_file_named_like_a_photo_and_creates_nothing(person, n
     fake = SimpleUploadedFile("photo.jpg", b"Ceci n'est pas une image.\n", content_type="image/jpeg")
     response = login(nurse).post(notebook_url(person), {"category": "hygiene", "text": "Photo.", "files": [fake]})
     assert response.status_code == 400
-    assert "Type de fichier refusé" in response.json()["attachments"][0]
+    assert "Type de fichier refusé" in response.json()["files"][0]
     assert not Transmission.objects.exists() and not Attachment.objects.exists()
 
 
@@ -488,7 +488,7 @@ def test_it_refuses_a_file_over_the_size_limit(person, nurse, settings):
     )
     response = login(nurse).post(notebook_url(person), {"category": "resultats", "text": "Bilan.", "files": [big]})
     assert response.status_code == 400
-    assert "1 Mo au maximum" in response.json()["attachments"][0]
+    assert "1 Mo au maximum" in response.json()["files"][0]
     assert not Transmission.objects.exists()
 
 

@@ -19,6 +19,7 @@ from liaison.tasks import remind_missing_receipts
 from notifications.models import Notification, NotificationPreference
 from tests.conftest import login
 from tests.liaison.conftest import jpeg_with_gps, pdf_file
+from tests.uploads_corpus import HOSTILE_PDFS
 
 pytestmark = pytest.mark.django_db
 
@@ -127,9 +128,7 @@ def test_it_refuses_a_too_large_file_with_the_limit_in_the_message(person, nurse
 
 
 def test_it_refuses_a_pdf_with_active_content(person, nurse):
-    evil = SimpleUploadedFile(
-        "cr.pdf", b"%PDF-1.4\n1 0 obj<</OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n%%EOF\n"
-    )
+    evil = SimpleUploadedFile("cr.pdf", HOSTILE_PDFS["escaped-names"])
     with pytest.raises(ValidationError, match="contenu actif"):
         _post(nurse, person, files=[evil])
     _post(nurse, person, files=[pdf_file()])

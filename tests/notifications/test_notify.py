@@ -212,7 +212,7 @@ def test_it_can_emit_configure_and_deliver_every_type_in_the_catalogue(
     _prefer(recipient, event_type, "immediate")
     notify(
         event_type,
-        person=None if event_type == "security.new_device" else person,
+        person=None if event_type in ("security.new_device", "security.login_failures") else person,
         actor=referent,
         recipients=[recipient],
     )

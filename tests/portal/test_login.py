@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD, UserFactory
@@ -39,13 +40,34 @@ def test_it_gives_the_same_french_error_whether_the_email_exists_or_not(client):
     assert not known.wsgi_request.user.is_authenticated
 
 
-def test_it_rate_limits_repeated_failures_even_with_the_right_password_afterwards(client):
-    UserFactory(email="jeanne@exemple.fr")
-    for _ in range(5):
-        client.post(LOGIN_URL, {"login": "jeanne@exemple.fr", "password": "mauvais-mot-de-passe"})
-    response = client.post(LOGIN_URL, {"login": "jeanne@exemple.fr", "password": PASSWORD})
+def test_five_wrong_passwords_slow_the_guesser_down_but_never_lock_the_owner_out(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner = UserFactory(email="jeanne@exemple.fr")
+    guesser = {"REMOTE_ADDR": "203.0.113.7"}
+    for _ in range(6):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(LOGIN_URL, {"login": "jeanne@exemple.fr", "password": "mauvais-mot-de-passe"}, **guesser)
+    # From the guesser's address, even the right password is refused for a while…
+    response = client.post(LOGIN_URL, {"login": "jeanne@exemple.fr", "password": PASSWORD}, **guesser)
     assert "Trop de tentatives de connexion échouées" in response.content.decode()
     assert not response.wsgi_request.user.is_authenticated
+    # …the owner, from elsewhere, signs in at once.
+    response = Client().post(
+        LOGIN_URL, {"login": "jeanne@exemple.fr", "password": PASSWORD}, REMOTE_ADDR="198.51.100.2"
+    )
+    assert response.status_code == 302 and response.wsgi_request.user == owner
+    # And was told, once, without any detail.
+    [notice] = [m for m in mailoutbox if m.to == ["jeanne@exemple.fr"]]
+    assert "mots de passe erronés" in notice.body and "203.0.113.7" not in notice.body
+
+
+def test_many_failures_from_one_address_are_limited_whatever_the_account(client):
+    for n in range(20):
+        client.post(LOGIN_URL, {"login": f"inconnu{n}@exemple.fr", "password": "x"}, REMOTE_ADDR="203.0.113.9")
+    UserFactory(email="jeanne@exemple.fr")
+    response = client.post(LOGIN_URL, {"login": "jeanne@exemple.fr", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
+    assert "Trop de tentatives de connexion échouées" in response.content.decode()
 
 
 def test_it_has_no_public_signup(client):

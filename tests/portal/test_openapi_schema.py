@@ -31,6 +31,11 @@ COORDINATION_OPERATIONS = {
     ("/api/coordination/documents/{id}/validate/", "post"),
     ("/api/coordination/documents/{id}/mssante/", "post"),
     ("/api/coordination/dmp-shares/{id}/cancel/", "post"),
+    ("/api/coordination/persons/{id}/consents/", "get"),
+    ("/api/coordination/persons/{id}/consents/", "post"),
+    ("/api/coordination/persons/{id}/break-glass/", "get"),
+    ("/api/coordination/persons/{id}/break-glass/", "post"),
+    ("/api/coordination/break-glass/mine/", "get"),
 }
 
 

@@ -298,7 +298,7 @@ class Command(BaseCommand):
             sex="M",
             birth_place_insee="94028",
             identity_status="PROV",
-            phone="0600000003",
+            phone="+33600000003",
         )
 
         claire_link = self.carer_link(admin, jeanne, claire_user, Relationship.CARER)
