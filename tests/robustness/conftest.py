@@ -11,8 +11,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from agenda import availability, booking
+from agenda import availability
 from agenda import services as agenda_services
+from agenda.booking import services as booking
 from coordination import services as coordination_services
 from coordination.models import CircleMember, CircleRole, Level
 from documents import services as document_services
