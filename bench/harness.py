@@ -321,6 +321,8 @@ class Server:
             str(self.timeout),
             "--backlog",
             "2048",
+            # Not the shared default socket (~/.gunicorn/gunicorn.ctl) of other gunicorns on the machine.
+            "--no-control-socket",
             "--chdir",
             str(BASE_DIR),
         ]
@@ -362,13 +364,14 @@ class Server:
 
 
 def stop_on_signals() -> None:
-    """SIGTERM and SIGHUP end the script like Ctrl-C does, so that `finally` stops the server."""
+    """Ctrl-C, SIGTERM and SIGHUP raise KeyboardInterrupt, so that `finally` stops the server
+    (SIGINT too: a shell starting the script in the background would have it ignored)."""
 
     def interrupt(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
 
 
 # --- The machine -------------------------------------------------------------------------------------
