@@ -143,7 +143,7 @@ def run_wrk(url: str, cookie: str, args) -> dict:
 def measure_latency(client: harness.Http, path: str, args) -> dict:
     for _ in range(args.warmup):
         client.get(path)
-    times, queries, sql_ms, sizes, statuses = [], [], [], [], set()
+    times, queries, sql_ms, slowest, sizes, statuses = [], [], [], [], [], set()
     for _ in range(args.requests):
         response = client.get(path)
         times.append(response.elapsed_ms)
@@ -152,12 +152,15 @@ def measure_latency(client: harness.Http, path: str, args) -> dict:
         if "x-bench-queries" in response.headers:
             queries.append(int(response.headers["x-bench-queries"]))
             sql_ms.append(float(response.headers["x-bench-sql-ms"]))
+            slowest.append((float(response.headers["x-bench-sql-slowest-ms"]), response.headers["x-bench-sql-slowest"]))
     return {
         "p50_ms": harness.median(times),
         "p95_ms": harness.percentile(times, 0.95),
         "min_ms": min(times),
         "queries": sorted(set(queries)),
         "sql_ms": harness.median(sql_ms) if sql_ms else None,
+        # The slowest query of the median request (by its slowest query's time).
+        "slowest_sql": sorted(slowest)[len(slowest) // 2] if slowest else None,
         "bytes": int(harness.median(sizes)),
         "statuses": sorted(statuses),
     }
@@ -194,6 +197,12 @@ def print_table(rows: list[dict], skipped: list[tuple[str, str]]) -> None:
         )
     for name, reason in skipped:
         print(f"{name:32} skipped: {reason}")
+    slow = [row for row in rows if row.get("slowest_sql")]
+    if slow:
+        print("\nslowest query of a median request, per page (ms, SQL without parameters):")
+        for row in slow:
+            ms, sql = row["slowest_sql"]
+            print(f"  {row['name']:30} {ms:7.1f}  {sql[:150]}")
 
 
 def main() -> int:

@@ -31,24 +31,31 @@ urlpatterns = [path("bench/bare/", bare, name="bench_bare"), *portal_urlpatterns
 
 
 class QueryCountMiddleware:
-    """X-Bench-Queries / X-Bench-SQL-ms: the SQL of the whole request, middleware included."""
+    """The SQL of the whole request, middleware included: X-Bench-Queries (count),
+    X-Bench-SQL-ms (their time), X-Bench-SQL-Slowest-ms and X-Bench-SQL-Slowest (the
+    slowest one, its first 400 characters on one line, without its parameters)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        stats = [0, 0.0]
+        stats = {"count": 0, "total": 0.0, "slowest": 0.0, "sql": ""}
 
         def count(execute, sql, params, many, context):
             started = time.perf_counter()
             try:
                 return execute(sql, params, many, context)
             finally:
-                stats[0] += 1
-                stats[1] += time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                stats["count"] += 1
+                stats["total"] += elapsed
+                if elapsed > stats["slowest"]:
+                    stats["slowest"], stats["sql"] = elapsed, sql
 
         with connection.execute_wrapper(count):
             response = self.get_response(request)
-        response["X-Bench-Queries"] = str(stats[0])
-        response["X-Bench-SQL-ms"] = f"{stats[1] * 1000:.1f}"
+        response["X-Bench-Queries"] = str(stats["count"])
+        response["X-Bench-SQL-ms"] = f"{stats['total'] * 1000:.1f}"
+        response["X-Bench-SQL-Slowest-ms"] = f"{stats['slowest'] * 1000:.1f}"
+        response["X-Bench-SQL-Slowest"] = " ".join(str(stats["sql"]).split())[:400].encode("ascii", "replace").decode()
         return response
