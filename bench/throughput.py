@@ -14,8 +14,10 @@ account: bench/personas/<database>.json), then for each page of PAGES:
    with the SQL queries of a request and their time from the bench middleware
    (``X-Bench-Queries``, ``X-Bench-SQL-ms``; --no-query-count turns it off);
 3. throughput with wrk, --connections connections for --duration seconds: first the
-   bare view with the same persona's session, right after it the page; the page's
-   share is its requests/s divided by the bare view's.
+   bare view with the same persona's session, right after it the page, then the bare
+   view again (--no-bracket: not); the page's share is its requests/s divided by the
+   mean of its bare samples, whose spread shows whether the machine's speed changed
+   meanwhile (--rounds R: R bare/page pairs, the page's median kept).
 
 Then it prints a table with the verdicts (share >= 0.30, p50 < 50 ms, p95 < 150 ms) and
 the machine's state (load average, CPU steal and busy time from /proc/stat,
@@ -92,6 +94,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=50, help="timed single-client requests per page")
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests first")
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk sample (bare, then page)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="bare/page wrk pairs per page (the page's median is kept)"
+    )
+    parser.add_argument(
+        "--no-bracket", action="store_true", help="no bare sample after the page's (only the one right before)"
+    )
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (1 leaves the CPU to the portal)")
     parser.add_argument("--only", action="append", default=[], help="pages whose name contains this (repeatable)")
@@ -140,6 +148,36 @@ def run_wrk(url: str, cookie: str, args) -> dict:
     raise RuntimeError(f"wrk printed no summary: {out}\n{err}")
 
 
+def throughput(cookie: str, path: str, args) -> dict:
+    """wrk on the bare view right before the page; with --rounds R: bare, page R times, then a
+    last bare sample (bracketed), the share taken against the mean of the bare samples."""
+    base = f"http://{harness.HOST}:{args.port}"
+    bares, pages = [], []
+    for _ in range(args.rounds):
+        bares.append(run_wrk(f"{base}/bench/bare/", cookie, args))
+        pages.append(run_wrk(f"{base}{path}", cookie, args))
+    if not args.no_bracket:
+        bares.append(run_wrk(f"{base}/bench/bare/", cookie, args))
+    bare_rps = [b["rps"] for b in bares]
+    page_rps = harness.median([p["rps"] for p in pages]) if len(pages) > 1 else pages[0]["rps"]
+    mean_bare = sum(bare_rps) / len(bare_rps)
+    row = {
+        "bare_rps": mean_bare,
+        "bare_samples": bare_rps,
+        "bare_spread": (max(bare_rps) - min(bare_rps)) / mean_bare if mean_bare else None,
+        "rps": page_rps,
+        "page_samples": [p["rps"] for p in pages],
+        "share": page_rps / mean_bare if mean_bare else None,
+        "wrk_p50_ms": pages[-1]["p50_us"] / 1000,
+        "wrk_p95_ms": pages[-1]["p95_us"] / 1000,
+        "bare_p50_ms": bares[0]["p50_us"] / 1000,
+    }
+    page_errors, bare_errors = sum(p["errors"] for p in pages), sum(b["errors"] for b in bares)
+    if page_errors or bare_errors:
+        row["note"] = f"{page_errors} page / {bare_errors} bare answers not 200 under wrk"
+    return row
+
+
 def measure_latency(client: harness.Http, path: str, args) -> dict:
     for _ in range(args.warmup):
         client.get(path)
@@ -180,7 +218,7 @@ def verdict(row: dict) -> str:
 def print_table(rows: list[dict], skipped: list[tuple[str, str]]) -> None:
     header = (
         f"{'page':32} {'p50 ms':>7} {'p95 ms':>7} {'SQL':>4} {'SQL ms':>6} {'req/s':>7} "
-        f"{'bare/s':>7} {'share':>6}  verdict"
+        f"{'bare/s':>7} {'±bare':>6} {'share':>6}  verdict"
     )
     print()
     print(header)
@@ -191,9 +229,10 @@ def print_table(rows: list[dict], skipped: list[tuple[str, str]]) -> None:
         rps = f"{row['rps']:.1f}" if row.get("rps") is not None else "-"
         bare = f"{row['bare_rps']:.1f}" if row.get("bare_rps") is not None else "-"
         share = f"{row['share']:.3f}" if row.get("share") is not None else "-"
+        spread = f"{row['bare_spread']:.0%}" if row.get("bare_spread") is not None else "-"
         print(
             f"{row['name']:32} {row['p50_ms']:7.1f} {row['p95_ms']:7.1f} {queries:>4} {sql:>6} {rps:>7} "
-            f"{bare:>7} {share:>6}  {row['verdict']}"
+            f"{bare:>7} {spread:>6} {share:>6}  {row['verdict']}"
         )
     for name, reason in skipped:
         print(f"{name:32} skipped: {reason}")
@@ -233,7 +272,9 @@ def main() -> int:
     print(f"server: {server.describe()}, DEBUG=0, cache {args.cache_url}; personas {personas_file}")
     print(
         f"method: {args.warmup} warm-up + {args.requests} single-client requests per page; wrk "
-        f"{args.connections} connections × {args.duration} s on the bare view, then on the page"
+        f"{args.connections} connections × {args.duration} s: bare view, then the page"
+        + (f" ({args.rounds} rounds)" if args.rounds > 1 else "")
+        + ("" if args.no_bracket else ", then the bare view again")
     )
     print(f"load average at start: {harness.load_average()}")
     rows: list[dict] = []
@@ -279,20 +320,7 @@ def main() -> int:
             row = {"name": page.name, "path": path, "persona": page.persona}
             row.update(measure_latency(client, path, args))
             if not args.no_wrk:
-                cookie = client.cookie_header()
-                bare = run_wrk(f"http://{harness.HOST}:{args.port}/bench/bare/", cookie, args)
-                sample = run_wrk(f"http://{harness.HOST}:{args.port}{path}", cookie, args)
-                row.update(
-                    bare_rps=bare["rps"],
-                    rps=sample["rps"],
-                    share=sample["rps"] / bare["rps"] if bare["rps"] else None,
-                    wrk_p50_ms=sample["p50_us"] / 1000,
-                    wrk_p95_ms=sample["p95_us"] / 1000,
-                    bare_p50_ms=bare["p50_us"] / 1000,
-                    errors=sample["errors"] + bare["errors"],
-                )
-                if row["errors"]:
-                    row["note"] = f"{sample['errors']} page / {bare['errors']} bare answers not 200 under wrk"
+                row.update(throughput(client.cookie_header(), path, args))
             row["verdict"] = verdict(row) + (f" ({row['note']})" if row.get("note") else "")
             rows.append(row)
             loads.append(harness.load_average())
@@ -330,6 +358,10 @@ def main() -> int:
         f"CPU steal {steal:.1%}, CPU busy {busy:.1%} (both cores, /proc/stat)"
     )
     print("targets: share of the bare view's req/s >= 0.30, p50 < 50 ms, p95 < 150 ms (single client)")
+    print(
+        "±bare: spread of the page's bare samples (max - min) / mean; over about 25 % the machine's "
+        "speed changed during the page's samples and its share is uncertain"
+    )
     if args.json:
         Path(args.json).write_text(
             json.dumps(
