@@ -31,7 +31,14 @@ five targeted (DAR), 1 % with a remarkable event; French text drawn from a small
 vocabulary, `search_document` filled as `liaison.services` fills it, and the author's
 read mark that `transmission_create` writes. They are written in chunks of
 --transmission-batch rows, each in its own transaction, with COPY on PostgreSQL
-(`bulk_create` elsewhere).
+(`bulk_create` elsewhere). --light-person-transmissions K gives exactly K to one more
+person, who shares a structure with the heavy person when there is one, so that one
+professional can compare the two; the command prints both ids and such a professional.
+
+With --person-accounts N, N persons of this run get a user-portal account (their e-mail,
+the --password), linked as `services.person_link_account` links it: the person's own
+circle member with `SELF_DEFAULTS` and its matrix rows. The heavy and light persons come
+first, then the persons in creation order.
 
 Deterministic for a given --seed and database state; re-running appends new,
 independent structures, professionals and persons. Persons are written in chunks of
@@ -370,14 +377,27 @@ class Command(BaseCommand):
             default=50_000,
             help="transmissions per chunk (one transaction and one COPY each)",
         )
+        parser.add_argument(
+            "--light-person-transmissions",
+            type=int,
+            default=0,
+            help="exactly this many transmissions for one more person (sharing a structure with the heavy one)",
+        )
+        parser.add_argument(
+            "--person-accounts",
+            type=int,
+            default=0,
+            help="give this many persons of this run a user-portal account (heavy and light persons first)",
+        )
 
     def handle(self, *args, **options):
         n_structures, n_professionals, n_persons = options["structures"], options["professionals"], options["persons"]
         batch = options["batch"]
         n_transmissions, n_heavy = options["transmissions"], options["heavy_person_transmissions"]
         transmission_batch = options["transmission_batch"]
+        n_light, n_accounts = options["light_person_transmissions"], options["person_accounts"]
         if (
-            min(n_structures, n_professionals, n_persons, n_transmissions, n_heavy) < 0
+            min(n_structures, n_professionals, n_persons, n_transmissions, n_heavy, n_light, n_accounts) < 0
             or min(batch, transmission_batch) < 1
         ):
             raise CommandError("Les nombres doivent être positifs. / Counts must be positive.")
@@ -385,7 +405,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "Il faut au moins une structure pour accompagner des personnes. / Persons need at least one structure."
             )
-        if (n_transmissions or n_heavy) and not n_persons:
+        if (n_transmissions or n_heavy or n_light or n_accounts) and not n_persons:
             raise CommandError(
                 "Les transmissions vont aux personnes créées par la même commande : ajoutez "
                 "--persons. / Transmissions go to the persons created by the same run: add --persons."
@@ -425,16 +445,25 @@ class Command(BaseCommand):
             "circle members",
             "object permissions",
         ]
-        if n_transmissions or n_heavy:
+        self.heavy_person_id = self.light_person_id = None
+        if n_transmissions or n_heavy or n_light:
             self.stdout.write(f"{'persons and circles':>20}: {time.monotonic() - started:.1f} s")
-            self.create_transmissions(n_transmissions, n_heavy, teams, transmission_batch)
-            names += ["transmissions", "heavy transmissions", "read marks"]
+            self.create_transmissions(n_transmissions, n_heavy, teams, transmission_batch, n_light)
+            names += ["transmissions", "heavy transmissions", "light transmissions", "read marks"]
+        if n_accounts:
+            with transaction.atomic():
+                self.create_person_accounts(n_accounts, batch)
+            names += ["person accounts"]
 
         elapsed = time.monotonic() - started
         for name in names:
             self.stdout.write(f"{name:>20}: {self.counts[name]}")
         if n_heavy:
             self.stdout.write(f"{'heavy person id':>20}: {self.heavy_person_id}")
+        if n_light:
+            self.stdout.write(f"{'light person id':>20}: {self.light_person_id}")
+        if n_heavy or n_light:
+            self.stdout.write(f"{'their reader':>20}: {self.reader_email(teams)}")
         if n_transmissions or n_heavy:
             self.stdout.write(f"{'transmissions time':>20}: {self.transmissions_seconds:.1f} s")
         self.stdout.write(f"{'elapsed':>20}: {elapsed:.1f} s")
@@ -518,12 +547,12 @@ class Command(BaseCommand):
         self.counts["team memberships"] += len(memberships)
         return teams
 
-    def create_account_extras(self, users, batch: int) -> None:
+    def create_account_extras(self, users, batch: int, totp: bool = True) -> None:
         EmailAddress.objects.bulk_create(
             [EmailAddress(user=user, email=user.email, verified=True, primary=True) for user in users],
             batch_size=batch,
         )
-        if self.with_totp:
+        if self.with_totp and totp:
             secret = encrypt(TOTP_SECRET)
             Authenticator.objects.bulk_create(
                 [
@@ -642,13 +671,89 @@ class Command(BaseCommand):
         PersonUserObjectPermission.objects.bulk_create(permissions, batch_size=batch)
         self.counts["object permissions"] += len(permissions)
 
+    # --- User-portal accounts and the benchmark's reader ---------------------------------------
+
+    def create_person_accounts(self, count: int, batch: int) -> None:
+        """As `services.person_link_account` does for each: the account, the person's own
+        circle member with SELF_DEFAULTS, its grants and matrix rows (in bulk)."""
+        User = get_user_model()
+        chosen = [p for p in (self.heavy_person_id, self.light_person_id) if p is not None]
+        chosen += [p for p in sorted(self.person_structures) if p not in chosen]
+        persons = list(Person.objects.filter(pk__in=chosen[:count], user__isnull=True).order_by("pk"))
+        users = User.objects.bulk_create(
+            [
+                User(
+                    email=person.email,
+                    password=self.password,
+                    first_name=person.first_name,
+                    last_name=person.birth_name,
+                    date_joined=self.now,
+                )
+                for person in persons
+            ],
+            batch_size=batch,
+        )
+        self.counts["person accounts"] += len(users)
+        self.create_account_extras(users, batch, totp=False)
+        for person, user in zip(persons, users, strict=True):
+            person.user = user
+        Person.objects.bulk_update(persons, ["user"], batch_size=batch)
+        members = CircleMember.objects.bulk_create(
+            [
+                CircleMember(
+                    person=person,
+                    kind=MemberKind.PERSON,
+                    role=CircleRole.PERSON,
+                    origin=MemberOrigin.SELF,
+                    user=person.user,
+                    started_at=self.now,
+                )
+                for person in persons
+            ],
+            batch_size=batch,
+        )
+        levels = services.levels_dict(services.SELF_DEFAULTS)
+        Grant.objects.bulk_create(
+            [
+                Grant(member_id=member.pk, category=category, level=level, updated_at=self.now)
+                for member in members
+                for category, level in levels.items()
+            ],
+            batch_size=batch,
+        )
+        permissions = [
+            PersonUserObjectPermission(
+                user_id=member.user_id,
+                content_object_id=member.person_id,
+                permission_id=self.perm_ids[permission_codename(category, action)],
+            )
+            for member in members
+            for category, level in levels.items()
+            for action, needed in (("read", Level.READ), ("write", Level.WRITE))
+            if level >= needed
+        ]
+        PersonUserObjectPermission.objects.bulk_create(permissions, batch_size=batch)
+        self.counts["circle members"] += len(members)
+        self.counts["object permissions"] += len(permissions)
+
+    def reader_email(self, teams: dict[int, list[tuple[int, int, str]]]) -> str:
+        """A professional (a nurse if any) of a structure accompanying the heavy and the light person."""
+        persons = [p for p in (self.heavy_person_id, self.light_person_id) if p is not None]
+        shared = set.intersection(*(set(self.person_structures[p]) for p in persons))
+        for wanted in (TeamRole.NURSE, *sorted(LIAISON_WRITERS)):
+            for structure_id in sorted(shared):
+                for _professional_id, user_id, role in teams.get(structure_id, ()):
+                    if role == wanted:
+                        return get_user_model().objects.get(pk=user_id).email
+        return "-"
+
     # --- Liaison notebook ----------------------------------------------------------------------
 
     def create_transmissions(
-        self, count: int, heavy: int, teams: dict[int, list[tuple[int, int, str]]], batch: int
+        self, count: int, heavy: int, teams: dict[int, list[tuple[int, int, str]]], batch: int, light: int = 0
     ) -> None:
-        """`count` transmissions over the persons of this run, `heavy` more for one of them,
-        interleaved in chronological order, in chunks of `batch` rows."""
+        """`count` transmissions over the persons of this run, `heavy` more for one of them
+        and `light` for another, interleaved in chronological order, in chunks of `batch` rows."""
         started = time.monotonic()
         writers = {
             structure_id: [user_id for _professional_id, user_id, role in members if role in LIAISON_WRITERS]
@@ -668,12 +773,32 @@ class Command(BaseCommand):
             )
         person_ids = sorted(authors)
         heavy_id = self.rng.choice(person_ids) if heavy else None
-        others = [person_id for person_id in person_ids if person_id != heavy_id] or person_ids
-        self.heavy_person_id = heavy_id
+        light_id = None
+        if light:
+            # Someone the heavy person's readers also read, when possible.
+            near = set(self.person_structures[heavy_id]) if heavy_id else set()
+            pool = [p for p in person_ids if p != heavy_id and near & set(self.person_structures[p])]
+            pool = pool or [p for p in person_ids if p != heavy_id] or person_ids
+            light_id = self.rng.choice(pool)
+        others = [person_id for person_id in person_ids if person_id not in (heavy_id, light_id)] or person_ids
+        self.heavy_person_id, self.light_person_id = heavy_id, light_id
         if heavy:
             self.stdout.write(f"{'heavy person':>20}: id {heavy_id} ({heavy} transmissions)")
+        if light:
+            self.stdout.write(f"{'light person':>20}: id {light_id} ({light} transmissions)")
 
-        total = count + heavy
+        total = count + heavy + light
+
+        def heavy_at(index: int) -> bool:
+            return (index + 1) * heavy // total > index * heavy // total
+
+        # The light person's rows spread evenly, each moved past any slot of the heavy person.
+        light_at = set()
+        for k in range(light):
+            index = (2 * k + 1) * total // (2 * light)
+            while heavy_at(index) or index in light_at:
+                index = (index + 1) % total
+            light_at.add(index)
         origin = self.now - TRANSMISSION_SPAN
         slot = TRANSMISSION_SPAN.total_seconds() / total
         write = self._copy_transmissions if connection.vendor == "postgresql" else self._bulk_create_transmissions
@@ -681,8 +806,7 @@ class Command(BaseCommand):
         report_every = max(batch, total // 10)
         next_report = report_every
         for index in range(total):
-            is_heavy = (index + 1) * heavy // total > index * heavy // total
-            person_id = heavy_id if is_heavy else self.rng.choice(others)
+            person_id = heavy_id if heavy_at(index) else light_id if index in light_at else self.rng.choice(others)
             observed_at = origin + datetime.timedelta(seconds=(index + self.rng.random()) * slot)
             rows.append(self.new_transmission(person_id, authors[person_id], observed_at))
             if len(rows) >= batch or index == total - 1:
@@ -695,8 +819,9 @@ class Command(BaseCommand):
                     self.stdout.write(f"{'':>20}  {index + 1} / {total} transmissions, {elapsed:.0f} s")
                     self.stdout.flush()
                     next_report += report_every
-        self.counts["transmissions"] -= heavy
+        self.counts["transmissions"] -= heavy + light
         self.counts["heavy transmissions"] = heavy
+        self.counts["light transmissions"] = light
         self.transmissions_seconds = time.monotonic() - started
 
     def new_transmission(self, person_id: int, authors: list[tuple[int, int]], observed_at) -> tuple:
