@@ -77,6 +77,9 @@ TEAM_DEFAULTS: dict[str, tuple[int, ...]] = {
     TeamRole.SOCIAL: (R, W, W, W, W, R),
     TeamRole.SECRETARY: (R, W, N, N, W, R),
     TeamRole.OTHER: (R, N, N, N, N, N),
+    # The structure's own software (interop): it sends persons, appointments and
+    # documents, and reads back the notebook, the plan and the circle.
+    TeamRole.SOFTWARE: (W, W, R, R, W, R),
 }
 # The person themself, and a legal representative acting for them.
 SELF_DEFAULTS = (R, W, R, W, W, W)
@@ -93,6 +96,7 @@ TEAM_ROLE_TO_CIRCLE_ROLE = {
     TeamRole.SOCIAL: CircleRole.SOCIAL,
     TeamRole.SECRETARY: CircleRole.SECRETARY,
     TeamRole.OTHER: CircleRole.OTHER,
+    TeamRole.SOFTWARE: CircleRole.SOFTWARE,
 }
 
 BREAK_GLASS_MIN_REASON = 20

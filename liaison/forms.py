@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from common.forms import Form
 from coordination import access
-from coordination.models import Category, Structure
+from coordination.models import Category, Profession, Structure
 from liaison.models import RemarkableEvent, Scope, TransmissionCategory, TransmissionKind
 
 
@@ -68,6 +68,7 @@ class TransmissionForm(Form):
         self.fields["addressees"].queryset = (
             access.users_allowed(person, Category.LIAISON, "read")
             .exclude(pk=user.pk)
+            .exclude(professional__profession=Profession.SOFTWARE)
             .order_by("last_name", "first_name")
         )
         if not user.is_professional:
