@@ -367,7 +367,11 @@ def subscription_create(
         ends_at=ends_at,
     )
     coordination_services.audit(
-        software.user, person, InteropAudit.SUBSCRIPTION_CREATED, subscription=subscription.pk, event_type=event_type
+        software.user,
+        person,
+        InteropAudit.SUBSCRIPTION_CREATED,
+        subscription=subscription.pk,
+        notification_type=event_type,
     )
     return subscription
 

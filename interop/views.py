@@ -15,8 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from documents.uploads import private_file_response
 from interop import auth, services
 from interop.fhir import subscriptions, writes
-from interop.fhir.codes import base_url
 from interop.fhir.capability import capability_statement
+from interop.fhir.codes import base_url
 from interop.fhir.common import FhirError, Query, error_response, invalid, not_found, response, searchset
 from interop.fhir.handlers import HANDLERS, Context, Result, read_document_reference, read_patient
 from interop.models import Subscription
