@@ -424,6 +424,7 @@ CELERY_BEAT_SCHEDULE["agenda-refresh-external-calendars"] = {
 # (django-oauth-toolkit); its scopes are those its administrator gave it.
 OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "interop.scopes.ConnectedSoftwareScopes",
+    "OAUTH2_VALIDATOR_CLASS": "interop.oauth.ConnectedSoftwareValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("FHIR_TOKEN_SECONDS", 3600),
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }

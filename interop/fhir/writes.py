@@ -19,6 +19,7 @@ from agenda.models import EventStatus, EventType, Visibility
 from coordination.identifiers import normalize_ins, validate_ins_matricule
 from coordination.models import IdentityStatus, Profession, Professional, Sex
 from documents.models import DocumentType
+from documents.uploads import DEFAULT_ALLOWED
 from interop import services
 from interop.fhir import codes
 from interop.fhir.common import FhirError, invalid
@@ -287,24 +288,26 @@ def upsert_appointment(ctx: Context, request, resource) -> services.Outcome:
         raise invalid("Appointment.status", "statut attendu : proposed, booked, fulfilled, cancelled…")
     starts_at = _moment(resource.get("start"), "Appointment.start")
     ends_at = _moment(resource.get("end"), "Appointment.end")
-    person_id = None
-    professionals = []
     participants = _list(resource, "Appointment", "participant")
     if not participants:
         raise invalid("Appointment.participant", "au moins un participant (la personne) est attendu.")
+    person_id = None
+    practitioners = []
     for index, participant in enumerate(participants):
         actor = participant.get("actor") if isinstance(participant, dict) else None
-        kind = (actor or {}).get("reference", "") if isinstance(actor, dict) else ""
+        target = actor.get("reference", "") if isinstance(actor, dict) else ""
         expression = f"Appointment.participant[{index}].actor"
-        if (isinstance(kind, str) and kind.startswith("Practitioner/")) or (
+        if (isinstance(target, str) and target.startswith("Practitioner/")) or (
             isinstance(actor, dict) and (actor.get("identifier") or {}).get("system") == codes.RPPS_SYSTEM
         ):
-            professionals.append(_professional_from_reference(ctx, actor, expression))
+            practitioners.append((actor, expression))
         elif person_id is None:
             person_id = _patient_from_reference(ctx, actor, expression)
     if person_id is None:
         raise invalid("Appointment.participant", "la personne (Patient) doit figurer parmi les participants.")
+    # The person first: someone out of reach is a 404, whatever else the resource says.
     person = ctx.gate(person_id, "agenda", "write")
+    professionals = [_professional_from_reference(ctx, actor, expression) for actor, expression in practitioners]
     fields = {
         "title": _text(resource.get("description"), "Appointment.description") or "Rendez-vous",
         "starts_at": starts_at,
@@ -409,7 +412,12 @@ def upsert_document(ctx: Context, request, resource) -> services.Outcome:
         raise invalid("DocumentReference.docStatus", "preliminary, final ou amended attendu.")
     declared = attachment.get("contentType")
     guessed = filetype.guess(content)
-    if isinstance(declared, str) and guessed is not None and declared.split(";")[0].strip() != guessed.mime:
+    if (
+        isinstance(declared, str)
+        and guessed is not None
+        and guessed.mime in DEFAULT_ALLOWED
+        and declared.split(";")[0].strip() != guessed.mime
+    ):
         # The content decides, as for an upload; a mismatch is said rather than ignored.
         raise invalid(
             "DocumentReference.content[0].attachment.contentType",
