@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import logging
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from documents.uploads import private_file_response
@@ -54,6 +54,11 @@ def _fhir_view(function):
             return error_response(error)
         except ValidationError as error:
             return error_response(invalid("resource", " ".join(error.messages)))
+        except Http404:
+            # From a block's service: the same 404 as the gate's, as an OperationOutcome.
+            return error_response(not_found())
+        except PermissionDenied as error:
+            return error_response(FhirError(403, str(error) or "Accès refusé.", code="forbidden"))
 
     view.__name__ = function.__name__
     return csrf_exempt(view)

@@ -319,3 +319,17 @@ def test_a_document_withdrawn_by_the_software_stays_marked_entered_in_error(api,
     )
     assert response.status_code == 200 and response.json()["status"] == "entered-in-error"
     assert Document.objects.get().status == DocumentStatus.WITHDRAWN
+
+
+def test_a_person_the_structure_no_longer_accompanies_is_out_of_reach(api, admin_user, structure):
+    created = api.put(f"Patient?identifier={DUI_PATIENTS}|P-100", patient_body())
+    person = Person.objects.get(pk=created.json()["id"])
+    services.accompaniment_end(
+        actor=admin_user, accompaniment=Accompaniment.objects.get(person=person, structure=structure), reason="Départ"
+    )
+    for body in (patient_body(), patient_body(phone="0601020304")):
+        response = api.put(f"Patient?identifier={DUI_PATIENTS}|P-100", body)
+        assert response.status_code == 404
+        assert outcome(response)
+    person.refresh_from_db()
+    assert person.phone == ""
