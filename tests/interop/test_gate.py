@@ -185,3 +185,19 @@ def test_a_portal_user_reads_through_the_same_gate_but_never_writes(nurse, perso
     response = client.put("Patient?identifier=urn:dui|1", {"resourceType": "Patient"})
     assert response.status_code == 403
     assert "logiciel connecté" in outcome_of(response)
+
+
+def test_the_software_is_in_the_circle_but_never_offered_as_someone_to_address(dui, person, nurse, person_user):
+    """The person sees the software in their circle (and can lower its rights or oppose
+    it); professionals are never offered it as an addressee, an invitee or a delegate."""
+    circle = login(person_user).get("/mon-espace/cercle/").content.decode()
+    assert "Logiciel de la structure" in circle
+    pages = [
+        f"/liaison/personnes/{person.pk}/?nouvelle=1",
+        "/agenda/reunions/nouvelle/",
+        f"/agenda/personnes/{person.pk}/nouveau/",
+    ]
+    for url in pages:
+        response = login(nurse).get(url)
+        assert response.status_code == 200, url
+        assert "Logiciel de la structure" not in response.content.decode(), url
