@@ -17,7 +17,7 @@ from django.http import Http404
 from agenda import slots
 from agenda.audit_types import AgendaAudit
 from agenda.models import AvailabilityException, AvailabilityWindow, ExceptionKind
-from coordination.models import CircleMember, Professional, Structure, TeamMembership
+from coordination.models import CircleMember, Profession, Professional, Structure, TeamMembership
 from coordination.services import audit
 
 
@@ -39,6 +39,7 @@ def colleagues(professional: Professional) -> QuerySet[Professional]:
     )
     return (
         Professional.objects.filter(is_active=True)
+        .exclude(profession=Profession.SOFTWARE)  # a structure's software is no one to meet
         .filter(Q(Exists(shared_circle)) | Q(Exists(shared_team)))
         .exclude(pk=professional.pk)
         .select_related("user")

@@ -11,7 +11,7 @@ from django.db.models import Q
 from agenda.models import EventType, FeedOwnerKind, PlaceKind, Visibility
 from common.forms import Form
 from common.timezone import PARIS
-from coordination.models import CircleMember, Professional, TeamMembership
+from coordination.models import CircleMember, Profession, Professional, TeamMembership
 from reference.models import SerafinCode
 
 REPEAT_CHOICES = [
@@ -90,7 +90,11 @@ class EventForm(Form):
                 ).values("professional_id")
             )
         self.fields["participants"].queryset = (
-            Professional.objects.filter(scope, is_active=True).exclude(user=user).select_related("user").distinct()
+            Professional.objects.filter(scope, is_active=True)
+            .exclude(user=user)
+            .exclude(profession=Profession.SOFTWARE)
+            .select_related("user")
+            .distinct()
         )
         self.fields["participants"].label_from_instance = lambda p: p.user.get_full_name() or str(p)
         if person is None:

@@ -23,6 +23,7 @@ from agenda.models import (
     AgendaFeed,
     Event,
     EventPlace,
+    EventSource,
     EventStatus,
     EventType,
     ExternalBusyTime,
@@ -65,7 +66,12 @@ class NotAllowed(access.AccessDenied):
 
 def _require_write(actor, event: Event) -> None:
     """Who may change an event: agenda writers of the person who may see it; for an event
-    without a person, its creator or organiser."""
+    without a person, its creator or organiser. An event sent by a structure's software
+    (source `import`) changes only through that software (it is the master copy)."""
+    if event.source == EventSource.IMPORT and event.created_by_id != actor.pk:
+        raise NotAllowed(
+            "Ce rendez-vous vient du logiciel de la structure : il se modifie ou s'annule dans ce logiciel."
+        )
     if event.person_id is not None:
         access.require(actor, event.person_id, Category.AGENDA, "write")
         if not selectors.can_see(actor, event):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from agenda import ics, selectors, services
 from agenda.forms import EventForm, ExternalCalendarForm, FeedForm, RespondForm
-from agenda.models import AgendaFeed, Event, EventStatus, ExternalCalendar, FeedOwnerKind, Visibility
+from agenda.models import AgendaFeed, Event, EventSource, EventStatus, ExternalCalendar, FeedOwnerKind, Visibility
 from common.forms import add_service_errors
 from common.timezone import PARIS, requested_day
 from coordination import access, rules
@@ -240,7 +240,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         access.check(request.user, event.person, Category.AGENDA, "write") is not None
         if event.person_id
         else event.created_by_id == request.user.pk
-    )
+    ) and not (event.source == EventSource.IMPORT and event.created_by_id != request.user.pk)
     upcoming = []
     if event.rrule and event.recurrence_of_id is None:
         now = timezone.now()

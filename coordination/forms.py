@@ -15,6 +15,7 @@ from coordination.models import (
     EndReason,
     Level,
     Partner,
+    Profession,
     Professional,
     Structure,
 )
@@ -129,6 +130,7 @@ class DelegationForm(Form):
                 team_memberships__structure__team__ended_on__isnull=True,
             )
             .exclude(user=user)
+            .exclude(profession=Profession.SOFTWARE)
             .select_related("user")
             .distinct()
         )
@@ -161,7 +163,10 @@ class AccessLogFilterForm(Form):
 class InviteForm(Form):
     professional = forms.ModelChoiceField(
         label="Professionnel à proposer",
-        queryset=Professional.objects.filter(is_active=True).select_related("user").order_by("user__last_name"),
+        queryset=Professional.objects.filter(is_active=True)
+        .exclude(profession=Profession.SOFTWARE)
+        .select_related("user")
+        .order_by("user__last_name"),
     )
     role = forms.ChoiceField(label="Rôle auprès de la personne", choices=JoinRequestForm.base_fields["role"].choices)
     message = forms.CharField(label="Pourquoi le proposer ?", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)

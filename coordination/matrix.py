@@ -70,6 +70,10 @@ TEAM_DEFAULTS: dict[str, tuple[int, ...]] = {
     TeamRole.SOCIAL: (R, W, W, W, W, R, W, W),
     TeamRole.SECRETARY: (R, W, N, N, W, R, N, W),
     TeamRole.OTHER: (R, N, N, N, N, N, N, N),
+    # The structure's own software (interop): it sends persons, appointments, documents
+    # and evaluations (an interRAI tool's results), and reads back the notebook, the plan
+    # and the circle; it takes no part in conversations.
+    TeamRole.SOFTWARE: (W, W, R, R, W, R, W, N),
 }
 # The person themself, and a legal representative acting for them: they read their
 # evaluations and write to their team.

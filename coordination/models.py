@@ -111,6 +111,10 @@ class Profession(models.TextChoices):
     SECRETARY = "secretaire", "Secrétaire"
     PHARMACIST = "pharmacien", "Pharmacien·ne"
     OTHER = "autre", "Autre"
+    # A structure's own record software (its DUI) connected through the FHIR API
+    # (`interop`): a service account in the structure's team, so that the one gate
+    # decides for it as for any team member.
+    SOFTWARE = "logiciel", "Logiciel de la structure"
 
 
 class Professional(models.Model):
@@ -158,6 +162,7 @@ class TeamRole(models.TextChoices):
     SOCIAL = "social", "Travailleur·se social·e"
     SECRETARY = "secretaire", "Secrétaire"
     OTHER = "autre", "Autre"
+    SOFTWARE = "logiciel", "Logiciel de la structure (DUI)"
 
 
 class TeamMembership(models.Model):
@@ -398,6 +403,7 @@ class CircleRole(models.TextChoices):
     THERAPIST = "reeducation", "Rééducation (kiné, ergo, ortho…)"
     PHARMACIST = "pharmacien", "Pharmacien·ne"
     SECRETARY = "secretaire", "Secrétaire"
+    SOFTWARE = "logiciel", "Logiciel de la structure (DUI)"
     STRUCTURE = "structure", "Structure d'accompagnement"
     CARER = "aidant", "Proche aidant"
     FAMILY = "famille", "Famille"

@@ -63,6 +63,7 @@ TEAM_ROLE_TO_CIRCLE_ROLE = {
     TeamRole.SOCIAL: CircleRole.SOCIAL,
     TeamRole.SECRETARY: CircleRole.SECRETARY,
     TeamRole.OTHER: CircleRole.OTHER,
+    TeamRole.SOFTWARE: CircleRole.SOFTWARE,
 }
 
 BREAK_GLASS_MIN_REASON = 20

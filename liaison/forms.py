@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from common.forms import Form
 from coordination import access
-from coordination.models import Category, Structure
+from coordination.models import Category, Profession, Structure
 from liaison.models import RemarkableEvent, Scope, TransmissionCategory, TransmissionKind
 from liaison.selectors import search
 
@@ -70,6 +70,7 @@ class TransmissionForm(Form):
         self.fields["addressees"].queryset = (
             access.users_allowed(person, Category.LIAISON, "read")
             .exclude(pk=user.pk)
+            .exclude(professional__profession=Profession.SOFTWARE)
             .order_by("last_name", "first_name")
         )
         if not user.is_professional:

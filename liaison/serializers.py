@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from common.api import InputSerializer, choices_text, inline_enum
 from coordination import access
-from coordination.models import Category, Structure
+from coordination.models import Category, Profession, Structure
 from liaison.models import (
     Addressee,
     Attachment,
@@ -235,9 +235,11 @@ class _AlertingSerializer(TransmissionContentSerializer):
         super().__init__(*args, **kwargs)
         person = self.context.get("person")
         if person is not None:  # absent when the schema is generated
-            self.fields["addressees"].child_relation.queryset = access.users_allowed(
-                person, Category.LIAISON, "read"
-            ).exclude(pk=self.context["request"].user.pk)
+            self.fields["addressees"].child_relation.queryset = (
+                access.users_allowed(person, Category.LIAISON, "read")
+                .exclude(pk=self.context["request"].user.pk)
+                .exclude(professional__profession=Profession.SOFTWARE)
+            )
 
     def validate(self, data):
         if not self.context["request"].user.is_professional:

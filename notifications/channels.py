@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from typing import Protocol
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
@@ -152,3 +153,34 @@ def send_sms(delivery: Delivery) -> None:
 
 
 SENDERS = {"email": send_email, "sms": send_sms}
+
+
+# --- Channels plugged in by other apps ----------------------------------------------------------
+
+
+class ExternalChannel(Protocol):
+    """A channel another app adds (interop's rest-hook to a structure's software).
+
+    `accounts()` are the users reached only through this channel: the engine never
+    e-mails them nor lists them in the portal. `plan(...)` runs in the change's
+    transaction, once per `notify` call, and returns the `Delivery` rows it created
+    (they are then sent after the commit like the others, by `tasks.deliver`, which
+    calls `send`).
+    """
+
+    key: str
+
+    def accounts(self) -> QuerySet: ...
+
+    def plan(self, *, event_type: str, person, actor, now) -> list[Delivery]: ...
+
+    def send(self, delivery: Delivery) -> None: ...
+
+
+EXTERNAL: dict[str, ExternalChannel] = {}
+
+
+def register(channel: ExternalChannel) -> None:
+    """Plug a channel in (an AppConfig.ready): its sender joins SENDERS."""
+    EXTERNAL[channel.key] = channel
+    SENDERS[channel.key] = channel.send

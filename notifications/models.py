@@ -17,6 +17,9 @@ from coordination.models import Person
 class Channel(models.TextChoices):
     EMAIL = "email", "E-mail"
     SMS = "sms", "SMS"
+    # An alert in a structure's own software (its DUI), through a FHIR subscription
+    # (rest-hook): the channel is plugged in by `interop` (notifications.channels.register).
+    REST_HOOK = "rest_hook", "Alerte dans le logiciel de la structure"
 
 
 class NotificationPreference(models.Model):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from common.notify import Frequency, NotificationType, catalogue
 from coordination import access, rules
 from coordination.models import Person
+from notifications import channels
 from notifications.models import Channel, Delivery, Notification, NotificationPreference
 
 
@@ -90,12 +91,21 @@ def notify(
     else:
         queryset = User.objects.filter(pk__in=[getattr(r, "pk", r) for r in recipients])
     queryset = queryset.filter(is_active=True)
+    for channel in channels.EXTERNAL.values():
+        # Accounts of another channel (a structure's software) are told through it only.
+        queryset = queryset.exclude(pk__in=channel.accounts())
     if kind.category is not None and person is not None:
         # Through the gate: only users who may read this category of this person.
         queryset = access.users_allowed(person, kind.category, "read", users=queryset)
     if actor is not None:
         queryset = queryset.exclude(pk=actor.pk)
     users = list(queryset.distinct().select_related("professional"))
+    external = [
+        delivery
+        for channel in channels.EXTERNAL.values()
+        for delivery in channel.plan(event_type=event_type, person=person, actor=actor, now=timezone.now())
+    ]
+    dispatch_after_commit(external)
     if not users:
         return []
     stored = {p.user_id: p for p in NotificationPreference.objects.filter(user__in=users, event_type=event_type)}

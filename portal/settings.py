@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "agenda",
     "ppa",
     "liaison",
+    "oauth2_provider",
+    "interop",
     "portal",
 ]
 
@@ -445,3 +447,28 @@ CELERY_BEAT_SCHEDULE["agenda-refresh-external-calendars"] = {
     "task": "agenda.tasks.refresh_external_calendars",
     "schedule": AGENDA_IMPORT_REFRESH_MINUTES * 60.0,
 }
+# --- Interoperability: the FHIR facade and connected software (interop) -----------------------
+# A structure's software authenticates with OAuth 2.0 client credentials
+# (django-oauth-toolkit); its scopes are those its administrator gave it.
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "interop.scopes.ConnectedSoftwareScopes",
+    "OAUTH2_VALIDATOR_CLASS": "interop.oauth.ConnectedSoftwareValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("FHIR_TOKEN_SECONDS", 3600),
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # The OAuth 2.0 security BCP (RFC 9700) behaviours, ahead of django-oauth-toolkit 4:
+    # no implicit or password grant, no token in URLs, tokens stored hashed.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+}
+# Named so that migrations referring to the (swappable) OAuth application resolve it.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+FHIR_PAGE_SIZE = env_int("FHIR_PAGE_SIZE", 20)
+FHIR_MAX_PAGE_SIZE = 100
+# Rest-hook endpoints are https; plain http only to this machine, for development and tests.
+FHIR_ALLOW_HTTP_HOOKS = env_bool("FHIR_ALLOW_HTTP_HOOKS", DEBUG or TESTING)

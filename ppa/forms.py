@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from common.forms import Form
-from coordination.models import Professional, Structure
+from coordination.models import Profession, Professional, Structure
 from ppa.models import EXPECTATION_FIELDS, ObjectiveStatus, PlanVersion, Section, SignOffRole, Weekday
 from reference.models import SerafinCode
 
@@ -99,6 +99,7 @@ class ActionForm(Form):
         self.fields["objectives"].queryset = version.objectives.all()
         self.fields["professional"].queryset = (
             Professional.objects.filter(circle_memberships__person=person, circle_memberships__ended_at__isnull=True)
+            .exclude(profession=Profession.SOFTWARE)
             .select_related("user")
             .distinct()
         )

@@ -65,6 +65,9 @@ from reference.models import SerafinCode
 # Demo credentials, printed by the command on purpose: never use them outside a demo.
 DEMO_PASSWORD = "demo-portail-2026"  # noqa: S105
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
+# The EHPAD's connected software (its DUI) on the FHIR API: a published demo client.
+DEMO_CLIENT_ID = "dui-ehpad-demo"
+DEMO_CLIENT_SECRET = "demo-dui-secret-2026"  # noqa: S105
 DOMAIN = "demo.portail.fr"
 
 R, W, N = Level.READ, Level.WRITE, Level.NONE
@@ -145,6 +148,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Les données de démonstration sont déjà en place. / Demo data already present.")
         self.print_logins(logins)
+        self.print_software()
 
     # --- Accounts -----------------------------------------------------------------------------
 
@@ -372,6 +376,8 @@ class Command(BaseCommand):
             self.created.append("agendas")
         if seed_portal_proposal(jeanne=jeanne, referente=referente_user):
             self.created.append("rendez-vous proposé à Jeanne (portail) / appointment proposed to Jeanne (portal)")
+        self.connected_software(admin, ehpad)
+        self.jeanne_id = jeanne.pk
 
         return [
             Login("administrateur / administrator", admin, self.totp_secret(admin)),
@@ -386,6 +392,38 @@ class Command(BaseCommand):
             Login("tuteur / legal representative", guardian_user),
             Login("secrétaire SSIAD (documents) / SSIAD secretary", secretary_user, self.totp_secret(secretary_user)),
         ]
+
+    # --- Connected software (FHIR API) ---------------------------------------------------------
+
+    def connected_software(self, admin, ehpad: Structure) -> None:
+        """The EHPAD's DUI, connected with a published demo client id and secret (created
+        once; the secret is only stored hashed, so it is fixed here to be printed again)."""
+        from interop import services as interop
+        from interop.models import ConnectedSoftware
+
+        if ConnectedSoftware.objects.filter(application__client_id=DEMO_CLIENT_ID).exists():
+            return
+        interop.connected_software_create(
+            actor=admin,
+            structure=ehpad,
+            name="DUI de l'EHPAD (démonstration)",
+            client_id=DEMO_CLIENT_ID,
+            client_secret=DEMO_CLIENT_SECRET,
+        )
+        self.created.append("logiciel connecté de l'EHPAD / EHPAD's connected software")
+
+    def print_software(self) -> None:
+        base = f"{settings.SITE_URL}/fhir"
+        self.stdout.write("")
+        self.stdout.write("Logiciel connecté de l'EHPAD (API FHIR) / EHPAD's connected software (FHIR API)")
+        self.stdout.write(f"  client_id: {DEMO_CLIENT_ID}")
+        self.stdout.write(f"  client_secret: {DEMO_CLIENT_SECRET}")
+        self.stdout.write(
+            f"  curl -s -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} -d grant_type=client_credentials {base}/auth/token"
+        )
+        self.stdout.write(
+            f'  curl -s -H "Authorization: Bearer <access_token>" {base}/CareTeam?patient={self.jeanne_id}'
+        )
 
     # --- Documents ------------------------------------------------------------------------------
 

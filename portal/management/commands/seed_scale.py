@@ -712,15 +712,7 @@ class Command(BaseCommand):
             ],
             batch_size=batch,
         )
-        levels = services.levels_dict(services.SELF_DEFAULTS)
-        Grant.objects.bulk_create(
-            [
-                Grant(member_id=member.pk, category=category, level=level, updated_at=self.now)
-                for member in members
-                for category, level in levels.items()
-            ],
-            batch_size=batch,
-        )
+        levels = matrix.levels_dict(matrix.SELF_DEFAULTS)
         permissions = [
             PersonUserObjectPermission(
                 user_id=member.user_id,
