@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from interop import services
+from tests.uploads_corpus import pdf_with
 
 
 @pytest.fixture
@@ -106,10 +107,8 @@ def png_bytes() -> bytes:
     return buffer.getvalue()
 
 
-PDF_BYTES = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+# A well-formed one-page PDF that passes the upload checks (tests/uploads_corpus.py).
+PDF_BYTES = pdf_with()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from interop.fhir import codes
 from tests.conftest import login
 from tests.factories import valid_ins
 from tests.interop.conftest import PDF_BYTES, png_bytes
+from tests.uploads_corpus import pdf_with
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fhir_media", "on_commit_now")]
 
@@ -280,7 +281,7 @@ def test_a_document_is_filed_validated_and_queued_for_the_dmp_once(api, person, 
 
 
 def test_a_document_with_active_content_gets_the_uploads_refusal(api, person):
-    active = PDF_BYTES.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>")
+    active = pdf_with(catalog=b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
     response = api.put(f"DocumentReference?identifier={DUI_DOCUMENTS}|DOC-1", document_body(person.pk, active))
     assert response.status_code == 400
     message = outcome(response)
