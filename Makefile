@@ -31,7 +31,7 @@ help:
 	@echo "make run      create .venv, install, migrate, load the demo data, serve on http://$(RUNSERVER_ADDR)/"
 	@echo "make test     run the whole test suite (extra pytest arguments: make test ARGS=\"-k foo\")"
 	@echo "make lint     ruff check ."
-	@echo "make check    ruff check, ruff format --check, the import contracts (what CI checks before the tests)"
+	@echo "make check    ruff check, ruff format --check, the import contracts, mypy (what CI checks before the tests)"
 	@echo "make migrate  apply database migrations"
 	@echo "make seed     load the demo data (idempotent) and print the demo logins"
 	@echo "make worker   Celery worker with beat (needs CELERY_BROKER_URL)"
@@ -77,6 +77,7 @@ check: $(DEV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	DEBUG=1 $(VENV)/bin/mypy
 
 worker: $(RUN_STAMP)
 	@[ -n "$${CELERY_BROKER_URL:-}" ] || \

@@ -70,7 +70,7 @@ class EndableForm(forms.ModelForm):
     """Change form of a row that can only be ended: the end takes effect now."""
 
     def clean(self):
-        cleaned_data = super().clean()
+        cleaned_data = super().clean() or {}
         ended_on = cleaned_data.get("ended_on")
         if "end_reason" in self.fields and cleaned_data.get("end_reason") and not ended_on:
             self.add_error("ended_on", "Indiquez la date de fin.")

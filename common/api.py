@@ -4,6 +4,8 @@ and schema helpers."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -69,28 +71,35 @@ MAX_ID = 2**63 - 1
 def _bound(field: serializers.Field) -> None:
     if isinstance(field, serializers.IntegerField) and field.max_value is None:
         field.max_value = MAX_ID
-        message = lazy_format(field.error_messages["max_value"], max_value=MAX_ID)
-        field.validators.append(MaxValueValidator(MAX_ID, message=message))
+        # lazy_format stays lazy: the message is translated when shown (the stubs want a str).
+        message = lazy_format(field.error_messages["max_value"], max_value=MAX_ID)  # type: ignore[arg-type]
+        field.validators.append(MaxValueValidator(MAX_ID, message=message))  # type: ignore[arg-type]
     elif isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
         field.pk_field = serializers.IntegerField(max_value=MAX_ID)
     elif isinstance(field, serializers.ManyRelatedField):
         _bound(field.child_relation)
     elif isinstance(field, serializers.CharField) and field.max_length is None:
         field.max_length = LONG_TEXT_MAX
-        message = lazy_format(field.error_messages["max_length"], max_length=LONG_TEXT_MAX)
-        field.validators.append(MaxLengthValidator(LONG_TEXT_MAX, message=message))
+        message = lazy_format(field.error_messages["max_length"], max_length=LONG_TEXT_MAX)  # type: ignore[arg-type]
+        field.validators.append(MaxLengthValidator(LONG_TEXT_MAX, message=message))  # type: ignore[arg-type]
     elif isinstance(field, serializers.DateField | serializers.DateTimeField):
         field.validators.append(date_in_range)
     elif isinstance(field, serializers.ListField | serializers.DictField):
         _bound(field.child)
-    elif isinstance(field, serializers.ListSerializer):
+    elif isinstance(field, serializers.ListSerializer) and field.child is not None:
         _bound(field.child)
-    elif isinstance(field, serializers.BaseSerializer) and not isinstance(field, InputSerializerMixin):
+    elif isinstance(field, serializers.Serializer) and not isinstance(field, InputSerializerMixin):
         for inner in field.fields.values():
             _bound(inner)
 
 
-class InputSerializerMixin:
+if TYPE_CHECKING:
+    _SerializerBase = serializers.Serializer
+else:
+    _SerializerBase = object
+
+
+class InputSerializerMixin(_SerializerBase):
     """Base of every request serializer (`InputSerializer`, or with a ModelSerializer):
     a text without its own maximum gets LONG_TEXT_MAX (documented as maxLength), every
     date must lie between 1900 and 2100 (`common.validation`)."""
@@ -142,4 +151,4 @@ class ServiceAPIView(GenericAPIView):
 
 
 class PaginatedAPIView(ServiceAPIView):
-    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS  # type: ignore[assignment]

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 
 from common.validation import LONG_TEXT_MAX, date_in_range
 
+# For the type checker the mixin is a form (it is only ever mixed into one).
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
 
-class AccessibleFormMixin:
+
+class AccessibleFormMixin(_FormBase):
     """Tie help texts and errors to their inputs (aria-describedby, aria-invalid), also
     for errors added after validation (a service refusing the data). Bound what is typed
     (`common.validation`): a text without its own maximum gets LONG_TEXT_MAX, shown to the

@@ -56,8 +56,8 @@ from coordination.models import (
 ACTIONS = ("read", "write")
 CATEGORIES = tuple(Category.values)
 
-_VERB = {"read": "consulter", "write": "modifier"}
-_WHAT = {
+_VERB: dict[str, str] = {"read": "consulter", "write": "modifier"}
+_WHAT: dict[str, str] = {
     Category.RECORD: "le dossier",
     Category.AGENDA: "l'agenda",
     Category.LIAISON: "le cahier de liaison",
@@ -249,10 +249,17 @@ def _delegation_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
     return _positional(f"SELECT {delegated('codename', 'level')}, {delegated('write_codename', 'write_level')}")
 
 
-def _decide(
-    user, person_id: int, category: str, action: str, probe_write: bool = False
-) -> tuple[bool, str | None, Person | None]:
-    """(known to the user, via if allowed, the person row with `_may_write` when probed)."""
+@dataclass(frozen=True)
+class _Decision:
+    """What the gate's queries say of a user and a person, for one category and action."""
+
+    person: Person | None  # the row (None: no such person)
+    known: bool  # in the circle, delegate or break-the-glass: a refusal is a 403, not a 404
+    via: str | None  # how the access is granted (an AccessVia), None when refused
+    may_write: bool = False  # with probe_write: whether the user may also write
+
+
+def _decide(user, person_id: int, category: str, action: str, probe_write: bool = False) -> _Decision:
     values = {
         "user": user.pk,
         "person": person_id,
@@ -269,30 +276,34 @@ def _decide(
     sql, order = _decide_sql(connection.vendor, probe_write)
     rows = list(Person.objects.raw(sql, [values[name] for name in order]))
     if not rows:
-        return False, None, None
+        return _Decision(person=None, known=False, via=None)
     row = rows[0]
-    row._may_write = bool(getattr(row, "_may_write", False))
+    # The raw query's extra columns, as plain booleans (SQLite answers 0/1).
+    member, perm, delegate_known, glass, representative = (
+        bool(getattr(row, name)) for name in ("_member", "_perm", "_delegate_known", "_glass", "_representative")
+    )
+    may_write = bool(getattr(row, "_may_write", False))
     delegated = False
-    if row._delegate_known and (not row._perm or (probe_write and not row._may_write)):
+    if delegate_known and (not perm or (probe_write and not may_write)):
         sql, order = _delegation_sql(connection.vendor)
         with connection.cursor() as cursor:
             cursor.execute(sql, [values[name] for name in order])
             delegated, may_write_delegated = (bool(value) for value in cursor.fetchone())
-        row._may_write = row._may_write or (probe_write and may_write_delegated)
-    known = row._member or row._delegate_known or row._glass
-    if row._perm:
+        may_write = may_write or (probe_write and may_write_delegated)
+    known = member or delegate_known or glass
+    if perm:
         if row.user_id == user.pk:
             via = AccessVia.SELF
-        elif row._representative:
+        elif representative:
             via = AccessVia.REPRESENTATIVE
         else:
             via = AccessVia.NORMAL
-        return True, via, row
+        return _Decision(person=row, known=True, via=via, may_write=may_write)
     if delegated:
-        return True, AccessVia.DELEGATION, row
-    if row._glass and action == "read":
-        return True, AccessVia.BREAK_GLASS, row
-    return known, None, row
+        return _Decision(person=row, known=True, via=AccessVia.DELEGATION, may_write=may_write)
+    if glass and action == "read":
+        return _Decision(person=row, known=True, via=AccessVia.BREAK_GLASS, may_write=False)
+    return _Decision(person=row, known=known, via=None)
 
 
 def check(user, person: Person | int, category: str, action: str = "read") -> str | None:
@@ -301,8 +312,7 @@ def check(user, person: Person | int, category: str, action: str = "read") -> st
     if not getattr(user, "is_authenticated", False):
         return None
     person_id = person.pk if isinstance(person, Person) else person
-    _known, via, _row = _decide(user, person_id, category, action)
-    return via
+    return _decide(user, person_id, category, action).via
 
 
 def require(
@@ -319,17 +329,22 @@ def require(
     if not getattr(user, "is_authenticated", False):
         raise Http404
     person_id = person.pk if isinstance(person, Person) else person
-    known, via, row = _decide(user, person_id, category, action, probe_write)
-    if via is None:
-        if not known:
+    decision = _decide(user, person_id, category, action, probe_write)
+    if decision.via is None or decision.person is None:
+        if not decision.known:
             raise Http404
         raise AccessDenied(
             f"Vous n'avez pas le droit de {_VERB[action]} {_WHAT[category]} de cette personne. "
             "Les droits sont décidés par la personne ou son représentant légal."
         )
-    log(user, row, category, action, via, path=path)
-    can_write = row._may_write if probe_write else None
-    return Access(person=row, category=category, action=action, via=via, can_write=can_write)
+    log(user, decision.person, category, action, decision.via, path=path)
+    return Access(
+        person=decision.person,
+        category=category,
+        action=action,
+        via=decision.via,
+        can_write=decision.may_write if probe_write else None,
+    )
 
 
 MAX_ID = 2**63 - 1

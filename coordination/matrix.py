@@ -143,9 +143,10 @@ def entry_levels(member: CircleMember) -> dict[str, int]:
     person's and a legal representative's own defaults, nothing for anyone else."""
     if member.kind == MemberKind.PERSON:
         return levels_dict(SELF_DEFAULTS)
-    if member.kind == MemberKind.CARER and member.carer_link_id and member.carer_link.is_legal_representative:
+    link = member.carer_link
+    if member.kind == MemberKind.CARER and link is not None and link.is_legal_representative:
         return levels_dict(LEGAL_REPRESENTATIVE_DEFAULTS)
-    if member.origin == MemberOrigin.TEAM and member.professional_id and member.structure_id:
+    if member.origin == MemberOrigin.TEAM and member.professional is not None and member.structure_id:
         membership = member.professional.team_memberships.filter(structure_id=member.structure_id).order_by(
             "-started_on", "-pk"
         )
@@ -269,7 +270,9 @@ def raise_many(
     GrantChange.objects.bulk_create(history, batch_size=1000)
 
 
-def after_membership_ended(person: Person, user_id: int | None, *, actor, member: CircleMember, reason: str) -> None:
+def after_membership_ended(
+    person: Person, user_id: int | None, *, actor, member: CircleMember | None, reason: str
+) -> None:
     """A membership of `user_id` ended: without another active one, every right goes;
     with others, the levels are capped at what those start with."""
     if not user_id:
@@ -280,7 +283,7 @@ def after_membership_ended(person: Person, user_id: int | None, *, actor, member
         .select_related("carer_link", "professional")
     )
     before = levels_of(person, user_id)
-    ceiling = {category: N for category in Category.values}
+    ceiling: dict[str, int] = {category: N for category in Category.values}
     for other in remaining:
         for category, level in entry_levels(other).items():
             ceiling[category] = max(ceiling[category], level)

@@ -438,6 +438,9 @@ class CircleMemberQuerySet(models.QuerySet):
 class CircleMember(models.Model):
     """One membership of the circle of care. Re-entering makes a new row (history stays)."""
 
+    # Set on the instances of a circle page by `coordination.matrix.with_levels`.
+    levels: dict[str, int]
+
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="circle", verbose_name="personne")
     kind = models.CharField("type de membre", max_length=20, choices=MemberKind.choices)
     # The account this membership gives rights to (professional, carer or the person).
@@ -536,11 +539,11 @@ class CircleMember(models.Model):
 
     @property
     def display_name(self) -> str:
-        if self.kind == MemberKind.STRUCTURE and self.structure_id:
+        if self.kind == MemberKind.STRUCTURE and self.structure is not None:
             return self.structure.name
         if self.kind == MemberKind.OTHER:
             return self.other_name
-        if self.user_id:
+        if self.user is not None:
             return self.user.get_full_name() or self.user.email
         return self.other_name
 

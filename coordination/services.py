@@ -52,7 +52,7 @@ from coordination.models import (
 
 R, W, N = Level.READ, Level.WRITE, Level.NONE
 
-TEAM_ROLE_TO_CIRCLE_ROLE = {
+TEAM_ROLE_TO_CIRCLE_ROLE: dict[str, str] = {
     TeamRole.REFERENT: CircleRole.REFERENT,
     TeamRole.DIRECTION: CircleRole.DIRECTION,
     TeamRole.PHYSICIAN: CircleRole.PHYSICIAN,
@@ -125,7 +125,7 @@ def _create_member(
     )
     # Told before the newcomer's rights apply: "a member joined a circle you follow" is for the others.
     notify("circle.member_added", person=person, actor=actor)
-    if member.holds_rights and levels:
+    if member.user_id is not None and levels:
         matrix.raise_to(person, member.user_id, levels, actor=actor, member=member, reason="entrée dans le cercle")
     return member
 
@@ -628,7 +628,7 @@ def circle_member_end(*, actor, member: CircleMember, reason: str) -> None:
             access.require(actor, person, Category.CIRCLE, "write")
     else:
         raise ValidationError({"reason": "Motif de sortie invalide."})
-    if member.carer_link_id and reason == EndReason.OPPOSITION:
+    if member.carer_link is not None and reason == EndReason.OPPOSITION:
         # Opposing a carer ends their link to the person as well, with its own audit row.
         _close_carer_link(member.carer_link, actor=actor, ended_on=None, reason=reason)
         return
@@ -649,7 +649,7 @@ def grants_set(*, actor, member: CircleMember, levels: Mapping[str, int]) -> Cir
     access.require_decider(actor, person)
     if not member.is_active:
         raise ValidationError({"member": "Ce membre a quitté le cercle : ses droits ne peuvent plus changer."})
-    if not member.holds_rights:
+    if member.user_id is None:
         raise ValidationError({"member": "Ce membre n'a pas de compte : il ne peut pas recevoir de droits."})
     unknown = set(levels) - set(Category.values)
     if unknown:

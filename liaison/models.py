@@ -7,6 +7,8 @@ immutable and a correction is a new transmission pointing to the original.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -121,7 +123,7 @@ class Transmission(models.Model):
         return self.status == TransmissionStatus.WITHDRAWN
 
     def editable_until(self):
-        return self.created_at + timezone.timedelta(minutes=settings.LIAISON_GRACE_MINUTES)
+        return self.created_at + timedelta(minutes=settings.LIAISON_GRACE_MINUTES)
 
 
 class TransmissionRevision(models.Model):
