@@ -346,6 +346,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # pikepdf announces its C++ log bridge at INFO on import.
         "pikepdf": {"level": "WARNING"},
+        # fontTools tells at INFO each glyph it keeps when fpdf2 subsets a PDF's fonts.
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -21,9 +21,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
 
+from common.pdf import PdfDocument
 from coordination import access, rules
 from coordination.models import Category, CircleMember, MemberKind, StructureKind
-from coordination.pdf import PdfDocument
 from documents import services as document_services
 from documents.models import Document, DocumentSource, DocumentStatus, DocumentType, MssanteSending
 from ppa import services
@@ -53,30 +53,40 @@ def _identity(doc: PdfDocument, identity: dict, structure: str) -> None:
         doc.paragraph(structure, label="Structure référente")
 
 
+def _period(starts_on, ends_on) -> str:
+    if starts_on and ends_on:
+        return f"Du {_date(starts_on)} au {_date(ends_on)}"
+    if starts_on:
+        return f"À partir du {_date(starts_on)}"
+    return f"Jusqu'au {_date(ends_on)}" if ends_on else ""
+
+
 def _plan_body(doc: PdfDocument, sheet: dict) -> None:
+    """Needs, objectives and actions, each as a table (one row per item)."""
     doc.heading("Besoins évalués (SERAFIN-PH)", 2)
-    doc.bullets([f"{n['code']} — {n['label']} : {n['description']}" for n in sheet["needs"]] or ["Aucun"])
+    doc.table(
+        ["Code", "Besoin", "Précisions"],
+        [[n["code"], n["label"], n["description"]] for n in sheet["needs"]],
+        widths=[1.1, 3.4, 4.5],
+        empty="Aucun",
+    )
     doc.heading("Objectifs", 2)
-    items = []
-    for objective in sheet["objectives"]:
-        text = f"{objective['title']} ({objective['status']})"
-        if objective["target_on"]:
-            text += f", échéance le {_date(objective['target_on'])}"
-        if objective["indicator"]:
-            text += f". Indicateur : {objective['indicator']}"
-        items.append(text)
-    doc.bullets(items or ["Aucun"])
+    doc.table(
+        ["Objectif", "État", "Échéance", "Indicateur de réussite"],
+        [[o["title"], o["status"], _date(o["target_on"]), o["indicator"]] for o in sheet["objectives"]],
+        widths=[3.2, 1.8, 1.4, 3.1],
+        empty="Aucun",
+    )
     doc.heading("Modalités d'accompagnement", 2)
-    items = []
-    for action in sheet["actions"]:
-        parts = [action["title"], action["who"], action["service"], action["schedule"]]
-        if action["starts_on"]:
-            parts.append(
-                f"à partir du {_date(action['starts_on'])}"
-                + (f" jusqu'au {_date(action['ends_on'])}" if action["ends_on"] else "")
-            )
-        items.append(" — ".join(p for p in parts if p))
-    doc.bullets(items or ["Aucune"])
+    doc.table(
+        ["Modalité", "Qui", "Prestation (SERAFIN-PH)", "Rythme", "Période"],
+        [
+            [a["title"], a["who"], a["service"], a["schedule"], _period(a["starts_on"], a["ends_on"])]
+            for a in sheet["actions"]
+        ],
+        widths=[2.2, 2.0, 2.5, 2.0, 1.7],
+        empty="Aucune",
+    )
 
 
 def plan_pdf(version: PlanVersion) -> bytes:

@@ -128,10 +128,11 @@ def test_ordinary_pdfs_and_the_portals_own_pdfs_are_accepted(person, referent, d
     )
     assert response.status_code == 201, response.content
     # The portal's own writer, with text that looks like names and markup.
-    from coordination.pdf import PdfDocument
+    from common.pdf import PdfDocument
 
-    generated = PdfDocument("Projet /JavaScript <script>alert(1)</script>")
+    generated = PdfDocument("Projet /JavaScript <script>alert(1)</script> javascript:alert(1)")
     generated.paragraph("Souhaits : <html> /Launch /OpenAction /EmbeddedFile (app.alert)")
+    generated.table(["/JS", "<iframe>"], [["/AA <body>", "javascript:alert(1)"]])
     checked = uploads.check_upload(upload("ppa.pdf", generated.render()))
     assert checked.content_type == "application/pdf"
 

@@ -266,7 +266,8 @@ def test_it_is_deterministic_and_appends():
 
 
 def test_it_gives_each_demo_person_a_validated_contract_and_documents():
-    from documents.models import DocumentStatus, DocumentType
+    from documents.models import DocumentSource, DocumentStatus, DocumentType
+    from tests.pdf_reader import read_pdf
 
     _run("seed_demo")
     for person in Person.objects.all():
@@ -277,5 +278,8 @@ def test_it_gives_each_demo_person_a_validated_contract_and_documents():
         assert documents.count() >= 2
         for document in documents:
             with document.file.open("rb") as stored:
-                head = stored.read(5)
-            assert head in (b"%PDF-", b"\x89PNG\r"), document
+                content = stored.read()
+            assert content[:5] in (b"%PDF-", b"\x89PNG\r"), document
+            if content.startswith(b"%PDF-") and document.source != DocumentSource.GENERATED:
+                # A demo document shows its title (the plan's own PDF is tested in tests/ppa).
+                assert document.title in read_pdf(content).text, document

@@ -3,6 +3,8 @@ chained version after version; the MDPH liaison sheet filed and sent by MSSanté
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.storage import default_storage
 
@@ -14,8 +16,8 @@ from ppa import documents, services, tasks
 from ppa.models import SignOffRole
 from tests.conftest import login
 from tests.factories import StructureFactory, valid_ins
+from tests.pdf_reader import read_pdf
 from tests.ppa.conftest import validate
-from tests.ppa.test_documents_pdf import read_pdf
 
 
 @pytest.fixture(autouse=True)
@@ -37,10 +39,14 @@ def _on_commit_now(monkeypatch):
     monkeypatch.setattr("django.db.transaction.on_commit", lambda func, **kw: func())
 
 
-def _text(document: Document) -> str:
+def _pdf(document: Document):
     with default_storage.open(document.file.name, "rb") as handle:
-        data = handle.read()
-    return "\n".join(read_pdf(data).pages).replace("\n", " ")
+        return read_pdf(handle.read())
+
+
+def _text(document: Document) -> str:
+    """The text of the filed PDF, whitespace collapsed (a wrapped line reads as one)."""
+    return _pdf(document).text
 
 
 def _amend_and_validate(version, referent, person_user, reason="Nouvelle orientation vers un accueil de jour"):
@@ -66,16 +72,20 @@ def test_it_files_the_pdf_of_a_validated_version_once(filled, referent, person_u
         "Nom de naissance : MARTIN",
         "Prénoms : Jeanne Marie",
         "Date de naissance : 12/04/1938",
-        f"{need_code.code} — ",
-        "Troubles de mémoire",
-        "Garder ses repères",
+        # The needs, objectives and actions tables: heading row, then each row cell by cell.
+        "Code Besoin Précisions",
+        f"{need_code.code} {need_code.label} Troubles de mémoire",
+        "Objectif État Échéance Indicateur de réussite",
+        "Garder ses repères Non commencé 01/06/2027 Se repère seule dans la résidence",
+        "Modalité Qui Prestation (SERAFIN-PH) Rythme Période",
         "Atelier mémoire",
-        service_code.code,
-        "lundi, jeudi, chaque semaine, à 10:00",
+        f"{service_code.code} — {' '.join(service_code.label.split())}",
+        "lundi, jeudi, chaque semaine, à 10:00 (60 min) À partir du 05/01/2026",
         "La personne ou son représentant légal : ",
         "Le référent de la structure : ",
     ):
         assert expected in text, expected
+    assert text.index("Besoins évalués") < text.index("Objectifs") < text.index("Modalités d'accompagnement")
     assert "INS" not in text  # identity not qualifiée
     # Idempotent: the task and the service run again file nothing more.
     assert tasks.file_plan_document(version.pk) == document.pk
@@ -119,11 +129,36 @@ def test_it_breaks_a_long_plan_over_numbered_pages(filled, referent, person_user
             description=f"Besoin numéro {n} : accompagnement à la toilette et à l'habillage, le matin.",
         )
     version = validate(filled, referent, person_user)
-    with default_storage.open(version.document.file.name, "rb") as handle:
-        pages = read_pdf(handle.read()).pages
+    pdf = _pdf(version.document)
+    pages = pdf.pages
     assert len(pages) >= 2
-    assert f"page {len(pages)} sur {len(pages)}" in pages[-1]
-    assert "Besoin numéro 39" in "".join(pages)
+    for number, page in enumerate(pages, start=1):
+        assert f"Projet personnalisé de Jeanne MARTIN — version 1 — page {number} sur {len(pages)}" in page
+    numbers = [int(n) for n in re.findall(r"Besoin numéro (\d+) :", pdf.body)]
+    assert numbers == list(range(40))  # every need, once, in order, across the page break
+    # The needs table goes on over the page break under its repeated heading row.
+    assert "Code Besoin Précisions" in pages[1] and "Besoin numéro 39" in pages[-1] + pages[-2]
+
+
+def test_it_prints_names_outside_cp1252_as_written(filled, referent, person_user, person):
+    """The old writer's Helvetica (cp1252) printed these as "?"; the embedded font prints
+    them, in the title, the identity, the tables, the footer and the metadata."""
+    person.birth_name, person.birth_first_names, person.first_name = "NGUYỄN", "Łukasz Zoë", "Łukasz"
+    person.save()
+    need = filled.needs.first().serafin
+    services.need_add(actor=referent, version=filled, serafin=need, description="Aime l’œuvre d’Ørsted — ≥ 2 h")
+    version = validate(filled, referent, person_user)
+    pdf = _pdf(version.document)
+    for expected in (
+        "Projet personnalisé d'accompagnement de Łukasz NGUYỄN",
+        "Nom de naissance : NGUYỄN",
+        "Prénoms : Łukasz Zoë",
+        "Aime l’œuvre d’Ørsted — ≥ 2 h",
+        "Projet personnalisé de Łukasz NGUYỄN — version 1 — page 1 sur",
+    ):
+        assert expected in pdf.text, expected
+    assert pdf.title == "Projet personnalisé de Łukasz NGUYỄN — version 1"
+    assert "?" not in pdf.text
 
 
 def test_it_links_the_version_page_to_its_document(validated, referent, person_user):
@@ -207,6 +242,8 @@ def test_it_files_and_sends_the_mdph_sheet(validated, referent, person, person_u
     text = _text(sheet)
     assert "Fiche de liaison MDPH" in text and "Passage à un accueil de jour" in text
     assert "Pourquoi : Fatigue importante" in text and "Garder ses repères" in text
+    assert "Nom de naissance : MARTIN" in text and "Projet personnalisé en vigueur (version 1, validée le" in text
+    assert "Modalité Qui Prestation (SERAFIN-PH) Rythme Période Atelier mémoire" in text
     sending = MssanteSending.objects.get()
     assert sending.document == sheet and sending.status == MssanteStatus.SENT
     [received] = smtp_server.messages

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from agenda import services as agenda
 from agenda.models import Event, EventType, Visibility
+from common.pdf import PdfDocument
 from coordination import access, matrix, services
 from coordination.identifiers import ins_key
 from coordination.models import (
@@ -81,27 +82,11 @@ def _ins(first13: str) -> str:
 
 
 def demo_pdf(title: str) -> bytes:
-    """A small valid one-page PDF showing `title` (hand-made: objects, xref, trailer)."""
-    text = title.encode("latin-1", "replace").replace(b"(", b"[").replace(b")", b"]")
-    stream = b"BT /F1 18 Tf 72 760 Td (" + text + b") Tj 0 -28 Td /F1 11 Tf (Document de demonstration) Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    """A one-page PDF showing `title`, by the portal's own writer."""
+    doc = PdfDocument(title)
+    doc.heading(title)
+    doc.paragraph("Document de démonstration : il ne contient aucune donnée réelle.")
+    return doc.render()
 
 
 def demo_png() -> bytes:
