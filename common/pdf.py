@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from django.utils import timezone
 from fpdf import FPDF, FontFace, ViewerPreferences
@@ -140,6 +141,11 @@ def _xmp(*, title: str, created: datetime, producer: str) -> str:
             "</x:xmpmeta>",
         ]
     )
+
+
+def _lines(result) -> list[str]:
+    """multi_cell(output="LINES") answers the lines (fpdf2 types every output mode as one union)."""
+    return cast(list[str], result)
 
 
 @dataclass
@@ -341,7 +347,7 @@ class PdfDocument:
     def _heading_height(self, pdf: _Writer, heading: _Heading) -> float:
         size = HEADING_SIZES.get(heading.level, 11.5)
         pdf.set_font(FONT_FAMILY, "B", size)
-        lines = pdf.multi_cell(BODY_WIDTH, size * 1.25, heading.text, dry_run=True, output="LINES")
+        lines = _lines(pdf.multi_cell(BODY_WIDTH, size * 1.25, heading.text, dry_run=True, output="LINES"))
         return HEADING_SPACE.get(heading.level, 8.0) + len(lines) * size * 1.25 + 2
 
     def _draw_heading(self, pdf: _Writer, heading: _Heading) -> None:
@@ -402,8 +408,8 @@ class PdfDocument:
         vertical, horizontal = self.PADDING
         tallest = 1
         for width, text in zip(self._column_widths(table), cells, strict=True):
-            lines = pdf.multi_cell(
-                width - 2 * horizontal, TABLE_SIZE * TABLE_LEADING, text, dry_run=True, output="LINES"
+            lines = _lines(
+                pdf.multi_cell(width - 2 * horizontal, TABLE_SIZE * TABLE_LEADING, text, dry_run=True, output="LINES")
             )
             tallest = max(tallest, len(lines))
         return tallest * TABLE_SIZE * TABLE_LEADING + 2 * vertical
