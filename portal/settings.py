@@ -14,7 +14,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import email_config, env_bool, env_int, env_list, env_secret, env_str
+from portal.env import email_config, env_bool, env_int, env_list, env_secret, env_str, storage_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -275,6 +275,22 @@ STORAGES = {
     },
 }
 PRIVATE_MEDIA_ROOT = Path(STORAGES["default"]["OPTIONS"]["location"])
+# Several hosts: private files in an S3-compatible bucket (README, "Production"). The local
+# folder above stays the source of `manage.py storage_migrate`.
+STORAGE_URL = env_secret("STORAGE_URL")
+if STORAGE_URL or env_str("AWS_STORAGE_BUCKET_NAME"):
+    _s3 = storage_config(STORAGE_URL) if STORAGE_URL else {"bucket_name": env_str("AWS_STORAGE_BUCKET_NAME")}
+    for _option, _variable in [
+        ("endpoint_url", "AWS_S3_ENDPOINT_URL"),
+        ("region_name", "AWS_S3_REGION_NAME"),
+        ("location", "AWS_LOCATION"),
+        ("addressing_style", "AWS_S3_ADDRESSING_STYLE"),
+        ("access_key", "AWS_ACCESS_KEY_ID"),
+        ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+    ]:
+        if not STORAGE_URL and env_secret(_variable):
+            _s3[_option] = env_secret(_variable)
+    STORAGES["default"] = {"BACKEND": "common.storage.PrivateS3Storage", "OPTIONS": _s3}
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 10) * 1024 * 1024
 # Images are refused from their header above this many pixels, before being decoded
 # (decompression bombs: a small file that would fill the memory). A phone photo is 12–50 Mpx.

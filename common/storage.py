@@ -1,0 +1,52 @@
+"""Private file storage in an S3-compatible bucket (django-storages, boto3).
+
+Uploaded files are private: objects are written with the `private` ACL and the storage
+never hands out a URL that would reach the bucket (no signed or public URL). Files are
+read by the portal and streamed by views that went through the access gate, exactly as
+with the local disk. Configured in `portal/settings.py` from STORAGE_URL or AWS_*.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.files.storage import Storage
+from django.utils.encoding import filepath_to_uri
+from storages.backends.s3 import S3Storage
+
+CHUNK = 1024 * 1024
+
+
+class PrivateS3Storage(S3Storage):
+    default_acl = "private"
+    file_overwrite = False
+    querystring_auth = False
+
+    def get_default_settings(self):
+        defaults = super().get_default_settings()
+        # Whatever AWS_* says, objects stay private and names are never reused.
+        defaults.update({"default_acl": "private", "file_overwrite": False, "querystring_auth": False})
+        return defaults
+
+    def url(self, name, parameters=None, expire=None, http_method=None):
+        """A relative name that no URL of the portal serves, like the local disk's: a
+        browser never gets a link to the bucket (signed or not)."""
+        return filepath_to_uri(name)
+
+
+def sha256_of(storage: Storage, name: str) -> str:
+    """SHA-256 of a stored file, read in chunks."""
+    digest = hashlib.sha256()
+    with storage.open(name, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_storage(storage: Storage) -> tuple[bool, str]:
+    """Can the private storage be reached? (for /readyz)"""
+    try:
+        storage.exists("readyz-probe")
+    except Exception as exc:  # boto3 / OS errors of any kind
+        return False, f"indisponible ({exc.__class__.__name__})"
+    return True, "ok"
