@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
+from botocore.config import Config
 from django.core.files.storage import Storage
 from django.utils.encoding import filepath_to_uri
 from storages.backends.s3 import S3Storage
@@ -21,6 +22,14 @@ class PrivateS3Storage(S3Storage):
     default_acl = "private"
     file_overwrite = False
     querystring_auth = False
+
+    def __init__(self, **settings):
+        super().__init__(**settings)
+        # Fail in seconds rather than hang a request or /readyz when the bucket is away.
+        base: Config = self.client_config  # type: ignore[has-type]
+        self.client_config = base.merge(
+            Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"})
+        )
 
     def get_default_settings(self):
         defaults = super().get_default_settings()
@@ -41,12 +50,3 @@ def sha256_of(storage: Storage, name: str) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def check_storage(storage: Storage) -> tuple[bool, str]:
-    """Can the private storage be reached? (for /readyz)"""
-    try:
-        storage.exists("readyz-probe")
-    except Exception as exc:  # boto3 / OS errors of any kind
-        return False, f"indisponible ({exc.__class__.__name__})"
-    return True, "ok"
