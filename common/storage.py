@@ -50,3 +50,18 @@ def sha256_of(storage: Storage, name: str) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def referenced_names() -> list[str]:
+    """The names stored in every FileField of every model, sorted, without duplicates."""
+    from django.apps import apps
+    from django.db import models
+
+    names: set[str] = set()
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.FileField):
+                rows = model._default_manager.exclude(**{field.attname: ""})
+                rows = rows.exclude(**{f"{field.attname}__isnull": True})
+                names.update(rows.values_list(field.attname, flat=True).distinct())
+    return sorted(names)

@@ -12,26 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.management.base import BaseCommand, CommandError
-from django.db import models
 
-from common.storage import sha256_of
-
-
-def referenced_names() -> list[str]:
-    """The names stored in every FileField of every model, sorted, without duplicates."""
-    names: set[str] = set()
-    for model in apps.get_models():
-        for field in model._meta.concrete_fields:
-            if isinstance(field, models.FileField):
-                rows = model._default_manager.exclude(**{field.attname: ""})
-                rows = rows.exclude(**{f"{field.attname}__isnull": True})
-                names.update(rows.values_list(field.attname, flat=True).distinct())
-    return sorted(names)
+from common.storage import referenced_names, sha256_of
 
 
 class Command(BaseCommand):
