@@ -17,6 +17,7 @@ urlpatterns = [
     path("pro/", views.pro_dashboard, name="pro_dashboard"),
     path("mon-espace/", include("portal.user_portal.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
