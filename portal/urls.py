@@ -15,6 +15,7 @@ admin.site.index_title = "Données de référence, comptes et support"
 urlpatterns = [
     path("", views.home, name="home"),
     path("pro/", views.pro_dashboard, name="pro_dashboard"),
+    path("pro/structures/<int:structure_id>/<slug:slug>.csv", views.pro_structure_export, name="pro_structure_export"),
     path("mon-espace/", include("portal.user_portal.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
