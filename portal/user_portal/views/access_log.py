@@ -60,6 +60,8 @@ def access_sentence(log: AccessLog, roles: dict[int, str], person: Person) -> st
         sentence += " (par une délégation)"
     elif log.via == AccessVia.BREAK_GLASS:
         sentence += " en urgence (bris de glace)"
+    elif log.via == AccessVia.SCOPED:
+        sentence += " (dossier d'une demande d'admission que vous lui avez envoyée)"
     return sentence + "."
 
 
