@@ -7,11 +7,13 @@ from django.utils import timezone
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.fr import nir
 
-from admission.models import AdmissionStatus, AgreementVia
+from admission.models import AdmissionStatus, AgreementVia, validate_department, validate_postcode
+from admission.selectors import Public
 from admission.services import EndKind
 from common.forms import Form
 from coordination.identifiers import INS_OIDS, normalize_ins, validate_ins_matricule, validate_insee_place
-from coordination.models import IdentityStatus, Relationship, Sex
+from coordination.models import IdentityStatus, Relationship, Sex, StructureKind
+from reference.models import SerafinCode, SerafinKind
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 NIA_OID = "1.2.250.1.213.1.4.9"
@@ -175,8 +177,12 @@ class AdmitCopyForm(Form):
 class RequestForm(Form):
     """An admission request (user portal or professional)."""
 
+    person = forms.ModelChoiceField(queryset=None, label="Pour qui est la demande", empty_label=None)
     structures = forms.ModelMultipleChoiceField(
-        queryset=None, label="Structures à qui envoyer la demande", widget=forms.CheckboxSelectMultiple
+        queryset=None,
+        label="Structures à qui envoyer la demande",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Chaque structure reçoit sa propre demande et vous répond séparément.",
     )
     needs = forms.ModelMultipleChoiceField(
         queryset=None, label="Besoins (nomenclature SERAFIN-PH)", required=False, widget=forms.CheckboxSelectMultiple
@@ -196,8 +202,9 @@ class RequestForm(Form):
         label="Document (PDF ou image)", required=False, help_text="Par exemple la notification de décision MDPH."
     )
 
-    def __init__(self, *args, structures, needs, with_agreement: bool, **kwargs):
+    def __init__(self, *args, structures, needs, with_agreement: bool, persons, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = persons
         self.fields["structures"].queryset = structures
         self.fields["needs"].queryset = needs
         if not with_agreement:
@@ -213,3 +220,76 @@ class RequesterAnswerForm(Form):
 
 class WithdrawForm(Form):
     message = forms.CharField(label="Pourquoi vous retirez la demande (facultatif)", max_length=500, required=False)
+
+
+class OfferSearchForm(Form):
+    q = forms.CharField(label="Nom ou commune", max_length=100, required=False)
+    kind = forms.ChoiceField(label="Type de structure", choices=[("", "Tous"), *StructureKind.choices], required=False)
+    postcode = forms.CharField(label="Code postal", max_length=5, required=False, validators=[validate_postcode])
+    department = forms.CharField(
+        label="Département", max_length=3, required=False, help_text="Par exemple 75, 2A ou 974."
+    )
+    public = forms.ChoiceField(label="Public accueilli", choices=[("", "Tous"), *Public.choices], required=False)
+    age = forms.IntegerField(label="Âge de la personne", min_value=0, max_value=130, required=False)
+    service = forms.ModelChoiceField(
+        queryset=SerafinCode.objects.filter(kind=SerafinKind.SERVICE, depth__lte=3).order_by("code"),
+        label="Prestation",
+        required=False,
+        empty_label="Toutes",
+    )
+    with_places = forms.BooleanField(label="Seulement avec des places disponibles", required=False)
+
+    def clean_department(self):
+        value = self.cleaned_data["department"].strip().upper()
+        if value:
+            validate_department(value)
+        return value
+
+
+class OfferForm(Form):
+    department = forms.CharField(label="Département", max_length=3, validators=[validate_department])
+    postcode = forms.CharField(label="Code postal", max_length=5, validators=[validate_postcode])
+    city = forms.CharField(label="Commune", max_length=100)
+    serves_disability = forms.BooleanField(label="Accueille des personnes en situation de handicap", required=False)
+    serves_older = forms.BooleanField(label="Accueille des personnes âgées", required=False)
+    age_min = forms.IntegerField(label="Âge minimum", min_value=0, max_value=130, required=False)
+    age_max = forms.IntegerField(label="Âge maximum", min_value=0, max_value=130, required=False)
+    conditions = forms.CharField(label="Conditions d'accueil", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    services = forms.ModelMultipleChoiceField(
+        queryset=SerafinCode.objects.filter(kind=SerafinKind.SERVICE, depth__lte=3).order_by("code"),
+        label="Prestations directes (SERAFIN-PH)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    capacity = forms.IntegerField(label="Capacité (places)", min_value=0, max_value=100000, required=False)
+    places_available = forms.IntegerField(label="Places disponibles", min_value=0, max_value=100000, required=False)
+    waiting_list_length = forms.IntegerField(
+        label="Personnes en liste d'attente", min_value=0, max_value=100000, required=False
+    )
+    how_to_apply = forms.CharField(
+        label="Comment demander une admission", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    contact_email = forms.EmailField(label="E-mail de contact", required=False)
+    contact_phone = forms.CharField(label="Téléphone de contact", max_length=20, required=False)
+    accepts_requests = forms.BooleanField(label="Recevoir les demandes d'admission sur le portail", required=False)
+    is_published = forms.BooleanField(label="Visible dans l'annuaire", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("age_min") is not None and data.get("age_max") is not None and data["age_max"] < data["age_min"]:
+            self.add_error("age_max", "Âge maximum : il doit être au moins l'âge minimum.")
+        return data
+
+
+class IncomingFilterForm(Form):
+    STATUSES = [("open", "En cours"), ("", "Toutes"), *AdmissionStatus.choices]
+    PUBLICS = [("", "Tous"), ("minor", "Mineurs"), ("adult", "Adultes de 18 à 59 ans"), ("older", "60 ans et plus")]
+    status = forms.ChoiceField(label="Statut", choices=STATUSES, required=False)
+    structure = forms.ModelChoiceField(queryset=None, label="Structure", required=False, empty_label="Toutes")
+    since = forms.DateField(label="Reçues depuis le", widget=DATE, required=False)
+    until = forms.DateField(label="Reçues jusqu'au", widget=DATE, required=False)
+    public = forms.ChoiceField(label="Public", choices=PUBLICS, required=False)
+
+    def __init__(self, *args, structures, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["structure"].queryset = structures

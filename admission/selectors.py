@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from admission.models import OPEN_STATUSES, AdmissionCopy, AdmissionRequest
+from admission.models import OPEN_STATUSES, AdmissionCopy, AdmissionRequest, Offer
 from coordination import access, rules
 from coordination.identifiers import normalize_ins
 from coordination.models import Category, Person, Structure, TeamRole
+from reference.models import SerafinCode
 from reference.text import fold
 
 # Who takes persons in and answers admission requests for a structure: its
@@ -124,3 +125,69 @@ def requests_of(user) -> QuerySet[AdmissionRequest]:
     return AdmissionRequest.objects.filter(
         Q(created_by=user) | Q(person__user=user) | Q(person_id__in=represented)
     ).distinct()
+
+
+# --- The offer directory --------------------------------------------------------------------------
+
+
+class Public:
+    DISABILITY = "handicap"
+    OLDER = "personnes_agees"
+    choices = [(DISABILITY, "Personnes en situation de handicap"), (OLDER, "Personnes âgées")]
+
+
+def department_of(postcode: str) -> str:
+    """The department of a French postcode (Corsica 20xxx: 2A below 20200, else 2B)."""
+    if postcode.startswith("97"):
+        return postcode[:3]
+    if postcode.startswith("20"):
+        return "2A" if postcode < "20200" else "2B"
+    return postcode[:2]
+
+
+def offer_search(
+    *,
+    kind: str = "",
+    department: str = "",
+    postcode: str = "",
+    public: str = "",
+    age: int | None = None,
+    service=None,
+    with_places: bool = False,
+    text: str = "",
+):
+    """Published offers matching the filters, most relevant first: the postcode itself
+    before the rest of its department, then those with places available, the freshest
+    figures first (a service asked finds the offers giving it or one of its sub-services).
+    One query, plus one for the services of a page."""
+    offers = Offer.objects.filter(is_published=True, structure__is_active=True).select_related("structure")
+    if kind:
+        offers = offers.filter(structure__kind=kind)
+    if postcode:
+        offers = offers.filter(department=department_of(postcode))
+    elif department:
+        offers = offers.filter(department=department.upper())
+    if public == Public.DISABILITY:
+        offers = offers.filter(serves_disability=True)
+    elif public == Public.OLDER:
+        offers = offers.filter(serves_older=True)
+    if age is not None:
+        offers = offers.filter(Q(age_min__isnull=True) | Q(age_min__lte=age)).filter(
+            Q(age_max__isnull=True) | Q(age_max__gte=age)
+        )
+    if with_places:
+        offers = offers.filter(places_available__gt=0)
+    for word in (text or "").split()[:5]:
+        offers = offers.filter(Q(structure__name__icontains=word) | Q(city__icontains=word))
+    rank_postcode = Case(When(postcode=postcode, then=Value(1)), default=Value(0)) if postcode else Value(0)
+    if service is not None:
+        through = Offer.services.through
+        matching = through.objects.filter(offer_id=OuterRef("pk")).filter(
+            Q(serafincode__code=service.code) | Q(serafincode__code__startswith=f"{service.code}.")
+        )
+        offers = offers.filter(Exists(matching))
+    has_places = Case(When(places_available__gt=0, then=Value(1)), default=Value(0), output_field=IntegerField())
+    offers = offers.annotate(rank_postcode=rank_postcode, has_places=has_places)
+    return offers.order_by(
+        "-rank_postcode", "-has_places", "-availability_updated_on", "structure__name", "pk"
+    ).prefetch_related(Prefetch("services", queryset=SerafinCode.objects.order_by("code")))
