@@ -72,10 +72,9 @@ def _requestable_persons(user):
     return Person.objects.filter(side)
 
 
-def _accepting_structures():
-    return Structure.objects.filter(is_active=True, offer__is_published=True, offer__accepts_requests=True).order_by(
-        "name"
-    )
+def _listed_structures():
+    """Structures of the directory (the service refuses those that take no request, by name)."""
+    return Structure.objects.filter(is_active=True, offer__is_published=True).order_by("name")
 
 
 def _uploaded(form) -> list:
@@ -92,16 +91,19 @@ def request_new(request: HttpRequest) -> HttpResponse:
     persons = _requestable_persons(request.user).order_by("birth_name", "pk")
     if not persons.exists():
         raise Http404
-    basket = [value for value in request.GET.getlist("structure") if value.isdigit()][:10]
-    accepting = _accepting_structures()
-    chosen = list(accepting.filter(pk__in=basket).select_related("offer")) if basket else []
+    asked = [*request.GET.getlist("structure"), *request.POST.getlist("structures")]
+    basket = [value for value in asked if value.isdigit()][:10]
+    listed = _listed_structures()
+    chosen = list(listed.filter(pk__in=basket).select_related("offer")) if basket else []
     departments = {s.offer.department for s in chosen}
-    nearby = accepting.filter(offer__department__in=departments) if departments else accepting
+    nearby = listed.filter(offer__accepts_requests=True)
+    if departments:
+        nearby = nearby.filter(offer__department__in=departments)
     needs = SerafinCode.objects.filter(kind=SerafinKind.NEED, depth__lte=2).order_by("code")
     form = RequestForm(
         request.POST or None,
         request.FILES or None,
-        structures=accepting,
+        structures=listed,
         needs=needs,
         with_agreement=rules.is_professional(request.user),
         persons=persons,
