@@ -12,7 +12,7 @@ from admission.selectors import Public
 from admission.services import EndKind
 from common.forms import Form
 from coordination.identifiers import INS_OIDS, normalize_ins, validate_ins_matricule, validate_insee_place
-from coordination.models import IdentityStatus, Relationship, Sex, StructureKind
+from coordination.models import CircleRole, IdentityStatus, Profession, Relationship, Sex, StructureKind
 from reference.models import SerafinCode, SerafinKind
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -293,3 +293,25 @@ class IncomingFilterForm(Form):
     def __init__(self, *args, structures, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["structure"].queryset = structures
+
+
+PROFESSIONAL_ROLES = [
+    (value, label)
+    for value, label in CircleRole.choices
+    if value not in {"usager", "aidant", "famille", "representant_legal", "structure", "voisin", "association"}
+]
+
+
+class DirectorySearchForm(Form):
+    q = forms.CharField(label="Nom, RPPS ou profession", max_length=100, required=False)
+    profession = forms.ChoiceField(
+        label="Profession",
+        choices=[("", "Toutes"), *[c for c in Profession.choices if c[0] != "logiciel"]],
+        required=False,
+    )
+    structure = forms.CharField(label="Structure", max_length=100, required=False)
+
+
+class DirectoryAddForm(Form):
+    role = forms.ChoiceField(label="Rôle auprès de la personne", choices=PROFESSIONAL_ROLES)
+    message = forms.CharField(label="Pourquoi le proposer ?", max_length=1000, required=False)

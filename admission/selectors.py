@@ -191,3 +191,44 @@ def offer_search(
     return offers.order_by(
         "-rank_postcode", "-has_places", "-availability_updated_on", "structure__name", "pk"
     ).prefetch_related(Prefetch("services", queryset=SerafinCode.objects.order_by("code")))
+
+
+# --- The directory of professionals -------------------------------------------------------------
+
+
+def professional_search(*, text: str = "", profession: str = "", structure: str = ""):
+    """Active professionals (not a structure's software) by name, RPPS, profession or
+    structure, accents and case ignored in the profession's label; their structures of
+    today come in one more query."""
+    from coordination.models import Profession, Professional, TeamMembership
+
+    professionals = Professional.objects.filter(is_active=True, user__is_active=True).exclude(
+        profession=Profession.SOFTWARE
+    )
+    if profession:
+        professionals = professionals.filter(profession=profession)
+    if structure.strip():
+        professionals = professionals.filter(
+            team_memberships__structure__name__icontains=structure.strip(), team_memberships__ended_on__isnull=True
+        )
+    for word in text.split()[:5]:
+        folded = fold(word)
+        professions = [value for value, label in Profession.choices if folded in fold(label)]
+        professionals = professionals.filter(
+            Q(user__last_name__icontains=word)
+            | Q(user__first_name__icontains=word)
+            | Q(rpps=word)
+            | Q(profession__in=professions)
+        )
+    return (
+        professionals.select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "team_memberships",
+                queryset=TeamMembership.objects.filter(ended_on__isnull=True).select_related("structure"),
+                to_attr="current_teams",
+            )
+        )
+        .distinct()
+        .order_by("user__last_name", "user__first_name", "pk")
+    )

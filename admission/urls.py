@@ -1,6 +1,6 @@
 from django.urls import path
 
-from admission.views import intake, offer, requests
+from admission.views import directory, intake, offer, requests
 
 app_name = "admission"
 
@@ -23,6 +23,13 @@ urlpatterns = [
     path("offre/", offer.search, name="offer_search"),
     path("offre/<int:structure_id>/", offer.detail, name="offer_detail"),
     path("structures/<int:structure_id>/offre/", offer.edit, name="offer_edit"),
+    # The directory of professionals, to add one to a person's circle.
+    path("personnes/<int:person_id>/annuaire-professionnels/", directory.directory, name="directory"),
+    path(
+        "personnes/<int:person_id>/annuaire-professionnels/<int:professional_id>/ajouter/",
+        directory.directory_add,
+        name="directory_add",
+    ),
     # The requester: « Mes demandes d'admission ».
     path("mes-demandes/", requests.my_requests, name="my_requests"),
     path("mes-demandes/nouvelle/", requests.request_new, name="request_new"),

@@ -122,7 +122,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
     seed(args.structures)
-    print(f"{Offer.objects.filter(is_published=True).count()} published offers, {connection.vendor}")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # fresh statistics after the bulk inserts
+            cursor.execute("ANALYZE admission_offer, admission_offer_services, coordination_structure")
+    print(
+        f"{Offer.objects.filter(is_published=True).count()} published offers, {connection.vendor}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     everything = []
     for label, filters in searches().items():
         for _ in range(args.warmup):
