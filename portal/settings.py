@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "agenda",
     "ppa",
     "liaison",
+    "admission",
     "oauth2_provider",
     "interop",
     "portal",
@@ -518,3 +519,8 @@ FHIR_PAGE_SIZE = env_int("FHIR_PAGE_SIZE", 20)
 FHIR_MAX_PAGE_SIZE = 100
 # Rest-hook endpoints are https; plain http only to this machine, for development and tests.
 FHIR_ALLOW_HTTP_HOOKS = env_bool("FHIR_ALLOW_HTTP_HOOKS", DEBUG or TESTING)
+
+# --- Admission ------------------------------------------------------------------------------
+# How long a structure that received an admission request may read its file while the
+# request stays open (it reads it through the gate's "admission" scope, each read logged).
+ADMISSION_FILE_ACCESS_DAYS = env_int("ADMISSION_FILE_ACCESS_DAYS", 180)

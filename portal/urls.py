@@ -37,6 +37,8 @@ urlpatterns = [
     path("agenda/", include("agenda.urls")),
     path("ppa/", include("ppa.urls")),
     path("liaison/", include("liaison.urls")),
+    path("admission/", include("admission.urls")),
+    path("api/admission/", include("admission.api_urls")),
     # The CI-SIS FHIR facade and the connected software's OAuth token endpoint.
     path("fhir/", include("interop.urls")),
 ]

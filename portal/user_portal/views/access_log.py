@@ -52,7 +52,7 @@ _WHAT = {
     ACCESS_LOG: ("l'historique des accès à vos données", "l'historique des accès aux données de {}"),
 }
 # The most telling way in wins when a visit mixes them.
-_VIA_RANK = [AccessVia.BREAK_GLASS, AccessVia.DELEGATION, AccessVia.REPRESENTATIVE]
+_VIA_RANK = [AccessVia.BREAK_GLASS, AccessVia.DELEGATION, AccessVia.REPRESENTATIVE, AccessVia.SCOPED]
 
 
 def _of(template: str, name: str) -> str:
@@ -155,6 +155,8 @@ def visit_sentence(visit: Visit, roles: dict[int, str], person: Person, viewer) 
         sentence += " (par une délégation)"
     elif visit.via == AccessVia.BREAK_GLASS:
         sentence += " en urgence (bris de glace)"
+    elif visit.via == AccessVia.SCOPED:
+        sentence += " (dossier d'une demande d'admission qui lui a été envoyée)"
     first, last = timezone.localtime(visit.first_at), timezone.localtime(visit.last_at)
     if f"{first:%H:%M}" == f"{last:%H:%M}":
         return f"{sentence}, à {last:%H:%M}."
