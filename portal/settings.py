@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "agenda",
     "ppa",
     "liaison",
+    "records",
     "oauth2_provider",
     "interop",
     "portal",
@@ -474,3 +475,10 @@ FHIR_PAGE_SIZE = env_int("FHIR_PAGE_SIZE", 20)
 FHIR_MAX_PAGE_SIZE = 100
 # Rest-hook endpoints are https; plain http only to this machine, for development and tests.
 FHIR_ALLOW_HTTP_HOOKS = env_bool("FHIR_ALLOW_HTTP_HOOKS", DEBUG or TESTING)
+# --- Whole record: export, hand-over, retention (records) ----------------------------------------
+# How long an export's ZIP may be downloaded by its requester before it is deleted.
+RECORDS_EXPORT_DAYS = env_int("RECORDS_EXPORT_DAYS", 7)
+CELERY_BEAT_SCHEDULE["records-delete-expired-exports"] = {
+    "task": "records.tasks.delete_expired_exports",
+    "schedule": 3600.0,
+}

@@ -35,6 +35,7 @@ urlpatterns = [
     path("agenda/", include("agenda.urls")),
     path("ppa/", include("ppa.urls")),
     path("liaison/", include("liaison.urls")),
+    path("dossier-complet/", include("records.urls")),
     # The CI-SIS FHIR facade and the connected software's OAuth token endpoint.
     path("fhir/", include("interop.urls")),
 ]

@@ -23,6 +23,8 @@ LOG_PAGE_SIZE = 30
 
 
 _VERB = {"read": "a consulté", "write": "a modifié"}
+# Reads made by an export of the whole record (the records app logs them under its pages).
+EXPORT_PATHS = ("/dossier-complet/",)
 
 
 _WHAT = {
@@ -48,6 +50,8 @@ def access_sentence(log: AccessLog, roles: dict[int, str], person: Person) -> st
     """'Marie Dupont, infirmière du SSIAD, a consulté votre cahier de liaison le 12/11 à 10:02'."""
     at = timezone.localtime(log.at)
     verb = _VERB.get(log.action, "a consulté")
+    if log.path.startswith(EXPORT_PATHS) or log.path.endswith("$everything"):
+        verb = "a exporté"
     if log.user_id == person.user_id:
         who, verb = "Vous", verb.replace("a ", "avez ", 1)
     else:
