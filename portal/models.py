@@ -179,6 +179,8 @@ class InvitationEmail(OutboxItem):
 
     def __str__(self) -> str:
         return f"{self.invitation} ({self.get_status_display()})"
+
+
 class Heartbeat(models.Model):
     """The last sign of life of a background process: the worker (each time it runs the
     heartbeat task) and beat (each time it queues a task). Shown to administrators and in

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "ppa",
     "liaison",
     "admission",
+    "records",
     "oauth2_provider",
     "interop",
     "portal",
@@ -524,3 +525,10 @@ FHIR_ALLOW_HTTP_HOOKS = env_bool("FHIR_ALLOW_HTTP_HOOKS", DEBUG or TESTING)
 # How long a structure that received an admission request may read its file while the
 # request stays open (it reads it through the gate's "admission" scope, each read logged).
 ADMISSION_FILE_ACCESS_DAYS = env_int("ADMISSION_FILE_ACCESS_DAYS", 180)
+# --- Whole record: export, hand-over, retention (records) ----------------------------------------
+# How long an export's ZIP may be downloaded by its requester before it is deleted.
+RECORDS_EXPORT_DAYS = env_int("RECORDS_EXPORT_DAYS", 7)
+CELERY_BEAT_SCHEDULE["records-delete-expired-exports"] = {
+    "task": "records.tasks.delete_expired_exports",
+    "schedule": 3600.0,
+}

@@ -28,6 +28,8 @@ def resume_invitation_emails() -> int:
     due = outbox.due_for_sweep(InvitationEmail, limit=1000)
     queue_now(send_invitation_email, due)
     return len(due)
+
+
 @shared_task
 def heartbeat() -> str:
     """Queued by beat every minute: the worker that runs it records its sign of life (and

@@ -39,6 +39,7 @@ urlpatterns = [
     path("liaison/", include("liaison.urls")),
     path("admission/", include("admission.urls")),
     path("api/admission/", include("admission.api_urls")),
+    path("dossier-complet/", include("records.urls")),
     # The CI-SIS FHIR facade and the connected software's OAuth token endpoint.
     path("fhir/", include("interop.urls")),
 ]

@@ -37,6 +37,8 @@ VISIT_GAP = dt.timedelta(minutes=30)
 EVERYONE = "tous"
 
 _VERB = {"read": "a consulté", "write": "a modifié"}
+# Reads made by an export of the whole record (the records app logs them under its pages).
+EXPORT_PATHS = ("/dossier-complet/",)
 
 # What was seen, said to the person ("votre agenda") and to someone acting for her
 # ("l'agenda de Jeanne").
@@ -75,6 +77,7 @@ class Visit:
     first_at: dt.datetime
     actions: set[str] = field(default_factory=set)
     vias: set[str] = field(default_factory=set)
+    exported: bool = False
     sentence: str = ""
     glass: BreakGlassAccess | None = None
 
@@ -142,6 +145,8 @@ def visit_sentence(visit: Visit, roles: dict[int, str], person: Person, viewer) 
     liaison, à 10:02.' — said to the person, or to whoever acts for her."""
     is_self = viewer.pk == person.user_id
     verb = _VERB["write"] if "write" in visit.actions else _VERB["read"]
+    if visit.exported:
+        verb = "a exporté"
     if visit.user.pk == viewer.pk:
         who, verb = "Vous", verb.replace("a ", "avez ", 1)
     else:
@@ -194,6 +199,7 @@ def group_visits(entries, *, today: dt.date, page_size: int = LOG_PAGE_SIZE) -> 
         visit.first_at = row.at
         visit.actions.add(row.action)
         visit.vias.add(row.via)
+        visit.exported = visit.exported or row.path.startswith(EXPORT_PATHS) or row.path.endswith("$everything")
     return days, False
 
 
