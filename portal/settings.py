@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "agenda",
     "ppa",
     "liaison",
+    "evaluation",
     "oauth2_provider",
     "interop",
     "portal",
