@@ -266,7 +266,73 @@ REFERRAL = {
     },
 }
 
-SHIPPED = (ZARIT, REFERRAL)
+# --- Satisfaction of persons and carers ----------------------------------------------------------
+# Written for the portal (no published instrument): the themes of the HAS quality
+# framework for social and medico-social structures (Référentiel d'évaluation de la qualité
+# des ESSMS, HAS 2022, chapitre 1 « La personne ») — being listened to, information,
+# respect, support, and an overall mark. A structure adapts it by a new version or makes its own.
+
+AGREEMENT = [
+    {"value": "1", "label": "Pas du tout d'accord", "score": 1},
+    {"value": "2", "label": "Plutôt pas d'accord", "score": 2},
+    {"value": "3", "label": "Plutôt d'accord", "score": 3},
+    {"value": "4", "label": "Tout à fait d'accord", "score": 4},
+]
+
+SATISFACTION = {
+    "code": "satisfaction-accompagnement",
+    "title": "Votre avis sur l'accompagnement",
+    "kind": "satisfaction",
+    "description": "Quelques questions sur l'accompagnement proposé par la structure.",
+    "source": "Rédigé pour le portail, d'après les thèmes du référentiel d'évaluation de la qualité des ESSMS "
+    "(HAS, 2022, chapitre 1).",
+    "definition": {
+        "sections": [
+            {
+                "title": "L'accompagnement",
+                "questions": [
+                    {
+                        "code": "listened",
+                        "text": "On m'écoute et on tient compte de mon avis.",
+                        "type": "single",
+                        "required": True,
+                        "choices": AGREEMENT,
+                    },
+                    {
+                        "code": "informed",
+                        "text": "On m'explique bien ce qui est prévu pour moi.",
+                        "type": "single",
+                        "required": True,
+                        "choices": AGREEMENT,
+                    },
+                    {
+                        "code": "respected",
+                        "text": "On me respecte, ma vie privée aussi.",
+                        "type": "single",
+                        "required": True,
+                        "choices": AGREEMENT,
+                    },
+                    {
+                        "code": "overall",
+                        "text": "Quelle note donnez-vous à l'accompagnement, de 0 à 10 ?",
+                        "type": "scale",
+                        "min": 0,
+                        "max": 10,
+                        "required": True,
+                    },
+                    {
+                        "code": "comment",
+                        "text": "Voulez-vous ajouter quelque chose ?",
+                        "type": "long_text",
+                        "help": "N'écrivez pas de nom : votre réponse est lue par l'équipe.",
+                    },
+                ],
+            }
+        ]
+    },
+}
+
+SHIPPED = (ZARIT, REFERRAL, SATISFACTION)
 
 
 def load_shipped(questionnaire_model, version_model) -> None:

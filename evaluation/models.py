@@ -230,3 +230,74 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Orientation vers {self.structure} du {self.sent_at:%d/%m/%Y}"
+
+
+# --- Satisfaction questionnaires -----------------------------------------------------------------
+
+
+class SatisfactionCampaign(models.Model):
+    """A structure sends a satisfaction questionnaire to the persons it accompanies and
+    their carers. Its results are shown aggregated, from `RESULTS_THRESHOLD` answers."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="satisfaction_campaigns", verbose_name="structure"
+    )
+    version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.PROTECT, related_name="campaigns", verbose_name="questionnaire"
+    )
+    title = models.CharField("titre", max_length=200)
+    is_anonymous = models.BooleanField("réponses anonymes", default=True)
+    closes_on = models.DateField("clôture le")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("envoyée le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "envoi de questionnaire de satisfaction"
+        verbose_name_plural = "envois de questionnaires de satisfaction"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SatisfactionInvitation(models.Model):
+    """Who was asked, and whether they answered (never what: an anonymous answer is not
+    linked to its invitation)."""
+
+    campaign = models.ForeignKey(
+        SatisfactionCampaign, on_delete=models.PROTECT, related_name="invitations", verbose_name="envoi"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    respondent_kind = models.CharField("au titre de", max_length=10)  # "person" or "carer"
+    token = models.CharField("jeton", max_length=64, unique=True)
+    answered_at = models.DateTimeField("a répondu le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "invitation à répondre"
+        verbose_name_plural = "invitations à répondre"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "user"], name="satisfaction_invitation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation à « {self.campaign} »"
+
+
+class SatisfactionResponse(models.Model):
+    campaign = models.ForeignKey(
+        SatisfactionCampaign, on_delete=models.PROTECT, related_name="responses", verbose_name="envoi"
+    )
+    answers = models.JSONField("réponses", default=dict)
+    respondent_kind = models.CharField("au titre de", max_length=10)
+    # Anonymous: no user and only the day (a time would let one match it to an invitation).
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_on = models.DateField("répondu le", default=timezone.localdate)
+
+    class Meta:
+        verbose_name = "réponse de satisfaction"
+        verbose_name_plural = "réponses de satisfaction"
+
+    def __str__(self) -> str:
+        return f"Réponse à « {self.campaign} » du {self.submitted_on:%d/%m/%Y}"

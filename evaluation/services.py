@@ -122,10 +122,10 @@ def version_publish(*, actor, version: QuestionnaireVersion, change_note: str = 
 # --- A person's evaluations ---------------------------------------------------------------------
 
 
-def require_evaluator(actor, person: Person, *, path: str = "") -> access.Access:
+def require_evaluator(actor, person: Person | int, *, path: str = "") -> access.Access:
     """Evaluations are filled by professionals with the `evaluation` write right."""
     grant = access.require(actor, person, Category.EVALUATION, "write", path=path)
-    if not rules.is_professional(actor) or person.user_id == actor.pk:
+    if not rules.is_professional(actor) or grant.person.user_id == actor.pk:
         raise access.AccessDenied("Les évaluations sont remplies par les professionnels du cercle.")
     return grant
 

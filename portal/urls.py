@@ -35,6 +35,8 @@ urlpatterns = [
     path("agenda/", include("agenda.urls")),
     path("ppa/", include("ppa.urls")),
     path("liaison/", include("liaison.urls")),
+    path("api/evaluation/", include("evaluation.api_urls")),
+    path("evaluation/", include("evaluation.urls")),
     # The CI-SIS FHIR facade and the connected software's OAuth token endpoint.
     path("fhir/", include("interop.urls")),
 ]

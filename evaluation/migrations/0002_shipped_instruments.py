@@ -1,6 +1,6 @@
-"""The instruments shipped with the portal: the Zarit caregiver-burden scale and the
-referral form for a coordination service (sources in `evaluation/instruments.py`). Each
-is a questionnaire with its first version, published."""
+"""The instruments shipped with the portal: the Zarit caregiver-burden scale, the
+referral form for a coordination service and a satisfaction questionnaire (sources in
+`evaluation/instruments.py`). Each is a questionnaire with its first version, published."""
 
 from django.db import migrations
 

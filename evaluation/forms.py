@@ -1,0 +1,129 @@
+"""Page forms of the evaluation block. A questionnaire's form is built from its
+version's definition: one field per question, named `q_<code>`."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from common.forms import Form
+from common.validation import LONG_TEXT_MAX
+from coordination.models import CarerLink
+from evaluation import definition as d
+
+PREFIX = "q_"
+
+
+def field_name(code: str) -> str:
+    return PREFIX + code
+
+
+def _question_field(question: d.Question) -> forms.Field:
+    # Required only when always shown; a question shown on a condition is checked by the
+    # service (it knows whether the condition holds). The message names the question.
+    required = question.required and question.show_if is None
+    help_text = question.help
+    if question.show_if is not None:
+        hint = "À remplir seulement si la réponse à une question précédente l'appelle"
+        help_text = f"{help_text} ({hint})" if help_text else f"{hint}."
+    common = {
+        "label": question.text,
+        "required": required,
+        "help_text": help_text,
+        "error_messages": {
+            "required": f"« {question.text} » : une réponse est obligatoire.",
+            "invalid_choice": f"« {question.text} » : cette réponse n'est pas proposée.",
+            "invalid_list": f"« {question.text} » : choisissez parmi les réponses proposées.",
+        },
+    }
+    choices = [(c.value, c.label) for c in question.all_choices()]
+    if question.type in (d.SINGLE, d.YES_NO):
+        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+    if question.type == d.MULTIPLE:
+        return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+    if (
+        question.type == d.SCALE
+        and question.min is not None
+        and question.max is not None
+        and question.max - question.min <= 10
+    ):
+        values = range(int(question.min), int(question.max) + 1)
+        return forms.ChoiceField(choices=[(str(v), str(v)) for v in values], widget=forms.RadioSelect, **common)
+    if question.type in (d.SCALE, d.NUMBER):
+        attrs = {"inputmode": "decimal"}
+        if question.min is not None:
+            attrs["min"] = str(question.min)
+        if question.max is not None:
+            attrs["max"] = str(question.max)
+        # A text input: the service parses and bounds the number and names the question.
+        return forms.CharField(max_length=30, widget=forms.TextInput(attrs=attrs), **common)
+    if question.type == d.DATE:
+        return forms.CharField(max_length=10, widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if question.type == d.LONG_TEXT:
+        return forms.CharField(
+            max_length=LONG_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4, "maxlength": LONG_TEXT_MAX}), **common
+        )
+    return forms.CharField(max_length=d.SHORT_TEXT_MAX, **common)
+
+
+class QuestionnaireForm(Form):
+    """The questions of one version, grouped by section for the page."""
+
+    use_required_attribute = False
+
+    def __init__(self, *args, definition: d.Definition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        for question in definition.questions.values():
+            self.fields[field_name(question.code)] = _question_field(question)
+
+    def sections(self):
+        return [(s.title, [self[field_name(q.code)] for q in s.questions]) for s in self.definition.sections]
+
+    def answers(self) -> dict:
+        return {
+            code: self.cleaned_data.get(field_name(code))
+            for code in self.definition.questions
+            if self.cleaned_data.get(field_name(code)) not in (None, "", [])
+        }
+
+    def renames(self) -> dict[str, str]:
+        return {code: field_name(code) for code in self.definition.questions}
+
+
+class EvaluationForm(QuestionnaireForm):
+    evaluated_on = forms.DateField(
+        label="Date de l'évaluation", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+    )
+    respondent_carer = forms.ModelChoiceField(
+        label="Aidant qui répond",
+        queryset=CarerLink.objects.none(),
+        required=False,
+        empty_label="La personne elle-même / sans objet",
+    )
+    comment = forms.CharField(label="Commentaire", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, person, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["respondent_carer"].queryset = CarerLink.objects.filter(
+            person=person, ended_on__isnull=True
+        ).select_related("user")
+        self.fields["respondent_carer"].label_from_instance = lambda link: (
+            f"{link.user.get_full_name() or link.user.email} ({link.get_relationship_display()})"
+        )
+
+
+class CompareForm(Form):
+    left = forms.TypedChoiceField(label="Première évaluation", coerce=int)
+    right = forms.TypedChoiceField(label="Seconde évaluation", coerce=int)
+
+    def __init__(self, *args, evaluations, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            (e.pk, f"{e.evaluated_on:%d/%m/%Y}" + (f" — {e.score.normalize()}" if e.score is not None else ""))
+            for e in evaluations
+        ]
+        self.fields["left"].choices = choices
+        self.fields["right"].choices = choices
+        if len(choices) >= 2 and not self.is_bound:
+            self.initial = {"left": choices[-2][0], "right": choices[-1][0]}
