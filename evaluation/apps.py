@@ -6,4 +6,4 @@ class EvaluationConfig(AppConfig):
     verbose_name = "Évaluation"
 
     def ready(self) -> None:
-        from evaluation import audit_types  # noqa: F401
+        from evaluation import audit_types, notification_types  # noqa: F401

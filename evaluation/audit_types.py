@@ -14,6 +14,7 @@ class EvaluationAudit(models.TextChoices):
     NEED_DISCARDED = "evaluation_need_discarded", "Besoin proposé par une évaluation écarté"
     REFERRAL_SENT = "referral_sent", "Demande d'orientation envoyée"
     REFERRAL_HANDLED = "referral_handled", "Demande d'orientation traitée"
+    CAMPAIGN_SENT = "satisfaction_sent", "Questionnaire de satisfaction envoyé"
 
 
 audit.register(EvaluationAudit)

@@ -127,3 +127,31 @@ class CompareForm(Form):
         self.fields["right"].choices = choices
         if len(choices) >= 2 and not self.is_bound:
             self.initial = {"left": choices[-2][0], "right": choices[-1][0]}
+
+
+class CampaignForm(Form):
+    questionnaire = forms.ModelChoiceField(label="Questionnaire", queryset=None, empty_label=None)
+    title = forms.CharField(
+        label="Titre de l'envoi", max_length=200, help_text="Par exemple : Votre avis — printemps 2026."
+    )
+    closes_on = forms.DateField(label="Date de clôture", widget=forms.DateInput(attrs={"type": "date"}))
+    is_anonymous = forms.BooleanField(label="Réponses anonymes", required=False, initial=True)
+
+    def __init__(self, *args, questionnaires, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["questionnaire"].queryset = questionnaires
+
+
+class ReferralForm(QuestionnaireForm):
+    structure = forms.ModelChoiceField(label="Dispositif de coordination", queryset=None, empty_label=None)
+    person = forms.ModelChoiceField(label="Pour qui", queryset=None, required=False, empty_label=None)
+
+    def __init__(self, *args, structures, persons, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["structure"].queryset = structures
+        if persons is None:
+            del self.fields["person"]
+        else:
+            self.fields["person"].queryset = persons
+            self.fields["person"].required = True
+            self.fields["person"].label_from_instance = lambda p: p.display_name

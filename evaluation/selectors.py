@@ -29,6 +29,31 @@ def available_questionnaires(person: Person, kind: str = QuestionnaireKind.EVALU
     )
 
 
+def satisfaction_questionnaires(structure) -> QuerySet[Questionnaire]:
+    """Satisfaction questionnaires a structure may send: the shipped ones and its own."""
+    return (
+        Questionnaire.objects.filter(kind=QuestionnaireKind.SATISFACTION, is_active=True)
+        .filter(Q(structure__isnull=True) | Q(structure=structure))
+        .filter(Exists(published_versions().filter(questionnaire=OuterRef("pk"))))
+        .order_by("title")
+    )
+
+
+def pending_invitations(user):
+    """Satisfaction questionnaires waiting for the user's answer, still open."""
+    from django.utils import timezone
+
+    from evaluation.models import SatisfactionInvitation
+
+    return (
+        SatisfactionInvitation.objects.filter(
+            user=user, answered_at__isnull=True, campaign__closes_on__gte=timezone.localdate()
+        )
+        .select_related("campaign__structure")
+        .order_by("campaign__closes_on")
+    )
+
+
 def evaluations_of(person: Person) -> QuerySet[Evaluation]:
     """The person's evaluations in force (a corrected one gives way to its correction)."""
     return (
@@ -61,6 +86,17 @@ def answer_rows(evaluation: Evaluation) -> list[AnswerRow]:
                 AnswerRow(section.title, question.text, answer_label(question, evaluation.answers.get(question.code)))
             )
     return rows
+
+
+def referral_rows(referral) -> list[AnswerRow]:
+    """A referral's answers, question by question (its own version's questions)."""
+    definition = referral.version.parsed
+    return [
+        AnswerRow(section.title, question.text, answer_label(question, referral.answers.get(question.code)))
+        for section in definition.sections
+        for question in section.questions
+        if question.code in referral.answers
+    ]
 
 
 @dataclass
@@ -159,3 +195,52 @@ def score_chart(evaluations: list[Evaluation], *, width: int = 640, height: int 
         left=left,
         bottom=bottom,
     )
+
+
+# --- Satisfaction results ------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionResult:
+    text: str
+    type: str
+    answered: int
+    counts: list[tuple[str, int]]  # choice label → how many chose it
+    average: Decimal | None
+    texts: list[str]
+
+
+@dataclass
+class CampaignResults:
+    invited: int
+    answered: int
+    shown: bool  # False below the threshold: nothing but the counts
+    questions: list[QuestionResult]
+
+
+def campaign_results(campaign, threshold: int) -> CampaignResults:
+    """Aggregated answers, never per respondent: counts per choice, averages of scales
+    and numbers, free texts in alphabetical order (not the order they came in) and without
+    names. Below `threshold` answers, only how many were invited and answered."""
+    from evaluation.definition import CHOICE_TYPES, DATE, LONG_TEXT, NUMBER, SCALE, TEXT, YES_NO
+
+    invited = campaign.invitations.count()
+    answers = list(campaign.responses.values_list("answers", flat=True))
+    if len(answers) < threshold:
+        return CampaignResults(invited, len(answers), False, [])
+    definition = campaign.version.parsed
+    questions = []
+    for question in definition.questions.values():
+        values = [a[question.code] for a in answers if question.code in a]
+        counts, average, texts = [], None, []
+        if question.type in (*CHOICE_TYPES, YES_NO):
+            flat = [v for value in values for v in (value if isinstance(value, list) else [value])]
+            counts = [(c.label, flat.count(c.value)) for c in question.all_choices()]
+        elif question.type in (SCALE, NUMBER) and values:
+            average = (sum(Decimal(str(v)) for v in values) / len(values)).quantize(Decimal("0.1"))
+        elif question.type in (TEXT, LONG_TEXT):
+            texts = sorted(str(v) for v in values if str(v).strip())
+        elif question.type == DATE:
+            pass
+        questions.append(QuestionResult(question.text, question.type, len(values), counts, average, texts))
+    return CampaignResults(invited, len(answers), True, questions)

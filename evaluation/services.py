@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -330,6 +331,23 @@ def referral_send(
         sent_at=now,
     )
     audit(actor, person, EvaluationAudit.REFERRAL_SENT, referral=referral.pk, structure=structure.pk)
+    from django.urls import reverse
+
+    from common.notify import notify
+    from coordination.models import TeamMembership
+
+    team = get_user_model().objects.filter(
+        pk__in=TeamMembership.objects.filter(structure=structure, ended_on__isnull=True).values("professional__user_id")
+    )
+    notify(
+        "evaluation.referral_received",
+        person=None,
+        actor=actor,
+        recipients=team,
+        url=reverse("evaluation:referral_queue", args=[structure.pk]),
+    )
+    # Wiring for the admission block (helper `admission`): when it lands, open the
+    # structure's admission request here, in this transaction, from `referral`.
     return referral
 
 
@@ -355,3 +373,122 @@ def referral_take(*, actor, referral: Referral, status: str) -> Referral:
     referral.save(update_fields=["status", "handled_by", "handled_at"])
     audit(actor, referral.person, EvaluationAudit.REFERRAL_HANDLED, referral=referral.pk, status=status)
     return referral
+
+
+# --- Satisfaction questionnaires ----------------------------------------------------------------
+
+RESULTS_THRESHOLD = 5
+
+
+def satisfaction_recipients(structure: Structure) -> list[tuple[Any, str]]:
+    """(user, "person" | "carer") for the persons the structure accompanies today (with an
+    account) and their carers."""
+    from coordination.models import Accompaniment
+
+    persons = Person.objects.filter(
+        pk__in=Accompaniment.objects.filter(structure=structure, ended_on__isnull=True).values("person_id")
+    )
+    users: dict[int, tuple[Any, str]] = {}
+    for person in persons.filter(user__isnull=False, user__is_active=True).select_related("user"):
+        users.setdefault(person.user_id, (person.user, "person"))
+    for link in CarerLink.objects.filter(
+        person__in=persons, ended_on__isnull=True, user__is_active=True
+    ).select_related("user"):
+        users.setdefault(link.user_id, (link.user, "carer"))
+    return list(users.values())
+
+
+@transaction.atomic
+def campaign_send(
+    *, actor, structure: Structure, version: QuestionnaireVersion, title: str, closes_on, is_anonymous: bool = True
+):
+    """Ask the persons the structure accompanies and their carers for their opinion: one
+    invitation each, told in the portal and by an e-mail that names no health detail."""
+    import secrets
+
+    from django.urls import reverse
+
+    from common.notify import notify
+    from evaluation.models import SatisfactionCampaign, SatisfactionInvitation
+
+    structure = access.require_structure_admin(actor, structure.pk)
+    version = QuestionnaireVersion.objects.select_related("questionnaire").get(pk=version.pk)
+    questionnaire = version.questionnaire
+    if (
+        questionnaire.kind != QuestionnaireKind.SATISFACTION
+        or version.status != VersionStatus.PUBLISHED
+        or questionnaire.structure_id not in (None, structure.pk)
+    ):
+        raise ValidationError({"questionnaire": "Choisissez un questionnaire de satisfaction publié."})
+    if not title.strip():
+        raise ValidationError({"title": "Donnez un titre à cet envoi."})
+    if closes_on is None or closes_on <= timezone.localdate():
+        raise ValidationError({"closes_on": "La date de clôture doit être après aujourd'hui."})
+    recipients = satisfaction_recipients(structure)
+    if not recipients:
+        raise ValidationError("Aucune personne accompagnée ni aucun proche n'a de compte sur le portail.")
+    campaign = SatisfactionCampaign.objects.create(
+        structure=structure,
+        version=version,
+        title=title.strip()[:200],
+        is_anonymous=is_anonymous,
+        closes_on=closes_on,
+        created_by=actor,
+    )
+    invitations = SatisfactionInvitation.objects.bulk_create(
+        [
+            SatisfactionInvitation(campaign=campaign, user=user, respondent_kind=kind, token=secrets.token_urlsafe(32))
+            for user, kind in recipients
+        ]
+    )
+    tokens = {invitation.user_id: invitation.token for invitation in invitations}
+    notify(
+        "evaluation.satisfaction_invitation",
+        person=None,
+        actor=actor,
+        recipients=[user for user, _kind in recipients],
+        url_for=lambda user: reverse("evaluation:satisfaction_answer", args=[tokens[user.pk]]),
+    )
+    audit(actor, None, EvaluationAudit.CAMPAIGN_SENT, campaign=campaign.pk, invited=len(invitations))
+    return campaign
+
+
+def invitation_for(actor, token: str):
+    """The invitation behind a link, for its own addressee only (404 otherwise)."""
+    from django.http import Http404
+
+    from evaluation.models import SatisfactionInvitation
+
+    invitation = (
+        SatisfactionInvitation.objects.select_related("campaign__version__questionnaire", "campaign__structure")
+        .filter(token=str(token)[:64], user_id=getattr(actor, "pk", None))
+        .first()
+    )
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+@transaction.atomic
+def satisfaction_answer(*, actor, token: str, answers: dict[str, Any]):
+    """Record one answer per invitation. Anonymous: the answer keeps neither the account
+    nor the invitation, only the day."""
+    from evaluation.models import SatisfactionInvitation, SatisfactionResponse
+
+    invitation = invitation_for(actor, token)
+    invitation = SatisfactionInvitation.objects.select_for_update().get(pk=invitation.pk)
+    campaign = invitation.campaign
+    if invitation.answered_at is not None:
+        raise ValidationError("Vous avez déjà répondu à ce questionnaire. Merci !")
+    if campaign.closes_on < timezone.localdate():
+        raise ValidationError("Ce questionnaire est clos.")
+    result = evaluate(campaign.version.parsed, answers)
+    response = SatisfactionResponse.objects.create(
+        campaign=campaign,
+        answers=result.answers,
+        respondent_kind=invitation.respondent_kind,
+        respondent=None if campaign.is_anonymous else actor,
+    )
+    invitation.answered_at = timezone.now()
+    invitation.save(update_fields=["answered_at"])
+    return response

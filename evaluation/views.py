@@ -6,16 +6,27 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Case, Count, Q, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.forms import add_service_errors
 from coordination import access, rules
 from coordination.models import Category
 from evaluation import selectors, services
-from evaluation.forms import CompareForm, EvaluationForm
-from evaluation.models import Evaluation, NeedSuggestion, Questionnaire, SuggestionStatus
+from evaluation.forms import CampaignForm, CompareForm, EvaluationForm, QuestionnaireForm, ReferralForm
+from evaluation.models import (
+    Evaluation,
+    NeedSuggestion,
+    Questionnaire,
+    QuestionnaireKind,
+    Referral,
+    ReferralStatus,
+    ReferralUrgency,
+    SuggestionStatus,
+)
 
 LIST_LIMIT = 100
 
@@ -186,3 +197,183 @@ def suggestion_decide(request: HttpRequest, suggestion_id: int) -> HttpResponse:
         # The plan's own right (`ppa` write) decides whether the need may enter it.
         messages.error(request, str(error))
     return redirect("evaluation:detail", evaluation_id=suggestion.evaluation_id)
+
+
+# --- Satisfaction questionnaires -----------------------------------------------------------------
+
+
+@login_required
+def structure_satisfaction(request: HttpRequest, structure_id: int) -> HttpResponse:
+    """A structure's satisfaction questionnaires: send one, see the earlier sendings."""
+    structure = access.require_structure_admin(request.user, structure_id)
+    questionnaires = selectors.satisfaction_questionnaires(structure)
+    form = CampaignForm(request.POST or None, questionnaires=questionnaires)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                campaign = services.campaign_send(
+                    actor=request.user,
+                    structure=structure,
+                    version=services.current_version(form.cleaned_data["questionnaire"]),
+                    title=form.cleaned_data["title"],
+                    closes_on=form.cleaned_data["closes_on"],
+                    is_anonymous=form.cleaned_data["is_anonymous"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error, {"version": "questionnaire"})
+            else:
+                messages.success(request, f"Questionnaire envoyé à {campaign.invitations.count()} personnes.")
+                return redirect("evaluation:structure_satisfaction", structure_id=structure.pk)
+        status = 400
+    campaigns = structure.satisfaction_campaigns.select_related("version__questionnaire").annotate(
+        invited=Count("invitations", distinct=True), answered=Count("responses", distinct=True)
+    )
+    return render(
+        request,
+        "evaluation/structure_satisfaction.html",
+        {"structure": structure, "form": form, "campaigns": campaigns, "threshold": services.RESULTS_THRESHOLD},
+        status=status,
+    )
+
+
+@login_required
+def campaign_results(request: HttpRequest, structure_id: int, campaign_id: int) -> HttpResponse:
+    structure = access.require_structure_admin(request.user, structure_id)
+    campaign = get_object_or_404(
+        structure.satisfaction_campaigns.select_related("version__questionnaire"), pk=_id(campaign_id)
+    )
+    return render(
+        request,
+        "evaluation/campaign_results.html",
+        {
+            "structure": structure,
+            "campaign": campaign,
+            "results": selectors.campaign_results(campaign, services.RESULTS_THRESHOLD),
+            "threshold": services.RESULTS_THRESHOLD,
+        },
+    )
+
+
+@login_required
+def my_questionnaires(request: HttpRequest) -> HttpResponse:
+    """The satisfaction questionnaires waiting for the signed-in person or carer."""
+    invitations = selectors.pending_invitations(request.user)
+    return render(request, "evaluation/my_questionnaires.html", {"invitations": invitations})
+
+
+@login_required
+def satisfaction_answer(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_for(request.user, token)
+    campaign = invitation.campaign
+    definition = campaign.version.parsed
+    form = QuestionnaireForm(request.POST or None, definition=definition)
+    status = 200
+    if invitation.answered_at is None and request.method == "POST":
+        if form.is_valid():
+            try:
+                services.satisfaction_answer(actor=request.user, token=token, answers=form.answers())
+            except ValidationError as error:
+                add_service_errors(form, error, form.renames())
+            else:
+                messages.success(request, "Merci pour votre réponse.")
+                return redirect("evaluation:my_questionnaires")
+        status = 400
+    return render(
+        request,
+        "evaluation/satisfaction_answer.html",
+        {
+            "invitation": invitation,
+            "campaign": campaign,
+            "form": form,
+            "is_closed": campaign.closes_on < timezone.localdate(),
+        },
+        status=status,
+    )
+
+
+# --- Referral to a coordination structure ------------------------------------------------------
+
+
+def _person_side_persons(user):
+    """The persons a person-side user may refer: themself and those they are the carer of."""
+    from coordination.models import CarerLink, Person
+
+    if rules.is_professional(user):
+        return None
+    return Person.objects.filter(
+        Q(user=user) | Q(pk__in=CarerLink.objects.filter(user=user, ended_on__isnull=True).values("person_id"))
+    )
+
+
+@login_required
+def referral_new(request: HttpRequest) -> HttpResponse:
+    """The referral form: a professional (in or outside any circle), the person or a carer
+    signals a situation to a coordination structure, with the person's agreement."""
+    questionnaire = Questionnaire.objects.filter(kind=QuestionnaireKind.REFERRAL, is_active=True).order_by("pk").first()
+    version = services.current_version(questionnaire) if questionnaire else None
+    if version is None:
+        raise Http404
+    persons = _person_side_persons(request.user)
+    form = ReferralForm(
+        request.POST or None, definition=version.parsed, structures=services.referral_destinations(), persons=persons
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.referral_send(
+                    actor=request.user,
+                    structure=form.cleaned_data["structure"],
+                    version=version,
+                    answers=form.answers(),
+                    person=form.cleaned_data.get("person"),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error, form.renames())
+            else:
+                messages.success(request, "Demande d'orientation envoyée. Le dispositif vous recontactera.")
+                return redirect("home")
+        status = 400
+    return render(
+        request, "evaluation/referral_new.html", {"form": form, "questionnaire": questionnaire}, status=status
+    )
+
+
+@login_required
+def referral_queue(request: HttpRequest, structure_id: int) -> HttpResponse:
+    """The referrals a coordination structure received, the urgent and unhandled first."""
+    from coordination.models import Structure
+
+    structure = get_object_or_404(Structure, pk=_id(structure_id))
+    services.require_referral_reader(request.user, structure)
+    if request.method == "POST":
+        referral = get_object_or_404(Referral, pk=_id(request.POST.get("referral")), structure=structure)
+        try:
+            services.referral_take(actor=request.user, referral=referral, status=request.POST.get("status", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Demande mise à jour.")
+        return redirect("evaluation:referral_queue", structure_id=structure.pk)
+    urgency_rank = Case(
+        When(urgency=ReferralUrgency.HIGH, then=0), When(urgency=ReferralUrgency.MEDIUM, then=1), default=2
+    )
+    open_rank = Case(When(status=ReferralStatus.CLOSED, then=1), default=0)
+    referrals = list(
+        structure.referrals.select_related("version", "sent_by", "handled_by")
+        .annotate(open_rank=open_rank, urgency_rank=urgency_rank)
+        .order_by("open_rank", "urgency_rank", "-sent_at")[:LIST_LIMIT]
+    )
+    for referral in referrals:
+        referral.rows = selectors.referral_rows(referral)
+    return render(
+        request,
+        "evaluation/referral_queue.html",
+        {
+            "structure": structure,
+            "referrals": referrals,
+            "closed": ReferralStatus.CLOSED,
+            "taken": ReferralStatus.TAKEN,
+        },
+    )
