@@ -250,13 +250,14 @@ def _question(raw: Any, where: str, earlier: dict[str, Question]) -> Question:
     )
 
 
-def parse(raw: Any) -> Definition:
-    """Read and check a definition; a ValidationError in French names what is wrong."""
+def parse(raw: Any, *, partial: bool = False) -> Definition:
+    """Read and check a definition; a ValidationError in French names what is wrong.
+    `partial`: a draft being built may have no question yet."""
     raw = _mapping(raw, "Définition")
     questions: dict[str, Question] = {}
     sections = []
     raw_sections = _list(raw.get("sections"), "Sections")
-    if not raw_sections:
+    if not raw_sections and not partial:
         raise ValidationError("Un questionnaire a au moins une partie.")
     for s_index, raw_section in enumerate(raw_sections, start=1):
         raw_section = _mapping(raw_section, f"Partie {s_index}")
@@ -266,13 +267,13 @@ def parse(raw: Any) -> Definition:
             questions[question.code] = question
             items.append(question)
         sections.append(Section(_text(raw_section.get("title"), f"Partie {s_index}"), tuple(items)))
-    if not questions:
+    if not questions and not partial:
         raise ValidationError("Un questionnaire a au moins une question.")
     scoring = _mapping(raw.get("scoring") or {}, "Score")
     method = scoring.get("method") or ""
     if method not in ("", SUM, WEIGHTED_SUM):
         raise ValidationError("Score : méthode inconnue (somme ou somme pondérée).")
-    if method and not any(q.scored for q in questions.values()):
+    if method and not partial and not any(q.scored for q in questions.values()):
         raise ValidationError("Score : aucune question ne compte dans le score.")
     bands = []
     for index, item in enumerate(_list(scoring.get("bands"), "Score"), start=1):

@@ -155,3 +155,108 @@ class ReferralForm(QuestionnaireForm):
             self.fields["person"].queryset = persons
             self.fields["person"].required = True
             self.fields["person"].label_from_instance = lambda p: p.display_name
+
+
+# --- The builder (structure administrators) ----------------------------------------------------
+
+
+class NewQuestionnaireForm(Form):
+    title = forms.CharField(label="Titre", max_length=200)
+    code = forms.SlugField(
+        label="Code", max_length=60, help_text="Lettres minuscules, chiffres et tirets ; il ne change plus."
+    )
+    kind = forms.ChoiceField(
+        label="Nature",
+        choices=[("evaluation", "Évaluation, échelle"), ("satisfaction", "Questionnaire de satisfaction")],
+    )
+    description = forms.CharField(label="Présentation", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _lines(text: str, where: str, width: int) -> list[list[str]]:
+    rows = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) > width:
+            raise forms.ValidationError(f"{where}, ligne {number} : {width} éléments au plus, séparés par « | ».")
+        rows.append(parts + [""] * (width - len(parts)))
+    return rows
+
+
+class QuestionBuilderForm(Form):
+    section = forms.CharField(
+        label="Partie", max_length=200, help_text="Le titre d'une partie existante, ou d'une nouvelle partie."
+    )
+    text = forms.CharField(label="Question", max_length=1000)
+    code = forms.CharField(
+        label="Code de la question", max_length=40, help_text="Court et unique, par exemple « douleur »."
+    )
+    type = forms.ChoiceField(label="Type de réponse", choices=list(d.QUESTION_TYPES.items()))
+    required = forms.BooleanField(label="Réponse obligatoire", required=False)
+    choices = forms.CharField(
+        label="Réponses proposées",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Pour un choix : une réponse par ligne, « valeur | libellé | points » (les points sont facultatifs).",
+    )
+    min = forms.DecimalField(label="Minimum", required=False)
+    max = forms.DecimalField(label="Maximum", required=False)
+    scored = forms.BooleanField(label="Compte dans le score", required=False)
+    weight = forms.DecimalField(label="Coefficient", required=False, help_text="Pour une somme pondérée.")
+    show_if_question = forms.CharField(label="Afficher seulement si la question (code)", max_length=40, required=False)
+    show_if_values = forms.CharField(
+        label="… a pour réponse",
+        max_length=300,
+        required=False,
+        help_text="Une ou plusieurs valeurs, séparées par des virgules.",
+    )
+    help = forms.CharField(label="Aide", max_length=1000, required=False)
+
+    def clean_choices(self):
+        return [
+            {"value": value, "label": label, **({"score": score} if score else {})}
+            for value, label, score in _lines(self.cleaned_data.get("choices", ""), "Réponses proposées", 3)
+        ]
+
+    def question(self) -> dict:
+        data = self.cleaned_data
+        question = {
+            "code": data["code"].strip(),
+            "text": data["text"],
+            "type": data["type"],
+            "required": data["required"],
+        }
+        if data["choices"]:
+            question["choices"] = data["choices"]
+        for name in ("min", "max", "weight"):
+            if data.get(name) is not None:
+                question[name] = str(data[name])
+        if data["scored"]:
+            question["scored"] = True
+        if data["help"]:
+            question["help"] = data["help"]
+        if data["show_if_question"]:
+            values = [v.strip() for v in data["show_if_values"].split(",") if v.strip()]
+            question["show_if"] = {"question": data["show_if_question"].strip(), "values": values}
+        return question
+
+
+class ScoringBuilderForm(Form):
+    method = forms.ChoiceField(
+        label="Score",
+        required=False,
+        choices=[("", "Pas de score"), (d.SUM, "Somme des points"), (d.WEIGHTED_SUM, "Somme pondérée")],
+    )
+    bands = forms.CharField(
+        label="Tranches",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Une tranche par ligne : « minimum | maximum | résultat | interprétation ».",
+    )
+
+    def clean_bands(self):
+        return [
+            {"min": low, "max": high, "label": label, "interpretation": text}
+            for low, high, label, text in _lines(self.cleaned_data.get("bands", ""), "Tranches", 4)
+        ]

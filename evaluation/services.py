@@ -46,9 +46,18 @@ def _require_definer(actor, questionnaire: Questionnaire) -> None:
 
 @transaction.atomic
 def questionnaire_create(
-    *, actor, structure: Structure | None, code: str, title: str, kind: str, definition: dict, description: str = ""
+    *,
+    actor,
+    structure: Structure | None,
+    code: str,
+    title: str,
+    kind: str,
+    definition: dict,
+    description: str = "",
+    publish: bool = True,
 ) -> Questionnaire:
-    """A new questionnaire with its first version, published at once when it reads well."""
+    """A new questionnaire with its first version: published at once (`publish`), or a
+    draft that the builder page completes question by question."""
     if kind not in QuestionnaireKind.values:
         raise ValidationError({"kind": "Choisissez la nature du questionnaire."})
     if not title.strip():
@@ -59,17 +68,18 @@ def questionnaire_create(
         structure=structure, code=code, title=title.strip(), kind=kind, description=description
     )
     _require_definer(actor, questionnaire)
-    parse(definition)
+    parse(definition, partial=not publish)
     questionnaire.save()
     version = QuestionnaireVersion.objects.create(
         questionnaire=questionnaire,
         number=1,
         definition=definition,
-        status=VersionStatus.PUBLISHED,
-        published_at=timezone.now(),
+        status=VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
+        published_at=timezone.now() if publish else None,
         created_by=actor,
     )
-    audit(actor, None, EvaluationAudit.QUESTIONNAIRE_PUBLISHED, questionnaire=questionnaire.pk, version=version.pk)
+    if publish:
+        audit(actor, None, EvaluationAudit.QUESTIONNAIRE_PUBLISHED, questionnaire=questionnaire.pk, version=version.pk)
     return questionnaire
 
 
@@ -85,7 +95,7 @@ def version_draft(*, actor, questionnaire: Questionnaire, definition: dict | Non
     _require_definer(actor, questionnaire)
     draft = questionnaire.versions.filter(status=VersionStatus.DRAFT).first()
     if definition is not None:
-        parse(definition)
+        parse(definition, partial=True)
     if draft is None:
         base = current_version(questionnaire)
         number = (questionnaire.versions.aggregate(n=Max("number"))["n"] or 0) + 1
@@ -118,6 +128,45 @@ def version_publish(*, actor, version: QuestionnaireVersion, change_note: str = 
         actor, None, EvaluationAudit.QUESTIONNAIRE_PUBLISHED, questionnaire=version.questionnaire_id, version=version.pk
     )
     return version
+
+
+@transaction.atomic
+def draft_question_add(*, actor, questionnaire: Questionnaire, section: str, question: dict) -> QuestionnaireVersion:
+    """The builder: a question appended to a section of the draft (a new section when
+    the title is new). The whole definition is checked again."""
+    draft = version_draft(actor=actor, questionnaire=questionnaire)
+    definition = copy.deepcopy(draft.definition) or {}
+    sections = definition.setdefault("sections", [])
+    title = section.strip()
+    if not title:
+        raise ValidationError({"section": "Donnez le titre de la partie."})
+    target = next((s for s in sections if s.get("title") == title), None)
+    if target is None:
+        target = {"title": title, "questions": []}
+        sections.append(target)
+    target.setdefault("questions", []).append(question)
+    return version_draft(actor=actor, questionnaire=questionnaire, definition=definition)
+
+
+@transaction.atomic
+def draft_question_remove(*, actor, questionnaire: Questionnaire, code: str) -> QuestionnaireVersion:
+    draft = version_draft(actor=actor, questionnaire=questionnaire)
+    definition = copy.deepcopy(draft.definition)
+    for section in definition.get("sections", []):
+        section["questions"] = [q for q in section.get("questions", []) if q.get("code") != code]
+    definition["sections"] = [s for s in definition.get("sections", []) if s["questions"]]
+    return version_draft(actor=actor, questionnaire=questionnaire, definition=definition)
+
+
+@transaction.atomic
+def draft_scoring_set(*, actor, questionnaire: Questionnaire, method: str, bands: list[dict]) -> QuestionnaireVersion:
+    draft = version_draft(actor=actor, questionnaire=questionnaire)
+    definition = copy.deepcopy(draft.definition)
+    if method:
+        definition["scoring"] = {"method": method, "bands": bands}
+    else:
+        definition.pop("scoring", None)
+    return version_draft(actor=actor, questionnaire=questionnaire, definition=definition)
 
 
 # --- A person's evaluations ---------------------------------------------------------------------

@@ -18,6 +18,12 @@ urlpatterns = [
     ),
     path("orientation/", views.referral_new, name="referral_new"),
     path("structures/<int:structure_id>/orientations/", views.referral_queue, name="referral_queue"),
+    path("structures/<int:structure_id>/questionnaires/", views.builder, name="builder"),
+    path(
+        "structures/<int:structure_id>/questionnaires/<int:questionnaire_id>/",
+        views.builder_edit,
+        name="builder_edit",
+    ),
     path("mes-questionnaires/", views.my_questionnaires, name="my_questionnaires"),
     path("satisfaction/<str:token>/", views.satisfaction_answer, name="satisfaction_answer"),
 ]

@@ -16,7 +16,17 @@ from common.forms import add_service_errors
 from coordination import access, rules
 from coordination.models import Category
 from evaluation import selectors, services
-from evaluation.forms import CampaignForm, CompareForm, EvaluationForm, QuestionnaireForm, ReferralForm
+from evaluation.definition import QUESTION_TYPES, parse
+from evaluation.forms import (
+    CampaignForm,
+    CompareForm,
+    EvaluationForm,
+    NewQuestionnaireForm,
+    QuestionBuilderForm,
+    QuestionnaireForm,
+    ReferralForm,
+    ScoringBuilderForm,
+)
 from evaluation.models import (
     Evaluation,
     NeedSuggestion,
@@ -26,6 +36,7 @@ from evaluation.models import (
     ReferralStatus,
     ReferralUrgency,
     SuggestionStatus,
+    VersionStatus,
 )
 
 LIST_LIMIT = 100
@@ -376,4 +387,120 @@ def referral_queue(request: HttpRequest, structure_id: int) -> HttpResponse:
             "closed": ReferralStatus.CLOSED,
             "taken": ReferralStatus.TAKEN,
         },
+    )
+
+
+# --- The builder: a structure's own questionnaires ------------------------------------------
+
+
+@login_required
+def builder(request: HttpRequest, structure_id: int) -> HttpResponse:
+    """A structure's questionnaires, and a new one (a draft completed on its own page)."""
+    structure = access.require_structure_admin(request.user, structure_id)
+    form = NewQuestionnaireForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                questionnaire = services.questionnaire_create(
+                    actor=request.user,
+                    structure=structure,
+                    definition={"sections": []},
+                    publish=False,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return redirect("evaluation:builder_edit", structure_id=structure.pk, questionnaire_id=questionnaire.pk)
+        status = 400
+    questionnaires = structure.questionnaires.prefetch_related("versions").order_by("title")
+    return render(
+        request,
+        "evaluation/builder.html",
+        {"structure": structure, "form": form, "questionnaires": questionnaires},
+        status=status,
+    )
+
+
+@login_required
+def builder_edit(request: HttpRequest, structure_id: int, questionnaire_id: int) -> HttpResponse:
+    """Build the next version: add or remove questions, set the score, publish."""
+    structure = access.require_structure_admin(request.user, structure_id)
+    questionnaire = get_object_or_404(structure.questionnaires, pk=_id(questionnaire_id))
+    draft = questionnaire.versions.filter(status=VersionStatus.DRAFT).first()
+    question_form = QuestionBuilderForm(request.POST if request.POST.get("action") == "question" else None)
+    initial_scoring = {}
+    if draft:
+        scoring = draft.definition.get("scoring") or {}
+        initial_scoring = {
+            "method": scoring.get("method", ""),
+            "bands": "\n".join(
+                f"{b['min']} | {b['max']} | {b['label']} | {b.get('interpretation', '')}"
+                for b in scoring.get("bands", [])
+            ),
+        }
+    scoring_form = ScoringBuilderForm(
+        request.POST if request.POST.get("action") == "scoring" else None, initial=initial_scoring
+    )
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "draft":
+                services.version_draft(actor=request.user, questionnaire=questionnaire)
+            elif action == "question":
+                if not question_form.is_valid():
+                    raise ValidationError("")
+                services.draft_question_add(
+                    actor=request.user,
+                    questionnaire=questionnaire,
+                    section=question_form.cleaned_data["section"],
+                    question=question_form.question(),
+                )
+            elif action == "remove":
+                services.draft_question_remove(
+                    actor=request.user, questionnaire=questionnaire, code=request.POST.get("code", "")
+                )
+            elif action == "scoring":
+                if not scoring_form.is_valid():
+                    raise ValidationError("")
+                services.draft_scoring_set(
+                    actor=request.user,
+                    questionnaire=questionnaire,
+                    method=scoring_form.cleaned_data["method"],
+                    bands=scoring_form.cleaned_data["bands"],
+                )
+            elif action == "publish" and draft is not None:
+                services.version_publish(actor=request.user, version=draft, change_note=request.POST.get("note", ""))
+                messages.success(request, "Version publiée : les nouvelles évaluations l'utilisent.")
+            else:
+                raise Http404
+        except ValidationError as error:
+            status = 400
+            target = scoring_form if action == "scoring" else question_form
+            if action in ("question", "scoring"):
+                if any(error.messages):
+                    add_service_errors(target, error)
+            else:
+                messages.error(request, " ".join(error.messages))
+        else:
+            return redirect("evaluation:builder_edit", structure_id=structure.pk, questionnaire_id=questionnaire.pk)
+    preview = None
+    if draft is not None:
+        preview = parse(draft.definition, partial=True)
+    return render(
+        request,
+        "evaluation/builder_edit.html",
+        {
+            "structure": structure,
+            "questionnaire": questionnaire,
+            "draft": draft,
+            "preview": preview,
+            "current": services.current_version(questionnaire),
+            "question_form": question_form,
+            "scoring_form": scoring_form,
+            "types": QUESTION_TYPES,
+        },
+        status=status,
     )
