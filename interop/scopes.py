@@ -24,8 +24,10 @@ READABLE = (
     "ServiceRequest",
     "Consent",
     "Subscription",
+    "Questionnaire",
+    "QuestionnaireResponse",
 )
-WRITABLE = ("Patient", "Appointment", "DocumentReference", "Subscription")
+WRITABLE = ("Patient", "Appointment", "DocumentReference", "Subscription", "QuestionnaireResponse")
 
 ALL_SCOPES = {
     **{f"system/{name}.read": f"Lire : {name}" for name in READABLE},
