@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "liaison",
     "admission",
     "records",
+    "evaluation",
     "oauth2_provider",
     "interop",
     "portal",

@@ -40,6 +40,8 @@ urlpatterns = [
     path("admission/", include("admission.urls")),
     path("api/admission/", include("admission.api_urls")),
     path("dossier-complet/", include("records.urls")),
+    path("api/evaluation/", include("evaluation.api_urls")),
+    path("evaluation/", include("evaluation.urls")),
     # The CI-SIS FHIR facade and the connected software's OAuth token endpoint.
     path("fhir/", include("interop.urls")),
 ]
