@@ -140,7 +140,7 @@ class OutboxAdmin(ReadOnlyAdmin):
     # The task that sends one row (set by each admin; a dotted path, imported at use).
     send_task: str = ""
     actions = ["resend_failed"]
-    list_filter: tuple[str, ...] = ("status",)
+    list_filter = ("status",)
 
     @admin.action(description="Renvoyer les envois en échec sélectionnés")
     def resend_failed(self, request, queryset):
