@@ -43,7 +43,7 @@ from documents.models import (
     DocumentType,
     MssanteSending,
 )
-from documents.uploads import check_upload, store
+from documents.uploads import check_upload, removes_files_on_failure, store
 
 MIN_REASON = 5
 
@@ -97,6 +97,7 @@ def _check_fields(doc_type: str, title: str, document_on: date | None) -> None:
         raise ValidationError({"document_on": "La date du document ne peut pas être dans le futur."})
 
 
+@removes_files_on_failure
 @transaction.atomic
 def document_create(
     *,
@@ -223,6 +224,7 @@ def document_validate(*, actor, document: Document) -> Document:
     return _validate(actor, document)
 
 
+@removes_files_on_failure
 @transaction.atomic
 def document_replace(
     *,

@@ -137,7 +137,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (rate limits, shared between processes when CACHE_URL is set) -------------
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Fails open (Redis down: pages still served), except for the sign-in counters,
+    # which fail closed (common.cache). Sessions are in the database, not the cache.
+    CACHES = {
+        "default": {
+            "BACKEND": "common.cache.FailOpenRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -327,7 +335,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A message taken by a worker that died comes back after this; the outbox rows' lease
 # (common.outbox.LEASE_SECONDS) is what really brings a lost sending back, and the
 # visibility timeout is no longer than it (issue #25).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": OUTBOX_LEASE_SECONDS}
 # Publishing when the broker is down: a few quick tries, then the after-commit hand-off
 # (common.handoff) logs it and leaves the row to the sweeper; a page never waits long.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
