@@ -7,9 +7,9 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
-from common.admin import ReadOnlyAdmin
+from common.admin import OutboxAdmin, ReadOnlyAdmin
 from common.phones import french_mobile_e164
-from portal.models import Heartbeat, KnownDevice, PortalInvitation, User
+from portal.models import Heartbeat, InvitationEmail, KnownDevice, PortalInvitation, User
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):
@@ -78,6 +78,16 @@ class PortalInvitationAdmin(ReadOnlyAdmin):
     search_fields = ["email"]
     list_select_related = ["person", "created_by"]
     exclude = ["token_hash"]
+
+
+@admin.register(InvitationEmail)
+class InvitationEmailAdmin(OutboxAdmin):
+    """The invitations' e-mails: failed ones with their reason, and a resend action."""
+
+    list_display = ["created_at", "invitation", "status", "attempts", "sent_at", "last_error"]
+    list_select_related = ["invitation"]
+    exclude = ["link"]
+    send_task = "portal.tasks.send_invitation_email"
 
 
 @admin.register(KnownDevice)

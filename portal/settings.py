@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "agenda",
     "ppa",
     "liaison",
+    "admission",
+    "records",
+    "evaluation",
     "oauth2_provider",
     "interop",
     "portal",
@@ -321,7 +324,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A message taken by a worker that died comes back after this; the outbox rows' lease
+# (common.outbox.LEASE_SECONDS) is what really brings a lost sending back, and the
+# visibility timeout is no longer than it (issue #25).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+# Publishing when the broker is down: a few quick tries, then the after-commit hand-off
+# (common.handoff) logs it and leaves the row to the sweeper; a page never waits long.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # The worker logs through LOGGING (JSON lines with task and request ids, portal/logs.py).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Filled at the end of this file from each app's beat_schedule().
@@ -407,7 +417,8 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("weekly",),
         "schedule": crontab(hour=DIGEST_DAILY_HOUR, minute=5, day_of_week=DIGEST_WEEKLY_DAY),
     },
-    "notifications-resume": {"task": "notifications.tasks.resume_deliveries", "schedule": 300.0},
+    # The sweeper: lost hand-offs, due retries, expired leases (common.outbox).
+    "notifications-resume": {"task": "notifications.tasks.resume_deliveries", "schedule": 60.0},
     # The worker's and beat's signs of life (portal.health, /readyz, the admin).
     "portal-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 120}},
 }
@@ -453,9 +464,14 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 )
 # User portal: how long an e-mailed invitation link stays valid.
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
+CELERY_BEAT_SCHEDULE["portal-invitation-emails"] = {"task": "portal.tasks.resume_invitation_emails", "schedule": 60.0}
 # --- Projet personnalisé (PPA) ------------------------------------------------------------------
 PPA_REVIEW_MONTHS = env_int("PPA_REVIEW_MONTHS", 12)
 PPA_REVIEW_REMINDER_DAYS = (60, 30, 7)
+CELERY_BEAT_SCHEDULE["ppa-file-missing-documents"] = {
+    "task": "ppa.tasks.file_missing_plan_documents",
+    "schedule": 300.0,
+}
 CELERY_BEAT_SCHEDULE["ppa-review-reminders"] = {
     "task": "ppa.tasks.send_review_reminders",
     "schedule": crontab(hour=7, minute=30),
@@ -505,3 +521,15 @@ FHIR_PAGE_SIZE = env_int("FHIR_PAGE_SIZE", 20)
 FHIR_MAX_PAGE_SIZE = 100
 # Rest-hook endpoints are https; plain http only to this machine, for development and tests.
 FHIR_ALLOW_HTTP_HOOKS = env_bool("FHIR_ALLOW_HTTP_HOOKS", DEBUG or TESTING)
+
+# --- Admission ------------------------------------------------------------------------------
+# How long a structure that received an admission request may read its file while the
+# request stays open (it reads it through the gate's "admission" scope, each read logged).
+ADMISSION_FILE_ACCESS_DAYS = env_int("ADMISSION_FILE_ACCESS_DAYS", 180)
+# --- Whole record: export, hand-over, retention (records) ----------------------------------------
+# How long an export's ZIP may be downloaded by its requester before it is deleted.
+RECORDS_EXPORT_DAYS = env_int("RECORDS_EXPORT_DAYS", 7)
+CELERY_BEAT_SCHEDULE["records-delete-expired-exports"] = {
+    "task": "records.tasks.delete_expired_exports",
+    "schedule": 3600.0,
+}

@@ -2,12 +2,22 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseServerError,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from coordination import access
+from portal import dashboard
 from portal.health import check_broker, check_cache, check_database, check_storage, heartbeat_warnings
 from portal.middleware import refusal
 
@@ -24,9 +34,44 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def pro_dashboard(request: HttpRequest) -> HttpResponse:
+    """The professional's day: what waits for them, each section linking to where it is
+    done; a structure administrator also sees one structure's figures (`?structure=`)."""
     if not request.user.is_professional:
         return redirect("home")
-    return render(request, "portal/pro_dashboard.html")
+    day = dashboard.professional_day(request.user, path=request.path)
+    structures = dashboard.administered(request.user)
+    structure = None
+    if structures:
+        wanted = request.GET.get("structure", "")
+        structure = next((s for s in structures if str(s.pk) == wanted), structures[0])
+    return render(
+        request,
+        "portal/pro_dashboard.html",
+        {
+            "day": day,
+            "structures": structures,
+            "structure": structure,
+            "figures": dashboard.structure_figures(request.user, structure) if structure else [],
+        },
+    )
+
+
+@login_required
+@require_GET
+def pro_structure_export(request: HttpRequest, structure_id: int, slug: str) -> HttpResponse:
+    """One of the structure's lists as CSV, for its administrators only (404 otherwise)."""
+    if not request.user.is_professional or slug not in dashboard.EXPORT_SLUGS:
+        raise Http404
+    structure = access.require_structure_admin(request.user, structure_id)
+    title, rows, persons = dashboard.export_rows(request.user, structure, slug)
+    access.log_many(
+        request.user, {p.pk: p for p in persons}.values(), dashboard.EXPORT_CATEGORY[slug], path=request.path
+    )
+    response = StreamingHttpResponse(dashboard.csv_lines(rows), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="{title}-{structure.pk}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @never_cache

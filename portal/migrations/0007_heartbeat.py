@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0005_user_phone_french_mobile")]
+    dependencies = [("portal", "0006_invitation_email")]
 
     operations = [
         migrations.CreateModel(
