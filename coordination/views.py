@@ -162,7 +162,7 @@ def circle(request: HttpRequest, person_id: int) -> HttpResponse:
         person,
     )
     for member in members:
-        member.matrix = [(c, member.levels[c]) for c in Category.values]
+        member.matrix = [(c, label, member.levels[c]) for c, label in Category.choices]
     can_write = access.check(request.user, person, Category.CIRCLE, "write") is not None
     am_member = any(m.is_active and m.user_id == request.user.pk and m.kind == "professional" for m in members)
     delegations = (
