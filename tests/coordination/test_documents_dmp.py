@@ -176,3 +176,13 @@ def test_it_lets_only_the_author_cancel(db, person, referent, nurse, dmp):
     assert response.status_code in (403, 404)
     share.refresh_from_db()
     assert share.status == DmpShareStatus.SCHEDULED
+
+
+def test_the_document_page_says_when_the_dmp_is_simulated(db, person, referent, settings, dmp):
+    document = make_document(referent, person, validate=True)
+    client = login(referent)
+    page = client.get(f"/coordination/documents/{document.pk}/").content.decode()
+    assert "DMP simulé (démonstration)" in page
+    settings.DMP_CLIENT = "documents.dmp.NotConfiguredClient"
+    page = client.get(f"/coordination/documents/{document.pk}/").content.decode()
+    assert "DMP simulé" not in page and "tant qu'elle n'est pas en place" in page.replace("&#x27;", "'")
