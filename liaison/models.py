@@ -110,6 +110,14 @@ class Transmission(models.Model):
             models.Index(fields=["-observed_at", "-id"], name="transmission_recent"),
             # "Unread" is bounded by entry time: with this index an empty unread set costs nothing.
             models.Index(fields=["created_at"], name="transmission_entered"),
+            # The professional's day: remarkable events and asked receipts are rare, so
+            # these partial indexes stay small and find them without reading the notebook.
+            models.Index(
+                fields=["person", "created_at"], condition=~Q(remarkable_event=""), name="transmission_remarkable"
+            ),
+            models.Index(
+                fields=["person", "created_at"], condition=Q(requests_receipt=True), name="transmission_receipt_asked"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(kind="targeted") | ~Q(target=""), name="transmission_target_set"),
