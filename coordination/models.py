@@ -734,6 +734,12 @@ class DelegationGrant(models.Model):
         return f"{self.get_category_display()} : {self.get_level_display()}"
 
 
+class BreakGlassNotice(models.TextChoices):
+    CIRCLE = "circle", "La personne, ses représentants légaux ou les référents"
+    STRUCTURE_ADMINS = "structure_admins", "Les administrateurs de la structure (personne d'autre à prévenir)"
+    NOBODY = "nobody", "Personne (aucun compte à prévenir)"
+
+
 class BreakGlassAccess(models.Model):
     """Emergency opening of a record (bris de glace), read-only, for a few hours."""
 
@@ -751,6 +757,13 @@ class BreakGlassAccess(models.Model):
     started_at = models.DateTimeField("ouvert le", default=timezone.now)
     expires_at = models.DateTimeField("expire le")
     notified_at = models.DateTimeField("personnes prévenues le", null=True, blank=True)
+    # Who was actually told, and as whom: never "notified" when nobody was.
+    notice = models.CharField(
+        "avis envoyé à", max_length=20, choices=BreakGlassNotice.choices, default=BreakGlassNotice.NOBODY
+    )
+    notified = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name="personnes prévenues"
+    )
 
     class Meta:
         verbose_name = "accès en urgence (bris de glace)"

@@ -24,6 +24,7 @@ from coordination.models import (
     Accompaniment,
     AuditEvent,
     BreakGlassAccess,
+    BreakGlassNotice,
     CarerLink,
     Category,
     CircleMember,
@@ -940,7 +941,9 @@ def delegation_revoke(*, actor, delegation: Delegation) -> Delegation:
 def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
     """Open the record read-only for BREAK_GLASS_HOURS. The person, legal
     representatives and the structure's référents are notified (a security notice:
-    it cannot be muted)."""
+    it cannot be muted); when none of them can be told (no account, no référent), the
+    structure's administrators are instead. The record keeps who was actually told
+    (`notice`, `notified`); `notified_at` stays empty when nobody was."""
     structure = rules.break_glass_structures(actor, person).first()
     if structure is None:
         raise access.AccessDenied(
@@ -960,6 +963,26 @@ def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
         started_at=now,
         expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
     )
+    told, notice = [], BreakGlassNotice.NOBODY
+    for recipients, kind in (
+        (break_glass_recipients(glass), BreakGlassNotice.CIRCLE),
+        # Nobody to tell (no account, no référent): the structure's administrators instead.
+        (break_glass_fallback_recipients(glass), BreakGlassNotice.STRUCTURE_ADMINS),
+    ):
+        told = notify(
+            "security.break_glass",
+            person=person,
+            actor=actor,
+            recipients=recipients,
+            url_for=lambda user: _access_log_url(user, person),
+        )
+        if told:
+            notice = kind
+            break
+    glass.notice = notice
+    glass.notified_at = now if told else None
+    glass.save(update_fields=["notice", "notified_at"])
+    glass.notified.set([n.recipient_id for n in told])
     _audit(
         actor,
         person,
@@ -968,16 +991,9 @@ def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
         access=glass.pk,
         reason=reason,
         structure=structure.pk,
+        notice=notice,
+        notified=sorted(n.recipient_id for n in told),
     )
-    notify(
-        "security.break_glass",
-        person=person,
-        actor=actor,
-        recipients=break_glass_recipients(glass),
-        url_for=lambda user: _access_log_url(user, person),
-    )
-    glass.notified_at = now
-    glass.save(update_fields=["notified_at"])
     return glass
 
 
@@ -986,6 +1002,11 @@ def _access_log_url(user, person: Person) -> str:
     if rules.is_professional(user):
         return reverse("coordination:person", args=[person.pk])
     return reverse("portal_access_log")
+
+
+def break_glass_fallback_recipients(glass: BreakGlassAccess):
+    """When nobody of `break_glass_recipients` can be told: the structure's administrators."""
+    return get_user_model().objects.filter(rules.structure_admins_q(glass.structure), is_active=True).distinct()
 
 
 def break_glass_recipients(glass: BreakGlassAccess):
