@@ -45,6 +45,7 @@ DEMO_USERS = [
     "claire.martin@demo.portail.fr",
     "tuteur@demo.portail.fr",
     "secretariat-ssiad@demo.portail.fr",
+    "direction-mas@demo.portail.fr",
 ]
 
 
