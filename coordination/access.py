@@ -605,3 +605,27 @@ def access_log_entries(person: Person) -> QuerySet[AccessLog]:
     if context is not None and context.request_id:
         entries = entries.exclude(request_id=context.request_id)
     return entries.select_related("user").order_by("-at", "-pk")
+
+
+EXPORT_REFUSED = (
+    "Seuls la personne, son représentant légal et l'administrateur d'une structure qui l'accompagne "
+    "peuvent demander l'export du dossier."
+)
+
+
+def require_record_export(user, person_id) -> Person:
+    """Asking for the export of a person's whole record: the person, a legal
+    representative (portability), or an administrator of a structure that accompanies
+    the person. A circle member otherwise gets AccessDenied, anyone else 404. What the
+    export then holds is what the gate gives the requester, category by category."""
+    try:
+        person = Person.objects.get(pk=int(person_id))
+    except (TypeError, ValueError, OverflowError, Person.DoesNotExist):
+        raise Http404 from None
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    if rules.is_decider(user, person) or rules.administers_accompanying_structure(user, person):
+        return person
+    if CircleMember.objects.active().filter(person=person, user=user).exists():
+        raise AccessDenied(EXPORT_REFUSED)
+    raise Http404
