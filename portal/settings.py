@@ -548,6 +548,15 @@ FHIR_ALLOW_HTTP_HOOKS = env_bool("FHIR_ALLOW_HTTP_HOOKS", DEBUG or TESTING)
 # How long a structure that received an admission request may read its file while the
 # request stays open (it reads it through the gate's "admission" scope, each read logged).
 ADMISSION_FILE_ACCESS_DAYS = env_int("ADMISSION_FILE_ACCESS_DAYS", 180)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "AdmissionStatusEnum": "admission.models.AdmissionStatus",
+        "AdmissionRequesterKindEnum": "admission.models.RequesterKind",
+        "AdmissionAgreementEnum": "admission.models.AgreementVia",
+        "AccompanimentEndKindEnum": "admission.services.EndKind.choices",
+    }
+)
+
 # --- Whole record: export, hand-over, retention (records) ----------------------------------------
 # How long an export's ZIP may be downloaded by its requester before it is deleted.
 RECORDS_EXPORT_DAYS = env_int("RECORDS_EXPORT_DAYS", 7)
