@@ -17,11 +17,14 @@ from django.db.models import Count, Expression, IntegerField, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from coordination import access
 from coordination.models import Person, RecordVisit
 
-# counter(user) -> a queryset of the block's items, filtered on person=OuterRef("pk")
-# and created after OuterRef("news_since"), that `user` may see.
-Counter = Callable[[object], QuerySet]
+# counter(user, delegate=...) -> a queryset of the block's items, filtered on
+# person=OuterRef("pk") and created after OuterRef("news_since"), that `user` may see;
+# `delegate` is access.holds_active_delegation(user), asked once for every counter
+# (pass it on to access.persons_visible_to).
+Counter = Callable[..., QuerySet]
 _COUNTERS: dict[str, Counter] = {}
 
 
@@ -42,9 +45,12 @@ def count_of(queryset: QuerySet) -> Expression:
     )
 
 
-def annotate_news(queryset: QuerySet, user) -> QuerySet:
+def annotate_news(queryset: QuerySet, user, *, delegate: bool | None = None) -> QuerySet:
     """Add `news_since` and `new_<key>` counts to a Person queryset. Without a previous
-    visit, what was added in the last LIAISON_UNREAD_DAYS days counts as new."""
+    visit, what was added in the last LIAISON_UNREAD_DAYS days counts as new. `delegate`:
+    access.holds_active_delegation(user) when the caller already asked it."""
+    if delegate is None:
+        delegate = access.holds_active_delegation(user)
     default_since = timezone.now() - timedelta(days=settings.LIAISON_UNREAD_DAYS)
     queryset = queryset.annotate(
         news_since=Coalesce(
@@ -52,7 +58,9 @@ def annotate_news(queryset: QuerySet, user) -> QuerySet:
             Value(default_since),
         )
     )
-    return queryset.annotate(**{f"new_{key}": count_of(counter(user)) for key, counter in _COUNTERS.items()})
+    return queryset.annotate(
+        **{f"new_{key}": count_of(counter(user, delegate=delegate)) for key, counter in _COUNTERS.items()}
+    )
 
 
 def record_visit(*, user, person: Person) -> None:

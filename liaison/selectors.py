@@ -201,10 +201,10 @@ def _flag(items: list[Transmission], is_read: bool) -> list[Transmission]:
     return items
 
 
-def new_since_counter(user) -> QuerySet[Transmission]:
+def new_since_counter(user, *, delegate: bool | None = None) -> QuerySet[Transmission]:
     """Transmissions `user` may read, added to the person (OuterRef "pk") since their last
     visit (OuterRef "news_since"), by someone else: for coordination.news."""
-    persons = access.persons_visible_to(user, Category.LIAISON).values("pk")
+    persons = access.persons_visible_to(user, Category.LIAISON, delegate=delegate).values("pk")
     return Transmission.objects.filter(
         visibility(user), person=OuterRef("pk"), person__in=persons, created_at__gt=OuterRef("news_since")
     ).exclude(author=user)
