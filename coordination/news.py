@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Expression, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -65,5 +66,16 @@ def annotate_news(queryset: QuerySet, user, *, delegate: bool | None = None) -> 
 
 def record_visit(*, user, person: Person) -> None:
     """Remember that `user` opened the record now ("new since my last visit"). Not an
-    audited change: the access itself is in the access log."""
-    RecordVisit.objects.update_or_create(user=user, person=person, defaults={"visited_at": timezone.now()})
+    audited change: the access itself is in the access log.
+
+    One UPDATE on every visit but the first (update_or_create read the row with SELECT …
+    FOR UPDATE, then wrote it: two statements in a transaction on every overview)."""
+    now = timezone.now()
+    visits = RecordVisit.objects.filter(user=user, person=person)
+    if visits.update(visited_at=now):
+        return
+    try:
+        with transaction.atomic():
+            RecordVisit.objects.create(user=user, person=person, visited_at=now)
+    except IntegrityError:  # a first visit in another request at the same moment
+        visits.update(visited_at=now)
