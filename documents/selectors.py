@@ -62,7 +62,7 @@ def new_since_counter(user, *, delegate: bool | None = None) -> QuerySet:
             visibility(user),
             person=OuterRef("pk"),
             created_at__gt=OuterRef("news_since"),
-            person__in=access.persons_visible_to(user, Category.DOCUMENTS, delegate=delegate).values("pk"),
+            person__in=access.visible_person_ids(user, Category.DOCUMENTS, delegate=delegate),
         )
         .exclude(author=user)
         .exclude(status=DocumentStatus.DRAFT)
