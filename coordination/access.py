@@ -452,24 +452,37 @@ def log_many(user, persons: Iterable[Person], category: str, *, path: str = "") 
     )
 
 
-def persons_visible_to(user, category: str = Category.RECORD, action: str = "read") -> QuerySet[Person]:
+def holds_active_delegation(user, now=None) -> bool:
+    """Whether `user` is the delegate of a delegation in force (one cheap query): the
+    person lists join the delegation rules in only then."""
+    return rules.active_delegations(now or timezone.now()).filter(delegate__user=user).exists()
+
+
+def persons_visible_to(
+    user, category: str = Category.RECORD, action: str = "read", *, delegate: bool | None = None
+) -> QuerySet[Person]:
     """Persons on whom `user` may do `action` on `category` (matrix or delegation).
 
     As in `users_allowed`, the delegation rules join in only when `user` holds an active
     delegation (one cheap query): planning them cost PostgreSQL more than running the
-    whole list ("my feed", measured in bench/liaison.py).
+    whole list ("my feed", measured in bench/liaison.py). A caller that builds several
+    lists for one answer (the caseload and its counters) asks `holds_active_delegation`
+    once and passes it as `delegate`: the rights are read once, in the same instant, for
+    the whole answer, and nothing is kept beyond it.
     """
     _validate(category, action)
     if not getattr(user, "is_authenticated", False):
         return Person.objects.none()
     now = timezone.now()
+    if delegate is None:
+        delegate = holds_active_delegation(user, now)
     person_ref = OuterRef("pk")
     queryset = Person.objects.annotate(
         via_representative=Exists(
             CarerLink.objects.filter(person=person_ref, user=user, is_legal_representative=True, ended_on__isnull=True)
         ),
     )
-    if not rules.active_delegations(now).filter(delegate__user=user).exists():
+    if not delegate:
         holders = PersonUserObjectPermission.objects.filter(
             user=user, permission__codename=permission_codename(category, action)
         ).values("content_object_id")
@@ -477,6 +490,23 @@ def persons_visible_to(user, category: str = Category.RECORD, action: str = "rea
     return queryset.annotate(via_matrix=_perm_exists(user, person_ref, category, action)).filter(
         Q(via_matrix=True) | Q(_delegation_exists(user, person_ref, category, action, now))
     )
+
+
+def visible_person_ids(user, category: str = Category.RECORD, action: str = "read", *, delegate: bool | None = None):
+    """The ids of `persons_visible_to(user, category, action)`, as a flat values_list
+    queryset for `person__in=` (a subquery, not a list). Without a delegation, straight from the
+    matrix's permission rows: neither the person table nor the list's annotations, which
+    the counters of coordination.news built per request for nothing (bench/README.md)."""
+    _validate(category, action)
+    if not getattr(user, "is_authenticated", False):
+        return Person.objects.none().values_list("pk", flat=True)
+    if delegate is None:
+        delegate = holds_active_delegation(user)
+    if not delegate:
+        return PersonUserObjectPermission.objects.filter(
+            user=user, permission__codename=permission_codename(category, action)
+        ).values_list("content_object_id", flat=True)
+    return persons_visible_to(user, category, action, delegate=True).values_list("pk", flat=True)
 
 
 def users_allowed(person: Person, category: str, action: str = "read", users=None):
