@@ -222,6 +222,8 @@ def test_an_administrator_resends_a_share_the_dmp_refused(db, person, referent, 
     assert [d.idempotency_key for d in dmp.published] == [share.idempotency_key]
     share.refresh_from_db()
     assert share.status == DmpShareStatus.SENT
+
+
 def test_the_document_page_says_when_the_dmp_is_simulated(db, person, referent, settings, dmp):
     document = make_document(referent, person, validate=True)
     client = login(referent)
