@@ -3,14 +3,19 @@ download it while it lasts. The requester only: anyone else gets 404."""
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from common.forms import Form, add_service_errors
 from coordination import access, rules
-from coordination.models import Person
+from coordination import services as kernel
+from coordination.models import Person, RecordDestruction
 from documents.uploads import private_file_response
 from records import services
 from records.models import RecordExport
@@ -77,3 +82,35 @@ def export_download(request: HttpRequest, person_id: int, export_id: int) -> Htt
         export.file, content_type="application/zip", filename=f"dossier-{person.pk}-{export.pk}.zip"
     )
     return response
+
+
+class LegalHoldForm(Form):
+    reason = forms.CharField(
+        label="Motif du gel", max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def legal_hold(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The retention state of a record, and the legal hold an administrator of a
+    structure that accompanies (or accompanied) the person sets or lifts. Anyone else: 404."""
+    person = Person.objects.filter(pk=person_id).first() if 0 < person_id < 2**62 else None
+    if person is None or not rules.administered_structures(request.user).filter(accompaniments__person=person).exists():
+        raise Http404
+    form = LegalHoldForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        hold = request.POST.get("action") == "hold"
+        try:
+            kernel.legal_hold_set(actor=request.user, person=person, hold=hold, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Gel juridique posé." if hold else "Gel juridique levé.")
+            return redirect("records:legal_hold", person.pk)
+    destructions = RecordDestruction.objects.filter(person=person)
+    return render(
+        request,
+        "records/legal_hold.html",
+        {"person": person, "form": form, "destructions": destructions},
+    )
