@@ -15,13 +15,16 @@ from django.views.decorators.csrf import csrf_exempt
 from documents.uploads import private_file_response
 from interop import auth, services
 from interop.fhir import everything as everything_operation
-from interop.fhir import subscriptions, writes
+from interop.fhir import questionnaires, subscriptions, writes
 from interop.fhir.capability import capability_statement
 from interop.fhir.codes import JSON, base_url
 from interop.fhir.common import FhirError, Query, error_response, invalid, not_found, response, searchset
 from interop.fhir.handlers import HANDLERS, Context, Result, read_document_reference, read_patient
 from interop.models import Subscription
 from interop.scopes import READABLE
+
+# The evaluation block's resources live in their own module (it builds on handlers').
+HANDLERS.update(questionnaires.HANDLERS)
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +98,12 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
     if request.method == "PUT" and "update" in handler.writes and resource_type != "Subscription":
         caller.require(resource_type, "write")
         return _conditional_update(request, ctx, resource_type)
+    if request.method == "POST" and resource_type == "QuestionnaireResponse":
+        caller.require(resource_type, "write")
+        with transaction.atomic():
+            evaluation = questionnaires.create_questionnaire_response(ctx, _body(request))
+        body = questionnaires.read_questionnaire_response(ctx, str(evaluation.pk))
+        return response(body, 201, {"Location": f"{base_url()}/QuestionnaireResponse/{evaluation.pk}"})
     if request.method == "POST" and "create" in handler.writes:
         caller.require(resource_type, "write")
         with transaction.atomic():
