@@ -312,7 +312,10 @@ def check(user, person: Person | int, category: str, action: str = "read") -> st
     if not getattr(user, "is_authenticated", False):
         return None
     person_id = person.pk if isinstance(person, Person) else person
-    return _decide(user, person_id, category, action).via
+    decision = _decide(user, person_id, category, action)
+    if action == "write" and decision.person is not None and decision.person.archived_at is not None:
+        return None
+    return decision.via
 
 
 # --- Scoped accesses declared by the blocks ---------------------------------------------------
@@ -380,14 +383,23 @@ def require(
             f"Vous n'avez pas le droit de {_VERB[action]} {_WHAT[category]} de cette personne. "
             "Les droits sont décidés par la personne ou son représentant légal."
         )
+    archived = decision.person.archived_at is not None
+    if archived and action == "write":
+        raise AccessDenied(ARCHIVED)
     log(user, decision.person, category, action, decision.via, path=path)
     return Access(
         person=decision.person,
         category=category,
         action=action,
         via=decision.via,
-        can_write=decision.may_write if probe_write else None,
+        can_write=(decision.may_write and not archived) if probe_write else None,
     )
+
+
+ARCHIVED = (
+    "Ce dossier est archivé : la coordination est terminée, il ne peut plus être modifié. "
+    "Il reste consultable par la personne et les administrateurs des structures qui l'ont accompagnée."
+)
 
 
 MAX_ID = 2**63 - 1
@@ -477,7 +489,8 @@ def persons_visible_to(
     if delegate is None:
         delegate = holds_active_delegation(user, now)
     person_ref = OuterRef("pk")
-    queryset = Person.objects.annotate(
+    # An archived record leaves the lists (it stays reachable by its own address).
+    queryset = Person.objects.filter(archived_at__isnull=True).annotate(
         via_representative=Exists(
             CarerLink.objects.filter(person=person_ref, user=user, is_legal_representative=True, ended_on__isnull=True)
         ),

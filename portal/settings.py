@@ -564,3 +564,25 @@ CELERY_BEAT_SCHEDULE["records-delete-expired-exports"] = {
     "task": "records.tasks.delete_expired_exports",
     "schedule": 3600.0,
 }
+# Retention after the end of the last accompaniment (coordination.retention), in days per
+# kind of data; RECORDS_RETENTION_DAYS_<KIND> overrides one. Seed 003 says only that an
+# ended coordination record "doit être soit archivé, soit détruit": it gives no duration,
+# so these defaults (5 years; 2 for the agenda; the exports' archives at once) are the
+# portal's choice, for each structure's data-protection officer to set. Archiving is
+# done by the daily job as soon as the coordination has ended.
+RECORDS_RETENTION_DAYS = {
+    key: env_int(f"RECORDS_RETENTION_DAYS_{key.upper()}", days)
+    for key, days in {
+        "default": 5 * 365,
+        "liaison": 5 * 365,
+        "documents": 5 * 365,
+        "ppa": 5 * 365,
+        "agenda": 2 * 365,
+        "exports": 0,
+        "identity": 5 * 365,
+    }.items()
+}
+CELERY_BEAT_SCHEDULE["records-retention"] = {
+    "task": "records.tasks.apply_retention",
+    "schedule": crontab(hour=3, minute=30),
+}
