@@ -821,6 +821,9 @@ class AccessVia(models.TextChoices):
     REPRESENTATIVE = "representative", "Représentant légal"
     DELEGATION = "delegation", "Délégation"
     BREAK_GLASS = "break_glass", "Bris de glace"
+    # A block's scoped, time-bounded read (an admission file open to the structure that
+    # received the request): `coordination.access.register_scope`.
+    SCOPED = "scoped", "Accès limité à un dossier reçu"
 
 
 # What an access-log row may be about: a category of the matrix, or the access log itself

@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from common.handoff import last_error_recorder, queue_after_commit
 from common.notify import notify
 from coordination import access, rules
 from coordination.models import (
@@ -396,10 +397,7 @@ def document_send_mssante(
         recipient=address,
     )
 
-    def queue():
-        from documents.tasks import send_mssante
+    from documents.tasks import send_mssante
 
-        send_mssante.delay(sending.pk)
-
-    transaction.on_commit(queue)
+    queue_after_commit(send_mssante, [sending.pk], record=last_error_recorder(MssanteSending))
     return sending

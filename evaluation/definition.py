@@ -442,10 +442,11 @@ def evaluate(definition: Definition, raw_answers: dict[str, Any], *, check_requi
     if definition.is_scored:
         scored = [q for q in definition.questions.values() if q.scored and q.code in visible]
         items = [item_score(q, answers.get(q.code)) for q in scored]
-        if items and all(item is not None for item in items):
+        present = [item for item in items if item is not None]
+        if items and len(present) == len(items):
             weighted = definition.method == WEIGHTED_SUM
             score = sum(
-                ((item * q.weight) if weighted else item for q, item in zip(scored, items, strict=True)),
+                ((item * q.weight) if weighted else item for q, item in zip(scored, present, strict=True)),
                 Decimal(0),
             )
     return Result(answers, score, definition.band_for(score))

@@ -24,6 +24,7 @@ READABLE = (
     "ServiceRequest",
     "Consent",
     "Subscription",
+    "AuditEvent",
     "Questionnaire",
     "QuestionnaireResponse",
 )

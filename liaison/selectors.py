@@ -17,8 +17,8 @@ from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from coordination import access
-from coordination.models import Category, Person, TeamMembership
-from liaison.models import FeedState, ReadMark, Scope, Transmission
+from coordination.models import Category, Person, Structure, TeamMembership
+from liaison.models import Addressee, FeedState, ReadMark, Scope, Transmission, TransmissionStatus
 
 
 def my_structure_ids(user):
@@ -208,3 +208,64 @@ def new_since_counter(user) -> QuerySet[Transmission]:
     return Transmission.objects.filter(
         visibility(user), person=OuterRef("pk"), person__in=persons, created_at__gt=OuterRef("news_since")
     ).exclude(author=user)
+
+
+# --- The professional's day (portal dashboard) ---------------------------------------------------
+
+RECENT_ALERT_DAYS = 7
+
+
+def _readable(user) -> Q:
+    """Transmissions `user` may read: the person's notebook through the gate's queryset,
+    and the internal ones of their structures only."""
+    return visibility(user) & Q(person__in=access.persons_visible_to(user, Category.LIAISON).values("pk"))
+
+
+def awaiting_my_receipt(user) -> QuerySet[Transmission]:
+    """Transmissions addressed to `user` whose author asked for a receipt not given yet,
+    oldest first (the one waiting longest on top)."""
+    return (
+        Transmission.objects.filter(_readable(user), status=TransmissionStatus.ACTIVE, requests_receipt=True)
+        .filter(Exists(Addressee.objects.filter(transmission=OuterRef("pk"), user=user, acknowledged_at__isnull=True)))
+        .select_related("person", "author")
+        .order_by("created_at", "pk")
+    )
+
+
+def recent_alerts(user, days: int = RECENT_ALERT_DAYS) -> QuerySet[Transmission]:
+    """Alerts addressed to `user` and remarkable events of the last `days` days, written
+    by others, newest first."""
+    since = timezone.now() - timezone.timedelta(days=days)
+    return (
+        Transmission.objects.filter(_readable(user), status=TransmissionStatus.ACTIVE, created_at__gt=since)
+        .filter(Q(Exists(Addressee.objects.filter(transmission=OuterRef("pk"), user=user))) | ~Q(remarkable_event=""))
+        .exclude(author=user)
+        .select_related("person", "author")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def structure_receipts_overdue(user, structure: Structure) -> QuerySet[Addressee]:
+    """Receipts asked more than LIAISON_RECEIPT_REMINDER_HOURS ago and still missing, on
+    transmissions `user` may read about persons `structure` accompanies today."""
+    due = timezone.now() - timezone.timedelta(hours=settings.LIAISON_RECEIPT_REMINDER_HOURS)
+    persons = (
+        access.persons_visible_to(user, Category.LIAISON)
+        .filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
+        .values("pk")
+    )
+    shared = Q(transmission__scope=Scope.SHARED) | Q(
+        transmission__scope=Scope.INTERNAL, transmission__author_structure__in=my_structure_ids(user)
+    )
+    return (
+        Addressee.objects.filter(
+            shared,
+            acknowledged_at__isnull=True,
+            transmission__requests_receipt=True,
+            transmission__status=TransmissionStatus.ACTIVE,
+            transmission__created_at__lt=due,
+            transmission__person__in=persons,
+        )
+        .select_related("user", "transmission__person", "transmission__author")
+        .order_by("transmission__created_at", "pk")
+    )

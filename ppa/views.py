@@ -96,6 +96,12 @@ def _section_context(request, version: PlanVersion, forms: dict | None = None) -
     return context
 
 
+DEPENDENT_SECTIONS = {
+    Section.NEEDS: (Section.OBJECTIVES, Section.ACTIONS),
+    Section.OBJECTIVES: (Section.ACTIONS,),
+}
+
+
 def _section_response(
     request, version: PlanVersion, section: str, *, forms: dict | None = None, done: str = "", status: int = 200
 ) -> HttpResponse:
@@ -105,7 +111,10 @@ def _section_response(
     context = _section_context(request, version, forms)
     if request.htmx:
         context.update(section=section, htmx_messages=[done] if done else [])
-        return render(request, "ppa/snippets/section.html", context, status=status)
+        # A need feeds the objective form, an objective the action form: after a change,
+        # the sections that list them are swapped out of band so their forms are current.
+        context["dependent_sections"] = DEPENDENT_SECTIONS.get(section, ()) if status == 200 else ()
+        return render(request, "ppa/snippets/section_response.html", context, status=status)
     if status != 200:
         return render(request, "ppa/version.html", _page_context(request, version, context), status=status)
     if done:

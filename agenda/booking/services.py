@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -452,7 +453,7 @@ def appointment_propose(
         person=person,
         actor=actor,
         url=reverse("agenda:booking_proposal", args=[event.pk]),
-        recipients=type(actor).objects.filter(
+        recipients=get_user_model().objects.filter(
             rules.deciders_q(person) | Q(carer_links__person=person, carer_links__ended_on__isnull=True)
         ),
     )

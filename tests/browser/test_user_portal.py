@@ -100,7 +100,7 @@ def test_the_guardian_reads_who_accessed_the_data(page, live_server, screenshot,
     expect(page.get_by_text(f"Espace de {person.display_name}").first).to_be_visible()
     visit(page, live_server, "/mon-espace/acces/")
     expect(page.get_by_text("Chute dans la nuit, besoin des traitements.")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Noé Nuit, .* a consulté votre dossier .* en urgence"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Noé Nuit, .* a consulté le dossier de Jeanne en urgence"))).to_be_visible()
     check_page(page, screenshot, "portail-acces-tuteur")
 
 

@@ -1,0 +1,1 @@
+"""REST API of the admission block (same services and gate as the pages)."""

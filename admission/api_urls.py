@@ -1,0 +1,3 @@
+app_name = "admission_api"
+
+urlpatterns: list = []
