@@ -355,6 +355,8 @@ class Command(BaseCommand):
         if not Plan.objects.filter(person=jeanne).exists():
             self.ppa(jeanne=jeanne, referente=referente_user, nurse=nurse, jeanne_user=jeanne_user)
             self.created.append("projet personnalisé validé et avenant en cours / validated PPA and draft amendment")
+        if seed_evaluations(jeanne=jeanne, nurse=nurse_user, claire=claire_user):
+            self.created.append("échelles de Zarit de Claire (aidante de Jeanne) / Zarit scales")
         self.booking(referente=referente_user, others=[nurse_user, care_user])
         if not Event.objects.filter(uid__startswith="demo-agenda-").exists():
             seed_agenda(jeanne=jeanne, marcel=marcel, referente=referente_user, nurse=nurse_user, care=care_user)
@@ -1162,3 +1164,28 @@ def seed_portal_proposal(*, jeanne: Person, referente) -> bool:
             continue
         return True
     return False
+
+
+def seed_evaluations(*, jeanne: Person, nurse, claire) -> bool:
+    """Two Zarit scales filled by the nurse for Claire, Jeanne's daughter, five months
+    apart: the history page shows the burden rising (24, then 47)."""
+    from evaluation import services as evaluation_services
+    from evaluation.models import Evaluation, QuestionnaireVersion
+
+    if Evaluation.objects.filter(person=jeanne).exists():
+        return False
+    version = QuestionnaireVersion.objects.filter(questionnaire__code="zarit-22", status="published").first()
+    link = CarerLink.objects.filter(person=jeanne, user=claire, ended_on__isnull=True).first()
+    if version is None or link is None:
+        return False
+    today = datetime.date.today()
+    for days, items in ((150, [2] * 10 + [1] * 4 + [0] * 8), (0, [3] * 11 + [2] * 7 + [0] * 4)):
+        evaluation_services.evaluation_create(
+            actor=nurse,
+            person=jeanne,
+            version=version,
+            answers={f"z{n:02d}": str(value) for n, value in enumerate(items, start=1)},
+            respondent_carer=link,
+            evaluated_on=today - datetime.timedelta(days=days),
+        )
+    return True
