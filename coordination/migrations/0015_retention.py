@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coordination', '0013_access_via_scoped'),
+        ('coordination', '0014_break_glass_notice'),
     ]
 
     operations = [
