@@ -93,6 +93,11 @@ def test_it_refuses_a_structure_that_takes_no_request_or_already_has_one(sent, p
 
 def test_it_asks_a_professional_for_the_persons_agreement(person, referent, offers):
     client = login(referent)
+    overview = client.get(reverse("coordination:person", args=[person.pk]))
+    link = f"{reverse('admission:request_new')}?personne={person.pk}"
+    assert link in html.unescape(overview.content.decode())
+    form = client.get(link)
+    assert form.status_code == 200 and form.context["form"]["person"].value() == str(person.pk)
     response = _post_request(client, person, [offers[1]])
     assert response.status_code == 400
     assert "Accord de la personne : indiquez comment elle a donné son accord." in _text(response)

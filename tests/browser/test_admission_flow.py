@@ -117,3 +117,31 @@ def test_a_carer_follows_an_admission_request_to_the_end(
     expect(page.get_by_role("heading", name=ssiad_referent.get_full_name())).to_be_visible()
     check_page(page, screenshot, "cercle-nouvelle-equipe")
     assert page.csp_violations == []
+
+
+@pytest.mark.usefixtures("offers")
+def test_the_staff_pages_of_admission_are_accessible(page, live_server, screenshot, person, person_user, referent):
+    """The intake form (its duplicate panel too), the offer's upkeep, the accompaniments and
+    the directory of professionals: axe at desktop width and at 375 px."""
+    sign_in_as(page, live_server, referent)
+    visit(page, live_server, "/admission/accueillir/")
+    check_page(page, screenshot, "accueillir")
+    page.get_by_label("Nom de naissance").fill("martin")
+    page.get_by_label("Prénoms de naissance").fill("Jeanne")
+    page.get_by_label("Date de naissance").fill("1938-04-12")
+    page.get_by_label("Sexe").select_option("F")
+    page.get_by_role("button", name="Vérifier et accueillir").click()
+    expect(page.get_by_role("heading", name="Cette personne est peut-être déjà connue")).to_be_visible()
+    check_page(page, screenshot, "accueillir-doublon")
+    for path, label in [
+        (f"/admission/structures/{person.accompaniments.get().structure_id}/offre/", "offre-mise-a-jour"),
+        (f"/admission/personnes/{person.pk}/accompagnements/", "accompagnements"),
+        (f"/admission/personnes/{person.pk}/annuaire-professionnels/", "annuaire-pro"),
+        ("/admission/", "demandes-recues-vide"),
+    ]:
+        visit(page, live_server, path)
+        check_page(page, screenshot, label)
+    sign_in_as(page, live_server, person_user)
+    visit(page, live_server, f"/admission/personnes/{person.pk}/annuaire-professionnels/")
+    check_page(page, screenshot, "annuaire-portail")
+    assert page.csp_violations == []
