@@ -266,3 +266,23 @@ class ScoringBuilderForm(Form):
             {"min": low, "max": high, "label": label, "interpretation": text}
             for low, high, label, text in _lines(self.cleaned_data.get("bands", ""), "Tranches", 4)
         ]
+
+
+class NeedRuleBuilderForm(Form):
+    serafin = forms.CharField(label="Besoin SERAFIN-PH (code)", max_length=20, help_text="Par exemple 1.2.1.3.")
+    description = forms.CharField(label="Description du besoin proposé", max_length=2000)
+    question = forms.CharField(label="Quand la question (code)", max_length=40, required=False)
+    values = forms.CharField(
+        label="… a pour réponse", max_length=300, required=False, help_text="Valeurs séparées par des virgules."
+    )
+    score_min = forms.DecimalField(label="Ou quand le score atteint au moins", required=False)
+
+    def rule(self) -> dict:
+        data = self.cleaned_data
+        when: dict = {}
+        if data["question"]:
+            when["question"] = data["question"].strip()
+            when["values"] = [v.strip() for v in data["values"].split(",") if v.strip()]
+        if data["score_min"] is not None:
+            when["score_min"] = str(data["score_min"])
+        return {"serafin": data["serafin"].strip(), "description": data["description"], "when": when}

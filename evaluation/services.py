@@ -159,6 +159,17 @@ def draft_question_remove(*, actor, questionnaire: Questionnaire, code: str) -> 
 
 
 @transaction.atomic
+def draft_need_add(*, actor, questionnaire: Questionnaire, rule: dict) -> QuestionnaireVersion:
+    """The builder: a mapping rule (an answer or a score proposes a SERAFIN-PH need)."""
+    draft = version_draft(actor=actor, questionnaire=questionnaire)
+    if not SerafinCode.objects.filter(kind=SerafinKind.NEED, code=rule.get("serafin", "")).exists():
+        raise ValidationError({"serafin": "Besoin : donnez un code de besoin SERAFIN-PH (par exemple 1.2.1.3)."})
+    definition = copy.deepcopy(draft.definition)
+    definition.setdefault("needs", []).append(rule)
+    return version_draft(actor=actor, questionnaire=questionnaire, definition=definition)
+
+
+@transaction.atomic
 def draft_scoring_set(*, actor, questionnaire: Questionnaire, method: str, bands: list[dict]) -> QuestionnaireVersion:
     draft = version_draft(actor=actor, questionnaire=questionnaire)
     definition = copy.deepcopy(draft.definition)

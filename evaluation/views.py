@@ -21,6 +21,7 @@ from evaluation.forms import (
     CampaignForm,
     CompareForm,
     EvaluationForm,
+    NeedRuleBuilderForm,
     NewQuestionnaireForm,
     QuestionBuilderForm,
     QuestionnaireForm,
@@ -443,6 +444,7 @@ def builder_edit(request: HttpRequest, structure_id: int, questionnaire_id: int)
     scoring_form = ScoringBuilderForm(
         request.POST if request.POST.get("action") == "scoring" else None, initial=initial_scoring
     )
+    need_form = NeedRuleBuilderForm(request.POST if request.POST.get("action") == "need" else None)
     status = 200
     if request.method == "POST":
         action = request.POST.get("action")
@@ -471,6 +473,10 @@ def builder_edit(request: HttpRequest, structure_id: int, questionnaire_id: int)
                     method=scoring_form.cleaned_data["method"],
                     bands=scoring_form.cleaned_data["bands"],
                 )
+            elif action == "need":
+                if not need_form.is_valid():
+                    raise ValidationError("")
+                services.draft_need_add(actor=request.user, questionnaire=questionnaire, rule=need_form.rule())
             elif action == "publish" and draft is not None:
                 services.version_publish(actor=request.user, version=draft, change_note=request.POST.get("note", ""))
                 messages.success(request, "Version publiée : les nouvelles évaluations l'utilisent.")
@@ -478,8 +484,8 @@ def builder_edit(request: HttpRequest, structure_id: int, questionnaire_id: int)
                 raise Http404
         except ValidationError as error:
             status = 400
-            target = scoring_form if action == "scoring" else question_form
-            if action in ("question", "scoring"):
+            target = {"scoring": scoring_form, "need": need_form}.get(action, question_form)
+            if action in ("question", "scoring", "need"):
                 if any(error.messages):
                     add_service_errors(target, error)
             else:
@@ -500,6 +506,7 @@ def builder_edit(request: HttpRequest, structure_id: int, questionnaire_id: int)
             "current": services.current_version(questionnaire),
             "question_form": question_form,
             "scoring_form": scoring_form,
+            "need_form": need_form,
             "types": QUESTION_TYPES,
         },
         status=status,

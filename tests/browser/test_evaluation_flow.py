@@ -73,3 +73,45 @@ def test_a_nurse_fills_the_zarit_scale_for_a_carer_and_compares(
     expect(comparison).to_contain_text("Assez souvent")
     check_page(page, screenshot, "zarit-history")
     assert page.csp_violations == []
+
+
+def test_the_other_evaluation_pages_pass_axe(page, live_server, screenshot, zarit, person, referent, carer, structure):
+    """The builder, the satisfaction pages (sending, answering) and the referral form, as
+    their users see them: no serious or critical violation, at desktop and phone width."""
+    from evaluation.models import Questionnaire, SatisfactionInvitation
+
+    questionnaire = services.questionnaire_create(
+        actor=referent,
+        structure=structure,
+        code="chutes",
+        title="Risque de chute",
+        kind="evaluation",
+        definition={
+            "sections": [{"title": "Chutes", "questions": [{"code": "fell", "text": "Chute ?", "type": "yes_no"}]}]
+        },
+        publish=False,
+    )
+    sign_in_as(page, live_server, referent)
+    visit(page, live_server, f"/evaluation/structures/{structure.pk}/questionnaires/")
+    check_page(page, screenshot, "builder")
+    visit(page, live_server, f"/evaluation/structures/{structure.pk}/questionnaires/{questionnaire.pk}/")
+    check_page(page, screenshot, "builder-edit")
+    visit(page, live_server, f"/evaluation/structures/{structure.pk}/satisfaction/")
+    page.get_by_label("Titre de l'envoi").fill("Votre avis")
+    page.get_by_label("Date de clôture").fill((datetime.date.today() + datetime.timedelta(days=20)).isoformat())
+    page.locator("#id_questionnaire").select_option(
+        str(Questionnaire.objects.get(code="satisfaction-accompagnement").pk)
+    )
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.get_by_text("Questionnaire envoyé")).to_be_visible()
+    check_page(page, screenshot, "satisfaction-sent")
+
+    sign_in_as(page, live_server, carer)
+    visit(page, live_server, "/evaluation/mes-questionnaires/")
+    page.get_by_role("link", name="Votre avis").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Votre avis")
+    check_page(page, screenshot, "satisfaction-answer")
+    assert SatisfactionInvitation.objects.filter(user=carer, answered_at__isnull=True).exists()
+    visit(page, live_server, "/evaluation/orientation/")
+    check_page(page, screenshot, "referral-form")
+    assert page.csp_violations == []

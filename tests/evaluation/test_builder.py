@@ -12,7 +12,7 @@ from evaluation.models import Questionnaire, VersionStatus
 from tests.conftest import login
 
 
-def test_it_builds_and_publishes_a_questionnaire_through_the_pages(referent, structure, nurse, person):
+def test_it_builds_and_publishes_a_questionnaire_through_the_pages(referent, structure, nurse, person, serafin_codes):
     client = login(referent)
     response = client.post(
         reverse("evaluation:builder", args=[structure.pk]),
@@ -75,6 +75,15 @@ def test_it_builds_and_publishes_a_questionnaire_through_the_pages(referent, str
         ).status_code
         == 302
     )
+    bad_need = client.post(edit, {"action": "need", "serafin": "9.9", "description": "X", "score_min": "2"})
+    assert bad_need.status_code == 400 and "code de besoin SERAFIN-PH" in bad_need.content.decode()
+    assert (
+        client.post(
+            edit,
+            {"action": "need", "serafin": "1.2.1.3", "description": "Sécuriser les déplacements", "score_min": "2"},
+        ).status_code
+        == 302
+    )
     assert client.post(edit, {"action": "publish", "note": "Première version"}).status_code == 302
     version = services.current_version(questionnaire)
     assert version.status == VersionStatus.PUBLISHED and [q for q in version.parsed.questions] == ["fell", "times"]
@@ -83,6 +92,7 @@ def test_it_builds_and_publishes_a_questionnaire_through_the_pages(referent, str
         actor=nurse, person=person, version=version, answers={"fell": "oui", "times": 3}
     )
     assert (evaluation.score, evaluation.band_label) == (Decimal(2), "Risque élevé")
+    assert [s.serafin.code for s in evaluation.suggestions.all()] == ["1.2.1.3"]
     page = login(nurse).get(reverse("evaluation:person", args=[person.pk])).content.decode()
     assert "Risque de chute" in page
 
