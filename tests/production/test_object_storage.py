@@ -62,6 +62,8 @@ def test_it_never_hands_a_browser_a_url_to_the_bucket(person, referent, nurse, b
         login(nurse).get(f"/coordination/documents/{document.pk}/"),
         login(nurse).get(f"/coordination/personnes/{person.pk}/documents/"),
         login(nurse).get(f"/coordination/documents/{document.pk}/telecharger/"),
+        login(nurse).get(f"/api/coordination/documents/{document.pk}/"),
+        login(nurse).get(f"/api/coordination/persons/{person.pk}/documents/"),
     ]
     for response in pages:
         assert response.status_code == 200
