@@ -71,7 +71,9 @@ def agenda(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("vue", "ligne")
     view = view if view in AGENDA_VIEWS else "ligne"
     start, end, prev, nxt = _period(view, requested_day(request))
-    items = agenda_selectors.occurrences(agenda_selectors.person_events(request.user, person), start, end)
+    items = agenda_selectors.without_duplicates(
+        agenda_selectors.occurrences(agenda_selectors.person_events(request.user, person), start, end)
+    )
     now = timezone.now()
     context = {
         "view": view,
