@@ -61,7 +61,7 @@ migrate: $(RUN_STAMP)
 	$(DEV) $(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(DEV) $(PY) manage.py seed_demo
+	$(DEV) RUNSERVER_ADDR=$(RUNSERVER_ADDR) $(PY) manage.py seed_demo
 
 run: migrate seed
 	$(DEV) $(PY) manage.py runserver $(RUNSERVER_ADDR)
