@@ -142,8 +142,8 @@ class SetPasswordForm(Form):
 class ProposalAnswerForm(Form):
     """Accept or decline an appointment proposed to the person."""
 
-    accept = forms.TypedChoiceField(
-        choices=[("1", "Accepter"), ("0", "Refuser")], coerce=lambda v: v == "1", widget=forms.HiddenInput
+    accept = forms.ChoiceField(
+        choices=[("1", "Accepter"), ("0", "Refuser"), ("autre", "Demander une autre date")], widget=forms.HiddenInput
     )
     comment = forms.CharField(
         label="Un mot pour le professionnel (facultatif)",

@@ -78,3 +78,38 @@ def test_it_refuses_a_carer_and_a_stranger(request, person, person_user, who):
     response = login(user).post(URL, _data())
     assert response.status_code == (403 if who == "carer" else 404)
     assert not Event.objects.exists()
+
+
+def _proposal(referent, person) -> Event:
+    from agenda import slots
+    from agenda.booking import services as booking
+
+    start = slots.local(_day(6), dt.time(14))
+    return booking.appointment_propose(
+        actor=referent,
+        person=person,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=45),
+        title="Bilan d'ergothérapie",
+        answer_deadline=timezone.now() + dt.timedelta(days=2),
+    )
+
+
+def test_the_person_asks_for_another_date_with_a_message(person, person_user, referent):
+    from notifications.models import Notification
+
+    event = _proposal(referent, person)
+    client = login(person_user)
+    assert "Demander une autre date" in client.get(reverse("portal_agenda")).content.decode()
+    url = reverse("portal_proposal_answer", args=[event.pk])
+    # Without saying when, nothing changes and she is told what to write.
+    page = client.post(url, {"accept": "autre", "comment": ""}, follow=True).content.decode()
+    assert "Dites quand vous seriez disponible" in page
+    event.refresh_from_db()
+    assert event.status == EventStatus.PROPOSED
+    client.post(url, {"accept": "autre", "comment": "Plutôt le jeudi matin, ma fille peut venir."})
+    event.refresh_from_db()
+    assert event.status == EventStatus.CANCELLED  # the slot is freed
+    assert Notification.objects.filter(event_type="agenda.appointment_new_date_asked", recipient=referent).exists()
+    listing = login(referent).get(reverse("agenda:booking_requests")).content.decode()
+    assert "Plutôt le jeudi matin, ma fille peut venir." in listing

@@ -146,20 +146,24 @@ def proposal_answer(request: HttpRequest, event_id: int) -> HttpResponse:
         )
     form = ProposalAnswerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choisissez : accepter ou refuser le rendez-vous.")
+        messages.error(request, "Choisissez : accepter, refuser ou demander une autre date.")
         return redirect("portal_agenda")
-    accept = form.cleaned_data["accept"]
+    choice = form.cleaned_data["accept"]
+    accept, new_date = choice == "1", choice == "autre"
     try:
-        booking.appointment_answer(actor=request.user, event=event, accept=accept, comment=form.cleaned_data["comment"])
+        booking.appointment_answer(
+            actor=request.user, event=event, accept=accept, comment=form.cleaned_data["comment"], new_date=new_date
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request,
-            f"Rendez-vous accepté : « {event.title} »."
-            if accept
-            else f"Rendez-vous refusé : « {event.title} ». Le professionnel est prévenu.",
-        )
+        if new_date:
+            done = f"Demande envoyée : le professionnel va proposer une autre date pour « {event.title} »."
+        elif accept:
+            done = f"Rendez-vous accepté : « {event.title} »."
+        else:
+            done = f"Rendez-vous refusé : « {event.title} ». Le professionnel est prévenu."
+        messages.success(request, done)
     return redirect("portal_agenda")
 
 
