@@ -63,7 +63,7 @@ migrate: $(RUN_STAMP)
 	$(DEV) $(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(DEV) DMP_SEND_DELAY_MINUTES=$${DMP_SEND_DELAY_MINUTES:-1} $(PY) manage.py seed_demo
+	$(DEV) DMP_SEND_DELAY_MINUTES=$${DMP_SEND_DELAY_MINUTES:-1} RUNSERVER_ADDR=$(RUNSERVER_ADDR) $(PY) manage.py seed_demo
 
 # `make run` is the laptop configuration: runserver, and beside it a Celery worker with
 # beat on kombu's filesystem transport (message files under VAR_DIR/broker), stopped with

@@ -36,6 +36,13 @@ register(
         Category.AGENDA,
     ),
     NotificationType(
+        "agenda.appointment_new_date_asked",
+        "agenda",
+        "Autre date demandée",
+        "La personne demande une autre date pour un rendez-vous proposé.",
+        Category.AGENDA,
+    ),
+    NotificationType(
         "agenda.answer_deadline_passed",
         "agenda",
         "Délai de réponse dépassé",

@@ -116,6 +116,7 @@ LIST_FIELDS = (
     "recurrence_id",
     "person",
     "structure",
+    "source",  # without_duplicates prefers the structure's entry to the plan's
 )
 
 
@@ -134,6 +135,29 @@ def occurrences(
         events = list(queryset)
         _attach_places(events)
     return expand(events, start, end, overridden_starts(events))
+
+
+def _same_key(item: Occurrence) -> tuple:
+    return (" ".join(item.event.title.split()).casefold(), item.starts_at, item.ends_at)
+
+
+def without_duplicates(items: list[Occurrence]) -> list[Occurrence]:
+    """The person's consolidated agenda shows one line for one appointment entered twice
+    (a PPA action and the structure's own event for the same workshop; seed 000 §1.2.4):
+    occurrences of different events with the same title, start and end are one. The one
+    kept is the one not cancelled, then the one not generated from the plan (it carries
+    the structure's details, such as the room). Order is kept."""
+    best: dict[tuple, Occurrence] = {}
+    for item in items:
+        key = _same_key(item)
+        kept = best.get(key)
+        if kept is None or _rank(item) < _rank(kept):
+            best[key] = item
+    return [item for item in items if best[_same_key(item)] is item]
+
+
+def _rank(item: Occurrence) -> tuple:
+    return (item.is_cancelled, item.event.source == EventSource.PPA, item.event.pk)
 
 
 @dataclass

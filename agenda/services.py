@@ -39,7 +39,7 @@ from agenda.models import (
 from common.handoff import last_error_recorder, queue_after_commit
 from common.notify import notify
 from common.timezone import PARIS_NAME
-from coordination import access
+from coordination import access, rules
 from coordination.models import Category, Person, Professional, Structure, TeamMembership
 from coordination.services import audit
 
@@ -65,6 +65,18 @@ class NotAllowed(access.AccessDenied):
 # --- Permissions ------------------------------------------------------------------------
 
 
+def is_persons_own(event: Event) -> bool:
+    """An appointment the person (or her legal representative) added herself, in the
+    portal: it is hers, shown to who may read her agenda, changed only by her side."""
+    if event.person_id is None or event.source != EventSource.PORTAL or event.created_by_id is None:
+        return False
+    person = event.person
+    return (
+        event.created_by_id == person.user_id
+        or rules.legal_representative_links(person=person, user=event.created_by_id).exists()
+    )
+
+
 def _require_write(actor, event: Event) -> None:
     """Who may change an event: agenda writers of the person who may see it; for an event
     without a person, its creator or organiser. An event sent by a structure's software
@@ -72,6 +84,10 @@ def _require_write(actor, event: Event) -> None:
     if event.source == EventSource.IMPORT and event.created_by_id != actor.pk:
         raise NotAllowed(
             "Ce rendez-vous vient du logiciel de la structure : il se modifie ou s'annule dans ce logiciel."
+        )
+    if event.person_id is not None and is_persons_own(event) and not rules.is_decider(actor, event.person):
+        raise NotAllowed(
+            "Ce rendez-vous a été ajouté par la personne : seuls elle et son représentant légal le modifient."
         )
     if event.person_id is not None:
         access.require(actor, event.person_id, Category.AGENDA, "write")

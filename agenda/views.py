@@ -196,8 +196,10 @@ def person_agenda(request: HttpRequest, person_id: int) -> HttpResponse:
     view = request.GET.get("vue", "ligne")
     view = view if view in VIEWS else "ligne"
     start, end, prev, nxt = _period(view, requested_day(request))
-    items = selectors.occurrences(
-        selectors.person_events(request.user, person), start, end, details=False, with_person=False
+    items = selectors.without_duplicates(
+        selectors.occurrences(
+            selectors.person_events(request.user, person), start, end, details=False, with_person=False
+        )
     )
     context = _agenda_context(request, view, items, start, end, prev, nxt)
     context.update({"person": person, "can_write": grant.can_write})

@@ -7,6 +7,7 @@ DEBUG=0, SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, EMAIL_URL and ALLOWED_HOST
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -34,7 +35,18 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _runserver_url(addr: str) -> str:
+    """The address `make run` serves on (RUNSERVER_ADDR: "host:port" or a port), as a link:
+    what seed_demo prints and invitations carry when SITE_URL is not set."""
+    host, _, port = addr.strip().rpartition(":")
+    if host in ("", "0.0.0.0", "[::]"):  # noqa: S104 (a link to the local machine, not a bind)
+        host = "127.0.0.1"
+    return f"http://{host}:{port or '8000'}"
+
+
+SITE_URL = env_str("SITE_URL", _runserver_url(os.environ.get("RUNSERVER_ADDR", "") or "127.0.0.1:8000")).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -484,14 +484,21 @@ def may_answer(user, event: Event) -> bool:
 
 
 @transaction.atomic
-def appointment_answer(*, actor, event: Event, accept: bool, comment: str = "") -> Event:
+def appointment_answer(*, actor, event: Event, accept: bool, comment: str = "", new_date: bool = False) -> Event:
     """The person (or a carer/representative with agenda write) accepts or declines a
-    proposed appointment before its deadline; the proposer is told."""
+    proposed appointment before its deadline; the proposer is told. With `new_date`,
+    she declines this slot and asks for another one, saying when in her message (the
+    slot is freed; the proposer reads the message in the meeting requests)."""
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.answer_deadline is None or not may_answer(actor, event):
         raise Http404
     if event.status != EventStatus.PROPOSED:
         raise ValidationError("Cette proposition n'attend plus de réponse.")
+    if new_date and not comment.strip():
+        raise ValidationError(
+            {"comment": "Dites quand vous seriez disponible, pour que le professionnel propose une autre date."}
+        )
+    accept = accept and not new_date
     now = timezone.now()
     if event.answer_deadline <= now:
         raise ValidationError("Le délai de réponse est dépassé : le créneau a été libéré.")
@@ -503,9 +510,13 @@ def appointment_answer(*, actor, event: Event, accept: bool, comment: str = "") 
     event.sequence += 0 if accept else 1
     event.updated_at = now
     event.save()
-    audit(actor, event.person, AgendaAudit.EVENT_ANSWERED, event=event.pk, accepted=accept)
+    audit(actor, event.person, AgendaAudit.EVENT_ANSWERED, event=event.pk, accepted=accept, new_date=new_date)
     notify(
-        "agenda.appointment_changed" if accept else "agenda.appointment_cancelled",
+        "agenda.appointment_new_date_asked"
+        if new_date
+        else "agenda.appointment_changed"
+        if accept
+        else "agenda.appointment_cancelled",
         person=event.person,
         actor=actor,
         url=reverse("agenda:booking_requests"),

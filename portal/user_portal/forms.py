@@ -142,8 +142,8 @@ class SetPasswordForm(Form):
 class ProposalAnswerForm(Form):
     """Accept or decline an appointment proposed to the person."""
 
-    accept = forms.TypedChoiceField(
-        choices=[("1", "Accepter"), ("0", "Refuser")], coerce=lambda v: v == "1", widget=forms.HiddenInput
+    accept = forms.ChoiceField(
+        choices=[("1", "Accepter"), ("0", "Refuser"), ("autre", "Demander une autre date")], widget=forms.HiddenInput
     )
     comment = forms.CharField(
         label="Un mot pour le professionnel (facultatif)",
@@ -170,3 +170,19 @@ class FeedActionForm(Form):
 class PlanCommentForm(Form):
     section = forms.ChoiceField(label="Mon commentaire porte sur", choices=Section.choices)
     text = forms.CharField(label="Mon commentaire", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class OwnAppointmentForm(Form):
+    """An appointment the person (or her legal representative) adds to her own agenda."""
+
+    title = forms.CharField(label="Quel rendez-vous ?", max_length=200, help_text="Par exemple : dentiste, coiffeur.")
+    on = forms.DateField(label="Quel jour ?", widget=forms.DateInput(attrs={"type": "date"}))
+    starts = forms.TimeField(label="À quelle heure ?", widget=forms.TimeInput(attrs={"type": "time"}))
+    ends = forms.TimeField(label="Jusqu'à quelle heure ?", widget=forms.TimeInput(attrs={"type": "time"}))
+    place = forms.CharField(label="Où ? (facultatif)", required=False, max_length=200)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts") and data.get("ends") and data["ends"] <= data["starts"]:
+            self.add_error("ends", "L'heure de fin doit être après l'heure de début.")
+        return data

@@ -31,6 +31,12 @@ urlpatterns = [
     path("agenda/", agenda.agenda, name="portal_agenda"),
     path("agenda/propositions/<int:event_id>/", agenda.proposal_answer, name="portal_proposal_answer"),
     path("agenda/evenements/<int:event_id>/ics/", agenda.event_ics, name="portal_event_ics"),
+    path("agenda/mes-rendez-vous/", agenda.own_appointment_create, name="portal_own_appointment_create"),
+    path(
+        "agenda/mes-rendez-vous/<int:event_id>/annuler/",
+        agenda.own_appointment_cancel,
+        name="portal_own_appointment_cancel",
+    ),
     path("agenda/abonnement/", agenda.feed_create, name="portal_feed_create"),
     path("agenda/abonnement/<int:feed_id>/", agenda.feed_action, name="portal_feed_action"),
     path("documents/", documents.documents, name="portal_documents"),

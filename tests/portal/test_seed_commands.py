@@ -117,6 +117,14 @@ def test_it_seeds_the_demo_twice_without_adding_anything():
     assert "otpauth://totp/" in second
 
 
+def test_it_prints_links_to_the_site_url(settings):
+    """#16 item 9: the login link said port 8000 even when the portal listened elsewhere."""
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    out = _run("seed_demo")
+    assert "http://127.0.0.1:8123/accounts/login/" in out
+    assert ":8000" not in out
+
+
 def test_it_gives_jeanne_a_lively_notebook():
     _run("seed_demo")
     jeanne = Person.objects.get(birth_name="MARTIN")

@@ -49,3 +49,17 @@ def test_it_passes_check_deploy_without_warning_under_production_settings(tmp_pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_it_links_the_demo_to_the_address_runserver_listens_on(tmp_path):
+    """#16 item 9: the links seed_demo prints said port 8000 whatever RUNSERVER_ADDR said."""
+    show = ["manage.py", "shell", "-c", "from django.conf import settings; print(settings.SITE_URL)"]
+    for overrides, expected in (
+        ({"RUNSERVER_ADDR": "127.0.0.1:8123"}, "http://127.0.0.1:8123"),
+        ({"RUNSERVER_ADDR": "0.0.0.0:8124"}, "http://127.0.0.1:8124"),
+        ({"RUNSERVER_ADDR": "8125"}, "http://127.0.0.1:8125"),
+        ({"RUNSERVER_ADDR": "127.0.0.1:8126", "SITE_URL": "https://portail.exemple.fr"}, "https://portail.exemple.fr"),
+    ):
+        result = _run(show, {"DEBUG": "1", **overrides}, tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == expected, overrides

@@ -1026,7 +1026,7 @@ class Command(BaseCommand):
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         line = "+".join("-" * (width + 2) for width in widths)
         self.stdout.write("")
-        self.stdout.write("Comptes de démonstration / demo logins — http://127.0.0.1:8000/accounts/login/")
+        self.stdout.write(f"Comptes de démonstration / demo logins — {settings.SITE_URL}/accounts/login/")
         self.stdout.write(line)
         for index, row in enumerate(rows):
             self.stdout.write(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -16,15 +16,17 @@ from agenda import ics
 from agenda import selectors as agenda_selectors
 from agenda import services as agenda_services
 from agenda.booking import services as booking
-from agenda.models import AgendaFeed, FeedOwnerKind
+from agenda.models import AgendaFeed, EventSource, FeedOwnerKind, Visibility
+from common.forms import add_service_errors
 from common.timezone import PARIS, requested_day
-from coordination import access
+from coordination import access, rules
 from coordination.models import (
     Category,
 )
 from portal.user_portal.forms import (
     FeedActionForm,
     FeedCreateForm,
+    OwnAppointmentForm,
     ProposalAnswerForm,
 )
 from portal.user_portal.spaces import open_space, page_context, portal_page
@@ -66,12 +68,21 @@ def _month_weeks(first, items) -> list[list[tuple]]:
 def agenda(request: HttpRequest) -> HttpResponse:
     """The person's agenda as the person or a carer may see it (shared events only):
     life-line (upcoming first, then past), week or month; proposals awaiting an answer;
-    the subscription link (ICS)."""
-    person = open_space(request, Category.AGENDA).person
+    the subscription link (ICS); for the person's side, the form to add her own."""
+    return _agenda_page(request, open_space(request, Category.AGENDA).person)
+
+
+def _agenda_page(request: HttpRequest, person, own_form: OwnAppointmentForm | None = None) -> HttpResponse:
     view = request.GET.get("vue", "ligne")
     view = view if view in AGENDA_VIEWS else "ligne"
     start, end, prev, nxt = _period(view, requested_day(request))
-    items = agenda_selectors.occurrences(agenda_selectors.person_events(request.user, person), start, end)
+    items = agenda_selectors.without_duplicates(
+        agenda_selectors.occurrences(agenda_selectors.person_events(request.user, person), start, end)
+    )
+    # The person's own appointments (added by her side): her side may cancel them here.
+    own_side = {person.user_id, *rules.legal_representative_links(person=person).values_list("user_id", flat=True)}
+    for item in items:
+        item.is_own = item.event.source == EventSource.PORTAL and item.event.created_by_id in own_side
     now = timezone.now()
     context = {
         "view": view,
@@ -112,8 +123,10 @@ def agenda(request: HttpRequest) -> HttpResponse:
             feeds=feeds,
             feed_form=FeedCreateForm(),
             new_feed_url=request.session.pop(FEED_SESSION_KEY, None),
+            own_form=own_form or (OwnAppointmentForm(prefix="rdv") if rules.is_decider(request.user, person) else None),
             **context,
         ),
+        status=400 if own_form is not None else 200,
     )
 
 
@@ -133,20 +146,24 @@ def proposal_answer(request: HttpRequest, event_id: int) -> HttpResponse:
         )
     form = ProposalAnswerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choisissez : accepter ou refuser le rendez-vous.")
+        messages.error(request, "Choisissez : accepter, refuser ou demander une autre date.")
         return redirect("portal_agenda")
-    accept = form.cleaned_data["accept"]
+    choice = form.cleaned_data["accept"]
+    accept, new_date = choice == "1", choice == "autre"
     try:
-        booking.appointment_answer(actor=request.user, event=event, accept=accept, comment=form.cleaned_data["comment"])
+        booking.appointment_answer(
+            actor=request.user, event=event, accept=accept, comment=form.cleaned_data["comment"], new_date=new_date
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request,
-            f"Rendez-vous accepté : « {event.title} »."
-            if accept
-            else f"Rendez-vous refusé : « {event.title} ». Le professionnel est prévenu.",
-        )
+        if new_date:
+            done = f"Demande envoyée : le professionnel va proposer une autre date pour « {event.title} »."
+        elif accept:
+            done = f"Rendez-vous accepté : « {event.title} »."
+        else:
+            done = f"Rendez-vous refusé : « {event.title} ». Le professionnel est prévenu."
+        messages.success(request, done)
     return redirect("portal_agenda")
 
 
@@ -206,3 +223,48 @@ def event_ics(request: HttpRequest, event_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="rendez-vous-{event.pk}.ics"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@portal_page
+@require_POST
+def own_appointment_create(request: HttpRequest) -> HttpResponse:
+    """The person, or her legal representative, adds one of her own appointments: shown
+    to whoever may read her agenda, changed only by her side (`is_persons_own`)."""
+    person = open_space(request, Category.AGENDA, "write").person
+    if not rules.is_decider(request.user, person):
+        raise access.AccessDenied("Seuls la personne et son représentant légal ajoutent ses propres rendez-vous.")
+    form = OwnAppointmentForm(request.POST, prefix="rdv")
+    if form.is_valid():
+        data = form.cleaned_data
+        starts_at = datetime.combine(data["on"], data["starts"], tzinfo=PARIS)
+        try:
+            agenda_services.event_create(
+                actor=request.user,
+                person=person,
+                title=data["title"],
+                starts_at=starts_at,
+                ends_at=datetime.combine(data["on"], data["ends"], tzinfo=PARIS),
+                places=[{"kind": "address", "label": data["place"]}] if data["place"] else None,
+                include_actor=False,
+                source=EventSource.PORTAL,
+                visibility=Visibility.SHARED,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Rendez-vous ajouté : « {data['title']} », le {starts_at:%d/%m/%Y à %H:%M}.")
+            return redirect(reverse("portal_agenda") + f"?date={data['on'].isoformat()}")
+    return _agenda_page(request, person, own_form=form)
+
+
+@portal_page
+@require_POST
+def own_appointment_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
+    """The person's side cancels one of her own appointments (it stays, as cancelled)."""
+    person = open_space(request, Category.AGENDA, "write").person
+    event = get_object_or_404(agenda_selectors.person_events(request.user, person), pk=event_id)
+    if not agenda_services.is_persons_own(event):
+        raise Http404
+    agenda_services.event_cancel(actor=request.user, event=event, reason="annulé par la personne")
+    messages.success(request, f"Rendez-vous annulé : « {event.title} ».")
+    return redirect("portal_agenda")

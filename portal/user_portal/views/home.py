@@ -156,7 +156,9 @@ def pending_proposals(user, person: Person) -> list[Event]:
 def upcoming(user, person: Person, days: int = 60, limit: int = HOME_APPOINTMENTS) -> list:
     """The next occurrences (not cancelled, not still proposed) in the coming `days`."""
     now = timezone.now()
-    items = agenda_selectors.occurrences(agenda_selectors.person_events(user, person), now, now + timedelta(days=days))
+    items = agenda_selectors.without_duplicates(
+        agenda_selectors.occurrences(agenda_selectors.person_events(user, person), now, now + timedelta(days=days))
+    )
     return [i for i in items if not i.is_cancelled and i.event.status != EventStatus.PROPOSED and i.ends_at > now][
         :limit
     ]
