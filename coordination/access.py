@@ -409,6 +409,21 @@ def log_many(user, persons: Iterable[Person], category: str, *, path: str = "") 
     )
 
 
+def _holds_delegation(user, now) -> bool:
+    """Whether `user` is the delegate of a delegation in force. Asked once per request and
+    user (a page of several lists, the professional's day, needs it for each: 12 queries
+    of its 48, bench/README.md); every time outside a request (tasks, commands)."""
+    context = current_request_context()
+    key = context.request_id if context is not None else ""
+    cached = getattr(user, "_holds_delegation", None)
+    if key and cached is not None and cached[0] == key:
+        return cached[1]
+    holds = rules.active_delegations(now).filter(delegate__user=user).exists()
+    if key:
+        user._holds_delegation = (key, holds)
+    return holds
+
+
 def persons_visible_to(user, category: str = Category.RECORD, action: str = "read") -> QuerySet[Person]:
     """Persons on whom `user` may do `action` on `category` (matrix or delegation).
 
@@ -426,7 +441,7 @@ def persons_visible_to(user, category: str = Category.RECORD, action: str = "rea
             CarerLink.objects.filter(person=person_ref, user=user, is_legal_representative=True, ended_on__isnull=True)
         ),
     )
-    if not rules.active_delegations(now).filter(delegate__user=user).exists():
+    if not _holds_delegation(user, now):
         holders = PersonUserObjectPermission.objects.filter(
             user=user, permission__codename=permission_codename(category, action)
         ).values("content_object_id")
