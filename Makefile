@@ -26,7 +26,7 @@ DEV := DEBUG=$${DEBUG:-1}
 HTTP_200 = $(PY) -c 'import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=5); sys.exit(r.status != 200 or r.geturl() != sys.argv[1])'
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint check migrate seed worker smoke
+.PHONY: help install install-dev run test lint check migrate seed worker smoke prod-smoke
 
 help:
 	@echo "make run      create .venv, install, migrate, load the demo data, serve on http://$(RUNSERVER_ADDR)/"
@@ -37,6 +37,7 @@ help:
 	@echo "make seed     load the demo data (idempotent) and print the demo logins"
 	@echo "make worker   Celery worker with beat (needs CELERY_BROKER_URL)"
 	@echo "make smoke    the newcomer path on SQLite in a temporary VAR_DIR, checked over HTTP"
+	@echo "make prod-smoke  the production layout (2 web, worker, beat, PostgreSQL, Redis, S3) checked over HTTP"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -158,3 +159,10 @@ smoke: $(RUN_STAMP)
 	done; \
 	echo "smoke: the beat sent the queued documents to the simulated DMP by itself"; \
 	echo "smoke: OK"
+
+# The production layout on this machine, checked over HTTP (deploy/prod_smoke.py): two
+# gunicorn web processes and a Celery worker and beat in separate working directories,
+# a throwaway PostgreSQL database (PROD_SMOKE_PG), their own Redis, moto's S3 server and
+# an SMTP sink; everything started is stopped by pid. Needs PostgreSQL and redis-server.
+prod-smoke: $(DEV_STAMP)
+	$(PY) deploy/prod_smoke.py

@@ -427,7 +427,12 @@ def accompaniment_start(
     *, actor, person: Person, structure: Structure, started_on: date | None = None
 ) -> Accompaniment:
     """The structure starts accompanying the person: it enters the circle, and its
-    team with the defaults of their role."""
+    team with the defaults of their role. An archived record comes back to life (a
+    destroyed one cannot: its identity is gone)."""
+    if person.destroyed_at is not None:
+        raise ValidationError({"person": "Ce dossier a été détruit à la fin de sa durée de conservation."})
+    Person.objects.filter(pk=person.pk, archived_at__isnull=False).update(archived_at=None)
+    person.archived_at = None
     accompaniment = Accompaniment(person=person, structure=structure, started_on=started_on or timezone.localdate())
     try:
         with transaction.atomic():
@@ -1094,3 +1099,26 @@ def dmp_feeding_allowed(person: Person) -> bool:
     """Opt-out: feeding the DMP is allowed unless the person opposed it."""
     consent = person.consents.filter(kind=ConsentKind.DMP_FEEDING).order_by("-recorded_at", "-pk").first()
     return consent is None or consent.decision == ConsentDecision.GRANTED
+
+
+@transaction.atomic
+def legal_hold_set(*, actor, person: Person, hold: bool, reason: str = "") -> Person:
+    """An administrator (of a structure that accompanies or accompanied the person, or the
+    portal's staff) puts the record on legal hold — nothing of it is destroyed while it
+    holds — or lifts it. A hold needs its reason."""
+    if not (
+        getattr(actor, "is_staff", False)
+        or rules.administered_structures(actor).filter(accompaniments__person=person).exists()
+    ):
+        raise access.AccessDenied("Seul un administrateur d'une structure qui accompagne la personne peut faire cela.")
+    reason = reason.strip()
+    if hold and len(reason) < 5:
+        raise ValidationError({"reason": "Donnez le motif du gel (au moins 5 caractères)."})
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    person.legal_hold, person.legal_hold_reason = hold, reason if hold else ""
+    person.save(update_fields=["legal_hold", "legal_hold_reason"])
+    from coordination.audit_types import RetentionAudit
+
+    event = RetentionAudit.LEGAL_HOLD_SET if hold else RetentionAudit.LEGAL_HOLD_LIFTED
+    audit(actor, person, event, reason=reason)
+    return person

@@ -70,7 +70,8 @@ def _active_accompaniments():
 def caseload(request: HttpRequest) -> HttpResponse:
     """My caseload: persons whose record I may read, searchable and paginated."""
     form = CaseloadFilterForm(request.GET or None, user=request.user)
-    persons = access.persons_visible_to(request.user, Category.RECORD)
+    delegate = access.holds_active_delegation(request.user)  # asked once for the list and its counters
+    persons = access.persons_visible_to(request.user, Category.RECORD, delegate=delegate)
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
         if query:
@@ -85,9 +86,9 @@ def caseload(request: HttpRequest) -> HttpResponse:
             persons = persons.filter(
                 accompaniments__structure=form.cleaned_data["structure"], accompaniments__ended_on__isnull=True
             )
-    persons = news.annotate_news(persons.prefetch_related(_active_accompaniments()), request.user).order_by(
-        "birth_name", "birth_first_names", "pk"
-    )
+    persons = news.annotate_news(
+        persons.prefetch_related(_active_accompaniments()), request.user, delegate=delegate
+    ).order_by("birth_name", "birth_first_names", "pk")
     page = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("page"))
     access.log_many(request.user, page.object_list, Category.RECORD, path=request.path)
     template = "coordination/snippets/caseload_results.html" if request.htmx else "coordination/caseload.html"
@@ -163,7 +164,7 @@ def circle(request: HttpRequest, person_id: int) -> HttpResponse:
         person,
     )
     for member in members:
-        member.matrix = [(c, member.levels[c]) for c in Category.values]
+        member.matrix = [(c, label, member.levels[c]) for c, label in Category.choices]
     can_write = access.check(request.user, person, Category.CIRCLE, "write") is not None
     am_member = any(m.is_active and m.user_id == request.user.pk and m.kind == "professional" for m in members)
     delegations = (

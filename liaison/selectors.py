@@ -55,7 +55,7 @@ class FeedScope:
 
 
 def feed_scope(user) -> FeedScope:
-    persons = access.persons_visible_to(user, Category.LIAISON).order_by().values_list("pk", flat=True)
+    persons = access.visible_person_ids(user, Category.LIAISON).order_by()
     return FeedScope(tuple(persons), tuple(my_structure_ids(user).values_list("structure_id", flat=True)))
 
 
@@ -203,10 +203,10 @@ def _flag(items: list[Transmission], is_read: bool) -> list[Transmission]:
     return items
 
 
-def new_since_counter(user) -> QuerySet[Transmission]:
+def new_since_counter(user, *, delegate: bool | None = None) -> QuerySet[Transmission]:
     """Transmissions `user` may read, added to the person (OuterRef "pk") since their last
     visit (OuterRef "news_since"), by someone else: for coordination.news."""
-    persons = access.persons_visible_to(user, Category.LIAISON).values("pk")
+    persons = access.visible_person_ids(user, Category.LIAISON, delegate=delegate)
     return Transmission.objects.filter(
         visibility(user), person=OuterRef("pk"), person__in=persons, created_at__gt=OuterRef("news_since")
     ).exclude(author=user)

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.notify import Frequency
+from common.outbox import OutboxItem
 from coordination.models import Person
 
 
@@ -109,8 +110,14 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Échec définitif"
 
 
-class Delivery(models.Model):
-    """The unit of work of sending: one message on one channel (one notification, or a digest)."""
+class Delivery(OutboxItem):
+    """The unit of work of sending: one message on one channel (one notification, or a digest).
+
+    An outbox row (`common.outbox`): claimed with a lease, retried with backoff, its
+    Message-ID kept across attempts."""
+
+    # A task handed the row sends it at once (the admin's resend, a test).
+    CLAIM_BEFORE_DUE = True
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries", verbose_name="destinataire"
@@ -129,12 +136,7 @@ class Delivery(models.Model):
     )
     item_count = models.PositiveIntegerField("nombre d'éléments", default=1)
     status = models.CharField("statut", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField("essais", default=0)
     created_at = models.DateTimeField("créé le", default=timezone.now)
-    claimed_at = models.DateTimeField("pris en charge le", null=True, blank=True)
-    next_attempt_at = models.DateTimeField("prochain essai", null=True, blank=True)
-    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
-    last_error = models.TextField("dernière erreur", blank=True)
 
     class Meta:
         verbose_name = "envoi"

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from common.handoff import last_error_recorder, queue_after_commit
 from common.notify import Frequency, NotificationType, catalogue
 from coordination import access, rules
 from coordination.models import Person
@@ -152,17 +153,11 @@ def notify(
 
 
 def dispatch_after_commit(deliveries: Iterable[Delivery]) -> None:
-    ids = [d.pk for d in deliveries if d.pk is not None]
-    if not ids:
-        return
+    """Queue the deliveries after the commit (`common.handoff`): never raises into the
+    request; a delivery not queued (broker down) is sent by the sweeper."""
+    from notifications.tasks import deliver
 
-    def send():
-        from notifications.tasks import deliver
-
-        for delivery_id in ids:
-            deliver.delay(delivery_id)
-
-    transaction.on_commit(send)
+    queue_after_commit(deliver, [d.pk for d in deliveries], record=last_error_recorder(Delivery))
 
 
 # --- What a user does with their own notifications (pages and API) ------------------------------

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from coordination import access
 from portal import dashboard
-from portal.health import check_broker, check_database
+from portal.health import check_broker, check_cache, check_database, check_storage, heartbeat_warnings
 from portal.middleware import refusal
 
 
@@ -77,17 +77,26 @@ def pro_structure_export(request: HttpRequest, structure_id: int, slug: str) -> 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    db_ok, db_detail = check_database()
-    broker_ok, broker_detail = check_broker()
-    healthy = db_ok and broker_ok
-    return JsonResponse(
-        {
-            "status": "ok" if healthy else "error",
-            "database": {"ok": db_ok, "detail": db_detail},
-            "broker": {"ok": broker_ok, "detail": broker_detail},
-        },
-        status=200 if healthy else 503,
-    )
+    """Liveness: the process answers. Readiness (its services) is /readyz."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 503 when the database, the cache, the broker or the private storage does
+    not answer; the worker's and beat's signs of life are warnings only."""
+    checks = {
+        "database": check_database(),
+        "cache": check_cache(),
+        "broker": check_broker(),
+        "storage": check_storage(),
+    }
+    ready = all(ok for ok, _detail in checks.values())
+    body: dict = {"status": "ok" if ready else "error"}
+    body.update({name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()})
+    body["warnings"] = heartbeat_warnings() if checks["database"][0] else {}
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 def error_400(request, exception=None):
@@ -118,6 +127,23 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+
+    from common.cache import CacheUnavailable
+
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError | CacheUnavailable):
+        # A dependency is down (database unreachable, sign-in counters unavailable): a
+        # plain "try again in a moment", never a traceback (issue #25).
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": "Service momentanément indisponible : réessayez dans un instant."})
+            response.status_code = 503
+        else:
+            response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "30"
+        return response
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Erreur du serveur : réessayez plus tard."}, status=500)
     # No context processors: they may need the database that just failed.

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('coordination', '0012_software_role'),
-        ('notifications', '0003_rest_hook_channel'),
+        ('notifications', '0004_outbox_message_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coordination', '0013_break_glass_notice'),
-        ('liaison', '0004_transmission_entered_index'),
+        ('coordination', '0014_break_glass_notice'),
+        ('liaison', '0005_transmission_person_entered_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

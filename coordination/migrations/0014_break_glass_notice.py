@@ -14,7 +14,7 @@ def earlier_openings(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coordination', '0012_software_role'),
+        ('coordination', '0013_access_via_scoped'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
