@@ -85,10 +85,10 @@ def waiting_q() -> Q:
     )
 
 
-def to_review(user) -> QuerySet[Document]:
+def to_review(user, *, delegate: bool | None = None) -> QuerySet[Document]:
     """What `user` has to examine, oldest first: the inbox's deposits (as referent with
     `documents` write) and the connected software's drafts on the same persons."""
-    persons = access.persons_visible_to(user, Category.DOCUMENTS, "write").filter(
+    persons = access.persons_visible_to(user, Category.DOCUMENTS, "write", delegate=delegate).filter(
         Exists(
             CircleMember.objects.filter(
                 person=OuterRef("pk"), user=user, ended_at__isnull=True, role=CircleRole.REFERENT
@@ -102,11 +102,11 @@ def to_review(user) -> QuerySet[Document]:
     )
 
 
-def structure_waiting(user, structure: Structure) -> QuerySet[Document]:
+def structure_waiting(user, structure: Structure, *, delegate: bool | None = None) -> QuerySet[Document]:
     """Documents waiting (`waiting_q`) for persons `structure` accompanies today and whose
     documents `user` may read."""
     persons = (
-        access.persons_visible_to(user, Category.DOCUMENTS)
+        access.persons_visible_to(user, Category.DOCUMENTS, delegate=delegate)
         .filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
         .values("pk")
     )

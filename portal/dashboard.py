@@ -49,12 +49,14 @@ def _local_midnight(day) -> datetime:
 
 def professional_day(user, *, path: str = "") -> Day:
     """Every section of the professional's day, and the log rows of what it shows."""
+    # The rights are read once for the whole page: asked of the gate once, not per list.
+    delegate = access.holds_active_delegation(user)
     sections = [
         DaySection(
             "receipts",
             "Transmissions qui attendent mon accusé de réception",
             "Aucune transmission n'attend votre accusé de réception.",
-            section(liaison_selectors.awaiting_my_receipt(user)),
+            section(liaison_selectors.awaiting_my_receipt(user, delegate=delegate)),
             reverse("liaison:feed"),
             "Mon fil",
         ),
@@ -62,7 +64,7 @@ def professional_day(user, *, path: str = "") -> Day:
             "alerts",
             f"Alertes et évènements remarquables des {liaison_selectors.RECENT_ALERT_DAYS} derniers jours",
             "Aucune alerte ni évènement remarquable ces derniers jours.",
-            section(liaison_selectors.recent_alerts(user)),
+            section(liaison_selectors.recent_alerts(user, delegate=delegate)),
             reverse("liaison:feed"),
             "Mon fil",
         ),
@@ -86,7 +88,7 @@ def professional_day(user, *, path: str = "") -> Day:
             "proposals",
             "Rendez-vous proposés aux personnes, sans réponse",
             "Aucun rendez-vous proposé n'attend de réponse.",
-            section(agenda_selectors.proposals_unanswered(user)),
+            section(agenda_selectors.proposals_unanswered(user, delegate=delegate)),
             reverse("agenda:booking_requests"),
             "Mes réunions",
         ),
@@ -94,7 +96,7 @@ def professional_day(user, *, path: str = "") -> Day:
             "documents",
             "Documents à examiner",
             "Aucun document à examiner.",
-            section(document_selectors.to_review(user)),
+            section(document_selectors.to_review(user, delegate=delegate)),
             reverse("documents:inbox"),
             "Documents à examiner",
         ),
@@ -102,19 +104,19 @@ def professional_day(user, *, path: str = "") -> Day:
             "sign",
             "Projets personnalisés à signer",
             "Aucun projet personnalisé n'attend votre signature.",
-            section(ppa_selectors.to_sign(user)),
+            section(ppa_selectors.to_sign(user, delegate=delegate)),
         ),
         DaySection(
             "reviews_soon",
             f"Projets personnalisés à réviser dans les {ppa_selectors.review_soon_days()} jours",
             "Aucune révision de projet personnalisé à prévoir.",
-            section(ppa_selectors.reviews_soon(user)),
+            section(ppa_selectors.reviews_soon(user, delegate=delegate)),
         ),
         DaySection(
             "reviews_overdue",
             "Projets personnalisés en retard de révision",
             "Aucun projet personnalisé en retard de révision.",
-            section(ppa_selectors.reviews_overdue(user)),
+            section(ppa_selectors.reviews_overdue(user, delegate=delegate)),
             reverse("ppa:overdue"),
             "Révisions de PPA",
         ),
@@ -122,13 +124,13 @@ def professional_day(user, *, path: str = "") -> Day:
             "join_requests",
             "Demandes d'entrée dans un cercle en attente",
             "Aucune demande d'entrée en attente.",
-            section(coordination_selectors.join_requests_waiting(user)),
+            section(coordination_selectors.join_requests_waiting(user, delegate=delegate)),
         ),
         DaySection(
             "delegations",
             "Délégations en attente du consentement de la personne",
             "Aucune délégation en attente.",
-            section(coordination_selectors.delegations_waiting(user)),
+            section(coordination_selectors.delegations_waiting(user, delegate=delegate)),
         ),
     ]
     today = timezone.localdate()
@@ -187,23 +189,24 @@ def administered(user) -> list[Structure]:
 def structure_figures(user, structure: Structure) -> list[Figure]:
     """Persons accompanied, PPAs up to date / due / overdue, receipts overdue, documents
     waiting: five queries (the PPA states in one)."""
-    plans = ppa_selectors.structure_plan_counts(user, structure)
+    delegate = access.holds_active_delegation(user)
+    plans = ppa_selectors.structure_plan_counts(user, structure, delegate=delegate)
     return [
         Figure(
             "personnes",
             "Personnes accompagnées",
-            coordination_selectors.accompanied_persons(user, structure).order_by().count(),
+            coordination_selectors.accompanied_persons(user, structure, delegate=delegate).order_by().count(),
         ),
         *(Figure(slug, label, plans[slug]) for slug, label in ppa_selectors.PLAN_STATES.items()),
         Figure(
             "accuses-en-retard",
             "Accusés de réception en retard",
-            liaison_selectors.structure_receipts_overdue(user, structure).order_by().count(),
+            liaison_selectors.structure_receipts_overdue(user, structure, delegate=delegate).order_by().count(),
         ),
         Figure(
             "documents-en-attente",
             "Documents en attente",
-            document_selectors.structure_waiting(user, structure).order_by().count(),
+            document_selectors.structure_waiting(user, structure, delegate=delegate).order_by().count(),
         ),
     ]
 

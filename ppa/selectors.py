@@ -191,7 +191,7 @@ def review_soon_days() -> int:
     return max(settings.PPA_REVIEW_REMINDER_DAYS)
 
 
-def to_sign(user) -> QuerySet[PlanVersion]:
+def to_sign(user, *, delegate: bool | None = None) -> QuerySet[PlanVersion]:
     """Versions submitted for validation that wait for `user`'s signature as the
     referent of a structure accompanying the person (the role `plan_sign` accepts)."""
     referent_of = TeamMembership.objects.filter(
@@ -203,7 +203,7 @@ def to_sign(user) -> QuerySet[PlanVersion]:
     return (
         PlanVersion.objects.filter(
             status=VersionStatus.SUBMITTED,
-            plan__person__in=access.persons_visible_to(user, Category.PPA).values("pk"),
+            plan__person__in=access.persons_visible_to(user, Category.PPA, delegate=delegate).values("pk"),
         )
         .filter(Exists(accompanied))
         .exclude(Exists(SignOff.objects.filter(version=OuterRef("pk"), role=SignOffRole.REFERENT)))
@@ -212,27 +212,27 @@ def to_sign(user) -> QuerySet[PlanVersion]:
     )
 
 
-def _reviews(user) -> QuerySet[PlanVersion]:
+def _reviews(user, *, delegate: bool | None = None) -> QuerySet[PlanVersion]:
     # Those who may write the plan do the review.
     return PlanVersion.objects.filter(
         status=VersionStatus.VALIDATED,
         review_due_on__isnull=False,
-        plan__person__in=access.persons_visible_to(user, Category.PPA, "write").values("pk"),
+        plan__person__in=access.persons_visible_to(user, Category.PPA, "write", delegate=delegate).values("pk"),
     ).select_related("plan__person")
 
 
-def reviews_soon(user, today: date | None = None) -> QuerySet[PlanVersion]:
+def reviews_soon(user, today: date | None = None, *, delegate: bool | None = None) -> QuerySet[PlanVersion]:
     today = today or timezone.localdate()
     return (
-        _reviews(user)
+        _reviews(user, delegate=delegate)
         .filter(review_due_on__gte=today, review_due_on__lte=today + timedelta(days=review_soon_days()))
         .order_by("review_due_on", "pk")
     )
 
 
-def reviews_overdue(user, today: date | None = None) -> QuerySet[PlanVersion]:
+def reviews_overdue(user, today: date | None = None, *, delegate: bool | None = None) -> QuerySet[PlanVersion]:
     today = today or timezone.localdate()
-    return _reviews(user).filter(review_due_on__lt=today).order_by("review_due_on", "pk")
+    return _reviews(user, delegate=delegate).filter(review_due_on__lt=today).order_by("review_due_on", "pk")
 
 
 PLAN_STATES = {
@@ -242,13 +242,20 @@ PLAN_STATES = {
 }
 
 
-def structure_plans(user, structure: Structure, state: str | None = None, today: date | None = None):
+def structure_plans(
+    user,
+    structure: Structure,
+    state: str | None = None,
+    today: date | None = None,
+    *,
+    delegate: bool | None = None,
+):
     """Validated versions in force for persons `structure` accompanies today and whose
     plan `user` may read; `state` one of PLAN_STATES narrows them."""
     today = today or timezone.localdate()
     soon = today + timedelta(days=review_soon_days())
     persons = (
-        access.persons_visible_to(user, Category.PPA)
+        access.persons_visible_to(user, Category.PPA, delegate=delegate)
         .filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
         .values("pk")
     )
@@ -262,12 +269,14 @@ def structure_plans(user, structure: Structure, state: str | None = None, today:
     return versions.select_related("plan__person").order_by("review_due_on", "pk")
 
 
-def structure_plan_counts(user, structure: Structure, today: date | None = None) -> dict[str, int]:
+def structure_plan_counts(
+    user, structure: Structure, today: date | None = None, *, delegate: bool | None = None
+) -> dict[str, int]:
     """The three counts of PLAN_STATES in one query."""
     today = today or timezone.localdate()
     soon = today + timedelta(days=review_soon_days())
     counts = (
-        structure_plans(user, structure, today=today)
+        structure_plans(user, structure, today=today, delegate=delegate)
         .order_by()
         .aggregate(
             up_to_date=Count("pk", filter=Q(review_due_on__isnull=True) | Q(review_due_on__gt=soon)),
