@@ -376,6 +376,10 @@ def require(
         and _scope_allows(user, decision.person.pk, category, scope)
     ):
         decision = _Decision(person=decision.person, known=True, via=AccessVia.SCOPED)
+    if decision.via is None and decision.person is not None and _reads_archive(user, decision.person, "read"):
+        if action == "write":
+            raise AccessDenied(ARCHIVED)
+        decision = _Decision(person=decision.person, known=True, via=AccessVia.NORMAL)
     if decision.via is None or decision.person is None:
         if not decision.known:
             raise Http404
@@ -400,6 +404,17 @@ ARCHIVED = (
     "Ce dossier est archivé : la coordination est terminée, il ne peut plus être modifié. "
     "Il reste consultable par la personne et les administrateurs des structures qui l'ont accompagnée."
 )
+
+
+def _reads_archive(user, person: Person, action: str) -> bool:
+    """An archived record stays readable by the administrators of the structures that
+    accompanied the person (their teams' rights ended with the accompaniments)."""
+    return (
+        action == "read"
+        and person.archived_at is not None
+        and person.destroyed_at is None
+        and rules.administered_structures(user).filter(accompaniments__person=person).exists()
+    )
 
 
 MAX_ID = 2**63 - 1
@@ -668,6 +683,8 @@ def require_record_export(user, person_id) -> Person:
     if not getattr(user, "is_authenticated", False):
         raise Http404
     if rules.is_decider(user, person) or rules.administers_accompanying_structure(user, person):
+        return person
+    if _reads_archive(user, person, "read"):
         return person
     if CircleMember.objects.active().filter(person=person, user=user).exists():
         raise AccessDenied(EXPORT_REFUSED)

@@ -6,7 +6,8 @@ what would happen (`manage.py retention --dry-run`).
 - A coordination has ended when the person has had accompaniments and none is running;
   it ended on the last one's end date.
 - Archived: read-only (the gate refuses every write), out of the lists
-  (`persons_visible_to`); the person keeps her portal.
+  (`persons_visible_to`); the person keeps her portal, and the administrators of the
+  structures that accompanied her still read it (the gate's `_reads_archive`).
 - Destroyed: the kind's rows and files are gone; a `RecordDestruction` row says which
   kind, when, by which rule and how many items, and nothing of the content. The
   identity goes last, once every other kind is gone.

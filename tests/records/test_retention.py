@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,6 +33,7 @@ from documents.models import Document
 from liaison.models import Attachment, Transmission
 from ppa.models import PlanVersion
 from records import retention, tasks
+from records.models import RecordExport
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +156,18 @@ def test_a_new_accompaniment_brings_an_archived_record_back(ended, admin_user, s
     person = Person.objects.get(pk=ended.pk)
     assert person.archived_at is None
     assert access.require(nurse, person, "liaison", "write")
+
+
+def test_an_archived_record_stays_readable_by_the_structures_administrators_only(ended, referent, nurse):
+    retention.run()
+    person = Person.objects.get(pk=ended.pk)
+    assert access.require(referent, person, "liaison").via == "normal"  # the referent administers the EHPAD
+    with pytest.raises(access.AccessDenied):
+        access.require(referent, person, "liaison", "write")
+    with pytest.raises(Http404):
+        access.require(nurse, person, "liaison")
+    client = login(referent)
+    assert client.get(reverse("liaison:notebook", args=[person.pk])).status_code == 200
+    client.post(reverse("records:exports", args=[person.pk]))
+    export = RecordExport.objects.get(requested_by=referent)
+    assert export.status == "ready" and "liaison" in export.categories
