@@ -39,6 +39,8 @@ LEASE_SECONDS = 300
 
 def lease_seconds() -> int:
     return int(getattr(settings, "OUTBOX_LEASE_SECONDS", LEASE_SECONDS))
+
+
 # A row still pending this long after it was written lost its hand-off (broker down).
 PENDING_GRACE_SECONDS = 60
 SWEEP_BATCH = 5000
