@@ -220,12 +220,19 @@ def transmission_create(
     )
     url_for = _url_for(person, transmission)
     if users:
-        notify("liaison.alert", person=person, actor=actor, recipients=users, url_for=url_for)
+        notify("liaison.alert", person=person, actor=actor, recipients=users, url_for=url_for, subject=transmission)
     if scope == Scope.SHARED:
-        notify("liaison.transmission_shared", person=person, actor=actor, url_for=url_for)
+        notify("liaison.transmission_shared", person=person, actor=actor, url_for=url_for, subject=transmission)
     if remarkable_event:
         recipients = None if scope == Scope.SHARED else _structure_readers(person, structure)
-        notify("liaison.remarkable_event", person=person, actor=actor, recipients=recipients, url_for=url_for)
+        notify(
+            "liaison.remarkable_event",
+            person=person,
+            actor=actor,
+            recipients=recipients,
+            url_for=url_for,
+            subject=transmission,
+        )
     return transmission
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from common.admin import OutboxAdmin, ReadOnlyAdmin
 from common.phones import french_mobile_e164
-from portal.models import InvitationEmail, KnownDevice, PortalInvitation, User
+from portal.models import Heartbeat, InvitationEmail, KnownDevice, PortalInvitation, User
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):
@@ -94,3 +94,17 @@ class InvitationEmailAdmin(OutboxAdmin):
 class KnownDeviceAdmin(ReadOnlyAdmin):
     list_display = ["user", "label", "first_seen_at", "last_seen_at"]
     search_fields = ["user__email"]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdmin):
+    """The worker's and beat's last signs of life (also in /readyz, as warnings)."""
+
+    list_display = ("name", "last_seen", "age", "detail")
+
+    @admin.display(description="il y a")
+    def age(self, obj: Heartbeat) -> str:
+        from django.utils import timezone
+        from django.utils.timesince import timesince
+
+        return timesince(obj.last_seen, timezone.now())

@@ -179,3 +179,24 @@ class InvitationEmail(OutboxItem):
 
     def __str__(self) -> str:
         return f"{self.invitation} ({self.get_status_display()})"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background process: the worker (each time it runs the
+    heartbeat task) and beat (each time it queues a task). Shown to administrators and in
+    /readyz as warnings when too old (portal/health.py)."""
+
+    name = models.CharField("processus", max_length=20, unique=True)
+    last_seen = models.DateTimeField("dernier signe de vie")
+    detail = models.CharField("détail", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "signe de vie"
+        verbose_name_plural = "signes de vie des processus"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def touch(cls, name: str, detail: str = "") -> None:
+        cls.objects.update_or_create(name=name, defaults={"last_seen": timezone.now(), "detail": detail[:200]})

@@ -14,7 +14,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import email_config, env_bool, env_int, env_list, env_secret, env_str
+from portal.env import email_config, env_bool, env_int, env_list, env_secret, env_str, storage_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "agenda",
     "ppa",
     "liaison",
+    "admission",
+    "records",
+    "evaluation",
     "oauth2_provider",
     "interop",
     "portal",
@@ -70,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.middleware.RequestContextMiddleware",
+    "portal.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -283,6 +287,22 @@ STORAGES = {
     },
 }
 PRIVATE_MEDIA_ROOT = Path(STORAGES["default"]["OPTIONS"]["location"])
+# Several hosts: private files in an S3-compatible bucket (README, "Production"). The local
+# folder above stays the source of `manage.py storage_migrate`.
+STORAGE_URL = env_secret("STORAGE_URL")
+if STORAGE_URL or env_str("AWS_STORAGE_BUCKET_NAME"):
+    _s3 = storage_config(STORAGE_URL) if STORAGE_URL else {"bucket_name": env_str("AWS_STORAGE_BUCKET_NAME")}
+    for _option, _variable in [
+        ("endpoint_url", "AWS_S3_ENDPOINT_URL"),
+        ("region_name", "AWS_S3_REGION_NAME"),
+        ("location", "AWS_LOCATION"),
+        ("addressing_style", "AWS_S3_ADDRESSING_STYLE"),
+        ("access_key", "AWS_ACCESS_KEY_ID"),
+        ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+    ]:
+        if not STORAGE_URL and env_secret(_variable):
+            _s3[_option] = env_secret(_variable)
+    STORAGES["default"] = {"BACKEND": "common.storage.PrivateS3Storage", "OPTIONS": _s3}
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 10) * 1024 * 1024
 # Images are refused from their header above this many pixels, before being decoded
 # (decompression bombs: a small file that would fill the memory). A phone photo is 12–50 Mpx.
@@ -321,6 +341,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": OUTBOX_LEASE_SECONDS}
 # (common.handoff) logs it and leaves the row to the sweeper; a page never waits long.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# The worker logs through LOGGING (JSON lines with task and request ids, portal/logs.py).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # `make run`: a worker with beat beside runserver on kombu's filesystem transport (a
+    # folder of message files under VAR_DIR): periodic jobs run with nothing to install.
+    _BROKER_DIR = VAR_DIR / "broker"
+    for _folder in ("queue", "processed", "control"):
+        (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
 # Filled at the end of this file from each app's beat_schedule().
 
 # --- API ------------------------------------------------------------------------------
@@ -353,10 +388,20 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------
+# JSON lines with the request id, user id and task id (portal/logs.py); text under DEBUG.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG or TESTING else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "portal.logs.ContextFilter"}},
+    "formatters": {"json": {"()": "portal.logs.JsonFormatter"}, "text": {"()": "portal.logs.TextFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
@@ -396,6 +441,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The sweeper: lost hand-offs, due retries, expired leases (common.outbox).
     "notifications-resume": {"task": "notifications.tasks.resume_deliveries", "schedule": 60.0},
+    # The worker's and beat's signs of life (portal.health, /readyz, the admin).
+    "portal-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 120}},
 }
 
 # --- Liaison notebook -------------------------------------------------------------------------
@@ -496,3 +543,46 @@ FHIR_PAGE_SIZE = env_int("FHIR_PAGE_SIZE", 20)
 FHIR_MAX_PAGE_SIZE = 100
 # Rest-hook endpoints are https; plain http only to this machine, for development and tests.
 FHIR_ALLOW_HTTP_HOOKS = env_bool("FHIR_ALLOW_HTTP_HOOKS", DEBUG or TESTING)
+
+# --- Admission ------------------------------------------------------------------------------
+# How long a structure that received an admission request may read its file while the
+# request stays open (it reads it through the gate's "admission" scope, each read logged).
+ADMISSION_FILE_ACCESS_DAYS = env_int("ADMISSION_FILE_ACCESS_DAYS", 180)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "AdmissionStatusEnum": "admission.models.AdmissionStatus",
+        "AdmissionRequesterKindEnum": "admission.models.RequesterKind",
+        "AdmissionAgreementEnum": "admission.models.AgreementVia",
+        "AccompanimentEndKindEnum": "admission.services.EndKind.choices",
+    }
+)
+
+# --- Whole record: export, hand-over, retention (records) ----------------------------------------
+# How long an export's ZIP may be downloaded by its requester before it is deleted.
+RECORDS_EXPORT_DAYS = env_int("RECORDS_EXPORT_DAYS", 7)
+CELERY_BEAT_SCHEDULE["records-delete-expired-exports"] = {
+    "task": "records.tasks.delete_expired_exports",
+    "schedule": 3600.0,
+}
+# Retention after the end of the last accompaniment (coordination.retention), in days per
+# kind of data; RECORDS_RETENTION_DAYS_<KIND> overrides one. Seed 003 says only that an
+# ended coordination record "doit être soit archivé, soit détruit": it gives no duration,
+# so these defaults (5 years; 2 for the agenda; the exports' archives at once) are the
+# portal's choice, for each structure's data-protection officer to set. Archiving is
+# done by the daily job as soon as the coordination has ended.
+RECORDS_RETENTION_DAYS = {
+    key: env_int(f"RECORDS_RETENTION_DAYS_{key.upper()}", days)
+    for key, days in {
+        "default": 5 * 365,
+        "liaison": 5 * 365,
+        "documents": 5 * 365,
+        "ppa": 5 * 365,
+        "agenda": 2 * 365,
+        "exports": 0,
+        "identity": 5 * 365,
+    }.items()
+}
+CELERY_BEAT_SCHEDULE["records-retention"] = {
+    "task": "records.tasks.apply_retention",
+    "schedule": crontab(hour=3, minute=30),
+}

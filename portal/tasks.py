@@ -28,3 +28,15 @@ def resume_invitation_emails() -> int:
     due = outbox.due_for_sweep(InvitationEmail, limit=1000)
     queue_now(send_invitation_email, due)
     return len(due)
+
+
+@shared_task
+def heartbeat() -> str:
+    """Queued by beat every minute: the worker that runs it records its sign of life (and
+    beat's is recorded when it queues it, portal.health)."""
+    from celery import current_task
+
+    from portal.models import Heartbeat
+
+    Heartbeat.touch("worker", detail=getattr(current_task.request, "hostname", "") or "")
+    return "ok"

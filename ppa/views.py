@@ -96,6 +96,12 @@ def _section_context(request, version: PlanVersion, forms: dict | None = None) -
     return context
 
 
+DEPENDENT_SECTIONS = {
+    Section.NEEDS: (Section.OBJECTIVES, Section.ACTIONS),
+    Section.OBJECTIVES: (Section.ACTIONS,),
+}
+
+
 def _section_response(
     request, version: PlanVersion, section: str, *, forms: dict | None = None, done: str = "", status: int = 200
 ) -> HttpResponse:
@@ -105,7 +111,10 @@ def _section_response(
     context = _section_context(request, version, forms)
     if request.htmx:
         context.update(section=section, htmx_messages=[done] if done else [])
-        return render(request, "ppa/snippets/section.html", context, status=status)
+        # A need feeds the objective form, an objective the action form: after a change,
+        # the sections that list them are swapped out of band so their forms are current.
+        context["dependent_sections"] = DEPENDENT_SECTIONS.get(section, ()) if status == 200 else ()
+        return render(request, "ppa/snippets/section_response.html", context, status=status)
     if status != 200:
         return render(request, "ppa/version.html", _page_context(request, version, context), status=status)
     if done:
@@ -504,7 +513,9 @@ def mdph_sheet(request: HttpRequest, version_id: int) -> HttpResponse:
     version = _version(request, version_id, "write")
     if not request.user.is_professional:
         raise access.AccessDenied("La fiche de liaison MDPH est préparée par un professionnel.")
-    form = MdphSheetForm(request.GET or None)
+    # A preview, posted: the health text typed here stays out of the URL, the server's
+    # log and the browser's history (#16). It changes nothing, so it renders, no redirect.
+    form = MdphSheetForm(request.POST if request.method == "POST" else None)
     sheet = file_form = None
     person = version.plan.person
     if form.is_valid():
@@ -518,6 +529,7 @@ def mdph_sheet(request: HttpRequest, version_id: int) -> HttpResponse:
         request,
         "ppa/mdph_sheet.html",
         {"form": form, "sheet": sheet, "version": version, "person": person, "file_form": file_form},
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
 

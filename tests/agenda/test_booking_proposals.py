@@ -84,3 +84,23 @@ def test_it_needs_agenda_write_to_propose(person, external_pro):
         )
     assert error.type.__name__ in {"AccessDenied", "Http404"}
     assert not Event.objects.exists()
+
+
+def test_it_proposes_an_appointment_through_the_page(referent, person, person_user):
+    """#16 item 1: the page answered 500 (`type(actor).objects` on the request's lazy user)."""
+    start = slots.local(timezone.localdate() + dt.timedelta(days=6), dt.time(10))
+    fmt = "%Y-%m-%dT%H:%M"
+    page = login(referent).post(
+        reverse("agenda:booking_proposal_create", args=[person.pk]),
+        {
+            "title": "Bilan orthophonie",
+            "starts_at": start.strftime(fmt),
+            "ends_at": (start + dt.timedelta(hours=1)).strftime(fmt),
+            "answer_deadline": (start - dt.timedelta(days=2)).strftime(fmt),
+            "motive": "",
+        },
+    )
+    assert page.status_code == 302
+    event = Event.objects.get(title="Bilan orthophonie")
+    assert event.status == EventStatus.PROPOSED
+    assert Notification.objects.filter(event_type="agenda.appointment_proposed", recipient=person_user).exists()

@@ -76,6 +76,7 @@ def test_the_person_changes_a_right_in_plain_words_with_the_keyboard(
     visit(page, live_server, "/mon-espace/cercle/")
     member = CircleMember.objects.active().get(person=person, user=carer)
     article = page.get_by_role("article", name=re.compile(carer.get_full_name()))
+    article.locator("summary").click()  # the row's rights are folded (one compact row per member)
     agenda = article.get_by_role("group", name=re.compile("^Mon agenda"))
     # Keyboard only: focus the agenda group's checked radio, arrow to "Voir", tab to the button.
     agenda.get_by_role("radio", name="Rien").focus()
@@ -100,7 +101,7 @@ def test_the_guardian_reads_who_accessed_the_data(page, live_server, screenshot,
     expect(page.get_by_text(f"Espace de {person.display_name}").first).to_be_visible()
     visit(page, live_server, "/mon-espace/acces/")
     expect(page.get_by_text("Chute dans la nuit, besoin des traitements.")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Noé Nuit, .* a consulté votre dossier .* en urgence"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Noé Nuit, .* a consulté le dossier de Jeanne en urgence"))).to_be_visible()
     check_page(page, screenshot, "portail-acces-tuteur")
 
 

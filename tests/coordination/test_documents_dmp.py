@@ -226,3 +226,13 @@ def test_an_administrator_resends_a_share_the_dmp_refused(db, person, referent, 
     assert [d.idempotency_key for d in dmp.published] == [share.idempotency_key]
     share.refresh_from_db()
     assert share.status == DmpShareStatus.SENT
+
+
+def test_the_document_page_says_when_the_dmp_is_simulated(db, person, referent, settings, dmp):
+    document = make_document(referent, person, validate=True)
+    client = login(referent)
+    page = client.get(f"/coordination/documents/{document.pk}/").content.decode()
+    assert "DMP simulé (démonstration)" in page
+    settings.DMP_CLIENT = "documents.dmp.NotConfiguredClient"
+    page = client.get(f"/coordination/documents/{document.pk}/").content.decode()
+    assert "DMP simulé" not in page and "tant qu'elle n'est pas en place" in page.replace("&#x27;", "'")

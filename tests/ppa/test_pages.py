@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import lxml.html
 from django.urls import reverse
 
 from coordination.models import Level
@@ -280,10 +281,14 @@ def test_it_shows_the_version_page_in_a_constant_number_of_queries(filled, refer
 
 
 def test_it_prepares_the_mdph_liaison_sheet(validated, referent, person):
-    page = login(referent).get(
-        f"/ppa/versions/{validated.pk}/fiche-mdph/",
-        {"change": "Passage en accueil de jour", "reason": "Isolement à domicile"},
-    )
+    url = f"/ppa/versions/{validated.pk}/fiche-mdph/"
+    client = login(referent)
+    form = lxml.html.fromstring(client.get(url).content.decode()).xpath("//form[.//textarea[@name='change']]")[0]
+    # #16 item 7: the health text typed here must not go into the URL, the logs, the history.
+    assert form.get("method") == "post" and form.xpath(".//input[@name='csrfmiddlewaretoken']")
+    ignored = client.get(url, {"change": "Passage en accueil de jour", "reason": "Isolement à domicile"})
+    assert "Passage en accueil de jour" not in ignored.content.decode()
+    page = client.post(url, {"change": "Passage en accueil de jour", "reason": "Isolement à domicile"})
     body = page.content.decode()
     assert page.status_code == 200
     assert "Passage en accueil de jour" in body and "Troubles de mémoire" in body and "MARTIN" in body
@@ -318,3 +323,41 @@ def test_it_updates_and_removes_items_of_a_draft_in_the_api(filled, referent):
         "Objectif modifié : Garder ses repères",
         "Modalité retirée : Atelier mémoire",
     ]
+
+
+def _oob(body: str, section: str):
+    """The out-of-band element of an HTMX answer that replaces `section` on the page."""
+    found = [e for e in lxml.html.fragments_fromstring(body) if not isinstance(e, str) and e.get("id") == section]
+    assert found, f"no out-of-band #{section} in the answer"
+    assert found[0].get("hx-swap-oob") == "innerHTML"
+    return found[0]
+
+
+def test_it_refreshes_the_objective_form_after_a_need_is_added(draft, referent, need_code):
+    """#16 item 2: the objective form did not list a need added a moment before."""
+    response = login(referent).post(
+        f"/ppa/versions/{draft.pk}/besoins/",
+        {"besoin-serafin": need_code.pk, "besoin-description": "Repères dans le temps"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    need = Need.objects.get(version=draft)
+    objectives = _oob(response.content.decode(), "objectives")
+    boxes = objectives.xpath(".//form//input[@name='objectif-needs']")
+    assert [b.get("value") for b in boxes] == [str(need.pk)]
+    assert "Repères dans le temps" in objectives.text_content()
+
+
+def test_it_refreshes_the_action_form_after_an_objective_is_added(draft, referent, need_code):
+    need = services.need_add(actor=referent, version=draft, serafin=need_code, description="Troubles de mémoire")
+    response = login(referent).post(
+        f"/ppa/versions/{draft.pk}/objectifs/",
+        {"objectif-title": "Garder ses repères", "objectif-needs": [need.pk], "objectif-status": "not_started"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200, response.content.decode()
+    objective = Objective.objects.get(version=draft)
+    actions = _oob(response.content.decode(), "actions")
+    boxes = actions.xpath(".//form//input[@name='modalite-objectives']")
+    assert [b.get("value") for b in boxes] == [str(objective.pk)]
+    assert "Garder ses repères" in actions.text_content()
