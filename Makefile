@@ -26,7 +26,7 @@ DEV := DEBUG=$${DEBUG:-1}
 HTTP_200 = $(PY) -c 'import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=5); sys.exit(r.status != 200 or r.geturl() != sys.argv[1])'
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint check migrate seed worker smoke prod-smoke
+.PHONY: help install install-dev run test lint check migrate seed worker smoke prod-smoke faults
 
 help:
 	@echo "make run      create .venv, install, migrate, load the demo data, serve on http://$(RUNSERVER_ADDR)/"
@@ -38,6 +38,7 @@ help:
 	@echo "make worker   Celery worker with beat (needs CELERY_BROKER_URL)"
 	@echo "make smoke    the newcomer path on SQLite in a temporary VAR_DIR, checked over HTTP"
 	@echo "make prod-smoke  the production layout (2 web, worker, beat, PostgreSQL, Redis, S3) checked over HTTP"
+	@echo "make faults   the fault suite on PostgreSQL: worker killed, broker/relay/database down (FAULTS_BATCH=1250)"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -166,3 +167,9 @@ smoke: $(RUN_STAMP)
 # an SMTP sink; everything started is stopped by pid. Needs PostgreSQL and redis-server.
 prod-smoke: $(DEV_STAMP)
 	$(PY) deploy/prod_smoke.py
+
+# The fault suite (bench/faults.py, issue #25): its own Redis, SMTP sink, worker, beat and
+# gunicorn on a throwaway database of the PostgreSQL server named by DATABASE_URL.
+FAULTS_BATCH ?= 1250
+faults: $(DEV_STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/faults.py --batch $(FAULTS_BATCH)

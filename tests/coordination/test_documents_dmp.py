@@ -85,6 +85,10 @@ def test_it_keeps_an_item_waiting_while_the_dmp_is_unavailable_then_sends_it(db,
     assert share.status == DmpShareStatus.RETRY
     assert "injoignable" in share.last_error
     assert share.next_attempt_at > share.send_after
+    # The document's page says it waits, and why, in plain words.
+    page = login(referent).get(f"/coordination/documents/{document.pk}/").content.decode()
+    assert "DMP indisponible : nouvel essai prévu" in page and "DMP injoignable (simulation)." in page
+    assert "Nouvel essai à partir du" in page
     # Back, but before the next attempt: nothing yet; then it goes.
     dmp.available = True
     with _later(11):
