@@ -3,15 +3,18 @@ saved change answered as an error, while the worker, the broker, the relay and t
 database fail.
 
 It starts its own Redis (broker), an SMTP sink (aiosmtpd, in this process) that records
-the Message-ID of each message it accepts, a Celery worker and beat, and gunicorn, on a
-throwaway PostgreSQL database; then:
+the Message-ID of each message it accepts, the simulated DMP (documents.dmp.
+FileRecordingClient, recording each idempotency key), a Celery worker and beat, and
+gunicorn, on a throwaway PostgreSQL database; then:
 
-1. queues a batch of e-mail deliveries (alerts to many professionals);
+1. queues a batch of e-mail deliveries (alerts to many professionals) and validates
+   reports that are shared with the DMP (one share each; "deliveries" counts both);
 2. SIGKILLs the worker (and its children) in the middle of the batch, twice, and sends
    it a SIGTERM once, starting it again each time;
 3. stops the broker for OUTAGE seconds while alerting transmissions are posted over HTTP;
 4. stops the SMTP sink for OUTAGE seconds while more are posted;
-5. terminates the database connections (pg_terminate_backend) and posts again;
+5. makes the DMP fail for OUTAGE seconds;
+6. terminates the database connections (pg_terminate_backend) and posts again;
 
 then waits until every delivery has reached an end, and prints one line:
 
@@ -173,13 +176,21 @@ readers = list(User.objects.filter(email__startswith="lecteur"))
 for _ in range({rounds}):
     with transaction.atomic():
         notify("liaison.alert", person=person, actor=author, recipients=readers)
+from documents import services as documents
+from tests.uploads_corpus import CLEAN_PDF
+for n in range({documents}):
+    documents.document_create(actor=author, person=person, doc_type="compte_rendu", title=f"Compte rendu {n}",
+        content=CLEAN_PDF, filename="cr.pdf", validate=True)
 print("BATCH")
 """
 
 COUNT = """
 from notifications.models import Delivery
+from documents.models import DmpShare
 import json
 rows = list(Delivery.objects.filter(channel="email").values_list("message_id", "status"))
+rows += [("dmp:" + key, "sent" if status == "sent" else ("failed" if status in ("failed", "blocked", "cancelled")
+    else status)) for key, status in DmpShare.objects.values_list("idempotency_key", "status")]
 print("COUNT" + json.dumps(rows))
 """
 
@@ -231,6 +242,7 @@ def main() -> int:
     args = parser.parse_args()
     readers = 25
     rounds = max(args.batch // readers, 4)
+    documents = max(args.batch // 25, 10)  # validated reports, each a DMP share
 
     server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     parsed = urlparse(server)
@@ -249,6 +261,9 @@ def main() -> int:
         "SITE_URL": f"http://127.0.0.1:{web_port}",
         "VAR_DIR": str(tmp / "var"),
         "OUTBOX_LEASE_SECONDS": str(LEASE),
+        "DMP_CLIENT": "documents.dmp.FileRecordingClient",
+        "DMP_SIM_DIR": str(tmp),
+        "DMP_SEND_DELAY_MINUTES": "0",
         "DATABASE_CONN_MAX_AGE": "60",
         "PYTHONPATH": str(ROOT),
     }
@@ -292,7 +307,8 @@ def main() -> int:
         poster.saves = 0
 
         log(f"batch: {rounds} alerts x {readers} readers")
-        manage(env, code=BATCH.replace("{person}", person).replace("{rounds}", str(rounds)))
+        batch = BATCH.replace("{person}", person).replace("{rounds}", str(rounds))
+        manage(env, code=batch.replace("{documents}", str(documents)))
         total = rounds * readers
 
         def received_at_least(n: int, timeout: float = 600) -> None:
@@ -317,6 +333,11 @@ def main() -> int:
         poster.during(OUTAGE, "relais arrêté")
         sink.start()
 
+        log(f"DMP failing {OUTAGE} s")
+        (tmp / "down").touch()
+        time.sleep(OUTAGE)
+        (tmp / "down").unlink()
+
         log("database connections terminated")
         with psycopg.connect(admin_dsn, autocommit=True) as admin:
             admin.execute(
@@ -338,6 +359,8 @@ def main() -> int:
         time.sleep(3)
         with sink.lock:
             ids = list(sink.ids)
+        published = tmp / "published"
+        ids += ["dmp:" + key for key in (published.read_text().split() if published.exists() else [])]
         counts: dict[str, int] = {}
         for message_id in ids:
             counts[message_id] = counts.get(message_id, 0) + 1

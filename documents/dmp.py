@@ -102,3 +102,27 @@ def get_client() -> DmpClient:
 def is_simulated() -> bool:
     """The configured client is a simulation (the demo of `make run`)."""
     return bool(getattr(import_string(settings.DMP_CLIENT), "is_simulated", False))
+
+
+class FileRecordingClient:
+    """Simulated DMP shared between processes (the fault suite, bench/faults.py): each
+    publication appends its idempotency key to `<DMP_SIM_DIR>/published`; while a file
+    `<DMP_SIM_DIR>/down` exists, the service is unavailable."""
+
+    def _dir(self):
+        from pathlib import Path
+
+        return Path(settings.DMP_SIM_DIR)
+
+    def _check(self) -> None:
+        if (self._dir() / "down").exists():
+            raise DmpUnavailable("DMP injoignable (simulation).")
+
+    def publish(self, document: DmpDocument) -> str:
+        self._check()
+        with open(self._dir() / "published", "a") as log:
+            log.write(document.idempotency_key + "\n")
+        return f"simulated-{document.idempotency_key}"
+
+    def withdraw(self, *, idempotency_key: str, remote_id: str) -> None:
+        self._check()

@@ -471,6 +471,8 @@ CELERY_BEAT_SCHEDULE["liaison-receipt-reminders"] = {
 # "not configured" and items wait in the outbox. A real client is a dotted path (see coordination/dmp.py).
 DMP_CLIENT = env_str("DMP_CLIENT", "documents.dmp.NotConfiguredClient")
 DMP_SEND_DELAY_MINUTES = env_int("DMP_SEND_DELAY_MINUTES", 10)
+# The folder of the simulated DMP shared between processes (documents.dmp.FileRecordingClient).
+DMP_SIM_DIR = env_str("DMP_SIM_DIR")
 # MSSanté: its own SMTP relay (same URL syntax as EMAIL_URL), never the ordinary mail server.
 MSSANTE_EMAIL = email_config(env_str("MSSANTE_EMAIL_URL"), VAR_DIR / "mssante")
 MSSANTE_FROM_EMAIL = env_str("MSSANTE_FROM_EMAIL", "portail@structure.mssante.fr")

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from common.handoff import queue_after_commit
 from common.notify import notify
 from coordination import access
 from coordination.models import Person
@@ -54,7 +55,10 @@ def export_request(*, actor, person: Person) -> RecordExport:
     audit(actor, person, RecordsAudit.EXPORT_REQUESTED, export=export.pk)
     from records.tasks import build_export
 
-    transaction.on_commit(lambda: build_export.delay(export.pk))
+    # Best effort, never raises into the request (common.handoff).
+    queue_after_commit(
+        build_export, [export.pk], record=lambda pk, error: RecordExport.objects.filter(pk=pk).update(error=error[:300])
+    )
     return export
 
 

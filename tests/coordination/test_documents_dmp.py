@@ -236,3 +236,19 @@ def test_the_document_page_says_when_the_dmp_is_simulated(db, person, referent, 
     settings.DMP_CLIENT = "documents.dmp.NotConfiguredClient"
     page = client.get(f"/coordination/documents/{document.pk}/").content.decode()
     assert "DMP simulé" not in page and "tant qu'elle n'est pas en place" in page.replace("&#x27;", "'")
+
+
+def test_the_simulated_dmp_shared_between_processes_records_keys_and_fails_on_demand(
+    db, person, referent, settings, tmp_path
+):
+    settings.DMP_CLIENT = "documents.dmp.FileRecordingClient"
+    settings.DMP_SIM_DIR = str(tmp_path)
+    document = make_document(referent, person, validate=True)
+    share = DmpShare.objects.get(document=document)
+    (tmp_path / "down").touch()
+    with _later(11):
+        assert tasks.send_dmp_share(share.pk) == "retry"
+    (tmp_path / "down").unlink()
+    with _later(15):
+        assert tasks.send_due_dmp_shares() == 1
+    assert (tmp_path / "published").read_text().split() == [share.idempotency_key]
