@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from admission.models import OPEN_STATUSES, AdmissionCopy, AdmissionRequest, Offer
@@ -181,11 +181,12 @@ def offer_search(
         offers = offers.filter(Q(structure__name__icontains=word) | Q(city__icontains=word))
     rank_postcode = Case(When(postcode=postcode, then=Value(1)), default=Value(0)) if postcode else Value(0)
     if service is not None:
-        through = Offer.services.through
-        matching = through.objects.filter(offer_id=OuterRef("pk")).filter(
-            Q(serafincode__code=service.code) | Q(serafincode__code__startswith=f"{service.code}.")
+        codes = SerafinCode.objects.filter(kind=service.kind).filter(
+            Q(code=service.code) | Q(code__startswith=f"{service.code}.")
         )
-        offers = offers.filter(Exists(matching))
+        offers = offers.filter(
+            pk__in=Offer.services.through.objects.filter(serafincode__in=codes.values("pk")).values("offer_id")
+        )
     has_places = Case(When(places_available__gt=0, then=Value(1)), default=Value(0), output_field=IntegerField())
     offers = offers.annotate(rank_postcode=rank_postcode, has_places=has_places)
     return offers.order_by(

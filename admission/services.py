@@ -290,15 +290,23 @@ def offer_save(*, actor, structure: Structure, services: Iterable[SerafinCode] |
     if offer.places_available is not None and offer.capacity is not None and offer.places_available > offer.capacity:
         raise ValidationError({"places_available": "Places disponibles : pas plus que la capacité."})
     changed = {name: [str(before[name]), str(fields[name])] for name in fields if before[name] != fields[name]}
-    if offer.pk is None or any(name in changed for name in AVAILABILITY_FIELDS):
+    created = offer.pk is None
+    if services is not None:
+        services = list(services)
+        if any(code.kind != SerafinKind.SERVICE for code in services):
+            raise ValidationError({"services": "Prestations : choisissez des prestations directes SERAFIN-PH."})
+        old_codes = set() if created else set(offer.services.values_list("code", flat=True))
+        new_codes = {code.code for code in services}
+        if old_codes != new_codes:
+            changed["services"] = [sorted(old_codes), sorted(new_codes)]
+    if not created and not changed:
+        return offer  # nothing to record: the same offer saved again
+    if created or any(name in changed for name in AVAILABILITY_FIELDS):
         offer.availability_updated_on = timezone.localdate()
     offer.updated_at = timezone.now()
     offer.full_clean(exclude=["structure"])
     offer.save()
     if services is not None:
-        services = list(services)
-        if any(code.kind != SerafinKind.SERVICE for code in services):
-            raise ValidationError({"services": "Prestations : choisissez des prestations directes SERAFIN-PH."})
         offer.services.set(services)
     coordination.audit(actor, None, AdmissionAudit.OFFER_UPDATED, structure=structure.pk, changes=changed)
     return offer

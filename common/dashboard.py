@@ -1,16 +1,16 @@
 """What a dashboard section is: a count and the first items of a list.
 
 Each block's selectors build the querysets of the professional's day (the gate's
-querysets inside); `section` turns one into what a page shows, in two queries whatever
-the size of the list: a count bounded at `COUNT_CAP` (shown as "99+" beyond, so that a
-large caseload never costs a full count) and the first `size` items.
+querysets inside); `section` turns one into what a page shows, in one query whatever
+the size of the list: the first `size` items, each carrying the count of the whole list
+(a window function), shown as "99+" from `COUNT_CAP` on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 
 COUNT_CAP = 100
 FIRST_ITEMS = 5
@@ -36,8 +36,8 @@ class Section:
 
 
 def section(queryset: QuerySet, size: int = FIRST_ITEMS) -> Section:
-    """The count (up to COUNT_CAP) and the first `size` items of an ordered queryset."""
-    items = list(queryset[:size])
-    # Always counted (two queries whatever the list holds: the page's cost does not
-    # depend on the caseload). Unordered and bounded: the database stops at the cap instead of sorting everything.
-    return Section(queryset.order_by()[:COUNT_CAP].count(), items)
+    """The count and the first `size` items of an ordered queryset, in one query: the
+    count is a window over the same rows (always one query, whatever the list holds,
+    so the page's cost does not depend on the caseload)."""
+    items = list(queryset.annotate(_section_total=Window(Count("pk")))[:size])
+    return Section(items[0]._section_total if items else 0, items)

@@ -31,9 +31,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 MAX_ATTEMPTS = 6
-# How long a claim holds. Longer than any one sending (SMTP timeout 10 s, DMP 30 s);
-# the broker's visibility timeout is no longer than this (portal/settings.py).
+# How long a claim holds (settings.OUTBOX_LEASE_SECONDS, this by default). Longer than
+# any one sending (SMTP timeout 10 s, DMP 30 s); the broker's visibility timeout is no
+# longer than this (portal/settings.py).
 LEASE_SECONDS = 300
+
+
+def lease_seconds() -> int:
+    return int(getattr(settings, "OUTBOX_LEASE_SECONDS", LEASE_SECONDS))
+
+
 # A row still pending this long after it was written lost its hand-off (broker down).
 PENDING_GRACE_SECONDS = 60
 SWEEP_BATCH = 5000
@@ -84,7 +91,7 @@ class OutboxItem(models.Model):
 
     @classmethod
     def lease_expired_q(cls, now) -> Q:
-        return Q(status=cls.SENDING, claimed_at__lt=now - timedelta(seconds=LEASE_SECONDS))
+        return Q(status=cls.SENDING, claimed_at__lt=now - timedelta(seconds=lease_seconds()))
 
     @classmethod
     def due_q(cls, now) -> Q:

@@ -56,13 +56,13 @@ def inbox(user) -> QuerySet[Document]:
     )
 
 
-def new_since_counter(user) -> QuerySet:
+def new_since_counter(user, *, delegate: bool | None = None) -> QuerySet:
     return (
         Document.objects.filter(
             visibility(user),
             person=OuterRef("pk"),
             created_at__gt=OuterRef("news_since"),
-            person__in=access.persons_visible_to(user, Category.DOCUMENTS).values("pk"),
+            person__in=access.visible_person_ids(user, Category.DOCUMENTS, delegate=delegate),
         )
         .exclude(author=user)
         .exclude(status=DocumentStatus.DRAFT)

@@ -93,7 +93,11 @@ class QuestionnaireForm(Form):
 
 class EvaluationForm(QuestionnaireForm):
     evaluated_on = forms.DateField(
-        label="Date de l'évaluation", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label="Date de l'évaluation",
+        # ISO: what a date input shows and sends back.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        initial=timezone.localdate,
+        error_messages={"required": "« Date de l'évaluation » : indiquez la date."},
     )
     respondent_carer = forms.ModelChoiceField(
         label="Aidant qui répond",
@@ -134,7 +138,9 @@ class CampaignForm(Form):
     title = forms.CharField(
         label="Titre de l'envoi", max_length=200, help_text="Par exemple : Votre avis — printemps 2026."
     )
-    closes_on = forms.DateField(label="Date de clôture", widget=forms.DateInput(attrs={"type": "date"}))
+    closes_on = forms.DateField(
+        label="Date de clôture", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     is_anonymous = forms.BooleanField(label="Réponses anonymes", required=False, initial=True)
 
     def __init__(self, *args, questionnaires, **kwargs):

@@ -194,11 +194,8 @@ class ReferralStatus(models.TextChoices):
 
 
 class Referral(models.Model):
-    """A referral form sent to a coordination structure (a DAC), waiting in its queue.
-
-    When the admission block exists, `referral_send` will also open an admission
-    request there (see `services.referral_send`); until then this queue is the inbox.
-    """
+    """A referral form sent to a coordination structure (a DAC), waiting in its queue;
+    for a known person, an admission request of the admission block is opened too."""
 
     structure = models.ForeignKey(
         Structure, on_delete=models.PROTECT, related_name="referrals", verbose_name="structure destinataire"
@@ -221,6 +218,16 @@ class Referral(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     handled_at = models.DateTimeField("traitée le", null=True, blank=True)
+    # The admission block's request opened beside this row, when the person is known
+    # and the structure takes requests on the portal (`services.referral_send`).
+    admission_request = models.ForeignKey(
+        "admission.AdmissionRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="demande d'admission",
+    )
 
     class Meta:
         verbose_name = "demande d'orientation"

@@ -154,6 +154,11 @@ class Chart:
     bands: list[tuple[float, float, str]]  # y of the band's top, its height, its label
     left: int
     bottom: int
+    right: int  # x of the plot's right edge
+
+    @property
+    def plot_width(self) -> int:
+        return self.right - self.left
 
 
 def score_chart(evaluations: list[Evaluation], *, width: int = 640, height: int = 240) -> Chart | None:
@@ -167,7 +172,8 @@ def score_chart(evaluations: list[Evaluation], *, width: int = 640, height: int 
     high = max([b.max for b in definition.bands] + [e.score for e in scored])
     if high == low:
         high = low + 1
-    left, right, top, bottom = 48, 16, 12, height - 36
+    # Room on the right for the last date's label, centred on its point.
+    left, right, top, bottom = 48, 44, 12, height - 36
     span = float(high - low)
 
     def y_of(value) -> float:
@@ -194,6 +200,7 @@ def score_chart(evaluations: list[Evaluation], *, width: int = 640, height: int 
         bands=bands,
         left=left,
         bottom=bottom,
+        right=width - right,
     )
 
 

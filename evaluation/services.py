@@ -351,8 +351,8 @@ def referral_send(
     Anyone who knows the situation may send one (a professional outside the circle
     included): it reveals nothing of the record. The form's own questions `urgency` and
     `consent` carry the urgency and the person's agreement; without the agreement nothing
-    is sent. (When the admission block lands, this is where an admission request of the
-    structure is opened beside the queue row.)"""
+    is sent. For a known person, an admission request of the structure is opened too
+    (`_admission_request`)."""
     if not referral_destinations().filter(pk=structure.pk).exists():
         raise ValidationError({"structure": "Choisissez un dispositif de coordination."})
     if version.status != VersionStatus.PUBLISHED or version.questionnaire.kind != QuestionnaireKind.REFERRAL:
@@ -395,9 +395,46 @@ def referral_send(
         recipients=team,
         url=reverse("evaluation:referral_queue", args=[structure.pk]),
     )
-    # Wiring for the admission block (helper `admission`): when it lands, open the
-    # structure's admission request here, in this transaction, from `referral`.
+    if person is not None:
+        referral.admission_request = _admission_request(actor, referral, person, structure)
+        if referral.admission_request is not None:
+            referral.save(update_fields=["admission_request"])
     return referral
+
+
+def _admission_request(actor, referral: Referral, person: Person, structure: Structure):
+    """For a known person, the admission block's request to the structure, beside the
+    queue row (its staff follow it there). When the structure takes no request on the
+    portal, or one is already open, the queue row alone carries the referral."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from admission import services as admission_services
+
+    answers = referral.answers
+    agreement = {"oral": "oral", "written": "written"}.get(answers.get("consent_how", ""), "")
+    message = "\n\n".join(
+        part
+        for part in (
+            answers.get("situation", ""),
+            f"Urgence : {ReferralUrgency(referral.urgency).label}.",
+            f"Joignable au {answers['requester_phone']}." if answers.get("requester_phone") else "",
+        )
+        if part
+    )
+    try:
+        with transaction.atomic():
+            return admission_services.create_request(
+                actor=actor,
+                person=person,
+                structures=[structure],
+                message=message,
+                agreement_via=agreement,
+                agreement_note="Accord recueilli sur la fiche d'orientation.",
+                source="evaluation",
+            )
+    except (ValidationError, PermissionDenied, Http404):
+        return None
 
 
 def require_referral_reader(actor, structure: Structure) -> None:

@@ -118,6 +118,14 @@ class Transmission(models.Model):
             # "New since my last visit" counts one person's entries after a date: without
             # it PostgreSQL read the person's whole history and filtered the dates (issue 19).
             models.Index(fields=["person", "created_at"], name="transmission_person_entered"),
+            # The professional's day: remarkable events and asked receipts are rare, so
+            # these partial indexes stay small and find them without reading the notebook.
+            models.Index(
+                fields=["person", "created_at"], condition=~Q(remarkable_event=""), name="transmission_remarkable"
+            ),
+            models.Index(
+                fields=["person", "created_at"], condition=Q(requests_receipt=True), name="transmission_receipt_asked"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(kind="targeted") | ~Q(target=""), name="transmission_target_set"),

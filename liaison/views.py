@@ -277,7 +277,11 @@ def acknowledge(request: HttpRequest, transmission_id: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         if request.htmx:
-            return render(request, "liaison/snippets/receipt_done.html", {"now": timezone.now()})
+            # The counter "n sur m" of the transmission's addressees is swapped out of band.
+            (refreshed,) = _decorate(
+                [_with_details(Transmission.objects.filter(pk=transmission.pk)).get()], request.user
+            )
+            return render(request, "liaison/snippets/receipt_done.html", {"now": timezone.now(), "t": refreshed})
         messages.success(request, "Accusé de réception envoyé.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

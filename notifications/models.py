@@ -66,6 +66,8 @@ class Notification(models.Model):
         related_name="+",
         verbose_name="auteur",
     )
+    # The id of what it is about in the type's block (a transmission…), for the centre's summary.
+    subject_id = models.PositiveBigIntegerField("objet", null=True, blank=True)
     url = models.CharField("lien", max_length=300, blank=True)
     created_at = models.DateTimeField("créée le", default=timezone.now)
     read_at = models.DateTimeField("lue le", null=True, blank=True)
@@ -82,6 +84,8 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["recipient", "-created_at"]),
+            # The centre's groups: one recipient's notifications by type and person.
+            models.Index(fields=["recipient", "event_type", "person"], name="notification_group"),
             models.Index(
                 fields=["recipient"], condition=Q(read_at__isnull=True, is_in_app=True), name="notification_unread"
             ),

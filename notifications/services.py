@@ -75,6 +75,7 @@ def notify(
     url: str | None = None,
     url_for: Callable[[object], str] | None = None,
     recipients: Iterable | QuerySet | None = None,
+    subject=None,
 ) -> list[Notification]:
     """Tell the people concerned that something happened. Returns the notifications made.
 
@@ -122,6 +123,7 @@ def notify(
                 event_type=event_type,
                 person=person,
                 actor=actor,
+                subject_id=getattr(subject, "pk", subject),
                 created_at=now,
                 url=url or (url_for(user) if url_for else _default_url(user, person)),
                 is_in_app=preference.in_app,
@@ -174,6 +176,15 @@ def notification_mark_read(*, actor, notification: Notification) -> Notification
         notification.read_at = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
     return notification
+
+
+def notifications_mark_group_read(*, actor, event_type: str, person_id: int | None) -> int:
+    """Mark read the actor's notifications of one type about one person (a group of the centre)."""
+    return (
+        notifications_of(actor)
+        .filter(read_at__isnull=True, event_type=event_type, person_id=person_id)
+        .update(read_at=timezone.now())
+    )
 
 
 def notifications_mark_all_read(*, actor) -> int:

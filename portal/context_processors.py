@@ -10,4 +10,9 @@ def navigation(request: HttpRequest) -> dict:
         return {"nav_kind": None}
     from notifications.views import unread_count
 
-    return {"nav_kind": "pro" if user.is_professional else "portal", "unread_notifications": unread_count(user)}
+    context = {"nav_kind": "pro" if user.is_professional else "portal", "unread_notifications": unread_count(user)}
+    if context["nav_kind"] == "portal":
+        from portal.user_portal.menu import PortalMenu
+
+        context["portal_menu"] = PortalMenu(request)
+    return context

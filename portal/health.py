@@ -34,7 +34,11 @@ def check_broker() -> tuple[bool, str]:
     if not settings.CELERY_BROKER_URL:
         return True, "en mémoire (tâches exécutées immédiatement)"
     try:
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as connection:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            connect_timeout=2,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        ) as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:  # kombu raises transport-specific errors
         return False, f"indisponible ({exc.__class__.__name__})"

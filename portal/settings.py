@@ -137,7 +137,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (rate limits, shared between processes when CACHE_URL is set) -------------
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Fails open (Redis down: pages still served), except for the sign-in counters,
+    # which fail closed (common.cache). Sessions are in the database, not the cache.
+    CACHES = {
+        "default": {
+            "BACKEND": "common.cache.FailOpenRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -327,13 +335,27 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A message taken by a worker that died comes back after this; the outbox rows' lease
 # (common.outbox.LEASE_SECONDS) is what really brings a lost sending back, and the
 # visibility timeout is no longer than it (issue #25).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": OUTBOX_LEASE_SECONDS}
 # Publishing when the broker is down: a few quick tries, then the after-commit hand-off
 # (common.handoff) logs it and leaves the row to the sweeper; a page never waits long.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # The worker logs through LOGGING (JSON lines with task and request ids, portal/logs.py).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # `make run`: a worker with beat beside runserver on kombu's filesystem transport (a
+    # folder of message files under VAR_DIR): periodic jobs run with nothing to install.
+    _BROKER_DIR = VAR_DIR / "broker"
+    for _folder in ("queue", "processed", "control"):
+        (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
 # Filled at the end of this file from each app's beat_schedule().
 
 # --- API ------------------------------------------------------------------------------
@@ -526,10 +548,41 @@ FHIR_ALLOW_HTTP_HOOKS = env_bool("FHIR_ALLOW_HTTP_HOOKS", DEBUG or TESTING)
 # How long a structure that received an admission request may read its file while the
 # request stays open (it reads it through the gate's "admission" scope, each read logged).
 ADMISSION_FILE_ACCESS_DAYS = env_int("ADMISSION_FILE_ACCESS_DAYS", 180)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "AdmissionStatusEnum": "admission.models.AdmissionStatus",
+        "AdmissionRequesterKindEnum": "admission.models.RequesterKind",
+        "AdmissionAgreementEnum": "admission.models.AgreementVia",
+        "AccompanimentEndKindEnum": "admission.services.EndKind.choices",
+    }
+)
+
 # --- Whole record: export, hand-over, retention (records) ----------------------------------------
 # How long an export's ZIP may be downloaded by its requester before it is deleted.
 RECORDS_EXPORT_DAYS = env_int("RECORDS_EXPORT_DAYS", 7)
 CELERY_BEAT_SCHEDULE["records-delete-expired-exports"] = {
     "task": "records.tasks.delete_expired_exports",
     "schedule": 3600.0,
+}
+# Retention after the end of the last accompaniment (coordination.retention), in days per
+# kind of data; RECORDS_RETENTION_DAYS_<KIND> overrides one. Seed 003 says only that an
+# ended coordination record "doit être soit archivé, soit détruit": it gives no duration,
+# so these defaults (5 years; 2 for the agenda; the exports' archives at once) are the
+# portal's choice, for each structure's data-protection officer to set. Archiving is
+# done by the daily job as soon as the coordination has ended.
+RECORDS_RETENTION_DAYS = {
+    key: env_int(f"RECORDS_RETENTION_DAYS_{key.upper()}", days)
+    for key, days in {
+        "default": 5 * 365,
+        "liaison": 5 * 365,
+        "documents": 5 * 365,
+        "ppa": 5 * 365,
+        "agenda": 2 * 365,
+        "exports": 0,
+        "identity": 5 * 365,
+    }.items()
+}
+CELERY_BEAT_SCHEDULE["records-retention"] = {
+    "task": "records.tasks.apply_retention",
+    "schedule": crontab(hour=3, minute=30),
 }

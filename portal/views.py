@@ -127,6 +127,23 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+
+    from common.cache import CacheUnavailable
+
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError | CacheUnavailable):
+        # A dependency is down (database unreachable, sign-in counters unavailable): a
+        # plain "try again in a moment", never a traceback (issue #25).
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": "Service momentanément indisponible : réessayez dans un instant."})
+            response.status_code = 503
+        else:
+            response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "30"
+        return response
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Erreur du serveur : réessayez plus tard."}, status=500)
     # No context processors: they may need the database that just failed.

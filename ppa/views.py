@@ -513,7 +513,9 @@ def mdph_sheet(request: HttpRequest, version_id: int) -> HttpResponse:
     version = _version(request, version_id, "write")
     if not request.user.is_professional:
         raise access.AccessDenied("La fiche de liaison MDPH est préparée par un professionnel.")
-    form = MdphSheetForm(request.GET or None)
+    # A preview, posted: the health text typed here stays out of the URL, the server's
+    # log and the browser's history (#16). It changes nothing, so it renders, no redirect.
+    form = MdphSheetForm(request.POST if request.method == "POST" else None)
     sheet = file_form = None
     person = version.plan.person
     if form.is_valid():
@@ -527,6 +529,7 @@ def mdph_sheet(request: HttpRequest, version_id: int) -> HttpResponse:
         request,
         "ppa/mdph_sheet.html",
         {"form": form, "sheet": sheet, "version": version, "person": person, "file_form": file_form},
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
 

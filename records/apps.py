@@ -6,4 +6,4 @@ class RecordsConfig(AppConfig):
     verbose_name = "Dossier complet (export, transmission, conservation)"
 
     def ready(self) -> None:
-        from records import audit_types, notification_types  # noqa: F401
+        from records import audit_types, notification_types, retention  # noqa: F401

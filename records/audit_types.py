@@ -12,6 +12,9 @@ class RecordsAudit(models.TextChoices):
     EXPORT_READY = "record_export_ready", "Export du dossier prêt"
     EXPORT_DOWNLOADED = "record_export_downloaded", "Export du dossier téléchargé"
     EXPORT_DELETED = "record_export_deleted", "Export du dossier supprimé (délai passé)"
+    HANDOVER_SENT = "record_handover_sent", "Dossier transmis à une autre structure (MSSanté)"
+    RECORD_ARCHIVED = "record_archived", "Dossier archivé (coordination terminée)"
+    RECORD_DESTROYED = "record_destroyed", "Données du dossier détruites (durée de conservation passée)"
 
 
 audit.register(RecordsAudit)

@@ -63,3 +63,32 @@ class RecordExport(models.Model):
             and self.expires_at is not None
             and self.expires_at > timezone.now()
         )
+
+
+class HandOver(models.Model):
+    """A structure ended its accompaniment by a transfer and its référent sent the record
+    (the summary and chosen documents) to the receiving structure's MSSanté address, with
+    the person's agreement recorded here."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", verbose_name="personne")
+    from_structure = models.ForeignKey(
+        "coordination.Structure", on_delete=models.PROTECT, related_name="+", verbose_name="structure qui transmet"
+    )
+    to_structure = models.ForeignKey(
+        "coordination.Structure", on_delete=models.PROTECT, related_name="+", verbose_name="structure qui accueille"
+    )
+    recipient_address = models.EmailField("adresse MSSanté du destinataire")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="envoyé par"
+    )
+    sent_at = models.DateTimeField("envoyé le", default=timezone.now)
+    agreement_via = models.CharField("accord de la personne recueilli", max_length=10)
+    document_ids = models.JSONField("documents envoyés", default=list)
+
+    class Meta:
+        verbose_name = "transmission du dossier à une autre structure"
+        verbose_name_plural = "transmissions du dossier à une autre structure"
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Dossier de {self.person} transmis à {self.to_structure}"

@@ -19,3 +19,11 @@ def build_export(export_id: int) -> str:
 def delete_expired_exports() -> int:
     """Beat (hourly): delete the files of exports whose download time is over."""
     return services.exports_delete_expired()
+
+
+@shared_task
+def apply_retention() -> int:
+    """Beat (daily): archive ended coordinations, destroy what is past its period."""
+    from records import retention
+
+    return len(retention.run())

@@ -56,7 +56,9 @@ def admit(request: HttpRequest) -> HttpResponse:
     formset = InviteeFormSet(request.POST or None, prefix="proches")
     duplicates = None
     if request.method == "POST":
-        if form.is_valid() and formset.is_valid():
+        # Both validated, so that every error shows at once.
+        form_valid, formset_valid = form.is_valid(), formset.is_valid()
+        if form_valid and formset_valid:
             structure = form.cleaned_data["structure"]
             traits = form.traits()
             started_on = form.cleaned_data["started_on"]

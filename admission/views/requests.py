@@ -179,7 +179,7 @@ def my_request(request: HttpRequest, request_id: int) -> HttpResponse:
     admitted = [c for c in copies if c.status == AdmissionStatus.ADMITTED]
     others = []
     if admitted:
-        others = list(services.other_open_copies(admitted[0]).select_related("request"))
+        others = list(services.other_open_copies(admitted[0]).filter(request__in=selectors.requests_of(request.user)))
     for copy in copies:
         copy.plain_status = PLAIN_STATUS[copy.status]
         copy.answer_form = (

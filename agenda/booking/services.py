@@ -53,6 +53,11 @@ def hold_duration() -> dt.timedelta:
     return dt.timedelta(hours=settings.AGENDA_BOOKING_HOLD_HOURS)
 
 
+def hold_until(now: dt.datetime, starts_at: dt.datetime) -> dt.datetime:
+    """A hold ends after the usual delay, and never after the meeting has started."""
+    return min(now + hold_duration(), starts_at)
+
+
 def answer_url(event: Event) -> str:
     return reverse("agenda:booking_meeting", args=[event.pk])
 
@@ -176,7 +181,7 @@ def meeting_hold(
         ends_at=ends_at,
         status=EventStatus.PROPOSED,
         visibility=Visibility.SHARED if person else Visibility.INTERNAL,
-        hold_expires_at=now + hold_duration(),
+        hold_expires_at=hold_until(now, starts_at),
     )
     audit(
         actor,
@@ -308,7 +313,7 @@ def meeting_reschedule(*, actor, event: Event, starts_at: dt.datetime, ends_at: 
     event.starts_at, event.ends_at, event.series_ends_at = starts_at, ends_at, ends_at
     event.sequence += 1
     event.status = EventStatus.PROPOSED
-    event.hold_expires_at = now + hold_duration()
+    event.hold_expires_at = hold_until(now, starts_at)
     event.updated_at = now
     event.save()
     Participant.objects.filter(event=event, is_organiser=False).update(
@@ -335,12 +340,17 @@ def meeting_reschedule(*, actor, event: Event, starts_at: dt.datetime, ends_at: 
 
 @transaction.atomic
 def meeting_accept_counter(*, actor, event: Event, participant: Participant) -> Event:
-    """The organiser takes the slot a participant proposed (COUNTER)."""
+    """The organiser takes the slot a participant proposed (COUNTER). She proposed it, so
+    she counts as accepting it: only the others are asked again (confirmed at once when
+    she was the only one left)."""
     if participant.event_id != event.pk or not participant.counter_starts_at:
         raise ValidationError("Ce participant n'a pas proposé d'autre créneau.")
-    return meeting_reschedule(
+    event = meeting_reschedule(
         actor=actor, event=event, starts_at=participant.counter_starts_at, ends_at=participant.counter_ends_at
     )
+    Participant.objects.filter(pk=participant.pk).update(response=Response.ACCEPTED, responded_at=timezone.now())
+    _maybe_confirm(event, actor)
+    return event
 
 
 @transaction.atomic

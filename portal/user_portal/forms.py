@@ -35,15 +35,31 @@ def level_sentence(category: str, level: int) -> str:
     return f"Ne peut pas voir {what}"
 
 
-class GrantsForm(Form):
-    """One radio group per category: rien / voir / voir et écrire."""
+def rights_summary(levels: dict[str, int]) -> str:
+    """One line for a member's row: 'Voit : agenda, documents. Voit et écrit : cahier de liaison.'"""
+    reads = [Category(c).label.lower() for c in Category.values if levels.get(c, Level.NONE) == Level.READ]
+    writes = [Category(c).label.lower() for c in Category.values if levels.get(c, Level.NONE) == Level.WRITE]
+    if not reads and not writes:
+        return "Ne voit rien."
+    parts = []
+    if reads:
+        parts.append(f"Voit : {', '.join(reads)}.")
+    if writes:
+        parts.append(f"Voit et écrit : {', '.join(writes)}.")
+    return " ".join(parts)
 
-    def __init__(self, *args, levels: dict[str, int] | None = None, prefix_id: str = "", **kwargs):
+
+class GrantsForm(Form):
+    """One radio group per category: rien / voir / voir et écrire. Said to the person
+    ("Mon agenda") or, for whoever decides for her, plainly ("Agenda")."""
+
+    def __init__(self, *args, levels: dict[str, int] | None = None, is_self: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         levels = levels or {}
         for category in Category.values:
+            words = CATEGORY_WORDS[category] if is_self else Category(category).label
             self.fields[category] = forms.TypedChoiceField(
-                label=f"{CATEGORY_WORDS[category][0].upper()}{CATEGORY_WORDS[category][1:]}",
+                label=f"{words[0].upper()}{words[1:]}",
                 choices=[(str(level), LEVEL_WORDS[level]) for level in Level],
                 coerce=int,
                 widget=forms.RadioSelect,

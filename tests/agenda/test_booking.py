@@ -93,11 +93,10 @@ def test_it_lets_the_organiser_take_a_counter_proposal_and_asks_everyone_again(r
     booking.meeting_accept_counter(actor=referent, event=event, participant=counter)
     event.refresh_from_db()
     assert event.starts_at == other and event.sequence == 1 and event.status == EventStatus.PROPOSED
-    assert set(Participant.objects.filter(event=event, is_organiser=False).values_list("response", flat=True)) == {
-        Response.NEEDS_ACTION
-    }
+    assert Participant.objects.get(event=event, professional=a).response == Response.NEEDS_ACTION
+    # She proposed the slot: she is not asked to accept it again (#16, item 8).
+    assert Participant.objects.get(event=event, professional=b).response == Response.ACCEPTED
     answer(a.user, event, "accepted")
-    answer(b.user, event, "accepted")
     event.refresh_from_db()
     assert event.status == EventStatus.CONFIRMED
 

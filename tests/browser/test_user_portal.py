@@ -76,6 +76,7 @@ def test_the_person_changes_a_right_in_plain_words_with_the_keyboard(
     visit(page, live_server, "/mon-espace/cercle/")
     member = CircleMember.objects.active().get(person=person, user=carer)
     article = page.get_by_role("article", name=re.compile(carer.get_full_name()))
+    article.locator("summary").click()  # the row's rights are folded (one compact row per member)
     agenda = article.get_by_role("group", name=re.compile("^Mon agenda"))
     # Keyboard only: focus the agenda group's checked radio, arrow to "Voir", tab to the button.
     agenda.get_by_role("radio", name="Rien").focus()

@@ -92,3 +92,22 @@ def test_it_keeps_the_queue_to_the_structures_team(instruments, dac, other_pro, 
 def test_it_refuses_a_structure_that_is_not_a_coordination_service(instruments, dac, other_pro, structure):
     response = login(other_pro).post(reverse("evaluation:referral_new"), _data(dac, ANSWERS, structure=structure.pk))
     assert response.status_code == 400 and not Referral.objects.exists()
+
+
+def test_it_opens_an_admission_request_of_the_dac_for_a_known_person(instruments, dac, carer, person, admin_user):
+    from admission.models import AdmissionCopy
+    from tests.admission.conftest import offer
+
+    offer(dac, admin_user)
+    answers = ANSWERS | {"requester_role": "carer", "consent_how": "self"}
+    del answers["requester_organisation"]
+    response = login(carer).post(reverse("evaluation:referral_new"), _data(dac, answers, person=person.pk))
+    assert response.status_code == 302
+    referral = Referral.objects.get()
+    request = referral.admission_request
+    assert request is not None and request.person == person and request.source == "evaluation"
+    assert "sa fille est épuisée" in request.message and "Urgence : Urgent" in request.message
+    assert AdmissionCopy.objects.get(request=request).structure == dac
+    # A second referral while that request is open: the queue row alone carries it.
+    login(carer).post(reverse("evaluation:referral_new"), _data(dac, answers, person=person.pk))
+    assert Referral.objects.count() == 2 and Referral.objects.filter(admission_request__isnull=True).count() == 1

@@ -62,6 +62,19 @@ def test_it_counts_what_others_entered_since_my_last_visit(person, nurse, refere
     assert "Nouveau depuis votre dernière visite" not in _overview_text(client, person)
 
 
+def test_it_remembers_a_first_visit_and_each_one_after(person, nurse, referent):
+    now = timezone.now()
+    _bulk(person, referent, 2, entered_at=now - datetime.timedelta(days=3))  # no visit yet: the last 30 days
+    client = login(nurse)
+    assert "Nouveau depuis votre dernière visite : 2 transmissions." in _overview_text(client, person)
+    first = RecordVisit.objects.get(user=nurse, person=person).visited_at
+    _bulk(person, referent, 1, entered_at=timezone.now())
+    assert "Nouveau depuis votre dernière visite : 1 transmission." in _overview_text(client, person)
+    assert "Nouveau depuis votre dernière visite" not in _overview_text(client, person)
+    visit = RecordVisit.objects.get(user=nurse, person=person)  # still one row, moved forward
+    assert visit.visited_at > first
+
+
 def _transmission_scans(plan) -> list[dict]:
     """Every node of a JSON plan that reads liaison_transmission."""
     found, stack = [], [plan]

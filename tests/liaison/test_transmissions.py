@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 
+import lxml.html
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
@@ -166,6 +167,24 @@ def test_it_alerts_the_addressee_who_acknowledges_and_the_author_sees_it(person,
     assert addressee.acknowledged_at is not None
     page = login(nurse).get(reverse("liaison:transmission", args=[transmission.pk])).content.decode()
     assert "accusé de réception le" in page
+
+
+def test_it_refreshes_the_receipt_counter_when_acknowledging_with_htmx(person, nurse, referent):
+    """#16 item 8: the counter said "0 sur 1" until a reload."""
+    transmission = _post(nurse, person, "Douleur au genou.", addressees=[referent], requests_receipt=True)
+    client = login(referent)
+    page = client.get(reverse("liaison:transmission", args=[transmission.pk])).content.decode()
+    assert "accusés de réception : 0 sur 1" in page
+    response = client.post(reverse("liaison:acknowledge", args=[transmission.pk]), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    parts = [e for e in lxml.html.fragments_fromstring(response.content.decode()) if not isinstance(e, str)]
+    receipts = [e for e in parts if e.get("id") == f"destinataires-{transmission.pk}"]
+    assert receipts and receipts[0].get("hx-swap-oob") == "true"
+    assert "accusés de réception : 1 sur 1" in receipts[0].xpath("./summary")[0].text_content()
+    assert "accusé de réception le" in receipts[0].text_content()
+    # The page itself carries the id the swap replaces.
+    page = lxml.html.fromstring(client.get(reverse("liaison:transmission", args=[transmission.pk])).content.decode())
+    assert page.xpath(f"//details[@id='destinataires-{transmission.pk}']")
 
 
 def test_it_refuses_an_addressee_who_cannot_read_the_transmission(person, nurse, carer, external_pro):

@@ -218,7 +218,7 @@ def test_it_offers_the_mdph_address_of_the_circle(validated, referent, person, p
     _mdph(person, person_user)
     page = (
         login(referent)
-        .get(f"/ppa/versions/{validated.pk}/fiche-mdph/", {"change": "Accueil de jour", "reason": "Fatigue"})
+        .post(f"/ppa/versions/{validated.pk}/fiche-mdph/", {"change": "Accueil de jour", "reason": "Fatigue"})
         .content.decode()
     )
     assert "Déposer et envoyer" in page and 'value="liaison@mdph75.mssante.fr"' in page
@@ -282,7 +282,7 @@ def test_it_needs_the_documents_right_to_file_the_sheet(validated, person, perso
     member = person.circle.get(user=external_pro, ended_at__isnull=True)
     grants_set(actor=person_user, member=member, levels={"ppa": Level.WRITE})
     client = login(external_pro)
-    page = client.get(f"/ppa/versions/{validated.pk}/fiche-mdph/", {"change": "x", "reason": "y"}).content.decode()
+    page = client.post(f"/ppa/versions/{validated.pk}/fiche-mdph/", {"change": "x", "reason": "y"}).content.decode()
     assert "Déposer et envoyer" not in page and "le droit d'ajouter des documents" in page
     response = client.post(f"/ppa/versions/{validated.pk}/fiche-mdph/deposer/", {"change": "x", "reason": "y"})
     assert response.status_code == 403

@@ -281,10 +281,14 @@ def test_it_shows_the_version_page_in_a_constant_number_of_queries(filled, refer
 
 
 def test_it_prepares_the_mdph_liaison_sheet(validated, referent, person):
-    page = login(referent).get(
-        f"/ppa/versions/{validated.pk}/fiche-mdph/",
-        {"change": "Passage en accueil de jour", "reason": "Isolement à domicile"},
-    )
+    url = f"/ppa/versions/{validated.pk}/fiche-mdph/"
+    client = login(referent)
+    form = lxml.html.fromstring(client.get(url).content.decode()).xpath("//form[.//textarea[@name='change']]")[0]
+    # #16 item 7: the health text typed here must not go into the URL, the logs, the history.
+    assert form.get("method") == "post" and form.xpath(".//input[@name='csrfmiddlewaretoken']")
+    ignored = client.get(url, {"change": "Passage en accueil de jour", "reason": "Isolement à domicile"})
+    assert "Passage en accueil de jour" not in ignored.content.decode()
+    page = client.post(url, {"change": "Passage en accueil de jour", "reason": "Isolement à domicile"})
     body = page.content.decode()
     assert page.status_code == 200
     assert "Passage en accueil de jour" in body and "Troubles de mémoire" in body and "MARTIN" in body

@@ -30,6 +30,7 @@ from coordination.models import (
     CircleMember,
     Person,
 )
+from portal.user_portal.menu import of_name
 from portal.user_portal.spaces import open_access_log, page_context, portal_page
 
 LOG_PAGE_SIZE = 30
@@ -57,16 +58,9 @@ _WHAT = {
 _VIA_RANK = [AccessVia.BREAK_GLASS, AccessVia.DELEGATION, AccessVia.REPRESENTATIVE, AccessVia.SCOPED]
 
 
-def _of(template: str, name: str) -> str:
-    """'le dossier de Jeanne', 'le dossier d'Agnès'."""
-    if name[:1].lower() in "aeiouyéèêh":
-        return template.replace("de {}", "d'{}").format(name)
-    return template.format(name)
-
-
 def what_was_seen(category: str, person: Person, *, is_self: bool) -> str:
     yours, theirs = _WHAT.get(category, ("vos données", "les données de {}"))
-    return yours if is_self else _of(theirs, person.first_name or str(person))
+    return yours if is_self else of_name(theirs, person.first_name or str(person))
 
 
 @dataclass

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from coordination import matrix, rules, services
@@ -27,7 +28,9 @@ from portal.user_portal.forms import (
     GrantsForm,
     MemberEndForm,
     level_sentence,
+    rights_summary,
 )
+from portal.user_portal.menu import of_name
 from portal.user_portal.spaces import open_space, page_context, portal_page
 
 
@@ -43,15 +46,18 @@ def circle(request: HttpRequest) -> HttpResponse:
         .order_by("kind", "started_at"),
         person,
     )
+    is_self = person.user_id == request.user.pk
     for member in members:
         levels = member.levels
         member.sentences = [level_sentence(c, levels.get(c, Level.NONE)) for c in Category.values]
+        member.summary = rights_summary(levels) if member.holds_rights else "Sans compte : aucun droit à donner."
         member.is_me = member.user_id == request.user.pk
         if is_decider and member.holds_rights and member.kind != MemberKind.PERSON:
-            member.form = GrantsForm(levels=levels, prefix=f"m{member.pk}")
+            member.form = GrantsForm(levels=levels, is_self=is_self, prefix=f"m{member.pk}")
         member.can_end = is_decider and member.kind != MemberKind.PERSON
         member.can_oppose = is_decider and member.kind in (MemberKind.PROFESSIONAL, MemberKind.CARER)
-    context = page_context(request, person, members=members)
+    title = "Mon cercle et mes droits" if is_self else of_name("Le cercle de {}", person.first_name or str(person))
+    context = page_context(request, person, members=members, circle_title=title)
     if is_decider:
         context["pending_requests"] = list(
             JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING).select_related(
@@ -76,16 +82,17 @@ def _member(request, member_id: int) -> CircleMember:
 def grants_update(request: HttpRequest, member_id: int) -> HttpResponse:
     member = _member(request, member_id)
     form = GrantsForm(request.POST, prefix=f"m{member.pk}")
+    back = f"{reverse('portal_circle')}#membre-{member.pk}"
     if not form.is_valid():
         messages.error(request, "Choisissez un niveau pour chaque ligne : rien, voir, ou voir et écrire.")
-        return redirect("portal_circle")
+        return redirect(back)
     try:
         services.grants_set(actor=request.user, member=member, levels=form.levels())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"Les droits de {member.display_name} sont changés.")
-    return redirect("portal_circle")
+    return redirect(back)
 
 
 @portal_page
