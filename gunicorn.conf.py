@@ -3,12 +3,11 @@
 (deploy/portal.env.example) or on the command line, which wins.
 
 Choices (bench/README.md, "gunicorn configuration"):
-- sync workers: every request is short and database-bound (the gate, the access-log
-  INSERT); Django's ORM is synchronous, so gthread only shares one GIL among threads. The
-  measured runs on this (shared, loaded) machine did not show gthread ahead (load.py:
-  2 sync workers 10.9 req/s vs gthread 2×4 6.4 req/s, at a busier moment); re-measure on
-  the real host with `bench/throughput.py --worker-class gthread --threads 4`.
-- workers: 2 per core + 1 (WEB_CONCURRENCY to change it); each holds one persistent
+- sync workers, 2 per core + 1: measured with bench/throughput.py (figures in
+  bench/README.md): 5 sync workers served 1.8x the notebook page and 1.3x the dashboard
+  of gthread 2 x 4 on two cores (threads only won on the bare view); the pages are
+  Python and SQL under one GIL per process.
+- WEB_CONCURRENCY changes the number of workers; each holds one persistent
   PostgreSQL connection (DATABASE_CONN_MAX_AGE), so size PostgreSQL's max_connections
   for hosts × workers + the Celery workers.
 - timeout 30 s: no page should take more (uploads are parsed in a child process with its

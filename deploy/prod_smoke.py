@@ -333,6 +333,9 @@ class Smoke:
             "EMAIL_URL": smtp,
             "MSSANTE_EMAIL_URL": smtp,
             "LOG_FORMAT": "json",
+            # A sending lost with the killed worker comes back after this (and the broker's
+            # visibility timeout): short here, longer than any one sending of the sink.
+            "OUTBOX_LEASE_SECONDS": "30",
         }
 
     def manage(self, host: str, *args: str, timeout: float = 600) -> str:
@@ -367,10 +370,10 @@ class Smoke:
             "pro = User.objects.get(email=f'referente@{DOMAIN}'); "
             "person = Person.objects.get(user__email=f'jeanne.martin@{DOMAIN}'); "
             "secret = decrypt(Authenticator.objects.get(user=pro, type='totp').data['secret']); "
-            "import common.outbox as outbox; "
+            "from django.conf import settings; "
             "print(json.dumps({'email': pro.email, 'password': DEMO_PASSWORD, 'secret': secret, "
             "'person': person.pk, 'person_email': person.user.email, "
-            "'lease': getattr(outbox, 'LEASE_SECONDS', None)}))"
+            "'lease': getattr(settings, 'OUTBOX_LEASE_SECONDS', None)}))"
         )
         say(f"professional {self.info['email']}, person #{self.info['person']}, outbox lease {self.info['lease']}")
 
