@@ -11,6 +11,7 @@ PY := $(VENV)/bin/python
 ARGS ?=
 RUNSERVER_ADDR ?= 127.0.0.1:8000
 SMOKE_TIMEOUT ?= 60
+SMOKE_JOB_TIMEOUT ?= 240
 
 RUN_HASH := $(shell cat requirements.txt | cksum | cut -d' ' -f1)
 DEV_HASH := $(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
@@ -25,7 +26,7 @@ DEV := DEBUG=$${DEBUG:-1}
 HTTP_200 = $(PY) -c 'import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=5); sys.exit(r.status != 200 or r.geturl() != sys.argv[1])'
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint check migrate seed worker smoke
+.PHONY: help install install-dev run test lint check migrate seed worker smoke prod-smoke
 
 help:
 	@echo "make run      create .venv, install, migrate, load the demo data, serve on http://$(RUNSERVER_ADDR)/"
@@ -36,6 +37,7 @@ help:
 	@echo "make seed     load the demo data (idempotent) and print the demo logins"
 	@echo "make worker   Celery worker with beat (needs CELERY_BROKER_URL)"
 	@echo "make smoke    the newcomer path on SQLite in a temporary VAR_DIR, checked over HTTP"
+	@echo "make prod-smoke  the production layout (2 web, worker, beat, PostgreSQL, Redis, S3) checked over HTTP"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -61,10 +63,24 @@ migrate: $(RUN_STAMP)
 	$(DEV) $(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(DEV) RUNSERVER_ADDR=$(RUNSERVER_ADDR) $(PY) manage.py seed_demo
+	$(DEV) RUNSERVER_ADDR=$(RUNSERVER_ADDR) DMP_SEND_DELAY_MINUTES=$${DMP_SEND_DELAY_MINUTES:-1} $(PY) manage.py seed_demo
+
+# `make run` is the laptop configuration: runserver, and beside it a Celery worker with
+# beat on kombu's filesystem transport (message files under VAR_DIR/broker), stopped with
+# it, so that the periodic jobs run with nothing to install; the DMP is the simulated
+# one, its sending delay one minute. Each variable set by the user wins.
+LAPTOP_ENV = export DEBUG=$${DEBUG:-1} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-filesystem://} \
+	DMP_CLIENT=$${DMP_CLIENT:-documents.dmp.RecordingClient} DMP_SEND_DELAY_MINUTES=$${DMP_SEND_DELAY_MINUTES:-1}
+LAPTOP_WORKER = $(VENV)/bin/celery -A portal worker -B --pool=solo --without-mingle --without-gossip \
+	--without-heartbeat -l info --schedule "$${VAR_DIR:-var}/celerybeat-schedule"
 
 run: migrate seed
-	$(DEV) $(PY) manage.py runserver $(RUNSERVER_ADDR)
+	@set -eu; $(LAPTOP_ENV); worker=; \
+	stop() { if [ -n "$$worker" ]; then kill "$$worker" 2>/dev/null || true; wait "$$worker" 2>/dev/null || true; fi; }; \
+	trap stop EXIT; trap 'exit 130' INT TERM; \
+	$(LAPTOP_WORKER) >"$${VAR_DIR:-var}/worker.log" 2>&1 & worker=$$!; \
+	echo "Tâches de fond : worker Celery avec beat (pid $$worker), journal $${VAR_DIR:-var}/worker.log"; \
+	$(PY) manage.py runserver $(RUNSERVER_ADDR)
 
 # DATABASE_URL, CELERY_BROKER_URL, CACHE_URL and REQUIRE_SERVICES pass through as set.
 test: $(DEV_STAMP)
@@ -86,26 +102,31 @@ worker: $(RUN_STAMP)
 		  exit 1; }
 	$(DEV) $(VENV)/bin/celery -A portal worker -B -l info --schedule "$${VAR_DIR:-var}/celerybeat-schedule"
 
-# What a newcomer gets from `make run`, on SQLite with in-process tasks, in a
-# throwaway VAR_DIR: migrate, seed_demo, runserver on a free port, then /healthz and
-# the login page must answer 200.
+# What a newcomer gets from `make run`, on SQLite, in a throwaway VAR_DIR: migrate,
+# seed_demo, runserver on a free port and the laptop worker with beat beside it; then
+# /healthz and the login page must answer 200, and the beat must, by itself, send the
+# demo's queued documents to the simulated DMP within SMOKE_JOB_TIMEOUT seconds.
 smoke: $(RUN_STAMP)
 	@set -eu; \
-	tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/portal-smoke.XXXXXX"); pid=; \
+	tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/portal-smoke.XXXXXX"); pid=; worker=; \
 	cleanup() { \
 		if [ -n "$$pid" ]; then kill "$$pid" 2>/dev/null || true; wait "$$pid" 2>/dev/null || true; fi; \
+		if [ -n "$$worker" ]; then kill "$$worker" 2>/dev/null || true; wait "$$worker" 2>/dev/null || true; fi; \
 		rm -rf "$$tmp"; \
 	}; \
 	trap cleanup EXIT; trap 'exit 130' INT TERM; \
-	unset DATABASE_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND CACHE_URL EMAIL_URL PRIVATE_MEDIA_ROOT; \
-	export VAR_DIR="$$tmp/var" DEBUG=1; \
-	echo "smoke: VAR_DIR=$$VAR_DIR (SQLite, tasks in-process)"; \
+	unset DATABASE_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND CACHE_URL EMAIL_URL PRIVATE_MEDIA_ROOT DMP_CLIENT; \
+	export VAR_DIR="$$tmp/var" DEBUG=1 DMP_SEND_DELAY_MINUTES=0; \
+	echo "smoke: VAR_DIR=$$VAR_DIR (SQLite, seeded with tasks in-process)"; \
 	echo "smoke: manage.py migrate"; \
 	$(PY) manage.py migrate --noinput; \
 	echo "smoke: manage.py seed_demo"; \
 	$(PY) manage.py seed_demo; \
 	port=$$($(PY) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	url="http://127.0.0.1:$$port"; \
+	$(LAPTOP_ENV); \
+	echo "smoke: the laptop worker with beat ($$CELERY_BROKER_URL, DMP $$DMP_CLIENT)"; \
+	$(LAPTOP_WORKER) >"$$tmp/worker.log" 2>&1 & worker=$$!; \
 	echo "smoke: manage.py runserver $$url"; \
 	$(PY) manage.py runserver --noreload "127.0.0.1:$$port" >"$$tmp/server.log" 2>&1 & pid=$$!; \
 	deadline=$$(( $$(date +%s) + $(SMOKE_TIMEOUT) )); \
@@ -125,4 +146,23 @@ smoke: $(RUN_STAMP)
 		tail -n 50 "$$tmp/server.log" >&2; exit 1; \
 	fi; \
 	echo "smoke: GET /accounts/login/ 200"; \
+	deadline=$$(( $$(date +%s) + $(SMOKE_JOB_TIMEOUT) )); \
+	until $(PY) manage.py shell -v 0 -c 'import sys; from documents.models import DmpShare; sys.exit(not DmpShare.objects.filter(status="sent", remote_id__startswith="simulated-").exists())' 2>/dev/null; do \
+		if ! kill -0 "$$worker" 2>/dev/null; then \
+			echo "smoke: FAILED: the worker stopped. Its output:" >&2; tail -n 50 "$$tmp/worker.log" >&2; exit 1; \
+		fi; \
+		if [ "$$(date +%s)" -ge "$$deadline" ]; then \
+			echo "smoke: FAILED: no queued document reached the simulated DMP within $(SMOKE_JOB_TIMEOUT) s. Worker output:" >&2; \
+			tail -n 50 "$$tmp/worker.log" >&2; exit 1; \
+		fi; \
+		sleep 5; \
+	done; \
+	echo "smoke: the beat sent the queued documents to the simulated DMP by itself"; \
 	echo "smoke: OK"
+
+# The production layout on this machine, checked over HTTP (deploy/prod_smoke.py): two
+# gunicorn web processes and a Celery worker and beat in separate working directories,
+# a throwaway PostgreSQL database (PROD_SMOKE_PG), their own Redis, moto's S3 server and
+# an SMTP sink; everything started is stopped by pid. Needs PostgreSQL and redis-server.
+prod-smoke: $(DEV_STAMP)
+	$(PY) deploy/prod_smoke.py

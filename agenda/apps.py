@@ -7,5 +7,5 @@ class AgendaConfig(AppConfig):
 
     def ready(self) -> None:
         # The booking block's Celery tasks live beside the agenda's own.
-        from agenda import audit_types, notification_types  # noqa: F401
+        from agenda import audit_types, notification_types, retention  # noqa: F401
         from agenda.booking import tasks  # noqa: F401

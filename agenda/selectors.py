@@ -29,7 +29,8 @@ from agenda.models import (
     Visibility,
 )
 from agenda.recurrence import Occurrence, expand, overridden_starts, period_q
-from coordination.models import Person, TeamMembership
+from coordination import access
+from coordination.models import Category, Person, TeamMembership
 
 
 def my_structure_ids(user):
@@ -251,3 +252,65 @@ def group_by_day(items) -> list[tuple[object, list]]:
 def expand_one(event: Event, start: datetime, end: datetime) -> list[Occurrence]:
     """The next occurrences of one series (for its detail page)."""
     return expand([event], start, end, overridden_starts([event]))
+
+
+# --- The professional's day (portal dashboard) ---------------------------------------------------
+
+HOLD_EXPIRY_WARNING_HOURS = 24
+
+
+def _mine_q(user, **participant) -> Q:
+    return Q(Exists(Participant.objects.filter(event=OuterRef("pk"), user=user, **participant)))
+
+
+def meetings_awaiting_my_answer(user) -> QuerySet[Event]:
+    """Meetings between professionals I am invited to, still held, that I have not
+    answered; the nearest hold expiry first."""
+    return (
+        Event.objects.filter(
+            source=EventSource.BOOKING,
+            status=EventStatus.PROPOSED,
+            answer_deadline__isnull=True,
+            hold_expires_at__gt=timezone.now(),
+        )
+        .filter(_mine_q(user, is_organiser=False, response=Response.NEEDS_ACTION))
+        .order_by("hold_expires_at", "pk")
+    )
+
+
+def holds_expiring(user, hours: int = HOLD_EXPIRY_WARNING_HOURS) -> QuerySet[Event]:
+    """Meetings I organise whose slot is held for less than `hours` more (not confirmed yet)."""
+    now = timezone.now()
+    return (
+        Event.objects.filter(
+            source=EventSource.BOOKING,
+            status=EventStatus.PROPOSED,
+            answer_deadline__isnull=True,
+            hold_expires_at__gt=now,
+            hold_expires_at__lte=now + timezone.timedelta(hours=hours),
+        )
+        .filter(_mine_q(user, is_organiser=True))
+        .order_by("hold_expires_at", "pk")
+    )
+
+
+def proposals_unanswered(user) -> QuerySet[Event]:
+    """Appointments I proposed to persons whose agenda I may read, still unanswered
+    before their deadline; the nearest deadline first."""
+    return (
+        Event.objects.filter(
+            status=EventStatus.PROPOSED,
+            answer_deadline__gt=timezone.now(),
+            person__in=access.persons_visible_to(user, Category.AGENDA).values("pk"),
+        )
+        .filter(_mine_q(user, is_organiser=True))
+        .select_related("person")
+        .order_by("answer_deadline", "pk")
+    )
+
+
+def my_days(user, start: datetime, end: datetime) -> list[Occurrence]:
+    """What I take part in between `start` and `end` (my agenda's list), cancelled
+    occurrences left out."""
+    items = occurrences(professional_events(user), start, end, details=False)
+    return [item for item in items if not item.is_cancelled]

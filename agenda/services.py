@@ -36,6 +36,7 @@ from agenda.models import (
     Response,
     Visibility,
 )
+from common.handoff import last_error_recorder, queue_after_commit
 from common.notify import notify
 from common.timezone import PARIS_NAME
 from coordination import access, rules
@@ -671,14 +672,10 @@ def external_calendar_add(*, actor, name: str, url: str = "", content: bytes | N
 
         ics.import_calendar(calendar, content)
     elif url:
-        calendar_id = calendar.pk
+        from agenda.tasks import refresh_external_calendar
 
-        def refresh():
-            from agenda.tasks import refresh_external_calendar
-
-            refresh_external_calendar.delay(calendar_id)
-
-        transaction.on_commit(refresh)
+        # Best effort (common.handoff): the hourly refresh catches up if it is not queued.
+        queue_after_commit(refresh_external_calendar, [calendar.pk], record=last_error_recorder(ExternalCalendar))
     return calendar
 
 

@@ -131,3 +131,24 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class OutboxAdmin(ReadOnlyAdmin):
+    """An outbox (common.outbox) for support: filter by status (failed sendings show
+    with their reason) and resend the failed ones (same Message-ID)."""
+
+    # The task that sends one row (set by each admin; a dotted path, imported at use).
+    send_task: str = ""
+    actions = ["resend_failed"]
+    list_filter = ("status",)
+
+    @admin.action(description="Renvoyer les envois en échec sélectionnés")
+    def resend_failed(self, request, queryset):
+        from django.utils.module_loading import import_string
+
+        from common.handoff import last_error_recorder, queue_after_commit
+        from common.outbox import resend_failed
+
+        ids = resend_failed(self.model, queryset)
+        queue_after_commit(import_string(self.send_task), ids, record=last_error_recorder(self.model))
+        self.message_user(request, f"{len(ids)} envoi(s) remis en file d'attente.")

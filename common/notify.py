@@ -35,6 +35,21 @@ Recipients = Callable[[Any], QuerySet]
 
 
 @dataclass(frozen=True)
+class Summary:
+    """What the notification centre may say of a notification's subject (a transmission,
+    an event…), for a reader who may still see it: shown in the portal only, never sent."""
+
+    excerpt: str = ""  # the first words
+    author: str = ""  # who wrote it
+    kind: str = ""  # a finer kind than the type's label ("Demande d'accusé de réception")
+
+
+# describe(user, subject ids) -> {subject id: Summary} for the subjects `user` may still
+# read (through the gate); a subject left out is shown with the type's message only.
+Describe = Callable[[Any, list[int]], dict[int, Summary]]
+
+
+@dataclass(frozen=True)
 class NotificationType:
     key: str
     block: str
@@ -45,6 +60,9 @@ class NotificationType:
     mutable: bool = True  # security notices cannot be muted
     default_frequency: str = Frequency.IMMEDIATE
     default_channels: frozenset[str] = field(default_factory=lambda: frozenset({"in_app", "email"}))
+    # The notification centre: "3 nouvelles transmissions" (`plural`) and the subject's summary.
+    plural: str = ""
+    describe: Describe | None = field(default=None, compare=False)
 
 
 _BLOCKS: dict[str, tuple[int, str]] = {}
@@ -86,6 +104,7 @@ class Engine(Protocol):
         url: str | None = None,
         url_for: Callable[[Any], str] | None = None,
         recipients: Iterable | QuerySet | None = None,
+        subject: Any = None,
     ) -> list: ...
 
 
@@ -105,8 +124,11 @@ def notify(
     url: str | None = None,
     url_for: Callable[[Any], str] | None = None,
     recipients: Iterable | QuerySet | None = None,
+    subject: Any = None,
 ) -> list:
     """Tell the people concerned that something happened (see `notifications.services`).
+    `subject` (a model instance or id of the type's block) lets the notification centre
+    summarise it for readers who may still see it (`NotificationType.describe`).
 
     Call it inside the transaction that makes the change: the notifications are part of
     it, and their sendings leave after the commit.
@@ -115,4 +137,6 @@ def notify(
         raise KeyError(f"unknown notification type {event_type!r}")
     if _engine is None:
         raise RuntimeError("no notification engine: is the notifications app installed?")
-    return _engine(event_type, person=person, actor=actor, url=url, url_for=url_for, recipients=recipients)
+    return _engine(
+        event_type, person=person, actor=actor, url=url, url_for=url_for, recipients=recipients, subject=subject
+    )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -312,24 +312,70 @@ def check(user, person: Person | int, category: str, action: str = "read") -> st
     if not getattr(user, "is_authenticated", False):
         return None
     person_id = person.pk if isinstance(person, Person) else person
-    return _decide(user, person_id, category, action).via
+    decision = _decide(user, person_id, category, action)
+    if action == "write" and decision.person is not None and decision.person.archived_at is not None:
+        return None
+    return decision.via
+
+
+# --- Scoped accesses declared by the blocks ---------------------------------------------------
+
+# provider(user, person_id, category, key) -> whether the scope named by `key` lets `user`
+# read `category` of the person now.
+ScopeProvider = Callable[[object, int, str, str], bool]
+_SCOPES: dict[str, ScopeProvider] = {}
+
+
+def register_scope(name: str, provider: ScopeProvider) -> None:
+    """A block declares a kind of scoped, time-bounded read access (the admission file
+    that a structure may read while the request it received is open). The gate asks the
+    provider only when the caller names the scope — `require(..., scope=(name, key))` —
+    so the scope opens that one page, never the rest of the record; the read is logged
+    as `AccessVia.SCOPED`."""
+    if _SCOPES.get(name, provider) is not provider:
+        raise ValueError(f"access scope {name!r} registered twice")
+    _SCOPES[name] = provider
+
+
+def _scope_allows(user, person_id: int, category: str, scope: tuple[str, object]) -> bool:
+    name, key = scope
+    provider = _SCOPES.get(name)
+    if provider is None:
+        raise ValueError(f"unknown access scope {name!r}")
+    return provider(user, person_id, category, str(key))
 
 
 def require(
-    user, person: Person | int, category: str, action: str = "read", *, path: str = "", probe_write: bool = False
+    user,
+    person: Person | int,
+    category: str,
+    action: str = "read",
+    *,
+    path: str = "",
+    probe_write: bool = False,
+    scope: tuple[str, object] | None = None,
 ) -> Access:
     """Allow or refuse, and log the access.
 
     Raises Http404 when the person is unknown to the user (outside the circle), and
     AccessDenied (403) when the user is in the circle without the right. With
     `probe_write`, the returned Access also says whether the user may write, without a
-    second query (a page that shows its form only to writers).
+    second query (a page that shows its form only to writers). With `scope`, a read the
+    matrix refuses may still be allowed by the named scope (`register_scope`).
     """
     _validate(category, action)
     if not getattr(user, "is_authenticated", False):
         raise Http404
     person_id = person.pk if isinstance(person, Person) else person
     decision = _decide(user, person_id, category, action, probe_write)
+    if (
+        decision.via is None
+        and decision.person is not None
+        and scope is not None
+        and action == "read"
+        and _scope_allows(user, decision.person.pk, category, scope)
+    ):
+        decision = _Decision(person=decision.person, known=True, via=AccessVia.SCOPED)
     if decision.via is None or decision.person is None:
         if not decision.known:
             raise Http404
@@ -337,14 +383,23 @@ def require(
             f"Vous n'avez pas le droit de {_VERB[action]} {_WHAT[category]} de cette personne. "
             "Les droits sont décidés par la personne ou son représentant légal."
         )
+    archived = decision.person.archived_at is not None
+    if archived and action == "write":
+        raise AccessDenied(ARCHIVED)
     log(user, decision.person, category, action, decision.via, path=path)
     return Access(
         person=decision.person,
         category=category,
         action=action,
         via=decision.via,
-        can_write=decision.may_write if probe_write else None,
+        can_write=(decision.may_write and not archived) if probe_write else None,
     )
+
+
+ARCHIVED = (
+    "Ce dossier est archivé : la coordination est terminée, il ne peut plus être modifié. "
+    "Il reste consultable par la personne et les administrateurs des structures qui l'ont accompagnée."
+)
 
 
 MAX_ID = 2**63 - 1
@@ -409,24 +464,38 @@ def log_many(user, persons: Iterable[Person], category: str, *, path: str = "") 
     )
 
 
-def persons_visible_to(user, category: str = Category.RECORD, action: str = "read") -> QuerySet[Person]:
+def holds_active_delegation(user, now=None) -> bool:
+    """Whether `user` is the delegate of a delegation in force (one cheap query): the
+    person lists join the delegation rules in only then."""
+    return rules.active_delegations(now or timezone.now()).filter(delegate__user=user).exists()
+
+
+def persons_visible_to(
+    user, category: str = Category.RECORD, action: str = "read", *, delegate: bool | None = None
+) -> QuerySet[Person]:
     """Persons on whom `user` may do `action` on `category` (matrix or delegation).
 
     As in `users_allowed`, the delegation rules join in only when `user` holds an active
     delegation (one cheap query): planning them cost PostgreSQL more than running the
-    whole list ("my feed", measured in bench/liaison.py).
+    whole list ("my feed", measured in bench/liaison.py). A caller that builds several
+    lists for one answer (the caseload and its counters) asks `holds_active_delegation`
+    once and passes it as `delegate`: the rights are read once, in the same instant, for
+    the whole answer, and nothing is kept beyond it.
     """
     _validate(category, action)
     if not getattr(user, "is_authenticated", False):
         return Person.objects.none()
     now = timezone.now()
+    if delegate is None:
+        delegate = holds_active_delegation(user, now)
     person_ref = OuterRef("pk")
-    queryset = Person.objects.annotate(
+    # An archived record leaves the lists (it stays reachable by its own address).
+    queryset = Person.objects.filter(archived_at__isnull=True).annotate(
         via_representative=Exists(
             CarerLink.objects.filter(person=person_ref, user=user, is_legal_representative=True, ended_on__isnull=True)
         ),
     )
-    if not rules.active_delegations(now).filter(delegate__user=user).exists():
+    if not delegate:
         holders = PersonUserObjectPermission.objects.filter(
             user=user, permission__codename=permission_codename(category, action)
         ).values("content_object_id")
@@ -434,6 +503,23 @@ def persons_visible_to(user, category: str = Category.RECORD, action: str = "rea
     return queryset.annotate(via_matrix=_perm_exists(user, person_ref, category, action)).filter(
         Q(via_matrix=True) | Q(_delegation_exists(user, person_ref, category, action, now))
     )
+
+
+def visible_person_ids(user, category: str = Category.RECORD, action: str = "read", *, delegate: bool | None = None):
+    """The ids of `persons_visible_to(user, category, action)`, as a flat values_list
+    queryset for `person__in=` (a subquery, not a list). Without a delegation, straight from the
+    matrix's permission rows: neither the person table nor the list's annotations, which
+    the counters of coordination.news built per request for nothing (bench/README.md)."""
+    _validate(category, action)
+    if not getattr(user, "is_authenticated", False):
+        return Person.objects.none().values_list("pk", flat=True)
+    if delegate is None:
+        delegate = holds_active_delegation(user)
+    if not delegate:
+        return PersonUserObjectPermission.objects.filter(
+            user=user, permission__codename=permission_codename(category, action)
+        ).values_list("content_object_id", flat=True)
+    return persons_visible_to(user, category, action, delegate=True).values_list("pk", flat=True)
 
 
 def users_allowed(person: Person, category: str, action: str = "read", users=None):
@@ -562,3 +648,27 @@ def access_log_entries(person: Person) -> QuerySet[AccessLog]:
     if context is not None and context.request_id:
         entries = entries.exclude(request_id=context.request_id)
     return entries.select_related("user").order_by("-at", "-pk")
+
+
+EXPORT_REFUSED = (
+    "Seuls la personne, son représentant légal et l'administrateur d'une structure qui l'accompagne "
+    "peuvent demander l'export du dossier."
+)
+
+
+def require_record_export(user, person_id) -> Person:
+    """Asking for the export of a person's whole record: the person, a legal
+    representative (portability), or an administrator of a structure that accompanies
+    the person. A circle member otherwise gets AccessDenied, anyone else 404. What the
+    export then holds is what the gate gives the requester, category by category."""
+    try:
+        person = Person.objects.get(pk=int(person_id))
+    except (TypeError, ValueError, OverflowError, Person.DoesNotExist):
+        raise Http404 from None
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    if rules.is_decider(user, person) or rules.administers_accompanying_structure(user, person):
+        return person
+    if CircleMember.objects.active().filter(person=person, user=user).exists():
+        raise AccessDenied(EXPORT_REFUSED)
+    raise Http404

@@ -341,7 +341,7 @@ class DelegationAdmin(ReadOnlyAdmin):
 
 @admin.register(BreakGlassAccess)
 class BreakGlassAccessAdmin(ReadOnlyAdmin):
-    list_display = ("started_at", "user", "person", "structure", "expires_at", "notified_at")
+    list_display = ("started_at", "user", "person", "structure", "expires_at", "notice", "notified_at")
     list_select_related = ("user", "person", "structure")
     search_fields = ("person__birth_name", "person__used_name", "user__email", "user__last_name")
     date_hierarchy = "started_at"

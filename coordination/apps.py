@@ -6,4 +6,4 @@ class CoordinationConfig(AppConfig):
     verbose_name = "Coordination"
 
     def ready(self) -> None:
-        from coordination import audit_types, notification_types  # noqa: F401
+        from coordination import audit_types, notification_types, retention  # noqa: F401

@@ -243,6 +243,14 @@ class Person(models.Model):
         verbose_name="compte du portail",
     )
     created_at = models.DateTimeField("créée le", default=timezone.now)
+    # Retention (coordination.retention, records.retention): an ended coordination is
+    # archived (read-only, out of the lists), then destroyed by rule unless on hold.
+    archived_at = models.DateTimeField("dossier archivé le", null=True, blank=True)
+    destroyed_at = models.DateTimeField("dossier détruit le", null=True, blank=True)
+    legal_hold = models.BooleanField(
+        "gel juridique", default=False, help_text="Empêche la destruction du dossier (contentieux, demande d'un juge…)."
+    )
+    legal_hold_reason = models.CharField("motif du gel", max_length=300, blank=True)
 
     class Meta:
         verbose_name = "personne accompagnée"
@@ -734,6 +742,12 @@ class DelegationGrant(models.Model):
         return f"{self.get_category_display()} : {self.get_level_display()}"
 
 
+class BreakGlassNotice(models.TextChoices):
+    CIRCLE = "circle", "La personne, ses représentants légaux ou les référents"
+    STRUCTURE_ADMINS = "structure_admins", "Les administrateurs de la structure (personne d'autre à prévenir)"
+    NOBODY = "nobody", "Personne (aucun compte à prévenir)"
+
+
 class BreakGlassAccess(models.Model):
     """Emergency opening of a record (bris de glace), read-only, for a few hours."""
 
@@ -751,6 +765,13 @@ class BreakGlassAccess(models.Model):
     started_at = models.DateTimeField("ouvert le", default=timezone.now)
     expires_at = models.DateTimeField("expire le")
     notified_at = models.DateTimeField("personnes prévenues le", null=True, blank=True)
+    # Who was actually told, and as whom: never "notified" when nobody was.
+    notice = models.CharField(
+        "avis envoyé à", max_length=20, choices=BreakGlassNotice.choices, default=BreakGlassNotice.NOBODY
+    )
+    notified = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name="personnes prévenues"
+    )
 
     class Meta:
         verbose_name = "accès en urgence (bris de glace)"
@@ -815,12 +836,36 @@ class Consent(models.Model):
 # --- Logs --------------------------------------------------------------------------------
 
 
+class RecordDestruction(models.Model):
+    """What the retention job destroyed of a person's record: which kind, when, by which
+    rule, how many items. Never the content."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", verbose_name="personne")
+    kind = models.CharField("type de données", max_length=30)
+    label = models.CharField("libellé", max_length=100)
+    destroyed_at = models.DateTimeField("détruit le", default=timezone.now)
+    coordination_ended_on = models.DateField("fin de la coordination")
+    rule = models.CharField("règle", max_length=100)
+    items = models.PositiveIntegerField("éléments détruits", default=0)
+
+    class Meta:
+        verbose_name = "destruction de données"
+        verbose_name_plural = "destructions de données"
+        ordering = ["-destroyed_at", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.label} : {self.items} élément(s) détruit(s) le {self.destroyed_at:%d/%m/%Y}"
+
+
 class AccessVia(models.TextChoices):
     SELF = "self", "La personne elle-même"
     NORMAL = "normal", "Droit accordé"
     REPRESENTATIVE = "representative", "Représentant légal"
     DELEGATION = "delegation", "Délégation"
     BREAK_GLASS = "break_glass", "Bris de glace"
+    # A block's scoped, time-bounded read (an admission file open to the structure that
+    # received the request): `coordination.access.register_scope`.
+    SCOPED = "scoped", "Accès limité à un dossier reçu"
 
 
 # What an access-log row may be about: a category of the matrix, or the access log itself

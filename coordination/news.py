@@ -13,15 +13,19 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Expression, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from coordination import access
 from coordination.models import Person, RecordVisit
 
-# counter(user) -> a queryset of the block's items, filtered on person=OuterRef("pk")
-# and created after OuterRef("news_since"), that `user` may see.
-Counter = Callable[[object], QuerySet]
+# counter(user, delegate=...) -> a queryset of the block's items, filtered on
+# person=OuterRef("pk") and created after OuterRef("news_since"), that `user` may see;
+# `delegate` is access.holds_active_delegation(user), asked once for every counter
+# (pass it on to access.persons_visible_to).
+Counter = Callable[..., QuerySet]
 _COUNTERS: dict[str, Counter] = {}
 
 
@@ -42,9 +46,12 @@ def count_of(queryset: QuerySet) -> Expression:
     )
 
 
-def annotate_news(queryset: QuerySet, user) -> QuerySet:
+def annotate_news(queryset: QuerySet, user, *, delegate: bool | None = None) -> QuerySet:
     """Add `news_since` and `new_<key>` counts to a Person queryset. Without a previous
-    visit, what was added in the last LIAISON_UNREAD_DAYS days counts as new."""
+    visit, what was added in the last LIAISON_UNREAD_DAYS days counts as new. `delegate`:
+    access.holds_active_delegation(user) when the caller already asked it."""
+    if delegate is None:
+        delegate = access.holds_active_delegation(user)
     default_since = timezone.now() - timedelta(days=settings.LIAISON_UNREAD_DAYS)
     queryset = queryset.annotate(
         news_since=Coalesce(
@@ -52,10 +59,23 @@ def annotate_news(queryset: QuerySet, user) -> QuerySet:
             Value(default_since),
         )
     )
-    return queryset.annotate(**{f"new_{key}": count_of(counter(user)) for key, counter in _COUNTERS.items()})
+    return queryset.annotate(
+        **{f"new_{key}": count_of(counter(user, delegate=delegate)) for key, counter in _COUNTERS.items()}
+    )
 
 
 def record_visit(*, user, person: Person) -> None:
     """Remember that `user` opened the record now ("new since my last visit"). Not an
-    audited change: the access itself is in the access log."""
-    RecordVisit.objects.update_or_create(user=user, person=person, defaults={"visited_at": timezone.now()})
+    audited change: the access itself is in the access log.
+
+    One UPDATE on every visit but the first (update_or_create read the row with SELECT …
+    FOR UPDATE, then wrote it: two statements in a transaction on every overview)."""
+    now = timezone.now()
+    visits = RecordVisit.objects.filter(user=user, person=person)
+    if visits.update(visited_at=now):
+        return
+    try:
+        with transaction.atomic():
+            RecordVisit.objects.create(user=user, person=person, visited_at=now)
+    except IntegrityError:  # a first visit in another request at the same moment
+        visits.update(visited_at=now)

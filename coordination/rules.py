@@ -180,3 +180,15 @@ def referents_q(structure: Structure) -> Q:
         professional__team_memberships__role=TeamRole.REFERENT,
         professional__team_memberships__ended_on__isnull=True,
     )
+
+
+def structure_admins_q(structure: Structure) -> Q:
+    """`Q` on users: the structure's administrators today."""
+    today = timezone.localdate()
+    return Q(
+        professional__is_active=True,
+        professional__team_memberships__structure=structure,
+        professional__team_memberships__is_structure_admin=True,
+    ) & (
+        Q(professional__team_memberships__ended_on__isnull=True) | Q(professional__team_memberships__ended_on__gt=today)
+    )

@@ -24,6 +24,7 @@ from coordination.models import (
     Accompaniment,
     AuditEvent,
     BreakGlassAccess,
+    BreakGlassNotice,
     CarerLink,
     Category,
     CircleMember,
@@ -426,7 +427,12 @@ def accompaniment_start(
     *, actor, person: Person, structure: Structure, started_on: date | None = None
 ) -> Accompaniment:
     """The structure starts accompanying the person: it enters the circle, and its
-    team with the defaults of their role."""
+    team with the defaults of their role. An archived record comes back to life (a
+    destroyed one cannot: its identity is gone)."""
+    if person.destroyed_at is not None:
+        raise ValidationError({"person": "Ce dossier a été détruit à la fin de sa durée de conservation."})
+    Person.objects.filter(pk=person.pk, archived_at__isnull=False).update(archived_at=None)
+    person.archived_at = None
     accompaniment = Accompaniment(person=person, structure=structure, started_on=started_on or timezone.localdate())
     try:
         with transaction.atomic():
@@ -940,7 +946,9 @@ def delegation_revoke(*, actor, delegation: Delegation) -> Delegation:
 def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
     """Open the record read-only for BREAK_GLASS_HOURS. The person, legal
     representatives and the structure's référents are notified (a security notice:
-    it cannot be muted)."""
+    it cannot be muted); when none of them can be told (no account, no référent), the
+    structure's administrators are instead. The record keeps who was actually told
+    (`notice`, `notified`); `notified_at` stays empty when nobody was."""
     structure = rules.break_glass_structures(actor, person).first()
     if structure is None:
         raise access.AccessDenied(
@@ -960,6 +968,26 @@ def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
         started_at=now,
         expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
     )
+    told, notice = [], BreakGlassNotice.NOBODY
+    for recipients, kind in (
+        (break_glass_recipients(glass), BreakGlassNotice.CIRCLE),
+        # Nobody to tell (no account, no référent): the structure's administrators instead.
+        (break_glass_fallback_recipients(glass), BreakGlassNotice.STRUCTURE_ADMINS),
+    ):
+        told = notify(
+            "security.break_glass",
+            person=person,
+            actor=actor,
+            recipients=recipients,
+            url_for=lambda user: _access_log_url(user, person),
+        )
+        if told:
+            notice = kind
+            break
+    glass.notice = notice
+    glass.notified_at = now if told else None
+    glass.save(update_fields=["notice", "notified_at"])
+    glass.notified.set([n.recipient_id for n in told])
     _audit(
         actor,
         person,
@@ -968,16 +996,9 @@ def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
         access=glass.pk,
         reason=reason,
         structure=structure.pk,
+        notice=notice,
+        notified=sorted(n.recipient_id for n in told),
     )
-    notify(
-        "security.break_glass",
-        person=person,
-        actor=actor,
-        recipients=break_glass_recipients(glass),
-        url_for=lambda user: _access_log_url(user, person),
-    )
-    glass.notified_at = now
-    glass.save(update_fields=["notified_at"])
     return glass
 
 
@@ -986,6 +1007,11 @@ def _access_log_url(user, person: Person) -> str:
     if rules.is_professional(user):
         return reverse("coordination:person", args=[person.pk])
     return reverse("portal_access_log")
+
+
+def break_glass_fallback_recipients(glass: BreakGlassAccess):
+    """When nobody of `break_glass_recipients` can be told: the structure's administrators."""
+    return get_user_model().objects.filter(rules.structure_admins_q(glass.structure), is_active=True).distinct()
 
 
 def break_glass_recipients(glass: BreakGlassAccess):
@@ -1073,3 +1099,26 @@ def dmp_feeding_allowed(person: Person) -> bool:
     """Opt-out: feeding the DMP is allowed unless the person opposed it."""
     consent = person.consents.filter(kind=ConsentKind.DMP_FEEDING).order_by("-recorded_at", "-pk").first()
     return consent is None or consent.decision == ConsentDecision.GRANTED
+
+
+@transaction.atomic
+def legal_hold_set(*, actor, person: Person, hold: bool, reason: str = "") -> Person:
+    """An administrator (of a structure that accompanies or accompanied the person, or the
+    portal's staff) puts the record on legal hold — nothing of it is destroyed while it
+    holds — or lifts it. A hold needs its reason."""
+    if not (
+        getattr(actor, "is_staff", False)
+        or rules.administered_structures(actor).filter(accompaniments__person=person).exists()
+    ):
+        raise access.AccessDenied("Seul un administrateur d'une structure qui accompagne la personne peut faire cela.")
+    reason = reason.strip()
+    if hold and len(reason) < 5:
+        raise ValidationError({"reason": "Donnez le motif du gel (au moins 5 caractères)."})
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    person.legal_hold, person.legal_hold_reason = hold, reason if hold else ""
+    person.save(update_fields=["legal_hold", "legal_hold_reason"])
+    from coordination.audit_types import RetentionAudit
+
+    event = RetentionAudit.LEGAL_HOLD_SET if hold else RetentionAudit.LEGAL_HOLD_LIFTED
+    audit(actor, person, event, reason=reason)
+    return person

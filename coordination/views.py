@@ -29,6 +29,7 @@ from coordination.models import (
     AccessLog,
     Accompaniment,
     BreakGlassAccess,
+    BreakGlassNotice,
     Category,
     CircleMember,
     Delegation,
@@ -69,7 +70,8 @@ def _active_accompaniments():
 def caseload(request: HttpRequest) -> HttpResponse:
     """My caseload: persons whose record I may read, searchable and paginated."""
     form = CaseloadFilterForm(request.GET or None, user=request.user)
-    persons = access.persons_visible_to(request.user, Category.RECORD)
+    delegate = access.holds_active_delegation(request.user)  # asked once for the list and its counters
+    persons = access.persons_visible_to(request.user, Category.RECORD, delegate=delegate)
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
         if query:
@@ -84,9 +86,9 @@ def caseload(request: HttpRequest) -> HttpResponse:
             persons = persons.filter(
                 accompaniments__structure=form.cleaned_data["structure"], accompaniments__ended_on__isnull=True
             )
-    persons = news.annotate_news(persons.prefetch_related(_active_accompaniments()), request.user).order_by(
-        "birth_name", "birth_first_names", "pk"
-    )
+    persons = news.annotate_news(
+        persons.prefetch_related(_active_accompaniments()), request.user, delegate=delegate
+    ).order_by("birth_name", "birth_first_names", "pk")
     page = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("page"))
     access.log_many(request.user, page.object_list, Category.RECORD, path=request.path)
     template = "coordination/snippets/caseload_results.html" if request.htmx else "coordination/caseload.html"
@@ -303,6 +305,18 @@ def _my_requests(user):
     )
 
 
+def _told(glass: BreakGlassAccess) -> str:
+    """Who was actually told of the opening, in the words of the record."""
+    if glass.notice == BreakGlassNotice.CIRCLE:
+        return "La personne, ses représentants légaux ou les référents de la structure en sont informés."
+    if glass.notice == BreakGlassNotice.STRUCTURE_ADMINS:
+        return (
+            "La personne n'a ni compte ni référent à prévenir : "
+            "les administrateurs de la structure en sont informés à sa place."
+        )
+    return "Personne n'a pu être prévenu (aucun compte à prévenir) : l'ouverture reste tracée."
+
+
 @professional_required
 def break_glass(request: HttpRequest, person_id: int) -> HttpResponse:
     """Emergency read access with a written reason (only via an accompanying structure)."""
@@ -313,13 +327,12 @@ def break_glass(request: HttpRequest, person_id: int) -> HttpResponse:
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.break_glass_open(actor=request.user, person=person, reason=form.cleaned_data["reason"])
+            glass = services.break_glass_open(actor=request.user, person=person, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.warning(
-                request,
-                "Accès en urgence ouvert en lecture. Chaque consultation est tracée et la personne en est informée.",
+                request, f"Accès en urgence ouvert en lecture. Chaque consultation est tracée. {_told(glass)}"
             )
             return redirect("coordination:person", person_id=person.pk)
     return render(

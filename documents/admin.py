@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from common.admin import ReadOnlyAdmin
+from common.admin import OutboxAdmin, ReadOnlyAdmin
 from documents.models import DmpShare, Document, MssanteSending
 
 
@@ -22,16 +22,18 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DmpShare)
-class DmpShareAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "document", "action", "status", "send_after", "attempts", "sent_at")
+class DmpShareAdmin(OutboxAdmin):
+    list_display = ("created_at", "document", "action", "status", "send_after", "attempts", "sent_at", "last_error")
     list_filter = ("status", "action")
+    send_task = "documents.tasks.send_dmp_share"
     list_select_related = ("document",)
     show_full_result_count = False
 
 
 @admin.register(MssanteSending)
-class MssanteSendingAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "document", "recipient_address", "status", "attempts", "sent_at")
+class MssanteSendingAdmin(OutboxAdmin):
+    list_display = ("created_at", "document", "recipient_address", "status", "attempts", "sent_at", "last_error")
+    send_task = "documents.tasks.send_mssante"
     list_filter = ("status",)
     list_select_related = ("document",)
     search_fields = ("recipient_address",)

@@ -7,7 +7,7 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         from coordination import news
-        from documents import audit_types, notification_types  # noqa: F401
+        from documents import audit_types, notification_types, retention  # noqa: F401
         from documents.selectors import new_since_counter
 
         news.register("documents", new_since_counter)

@@ -75,6 +75,7 @@ class RecordingClient:
     published: list[DmpDocument] = []
     withdrawn: list[str] = []
     available: bool = True
+    is_simulated = True  # the pages say so: nothing leaves the portal
 
     @classmethod
     def reset(cls) -> None:
@@ -96,3 +97,8 @@ class RecordingClient:
 
 def get_client() -> DmpClient:
     return import_string(settings.DMP_CLIENT)()
+
+
+def is_simulated() -> bool:
+    """The configured client is a simulation (the demo of `make run`)."""
+    return bool(getattr(import_string(settings.DMP_CLIENT), "is_simulated", False))

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from common.outbox import OutboxItem
 from coordination.models import Person, Structure
 
 
@@ -160,12 +161,16 @@ class DmpShareStatus(models.TextChoices):
 DMP_WAITING_STATUSES = (DmpShareStatus.SCHEDULED, DmpShareStatus.RETRY, DmpShareStatus.NOT_CONFIGURED)
 
 
-class DmpShare(models.Model):
+class DmpShare(OutboxItem):
     """One item of the DMP outbox: publish or withdraw one document version.
 
-    `idempotency_key` (one per version and action) makes a second item impossible;
-    the sending task claims the row with a conditional UPDATE, so it never leaves twice.
+    `idempotency_key` (one per version and action) makes a second item impossible; it
+    is also what every attempt of the row sends, so a share re-sent after a lost worker
+    is recognised by the DMP. Claimed with a lease (`common.outbox`).
     """
+
+    WAITING = tuple(DMP_WAITING_STATUSES)
+    FRESH = "scheduled"
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="dmp_shares", verbose_name="document")
     action = models.CharField("action", max_length=10, choices=DmpAction.choices, default=DmpAction.PUBLISH)
@@ -181,12 +186,7 @@ class DmpShare(models.Model):
         verbose_name="programmé par",
     )
     send_after = models.DateTimeField("envoi à partir de")
-    attempts = models.PositiveSmallIntegerField("essais", default=0)
-    claimed_at = models.DateTimeField("pris en charge le", null=True, blank=True)
-    next_attempt_at = models.DateTimeField("prochain essai", null=True, blank=True)
-    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
     remote_id = models.CharField("identifiant au DMP", max_length=200, blank=True)
-    last_error = models.TextField("dernière erreur", blank=True)
     cancelled_at = models.DateTimeField("annulé le", null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -206,6 +206,18 @@ class DmpShare(models.Model):
     def __str__(self) -> str:
         return f"{self.get_action_display()} : {self.document} ({self.get_status_display()})"
 
+    def new_message_id(self) -> str:
+        return self.idempotency_key
+
+    @classmethod
+    def due_q(cls, now):
+        return super().due_q(now) & Q(send_after__lte=now)
+
+    @classmethod
+    def sweep_q(cls, now):
+        # Scheduled items wait for their delay (send_after), not for a lost hand-off.
+        return cls.due_q(now) | cls.lease_expired_q(now)
+
     @property
     def is_cancellable(self) -> bool:
         return self.action == DmpAction.PUBLISH and self.status in DMP_WAITING_STATUSES
@@ -219,8 +231,9 @@ class MssanteStatus(models.TextChoices):
     FAILED = "failed", "Échec définitif"
 
 
-class MssanteSending(models.Model):
-    """A document sent by secure health messaging (MSSanté) to one address."""
+class MssanteSending(OutboxItem):
+    """A document sent by secure health messaging (MSSanté) to one address (an outbox
+    row, `common.outbox`)."""
 
     document = models.ForeignKey(
         Document, on_delete=models.PROTECT, related_name="mssante_sendings", verbose_name="document"
@@ -231,12 +244,7 @@ class MssanteSending(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="envoyé par"
     )
     status = models.CharField("statut", max_length=10, choices=MssanteStatus.choices, default=MssanteStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField("essais", default=0)
     created_at = models.DateTimeField("demandé le", default=timezone.now)
-    claimed_at = models.DateTimeField("pris en charge le", null=True, blank=True)
-    next_attempt_at = models.DateTimeField("prochain essai", null=True, blank=True)
-    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
-    last_error = models.TextField("dernière erreur", blank=True)
 
     class Meta:
         verbose_name = "envoi MSSanté"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from coordination import access, rules
-from coordination.models import Category, CircleMember, CircleRole, Person
+from coordination.models import Category, CircleMember, CircleRole, Person, Structure, TeamMembership, TeamRole
 from documents.models import DmpAction, DmpShare, Document, DocumentStatus
 
 
@@ -56,14 +56,62 @@ def inbox(user) -> QuerySet[Document]:
     )
 
 
-def new_since_counter(user) -> QuerySet:
+def new_since_counter(user, *, delegate: bool | None = None) -> QuerySet:
     return (
         Document.objects.filter(
             visibility(user),
             person=OuterRef("pk"),
             created_at__gt=OuterRef("news_since"),
-            person__in=access.persons_visible_to(user, Category.DOCUMENTS).values("pk"),
+            person__in=access.visible_person_ids(user, Category.DOCUMENTS, delegate=delegate),
         )
         .exclude(author=user)
         .exclude(status=DocumentStatus.DRAFT)
+    )
+
+
+# --- The professional's day (portal dashboard) ---------------------------------------------------
+
+
+def _from_software() -> Exists:
+    """The author is a structure's connected software (its service account's team role)."""
+    return Exists(TeamMembership.objects.filter(professional__user=OuterRef("author"), role=TeamRole.SOFTWARE))
+
+
+def waiting_q() -> Q:
+    """Documents waiting for a professional: deposits on the portal to review, and drafts
+    sent by a connected software (not final) to validate."""
+    return Q(status=DocumentStatus.TO_REVIEW) | (
+        Q(status=DocumentStatus.DRAFT, superseded_at__isnull=True) & Q(_from_software())
+    )
+
+
+def to_review(user) -> QuerySet[Document]:
+    """What `user` has to examine, oldest first: the inbox's deposits (as referent with
+    `documents` write) and the connected software's drafts on the same persons."""
+    persons = access.persons_visible_to(user, Category.DOCUMENTS, "write").filter(
+        Exists(
+            CircleMember.objects.filter(
+                person=OuterRef("pk"), user=user, ended_at__isnull=True, role=CircleRole.REFERENT
+            )
+        )
+    )
+    return (
+        Document.objects.filter(waiting_q(), person__in=persons.values("pk"))
+        .select_related("person", "author")
+        .order_by("created_at", "pk")
+    )
+
+
+def structure_waiting(user, structure: Structure) -> QuerySet[Document]:
+    """Documents waiting (`waiting_q`) for persons `structure` accompanies today and whose
+    documents `user` may read."""
+    persons = (
+        access.persons_visible_to(user, Category.DOCUMENTS)
+        .filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
+        .values("pk")
+    )
+    return (
+        Document.objects.filter(waiting_q(), person__in=persons)
+        .select_related("person", "author")
+        .order_by("created_at", "pk")
     )

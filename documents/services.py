@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from common.handoff import last_error_recorder, queue_after_commit
 from common.notify import notify
 from coordination import access, rules
 from coordination.models import (
@@ -42,7 +43,7 @@ from documents.models import (
     DocumentType,
     MssanteSending,
 )
-from documents.uploads import check_upload, store
+from documents.uploads import check_upload, removes_files_on_failure, store
 
 MIN_REASON = 5
 
@@ -96,6 +97,7 @@ def _check_fields(doc_type: str, title: str, document_on: date | None) -> None:
         raise ValidationError({"document_on": "La date du document ne peut pas être dans le futur."})
 
 
+@removes_files_on_failure
 @transaction.atomic
 def document_create(
     *,
@@ -222,6 +224,7 @@ def document_validate(*, actor, document: Document) -> Document:
     return _validate(actor, document)
 
 
+@removes_files_on_failure
 @transaction.atomic
 def document_replace(
     *,
@@ -346,6 +349,31 @@ def document_review(*, actor, document: Document, accept: bool, reason: str = ""
     return document
 
 
+DMP_OPPOSED = "La personne s'est opposée à l'alimentation de son DMP : le document n'y est pas envoyé."
+DMP_INS_NOT_QUALIFIED = (
+    "L'identité de la personne n'est pas qualifiée (INS) : le document ne peut pas être envoyé au DMP."
+)
+
+
+@transaction.atomic
+def document_dmp_share(*, actor, document: Document) -> DmpShare:
+    """Queue a validated document for the DMP outside the automatic path of its type (the
+    validated projet personnalisé's PDF): the same outbox item, delay and cancellation
+    as a report's. Refused (ValidationError on `dmp`) when the person opposed feeding or
+    when the identity is not qualifiée (the DMP needs the INS); the opposition is checked
+    again at send time. Queued twice, it is the same item."""
+    _require_professional_writer(actor, document.person)
+    document = Document.objects.select_for_update().select_related("person").get(pk=document.pk)
+    if document.status != DocumentStatus.VALIDATED or document.superseded_at is not None:
+        raise ValidationError({"dmp": "Seule la version validée en vigueur d'un document part au DMP."})
+    if not dmp_feeding_allowed(document.person):
+        raise ValidationError({"dmp": DMP_OPPOSED})
+    if not document.person.shareable_ins:
+        raise ValidationError({"dmp": DMP_INS_NOT_QUALIFIED})
+    share = _queue_dmp(actor, document, DmpAction.PUBLISH, timedelta(minutes=settings.DMP_SEND_DELAY_MINUTES))
+    return share or DmpShare.objects.get(idempotency_key=f"document-{document.pk}-{DmpAction.PUBLISH}")
+
+
 @transaction.atomic
 def dmp_share_cancel(*, actor, share: DmpShare) -> DmpShare:
     """Cancel a DMP sending during its delay (one click by the author). Settled in the
@@ -396,10 +424,7 @@ def document_send_mssante(
         recipient=address,
     )
 
-    def queue():
-        from documents.tasks import send_mssante
+    from documents.tasks import send_mssante
 
-        send_mssante.delay(sending.pk)
-
-    transaction.on_commit(queue)
+    queue_after_commit(send_mssante, [sending.pk], record=last_error_recorder(MssanteSending))
     return sending

@@ -1,61 +1,45 @@
 """Celery tasks of the documents: the DMP outbox and MSSanté sendings.
 
-A task takes ids, claims its row with a conditional UPDATE, and is safe to run twice.
+A task takes ids, claims its row with a lease (`common.outbox`), and is safe to run twice.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from common import outbox
+from common.handoff import queue_now
 from common.notify import notify
-from common.outbox import MAX_ATTEMPTS, backoff_seconds
 from coordination.services import dmp_feeding_allowed
 from documents import dmp
 from documents.models import (
-    DMP_WAITING_STATUSES,
     DmpAction,
     DmpShare,
     DmpShareStatus,
     DocumentStatus,
     MssanteSending,
-    MssanteStatus,
 )
 
 logger = logging.getLogger(__name__)
 
 
-def _dmp_due_q(now):
-
-    return Q(status__in=DMP_WAITING_STATUSES, send_after__lte=now) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-
-
 @shared_task
 def send_due_dmp_shares() -> int:
-    """Beat (every minute): send the DMP outbox items whose delay is over.
+    """Beat (every minute, the sweeper): send the DMP outbox items whose delay is over,
+    the retries that are due and the items whose lease expired (a worker died mid-send:
+    sent again with the same idempotency key, which the DMP recognises)."""
 
-    An item "sending" for more than 30 minutes (a worker died) is marked failed rather
-    than sent again: it may have left, and the DMP must not receive it twice.
-    """
-
-    now = timezone.now()
-    DmpShare.objects.filter(status=DmpShareStatus.SENDING, claimed_at__lt=now - timedelta(minutes=30)).update(
-        status=DmpShareStatus.FAILED, last_error="Envoi interrompu : le document a pu partir ; non renvoyé."
-    )
-    due = list(DmpShare.objects.filter(_dmp_due_q(now)).order_by("send_after").values_list("pk", flat=True)[:1000])
-    for share_id in due:
-        send_dmp_share.delay(share_id)
+    outbox.fail_exhausted(DmpShare)
+    due = outbox.due_for_sweep(DmpShare, limit=1000)
+    queue_now(send_dmp_share, due)
     return len(due)
 
 
@@ -63,15 +47,12 @@ def send_due_dmp_shares() -> int:
 def send_dmp_share(share_id: int) -> str:
     """Send one outbox item through the configured DMP client (`settings.DMP_CLIENT`).
 
-    Claimed with a conditional UPDATE: only one run sends, a sent item is never taken
-    again. The person's opposition is checked here, at send time.
+    Claimed with a lease (`common.outbox`): only one run sends, a sent item is never
+    taken again. The person's opposition is checked here, at send time.
     """
 
     now = timezone.now()
-    claimed = DmpShare.objects.filter(_dmp_due_q(now), pk=share_id).update(
-        status=DmpShareStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
+    if not outbox.claim(DmpShare, share_id, now=now):
         return "skipped"
     share = DmpShare.objects.select_related("document__person", "document__replaces").get(pk=share_id)
     document = share.document
@@ -117,21 +98,23 @@ def send_dmp_share(share_id: int) -> str:
         _dmp_wait(share, DmpShareStatus.RETRY, str(error))
         return "retry"
     except dmp.DmpRejected as error:
-        DmpShare.objects.filter(pk=share_id).update(status=DmpShareStatus.FAILED, last_error=str(error)[:2000])
+        outbox.record_failure(DmpShare, share_id, attempts=share.attempts, error=str(error), permanent=True)
         _tell_sending_failed(document, share.created_by_id)
         return "failed"
-    DmpShare.objects.filter(pk=share_id).update(
-        status=DmpShareStatus.SENT, sent_at=timezone.now(), remote_id=(remote_id or "")[:200], last_error=""
-    )
+    except Exception as error:  # noqa: BLE001 — unforeseen (file unreadable…): wait and try again
+        logger.exception("DMP share %s", share_id)
+        _dmp_wait(share, DmpShareStatus.RETRY, f"{error.__class__.__name__}: {error}")
+        return "retry"
+    outbox.mark_sent(DmpShare, share_id, remote_id=(remote_id or "")[:200])
     return "sent"
 
 
 def _dmp_wait(share, status: str, error: str) -> None:
-    """The item waits (service unavailable or not configured) and goes when it is back."""
+    """The item waits (service unavailable or not configured) and goes when it is back:
+    the DMP's outages do not end an item (backoff capped at one hour, no last attempt)."""
 
-    countdown = backoff_seconds(share.attempts)
-    DmpShare.objects.filter(pk=share.pk).update(
-        status=status, last_error=error[:2000], next_attempt_at=timezone.now() + timedelta(seconds=countdown)
+    outbox.record_failure(
+        DmpShare, share.pk, attempts=share.attempts, error=error, retry_status=status, max_attempts=10**6
     )
 
 
@@ -189,12 +172,7 @@ def send_mssante(sending_id: int) -> str:
     """Send one document by MSSanté. Claimed with a conditional UPDATE (never sent twice);
     a temporary failure is recorded and retried later by `resume_mssante_sendings`."""
 
-    now = timezone.now()
-    claimed = MssanteSending.objects.filter(
-        Q(status=MssanteStatus.PENDING) | Q(status=MssanteStatus.RETRY, next_attempt_at__lte=now),
-        pk=sending_id,
-    ).update(status=MssanteStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
+    if not outbox.claim(MssanteSending, sending_id):
         return "skipped"
     sending = MssanteSending.objects.select_related("document__person", "document__author_structure", "sent_by").get(
         pk=sending_id
@@ -209,51 +187,36 @@ def send_mssante(sending_id: int) -> str:
         from_email=settings.MSSANTE_FROM_EMAIL,
         to=[sending.recipient_address],
         connection=mssante_connection(),
+        headers={"Message-ID": sending.message_id} if sending.message_id else None,
     )
     message.attach(f"document-{document.pk}-v{document.version}.{extension}", content, document.content_type)
+    permanent = False
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as error:
-        _mssante_fail(sending, f"Adresse refusée par le serveur : {error}")
-        return "failed"
-    except (smtplib.SMTPException, OSError) as error:
-        if sending.attempts >= MAX_ATTEMPTS:
-            _mssante_fail(sending, f"{error} (abandon après {sending.attempts} essais)")
-            return "failed"
-        MssanteSending.objects.filter(pk=sending_id).update(
-            status=MssanteStatus.RETRY,
-            last_error=str(error)[:2000] or error.__class__.__name__,
-            next_attempt_at=timezone.now() + timedelta(seconds=backoff_seconds(sending.attempts)),
-        )
-        return "retry"
-    MssanteSending.objects.filter(pk=sending_id).update(
-        status=MssanteStatus.SENT, sent_at=timezone.now(), last_error=""
+        reason, permanent = f"Adresse refusée par le serveur : {error}", True
+    except smtplib.SMTPResponseException as error:
+        reason, permanent = f"SMTP {error.smtp_code}", error.smtp_code >= 500
+    except Exception as error:  # noqa: BLE001 — relay unreachable, timeout…: try again later
+        reason = str(error) or error.__class__.__name__
+    else:
+        outbox.mark_sent(MssanteSending, sending_id)
+        return "sent"
+    status = outbox.record_failure(
+        MssanteSending, sending_id, attempts=sending.attempts, error=reason, permanent=permanent
     )
-    return "sent"
-
-
-def _mssante_fail(sending, reason: str) -> None:
-
-    logger.warning("MSSanté sending %s failed: %s", sending.pk, reason)
-    MssanteSending.objects.filter(pk=sending.pk).update(status=MssanteStatus.FAILED, last_error=reason[:2000])
-    _tell_sending_failed(sending.document, sending.sent_by_id)
+    if status == "failed":
+        logger.warning("MSSanté sending %s failed: %s", sending_id, reason)
+        _tell_sending_failed(sending.document, sending.sent_by_id)
+    return status
 
 
 @shared_task
 def resume_mssante_sendings() -> int:
-    """Beat (every minute): retry the MSSanté sendings whose next attempt is due, and
-    re-queue those a broker outage left pending."""
+    """Beat (every minute, the sweeper): the sendings whose hand-off was lost, the
+    retries that are due and the expired leases (sent again, same Message-ID)."""
 
-    now = timezone.now()
-    MssanteSending.objects.filter(status=MssanteStatus.SENDING, claimed_at__lt=now - timedelta(minutes=30)).update(
-        status=MssanteStatus.FAILED, last_error="Envoi interrompu : le message a pu partir ; non renvoyé."
-    )
-    due = list(
-        MssanteSending.objects.filter(
-            Q(status=MssanteStatus.PENDING, created_at__lt=now - timedelta(minutes=2))
-            | Q(status=MssanteStatus.RETRY, next_attempt_at__lte=now)
-        ).values_list("pk", flat=True)[:1000]
-    )
-    for sending_id in due:
-        send_mssante.delay(sending_id)
+    outbox.fail_exhausted(MssanteSending)
+    due = outbox.due_for_sweep(MssanteSending, limit=1000)
+    queue_now(send_mssante, due)
     return len(due)

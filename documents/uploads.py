@@ -4,8 +4,11 @@ metadata, stored privately under a random name. Used by every block that takes f
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import hashlib
 import io
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -20,6 +23,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from documents import pdf_safety
 from documents.pdf_safety import HTML_FILE, HTML_SNIFF, REFUSED_TYPE
+
+logger = logging.getLogger(__name__)
 
 IMAGE_TYPES = {"image/jpeg": ("JPEG", "jpg"), "image/png": ("PNG", "png"), "image/webp": ("WEBP", "webp")}
 PDF_TYPE = "application/pdf"
@@ -112,10 +117,55 @@ def _encode(image: Image.Image, image_format: str) -> bytes:
     return buffer.getvalue()
 
 
-def store(content: bytes, *, folder: str, extension: str) -> str:
-    """Save under a random name in private storage; returns the storage name."""
+STORAGE_ERROR = (
+    "Le fichier n'a pas pu être enregistré (espace de stockage indisponible). "
+    "Rien n'a été enregistré : réessayez dans un instant."
+)
+_stored_in_call: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("stored_in_call", default=None)
+
+
+def store(content: bytes, *, folder: str, extension: str, field: str = "file") -> str:
+    """Save under a random name in private storage; returns the storage name.
+
+    A storage failure (disk full, permission, object store down) is a ValidationError
+    on `field` with a plain message; inside `removes_files_on_failure`, a file stored
+    here is removed again when the change fails (no orphan file)."""
     name = f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
-    return default_storage.save(name, ContentFile(content))
+    try:
+        saved = default_storage.save(name, ContentFile(content))
+    except OSError as error:
+        logger.error("storage write failed for %s: %s", name, error)
+        raise ValidationError({field: STORAGE_ERROR}) from error
+    stored = _stored_in_call.get()
+    if stored is not None:
+        stored.append(saved)
+    return saved
+
+
+def removes_files_on_failure(function):
+    """Put it outside `transaction.atomic`: when the service raises (a refusal, a
+    database error, the commit itself), the files it stored are deleted, so a refused
+    or failed change leaves no orphan file and no half-saved row."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if _stored_in_call.get() is not None:  # nested: the outermost call cleans up
+            return function(*args, **kwargs)
+        stored: list[str] = []
+        token = _stored_in_call.set(stored)
+        try:
+            return function(*args, **kwargs)
+        except BaseException:
+            for name in stored:
+                try:
+                    default_storage.delete(name)
+                except OSError:
+                    logger.exception("could not remove %s after a failed change", name)
+            raise
+        finally:
+            _stored_in_call.reset(token)
+
+    return wrapper
 
 
 def private_file_response(stored, *, content_type: str, filename: str):

@@ -16,6 +16,7 @@ from common.forms import add_service_errors
 from coordination import access
 from coordination.models import Category, CircleMember, Structure
 from coordination.views import professional_required
+from documents import dmp
 from documents import selectors as document_selectors
 from documents import services as document_services
 from documents.forms import (
@@ -146,6 +147,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
             "reason_form": ReasonForm(),
             "mssante_form": MssanteForm(addresses=addresses),
             "is_author": request.user.pk in (document.author_id, document.validated_by_id),
+            "dmp_simulated": dmp.is_simulated(),
         },
     )
 

@@ -24,8 +24,11 @@ READABLE = (
     "ServiceRequest",
     "Consent",
     "Subscription",
+    "AuditEvent",
+    "Questionnaire",
+    "QuestionnaireResponse",
 )
-WRITABLE = ("Patient", "Appointment", "DocumentReference", "Subscription")
+WRITABLE = ("Patient", "Appointment", "DocumentReference", "Subscription", "QuestionnaireResponse")
 
 ALL_SCOPES = {
     **{f"system/{name}.read": f"Lire : {name}" for name in READABLE},

@@ -11,6 +11,7 @@ urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     path("auth/token", TokenView.as_view(), name="token"),
     path("auth/revoke", RevokeTokenView.as_view(), name="revoke"),
+    re_path(r"^Patient/(?P<resource_id>[0-9]{1,18})/\$everything/?$", views.patient_everything, name="everything"),
     re_path(r"^(?P<resource_type>[A-Z][A-Za-z]{1,39})/?$", views.type_endpoint, name="type"),
     re_path(
         r"^(?P<resource_type>[A-Z][A-Za-z]{1,39})/(?P<resource_id>[A-Za-z0-9\-.]{1,64})/?$",

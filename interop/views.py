@@ -9,17 +9,22 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from documents.uploads import private_file_response
 from interop import auth, services
-from interop.fhir import subscriptions, writes
+from interop.fhir import everything as everything_operation
+from interop.fhir import questionnaires, subscriptions, writes
 from interop.fhir.capability import capability_statement
-from interop.fhir.codes import base_url
+from interop.fhir.codes import JSON, base_url
 from interop.fhir.common import FhirError, Query, error_response, invalid, not_found, response, searchset
 from interop.fhir.handlers import HANDLERS, Context, Result, read_document_reference, read_patient
 from interop.models import Subscription
+from interop.scopes import READABLE
+
+# The evaluation block's resources live in their own module (it builds on handlers').
+HANDLERS.update(questionnaires.HANDLERS)
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +98,12 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
     if request.method == "PUT" and "update" in handler.writes and resource_type != "Subscription":
         caller.require(resource_type, "write")
         return _conditional_update(request, ctx, resource_type)
+    if request.method == "POST" and resource_type == "QuestionnaireResponse":
+        caller.require(resource_type, "write")
+        with transaction.atomic():
+            evaluation = questionnaires.create_questionnaire_response(ctx, _body(request))
+        body = questionnaires.read_questionnaire_response(ctx, str(evaluation.pk))
+        return response(body, 201, {"Location": f"{base_url()}/QuestionnaireResponse/{evaluation.pk}"})
     if request.method == "POST" and "create" in handler.writes:
         caller.require(resource_type, "write")
         with transaction.atomic():
@@ -149,3 +160,31 @@ def instance_endpoint(request: HttpRequest, resource_type: str, resource_id: str
                 subscription = subscriptions.update(ctx, subscription, _body(request))
         return response(subscriptions.render(subscription))
     raise FhirError(405, f"{resource_type} : interaction non prise en charge ({request.method}).", code="not-supported")
+
+
+@_fhir_view
+def patient_everything(request: HttpRequest, resource_id: str) -> HttpResponse:
+    """`GET Patient/<id>/$everything`: the person's whole record the caller may read, as
+    one Bundle (type collection), streamed. A connected software gets the resource types
+    its token's scopes allow (`system/Patient.read` at least)."""
+    if request.method != "GET":
+        raise FhirError(405, "$everything : seule la lecture (GET) est possible.", code="not-supported")
+    caller = auth.resolve(request)
+    caller.require("Patient", "read")
+    types = None
+    if caller.software is not None:
+        types = [name for name in READABLE if caller.token.allow_scopes([f"system/{name}.read"])]
+    try:
+        person_id = int(resource_id)
+    except ValueError:
+        raise not_found("Patient") from None
+    if not 0 < person_id < 2**62:
+        raise not_found("Patient")
+    try:
+        found = everything_operation.gather(caller.user, person_id, path=request.path[:300], types=types)
+    except Http404:
+        raise not_found("Patient") from None
+    return StreamingHttpResponse(
+        (chunk.encode() for chunk in everything_operation.bundle_chunks(found)),
+        content_type=f"{JSON}; charset=utf-8",
+    )

@@ -7,7 +7,7 @@ class LiaisonConfig(AppConfig):
 
     def ready(self) -> None:
         from coordination import news
-        from liaison import audit_types, notification_types  # noqa: F401
+        from liaison import audit_types, notification_types, retention  # noqa: F401
         from liaison.selectors import new_since_counter
 
         news.register("transmissions", new_since_counter)

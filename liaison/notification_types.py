@@ -5,6 +5,7 @@ from __future__ import annotations
 from common.notify import Frequency, NotificationType, register, register_block
 from coordination.access import readers
 from coordination.models import Category
+from liaison.selectors import notification_summaries
 
 register_block("liaison", "Cahier de liaison", position=40)
 
@@ -17,6 +18,8 @@ register(
         Category.LIAISON,
         readers(Category.LIAISON),
         default_frequency=Frequency.DAILY,
+        plural="nouvelles transmissions",
+        describe=notification_summaries,
     ),
     NotificationType(
         "liaison.alert",
@@ -24,6 +27,8 @@ register(
         "Alerte qui vous est adressée",
         "Une transmission vous est adressée dans le cahier de liaison.",
         Category.LIAISON,
+        plural="alertes qui vous sont adressées",
+        describe=notification_summaries,
     ),
     NotificationType(
         "liaison.remarkable_event",
@@ -32,6 +37,8 @@ register(
         "Un évènement remarquable a été signalé dans un cahier de liaison que vous suivez.",
         Category.LIAISON,
         readers(Category.LIAISON),
+        plural="évènements remarquables",
+        describe=notification_summaries,
     ),
     NotificationType(
         "liaison.receipt_missing",
@@ -39,5 +46,7 @@ register(
         "Accusé de réception manquant",
         "Un accusé de réception que vous avez demandé n'a pas encore été donné.",
         Category.LIAISON,
+        plural="accusés de réception manquants",
+        describe=notification_summaries,
     ),
 )

@@ -15,10 +15,12 @@ from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import Truncator
 
+from common.notify import Summary
 from coordination import access
-from coordination.models import Category, Person, TeamMembership
-from liaison.models import FeedState, ReadMark, Scope, Transmission
+from coordination.models import Category, Person, Structure, TeamMembership
+from liaison.models import Addressee, FeedState, ReadMark, Scope, Transmission, TransmissionStatus
 
 
 def my_structure_ids(user):
@@ -53,7 +55,7 @@ class FeedScope:
 
 
 def feed_scope(user) -> FeedScope:
-    persons = access.persons_visible_to(user, Category.LIAISON).order_by().values_list("pk", flat=True)
+    persons = access.visible_person_ids(user, Category.LIAISON).order_by()
     return FeedScope(tuple(persons), tuple(my_structure_ids(user).values_list("structure_id", flat=True)))
 
 
@@ -201,10 +203,114 @@ def _flag(items: list[Transmission], is_read: bool) -> list[Transmission]:
     return items
 
 
-def new_since_counter(user) -> QuerySet[Transmission]:
+def new_since_counter(user, *, delegate: bool | None = None) -> QuerySet[Transmission]:
     """Transmissions `user` may read, added to the person (OuterRef "pk") since their last
     visit (OuterRef "news_since"), by someone else: for coordination.news."""
-    persons = access.persons_visible_to(user, Category.LIAISON).values("pk")
+    persons = access.visible_person_ids(user, Category.LIAISON, delegate=delegate)
     return Transmission.objects.filter(
         visibility(user), person=OuterRef("pk"), person__in=persons, created_at__gt=OuterRef("news_since")
     ).exclude(author=user)
+
+
+# --- The professional's day (portal dashboard) ---------------------------------------------------
+
+RECENT_ALERT_DAYS = 7
+
+
+def _readable(user) -> Q:
+    """Transmissions `user` may read: the person's notebook through the gate's queryset,
+    and the internal ones of their structures only."""
+    return visibility(user) & Q(person__in=access.persons_visible_to(user, Category.LIAISON).values("pk"))
+
+
+def awaiting_my_receipt(user) -> QuerySet[Transmission]:
+    """Transmissions addressed to `user` whose author asked for a receipt not given yet,
+    oldest first (the one waiting longest on top)."""
+    return (
+        Transmission.objects.filter(_readable(user), status=TransmissionStatus.ACTIVE, requests_receipt=True)
+        .filter(Exists(Addressee.objects.filter(transmission=OuterRef("pk"), user=user, acknowledged_at__isnull=True)))
+        .select_related("person", "author")
+        .order_by("created_at", "pk")
+    )
+
+
+def recent_alerts(user, days: int = RECENT_ALERT_DAYS) -> QuerySet[Transmission]:
+    """Alerts addressed to `user` and remarkable events of the last `days` days, written
+    by others, newest first."""
+    since = timezone.now() - timezone.timedelta(days=days)
+    # Two small sources (each on its index), rather than an OR the planner answers by
+    # reading every recent transmission of the caseload.
+    persons = access.persons_visible_to(user, Category.LIAISON).values("pk")
+    addressed = Addressee.objects.filter(user=user, transmission__created_at__gt=since).values("transmission_id")
+    remarkable = (
+        Transmission.objects.filter(person__in=persons, created_at__gt=since).exclude(remarkable_event="").values("pk")
+    )
+    return (
+        Transmission.objects.filter(visibility(user), person__in=persons)
+        .filter(status=TransmissionStatus.ACTIVE, created_at__gt=since)
+        .filter(Q(pk__in=addressed) | Q(pk__in=remarkable))
+        .exclude(author=user)
+        .select_related("person", "author")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def structure_receipts_overdue(user, structure: Structure) -> QuerySet[Addressee]:
+    """Receipts asked more than LIAISON_RECEIPT_REMINDER_HOURS ago and still missing, on
+    transmissions `user` may read about persons `structure` accompanies today."""
+    due = timezone.now() - timezone.timedelta(hours=settings.LIAISON_RECEIPT_REMINDER_HOURS)
+    persons = (
+        access.persons_visible_to(user, Category.LIAISON)
+        .filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
+        .values("pk")
+    )
+    shared = Q(transmission__scope=Scope.SHARED) | Q(
+        transmission__scope=Scope.INTERNAL, transmission__author_structure__in=my_structure_ids(user)
+    )
+    return (
+        Addressee.objects.filter(
+            shared,
+            acknowledged_at__isnull=True,
+            transmission__requests_receipt=True,
+            transmission__status=TransmissionStatus.ACTIVE,
+            transmission__created_at__lt=due,
+            transmission__person__in=persons,
+        )
+        .select_related("user", "transmission__person", "transmission__author")
+        .order_by("transmission__created_at", "pk")
+    )
+
+
+def notification_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """The notification centre's summary of transmissions `user` may still read: the
+    author, the first words (the DAR's target and data for a targeted one), and whether a
+    receipt was asked of them. One query; what `user` may not read is left out."""
+    rows = (
+        Transmission.objects.filter(_readable(user), pk__in=ids)
+        .select_related("author")
+        .annotate(
+            asks_me=Exists(
+                Addressee.objects.filter(transmission=OuterRef("pk"), user=user, acknowledged_at__isnull=True)
+            )
+        )
+    )
+    summaries = {}
+    for t in rows:
+        if t.status == TransmissionStatus.WITHDRAWN:
+            excerpt = "Transmission retirée par son auteur."
+        elif t.kind == "targeted":
+            excerpt = f"{t.target} — {t.data}"
+        else:
+            excerpt = t.text
+        if t.requests_receipt and t.asks_me:
+            kind = "Demande d'accusé de réception"
+        elif t.remarkable_event:
+            kind = f"Évènement remarquable : {t.get_remarkable_event_display()}"
+        else:
+            kind = ""
+        summaries[t.pk] = Summary(
+            excerpt=Truncator(" ".join(excerpt.split())).words(15),
+            author=t.author.get_full_name() or t.author.email,
+            kind=kind,
+        )
+    return summaries

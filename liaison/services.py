@@ -17,7 +17,7 @@ from common.notify import notify
 from coordination import access
 from coordination.models import Category, Person, Structure, TeamMembership
 from coordination.services import audit
-from documents.uploads import check_upload, store
+from documents.uploads import check_upload, removes_files_on_failure, store
 from liaison import selectors
 from liaison.audit_types import LiaisonAudit
 from liaison.models import (
@@ -105,8 +105,12 @@ def _attach(transmission: Transmission, files: Iterable, actor) -> list[Attachme
     checked_files = [(upload, check_upload(upload, field="attachments")) for upload in files]
     attachments = []
     for upload, checked in checked_files:
-        name = store(checked.content, folder="liaison", extension=checked.extension)
-        thumbnail = store(checked.thumbnail, folder="liaison/thumbnails", extension="jpg") if checked.thumbnail else ""
+        name = store(checked.content, folder="liaison", extension=checked.extension, field="attachments")
+        thumbnail = (
+            store(checked.thumbnail, folder="liaison/thumbnails", extension="jpg", field="attachments")
+            if checked.thumbnail
+            else ""
+        )
         attachments.append(
             Attachment.objects.create(
                 transmission=transmission,
@@ -140,6 +144,7 @@ def _check_addressees(person: Person, transmission: Transmission, users) -> list
     return users
 
 
+@removes_files_on_failure
 @transaction.atomic
 def transmission_create(
     *,
@@ -215,12 +220,19 @@ def transmission_create(
     )
     url_for = _url_for(person, transmission)
     if users:
-        notify("liaison.alert", person=person, actor=actor, recipients=users, url_for=url_for)
+        notify("liaison.alert", person=person, actor=actor, recipients=users, url_for=url_for, subject=transmission)
     if scope == Scope.SHARED:
-        notify("liaison.transmission_shared", person=person, actor=actor, url_for=url_for)
+        notify("liaison.transmission_shared", person=person, actor=actor, url_for=url_for, subject=transmission)
     if remarkable_event:
         recipients = None if scope == Scope.SHARED else _structure_readers(person, structure)
-        notify("liaison.remarkable_event", person=person, actor=actor, recipients=recipients, url_for=url_for)
+        notify(
+            "liaison.remarkable_event",
+            person=person,
+            actor=actor,
+            recipients=recipients,
+            url_for=url_for,
+            subject=transmission,
+        )
     return transmission
 
 
@@ -293,6 +305,7 @@ def transmission_withdraw(*, actor, transmission: Transmission) -> Transmission:
     return transmission
 
 
+@removes_files_on_failure
 @transaction.atomic
 def transmission_correct(*, actor, original: Transmission, **fields) -> Transmission:
     """A correction: a new transmission linked to the original, with the same audience."""
@@ -308,6 +321,7 @@ def transmission_correct(*, actor, original: Transmission, **fields) -> Transmis
     )
 
 
+@removes_files_on_failure
 @transaction.atomic
 def attachments_add(*, actor, transmission: Transmission, files: Iterable) -> list[Attachment]:
     """The author adds files during the grace period."""

@@ -5,6 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from common.notify import notify
@@ -30,8 +31,12 @@ def remind_missing_receipts() -> int:
         )
         for addressee in pending:
             transmission = addressee.transmission
-            notify("liaison.alert", person=transmission.person, recipients=[addressee.user])
-            notify("liaison.receipt_missing", person=transmission.person, recipients=[transmission.author])
+            url = reverse("liaison:transmission", args=[transmission.pk])
+            for event_type, recipient in (
+                ("liaison.alert", addressee.user),
+                ("liaison.receipt_missing", transmission.author),
+            ):
+                notify(event_type, person=transmission.person, recipients=[recipient], url=url, subject=transmission)
             addressee.reminded_at = timezone.now()
             addressee.save(update_fields=["reminded_at"])
             reminded += 1

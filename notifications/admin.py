@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from common.admin import ReadOnlyAdmin
-from notifications.models import Delivery, DeliveryStatus, Notification, NotificationPreference
+from common.admin import OutboxAdmin, ReadOnlyAdmin
+from notifications.models import Delivery, Notification, NotificationPreference
 
 
 @admin.register(Notification)
@@ -18,7 +18,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(OutboxAdmin):
     """Permanent failures show here (status « Échec définitif », with the last error)."""
 
     list_display = ["created_at", "user", "channel", "digest", "status", "attempts", "sent_at", "last_error"]
@@ -26,18 +26,13 @@ class DeliveryAdmin(ReadOnlyAdmin):
     search_fields = ["user__email"]
     date_hierarchy = "created_at"
     list_select_related = ["user"]
+    send_task = "notifications.tasks.deliver"
+    # The action's name, kept for the bookmarks and tests of the support team.
     actions = ["retry_now"]
 
     @admin.action(description="Renvoyer les envois en échec sélectionnés")
     def retry_now(self, request, queryset):
-        from notifications.services import dispatch_after_commit
-
-        failed = list(queryset.filter(status=DeliveryStatus.FAILED))
-        Delivery.objects.filter(pk__in=[d.pk for d in failed]).update(
-            status=DeliveryStatus.RETRY, attempts=0, next_attempt_at=None
-        )
-        dispatch_after_commit(failed)
-        self.message_user(request, f"{len(failed)} envoi(s) remis en file d'attente.")
+        return self.resend_failed(request, queryset)
 
 
 @admin.register(NotificationPreference)

@@ -86,6 +86,9 @@ def send_email(delivery: Delivery) -> None:
         subject=context["subject"],
         body=render_to_string("notifications/email/notification.txt", context),
         to=[delivery.user.email],
+        # Kept across attempts (common.outbox): a copy re-sent after a lost worker folds
+        # with the first one in the reader's mail client.
+        headers={"Message-ID": delivery.message_id} if delivery.message_id else None,
     )
     message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
     try:

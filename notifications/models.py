@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.notify import Frequency
+from common.outbox import OutboxItem
 from coordination.models import Person
 
 
@@ -65,6 +66,8 @@ class Notification(models.Model):
         related_name="+",
         verbose_name="auteur",
     )
+    # The id of what it is about in the type's block (a transmission…), for the centre's summary.
+    subject_id = models.PositiveBigIntegerField("objet", null=True, blank=True)
     url = models.CharField("lien", max_length=300, blank=True)
     created_at = models.DateTimeField("créée le", default=timezone.now)
     read_at = models.DateTimeField("lue le", null=True, blank=True)
@@ -81,6 +84,8 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["recipient", "-created_at"]),
+            # The centre's groups: one recipient's notifications by type and person.
+            models.Index(fields=["recipient", "event_type", "person"], name="notification_group"),
             models.Index(
                 fields=["recipient"], condition=Q(read_at__isnull=True, is_in_app=True), name="notification_unread"
             ),
@@ -105,8 +110,14 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Échec définitif"
 
 
-class Delivery(models.Model):
-    """The unit of work of sending: one message on one channel (one notification, or a digest)."""
+class Delivery(OutboxItem):
+    """The unit of work of sending: one message on one channel (one notification, or a digest).
+
+    An outbox row (`common.outbox`): claimed with a lease, retried with backoff, its
+    Message-ID kept across attempts."""
+
+    # A task handed the row sends it at once (the admin's resend, a test).
+    CLAIM_BEFORE_DUE = True
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries", verbose_name="destinataire"
@@ -125,12 +136,7 @@ class Delivery(models.Model):
     )
     item_count = models.PositiveIntegerField("nombre d'éléments", default=1)
     status = models.CharField("statut", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField("essais", default=0)
     created_at = models.DateTimeField("créé le", default=timezone.now)
-    claimed_at = models.DateTimeField("pris en charge le", null=True, blank=True)
-    next_attempt_at = models.DateTimeField("prochain essai", null=True, blank=True)
-    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
-    last_error = models.TextField("dernière erreur", blank=True)
 
     class Meta:
         verbose_name = "envoi"

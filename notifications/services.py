@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from common.handoff import last_error_recorder, queue_after_commit
 from common.notify import Frequency, NotificationType, catalogue
 from coordination import access, rules
 from coordination.models import Person
@@ -74,6 +75,7 @@ def notify(
     url: str | None = None,
     url_for: Callable[[object], str] | None = None,
     recipients: Iterable | QuerySet | None = None,
+    subject=None,
 ) -> list[Notification]:
     """Tell the people concerned that something happened. Returns the notifications made.
 
@@ -121,6 +123,7 @@ def notify(
                 event_type=event_type,
                 person=person,
                 actor=actor,
+                subject_id=getattr(subject, "pk", subject),
                 created_at=now,
                 url=url or (url_for(user) if url_for else _default_url(user, person)),
                 is_in_app=preference.in_app,
@@ -150,17 +153,11 @@ def notify(
 
 
 def dispatch_after_commit(deliveries: Iterable[Delivery]) -> None:
-    ids = [d.pk for d in deliveries if d.pk is not None]
-    if not ids:
-        return
+    """Queue the deliveries after the commit (`common.handoff`): never raises into the
+    request; a delivery not queued (broker down) is sent by the sweeper."""
+    from notifications.tasks import deliver
 
-    def send():
-        from notifications.tasks import deliver
-
-        for delivery_id in ids:
-            deliver.delay(delivery_id)
-
-    transaction.on_commit(send)
+    queue_after_commit(deliver, [d.pk for d in deliveries], record=last_error_recorder(Delivery))
 
 
 # --- What a user does with their own notifications (pages and API) ------------------------------
@@ -179,6 +176,15 @@ def notification_mark_read(*, actor, notification: Notification) -> Notification
         notification.read_at = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
     return notification
+
+
+def notifications_mark_group_read(*, actor, event_type: str, person_id: int | None) -> int:
+    """Mark read the actor's notifications of one type about one person (a group of the centre)."""
+    return (
+        notifications_of(actor)
+        .filter(read_at__isnull=True, event_type=event_type, person_id=person_id)
+        .update(read_at=timezone.now())
+    )
 
 
 def notifications_mark_all_read(*, actor) -> int:

@@ -1,87 +1,68 @@
 """Celery tasks of the notifications: deliveries and digests.
 
-A task takes ids, claims its row with a conditional UPDATE, and is safe to run twice.
+A task takes ids, claims its row with a lease (`common.outbox`), and is safe to run twice.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from common import outbox
+from common.handoff import queue_now
 from common.notify import Frequency
-from common.outbox import MAX_ATTEMPTS, backoff_seconds
 from notifications.channels import SENDERS, PermanentError, TransientError
-from notifications.models import Channel, Delivery, DeliveryStatus, Notification
+from notifications.models import Channel, Delivery, Notification
 
 logger = logging.getLogger(__name__)
 
 
 def claim(delivery_id: int) -> bool:
-    """Take the row for sending; False if another run has it or it is done."""
-    now = timezone.now()
-    return bool(
-        Delivery.objects.filter(pk=delivery_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRY]).update(
-            status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-    )
+    """Take the row for sending (lease, `common.outbox.claim`); False if another run
+    holds it or it is done."""
+    return outbox.claim(Delivery, delivery_id)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
-def deliver(self, delivery_id: int) -> str:
-    """Send one delivery. A retry or a duplicate task never sends twice: only the run
-    that claimed the row sends, and a sent row is never claimed again."""
+@shared_task(acks_late=True)
+def deliver(delivery_id: int) -> str:
+    """Send one delivery. A duplicate task never sends twice: only the run that claimed
+    the row sends, and a sent row is never claimed again. A worker lost mid-send leaves
+    the row "sending" until its lease expires; then it is sent again, same Message-ID.
+    A failure is recorded on the row (retry with backoff, or failed with its reason):
+    the sweeper, not the broker, brings the retry back."""
     if not claim(delivery_id):
         return "skipped"
     delivery = Delivery.objects.select_related("user", "notification").get(pk=delivery_id)
     try:
         SENDERS[delivery.channel](delivery)
-    except TransientError as error:
-        if delivery.attempts >= MAX_ATTEMPTS:
-            _fail(delivery, f"{error} (abandon après {delivery.attempts} essais)")
-            return "failed"
-        countdown = backoff_seconds(delivery.attempts)
-        Delivery.objects.filter(pk=delivery_id).update(
-            status=DeliveryStatus.RETRY,
-            last_error=str(error)[:2000],
-            next_attempt_at=timezone.now() + timedelta(seconds=countdown),
-        )
-        raise self.retry(countdown=countdown, exc=error) from error
     except PermanentError as error:
-        _fail(delivery, str(error))
-        return "failed"
-    Delivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="")
+        logger.warning("delivery %s failed: %s", delivery_id, error)
+        return outbox.record_failure(
+            Delivery, delivery_id, attempts=delivery.attempts, error=str(error), permanent=True
+        )
+    except Exception as error:  # noqa: BLE001 — TransientError, and anything unforeseen: try again later
+        status = outbox.record_failure(
+            Delivery, delivery_id, attempts=delivery.attempts, error=str(error) or error.__class__.__name__
+        )
+        log = logger.warning if isinstance(error, TransientError) else logger.exception
+        log("delivery %s: %s (%s)", delivery_id, error, status)
+        return status
+    outbox.mark_sent(Delivery, delivery_id)
     return "sent"
-
-
-def _fail(delivery: Delivery, reason: str) -> None:
-    logger.warning("delivery %s failed: %s", delivery.pk, reason)
-    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, last_error=reason[:2000])
 
 
 @shared_task
 def resume_deliveries() -> int:
-    """Beat: re-queue what a lost task or a broker outage left behind.
-
-    A row still "sending" long after its claim is marked failed rather than sent again:
-    the message may have left before the worker died, and sending twice is worse.
-    """
-    now = timezone.now()
-    Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - timedelta(minutes=30)).update(
-        status=DeliveryStatus.FAILED, last_error="Envoi interrompu : le message a pu partir ; non renvoyé."
-    )
-    due = list(
-        Delivery.objects.filter(
-            Q(status=DeliveryStatus.PENDING, created_at__lt=now - timedelta(minutes=5))
-            | Q(status=DeliveryStatus.RETRY, next_attempt_at__lte=now)
-        ).values_list("pk", flat=True)[:5000]
-    )
-    for delivery_id in due:
-        deliver.delay(delivery_id)
+    """Beat, every minute (the sweeper): queue the deliveries whose hand-off was lost
+    (pending for more than a minute: broker down), the retries that are due and the
+    rows whose lease expired (a worker died mid-send: sent again, same Message-ID)."""
+    outbox.fail_exhausted(Delivery)
+    due = outbox.due_for_sweep(Delivery)
+    queue_now(deliver, due)
     return len(due)
 
 

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from common.forms import Form
 from common.notify import Frequency, blocks, catalogue
-from notifications import services
+from notifications import selectors, services
 from notifications.models import Notification
 from notifications.services import preferences_for
 
@@ -26,15 +26,17 @@ class NotificationFilterForm(Form):
 
 
 def _mine(user):
-    return Notification.objects.filter(recipient=user, is_in_app=True)
+    return selectors.mine(user)
 
 
 def unread_count(user) -> int:
-    return _mine(user).filter(read_at__isnull=True).count()
+    """The badge counts groups (type × person) with something unread, not single rows."""
+    return selectors.unread_groups_count(user)
 
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
+    """My notifications, grouped by type and person, unread groups first."""
     form = NotificationFilterForm(request.GET or None)
     notifications = _mine(request.user)
     if form.is_valid():
@@ -42,15 +44,48 @@ def notification_list(request: HttpRequest) -> HttpResponse:
             notifications = notifications.filter(read_at__isnull=True)
         if form.cleaned_data["block"]:
             notifications = notifications.filter(event_type__startswith=f"{form.cleaned_data['block']}.")
-    # Unread first, newest first.
-    notifications = notifications.order_by("read_at", "-created_at", "-pk")
-    page = Paginator(notifications, 30).get_page(request.GET.get("page"))
-    for notification in page.object_list:
-        kind = catalogue().get(notification.event_type)
-        notification.message = kind.message if kind else ""
-        notification.block_label = blocks().get(kind.block, "") if kind else ""
+    page = Paginator(selectors.group_rows(notifications), 30).get_page(request.GET.get("page"))
+    page.object_list = selectors.decorate(request.user, page.object_list, path=request.path)
     template = "notifications/snippets/notification_list.html" if request.htmx else "notifications/notifications.html"
     return render(request, template, {"form": form, "page": page})
+
+
+def _group_of(request, event_type: str, person_id: int):
+    if event_type not in catalogue():
+        raise Http404
+    notifications = _mine(request.user).filter(event_type=event_type, person_id=person_id or None)
+    if not notifications.exists():
+        raise Http404
+    return notifications
+
+
+@login_required
+def notification_group(request: HttpRequest, event_type: str, person_id: int) -> HttpResponse:
+    """The notifications of one group, each with what the gate lets me see of it."""
+    notifications = _group_of(request, event_type, person_id)
+    group = selectors.decorate(request.user, selectors.group_rows(notifications)[:1], path=request.path)[0]
+    page = Paginator(notifications.select_related("actor").order_by("read_at", "-created_at", "-pk"), 30).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = list(page.object_list)
+    selectors.describe_notifications(request.user, page.object_list, path=request.path)
+    return render(request, "notifications/group.html", {"group": group, "page": page})
+
+
+@login_required
+@require_POST
+def notification_group_mark_read(request: HttpRequest, event_type: str, person_id: int) -> HttpResponse:
+    notifications = _group_of(request, event_type, person_id)
+    services.notifications_mark_group_read(actor=request.user, event_type=event_type, person_id=person_id or None)
+    if request.htmx:
+        group = selectors.decorate(request.user, selectors.group_rows(notifications)[:1], path=request.path)[0]
+        return render(
+            request,
+            "notifications/snippets/group_item.html",
+            {"g": group, "unread": unread_count(request.user), "oob": True},
+        )
+    messages.success(request, "Marqué comme lu.")
+    return redirect("notifications:list")
 
 
 @login_required
@@ -67,11 +102,19 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
 @login_required
 @require_POST
 def notification_mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    notification = get_object_or_404(_mine(request.user), pk=notification_id)
+    notification = get_object_or_404(_mine(request.user).select_related("actor"), pk=notification_id)
     services.notification_mark_read(actor=request.user, notification=notification)
     if request.htmx:
+        selectors.describe_notifications(request.user, [notification], path=request.path)
         return render(
-            request, "notifications/snippets/unread_badge.html", {"unread": unread_count(request.user), "oob": True}
+            request,
+            "notifications/snippets/notification_item.html",
+            {
+                "n": notification,
+                "message": getattr(catalogue().get(notification.event_type), "message", ""),
+                "unread": unread_count(request.user),
+                "oob": True,
+            },
         )
     return redirect("notifications:list")
 

@@ -7,9 +7,9 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
-from common.admin import ReadOnlyAdmin
+from common.admin import OutboxAdmin, ReadOnlyAdmin
 from common.phones import french_mobile_e164
-from portal.models import KnownDevice, PortalInvitation, User
+from portal.models import Heartbeat, InvitationEmail, KnownDevice, PortalInvitation, User
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):
@@ -80,7 +80,31 @@ class PortalInvitationAdmin(ReadOnlyAdmin):
     exclude = ["token_hash"]
 
 
+@admin.register(InvitationEmail)
+class InvitationEmailAdmin(OutboxAdmin):
+    """The invitations' e-mails: failed ones with their reason, and a resend action."""
+
+    list_display = ["created_at", "invitation", "status", "attempts", "sent_at", "last_error"]
+    list_select_related = ["invitation"]
+    exclude = ["link"]
+    send_task = "portal.tasks.send_invitation_email"
+
+
 @admin.register(KnownDevice)
 class KnownDeviceAdmin(ReadOnlyAdmin):
     list_display = ["user", "label", "first_seen_at", "last_seen_at"]
     search_fields = ["user__email"]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdmin):
+    """The worker's and beat's last signs of life (also in /readyz, as warnings)."""
+
+    list_display = ("name", "last_seen", "age", "detail")
+
+    @admin.display(description="il y a")
+    def age(self, obj: Heartbeat) -> str:
+        from django.utils import timezone
+        from django.utils.timesince import timesince
+
+        return timesince(obj.last_seen, timezone.now())

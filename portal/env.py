@@ -76,3 +76,36 @@ def email_config(url: str, file_path: Path) -> dict:
             "EMAIL_TIMEOUT": int(options.get("timeout", ["10"])[0]),
         }
     raise ValueError(f"EMAIL_URL: unsupported scheme {scheme!r}")
+
+
+def storage_config(url: str) -> dict:
+    """Turn STORAGE_URL into the OPTIONS of common.storage.PrivateS3Storage.
+
+    ``s3://KEY:SECRET@host[:port]/bucket[/prefix]`` (HTTPS) or ``s3+http://…`` (plain HTTP,
+    a server on this machine: MinIO, moto). Query: ``region=eu-west-3``,
+    ``addressing=path|virtual`` (default ``path`` when a host is given). KEY and SECRET
+    are URL-encoded; without them boto3 finds credentials itself (AWS_ACCESS_KEY_ID…,
+    an instance role). ``s3:///bucket`` (no host) is Amazon S3 itself.
+    """
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme not in ("s3", "s3+http", "s3+https"):
+        raise ValueError(f"STORAGE_URL: unsupported scheme {parsed.scheme!r} (s3:// or s3+http://)")
+    bucket, _, prefix = parsed.path.lstrip("/").partition("/")
+    if not bucket:
+        raise ValueError("STORAGE_URL: the bucket is missing (s3://key:secret@host/bucket)")
+    query = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+    options: dict = {"bucket_name": bucket, "location": prefix.strip("/")}
+    if parsed.hostname:
+        protocol = "http" if scheme == "s3+http" else "https"
+        port = f":{parsed.port}" if parsed.port else ""
+        options["endpoint_url"] = f"{protocol}://{parsed.hostname}{port}"
+        options["addressing_style"] = query.get("addressing", "path")
+    elif "addressing" in query:
+        options["addressing_style"] = query["addressing"]
+    if parsed.username:
+        options["access_key"] = unquote(parsed.username)
+        options["secret_key"] = unquote(parsed.password or "")
+    if "region" in query:
+        options["region_name"] = query["region"]
+    return options

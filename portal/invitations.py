@@ -9,7 +9,9 @@ circle, the matrix and the audit trail are exactly as for any other account.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import smtplib
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -17,15 +19,19 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from common import outbox
+from common.handoff import last_error_recorder, queue_after_commit
 from coordination import access, services
 from coordination.models import CarerLink, Category, Person, Relationship
-from portal.models import PortalInvitation
+from portal.models import InvitationEmail, PortalInvitation
+
+logger = logging.getLogger(__name__)
 
 INVALID_LINK = (
     "Ce lien d'invitation ne fonctionne pas. Il a peut-être déjà servi ou il a expiré. "
@@ -74,20 +80,44 @@ def invitation_create(
         created_by=actor,
         expires_at=timezone.now() + timedelta(days=settings.PORTAL_INVITATION_DAYS),
     )
-    link = invitation_url(token, base_url)
-    transaction.on_commit(lambda: _send(invitation.pk, link))
+    email_row = InvitationEmail.objects.create(invitation=invitation, link=invitation_url(token, base_url))
+    from portal.tasks import send_invitation_email
+
+    queue_after_commit(send_invitation_email, [email_row.pk], record=last_error_recorder(InvitationEmail))
     return invitation, token
 
 
-def _send(invitation_id: int, link: str) -> None:
-    invitation = PortalInvitation.objects.select_related("person").get(pk=invitation_id)
-    context = {"invitation": invitation, "link": link, "days": settings.PORTAL_INVITATION_DAYS}
-    send_mail(
+def invitation_email_send(email_id: int) -> str:
+    """Send one invitation e-mail (the worker's task): claimed with a lease, retried with
+    backoff, the same Message-ID on every attempt; the link is blanked once it has left."""
+    if not outbox.claim(InvitationEmail, email_id):
+        return "skipped"
+    row = InvitationEmail.objects.select_related("invitation__person").get(pk=email_id)
+    invitation = row.invitation
+    context = {"invitation": invitation, "link": row.link, "days": settings.PORTAL_INVITATION_DAYS}
+    message = EmailMessage(
         subject="Invitation à votre espace sur le portail",
-        message=render_to_string("portal/user/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+        body=render_to_string("portal/user/email/invitation.txt", context),
+        to=[invitation.email],
+        headers={"Message-ID": row.message_id},
     )
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as error:
+        return _email_failed(row, f"adresse refusée : {list(error.recipients)}", permanent=True)
+    except smtplib.SMTPResponseException as error:
+        return _email_failed(row, f"SMTP {error.smtp_code}", permanent=error.smtp_code >= 500)
+    except Exception as error:  # noqa: BLE001 — relay unreachable, timeout…: try again later
+        return _email_failed(row, f"{error.__class__.__name__}: {error}", permanent=False)
+    outbox.mark_sent(InvitationEmail, email_id, link="")
+    return "sent"
+
+
+def _email_failed(row: InvitationEmail, reason: str, *, permanent: bool) -> str:
+    status = outbox.record_failure(InvitationEmail, row.pk, attempts=row.attempts, error=reason, permanent=permanent)
+    if status == "failed":
+        logger.warning("invitation e-mail %s failed: %s", row.pk, reason)
+    return status
 
 
 def invitation_for_token(token: str) -> PortalInvitation:

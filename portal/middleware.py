@@ -103,7 +103,7 @@ class IdleSessionTimeoutMiddleware:
         return self.get_response(request)
 
 
-MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/")
+MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/i18n/")
 
 
 class RequireMFAMiddleware:

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from common.outbox import OutboxItem
 from common.phones import validate_french_mobile
 
 
@@ -87,7 +88,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 class PortalInvitation(models.Model):
     """An e-mailed, single-use, expiring link that opens the user portal to a person or a
-    carer. Only a SHA-256 hash of the token is stored: the link itself is never kept."""
+    carer. Only a SHA-256 hash of the token is stored here; the link is kept only in its
+    e-mail's outbox row (`InvitationEmail`) until the e-mail has left."""
 
     person = models.ForeignKey(
         "coordination.Person", on_delete=models.PROTECT, related_name="portal_invitations", verbose_name="personne"
@@ -145,3 +147,56 @@ class KnownDevice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.label}"
+
+
+class InvitationEmailStatus(models.TextChoices):
+    PENDING = "pending", "À envoyer"
+    SENDING = "sending", "En cours d'envoi"
+    RETRY = "retry", "Nouvel essai prévu"
+    SENT = "sent", "Envoyé"
+    FAILED = "failed", "Échec définitif"
+
+
+class InvitationEmail(OutboxItem):
+    """The e-mail of an invitation, an outbox row (`common.outbox`): it leaves through
+    the worker like every other e-mail, never inside the web request. The link (which
+    holds the clear token) is kept only until the e-mail has left, then blanked."""
+
+    invitation = models.ForeignKey(
+        PortalInvitation, on_delete=models.CASCADE, related_name="emails", verbose_name="invitation"
+    )
+    link = models.CharField("lien (effacé une fois envoyé)", max_length=500, blank=True)
+    status = models.CharField(
+        "statut", max_length=10, choices=InvitationEmailStatus.choices, default=InvitationEmailStatus.PENDING
+    )
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "e-mail d'invitation"
+        verbose_name_plural = "e-mails d'invitation"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.invitation} ({self.get_status_display()})"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background process: the worker (each time it runs the
+    heartbeat task) and beat (each time it queues a task). Shown to administrators and in
+    /readyz as warnings when too old (portal/health.py)."""
+
+    name = models.CharField("processus", max_length=20, unique=True)
+    last_seen = models.DateTimeField("dernier signe de vie")
+    detail = models.CharField("détail", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "signe de vie"
+        verbose_name_plural = "signes de vie des processus"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def touch(cls, name: str, detail: str = "") -> None:
+        cls.objects.update_or_create(name=name, defaults={"last_seen": timezone.now(), "detail": detail[:200]})

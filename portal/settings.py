@@ -15,7 +15,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import email_config, env_bool, env_int, env_list, env_secret, env_str
+from portal.env import email_config, env_bool, env_int, env_list, env_secret, env_str, storage_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "agenda",
     "ppa",
     "liaison",
+    "admission",
+    "records",
+    "evaluation",
     "oauth2_provider",
     "interop",
     "portal",
@@ -82,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.middleware.RequestContextMiddleware",
+    "portal.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -145,7 +149,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (rate limits, shared between processes when CACHE_URL is set) -------------
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Fails open (Redis down: pages still served), except for the sign-in counters,
+    # which fail closed (common.cache). Sessions are in the database, not the cache.
+    CACHES = {
+        "default": {
+            "BACKEND": "common.cache.FailOpenRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -287,6 +299,22 @@ STORAGES = {
     },
 }
 PRIVATE_MEDIA_ROOT = Path(STORAGES["default"]["OPTIONS"]["location"])
+# Several hosts: private files in an S3-compatible bucket (README, "Production"). The local
+# folder above stays the source of `manage.py storage_migrate`.
+STORAGE_URL = env_secret("STORAGE_URL")
+if STORAGE_URL or env_str("AWS_STORAGE_BUCKET_NAME"):
+    _s3 = storage_config(STORAGE_URL) if STORAGE_URL else {"bucket_name": env_str("AWS_STORAGE_BUCKET_NAME")}
+    for _option, _variable in [
+        ("endpoint_url", "AWS_S3_ENDPOINT_URL"),
+        ("region_name", "AWS_S3_REGION_NAME"),
+        ("location", "AWS_LOCATION"),
+        ("addressing_style", "AWS_S3_ADDRESSING_STYLE"),
+        ("access_key", "AWS_ACCESS_KEY_ID"),
+        ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+    ]:
+        if not STORAGE_URL and env_secret(_variable):
+            _s3[_option] = env_secret(_variable)
+    STORAGES["default"] = {"BACKEND": "common.storage.PrivateS3Storage", "OPTIONS": _s3}
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 10) * 1024 * 1024
 # Images are refused from their header above this many pixels, before being decoded
 # (decompression bombs: a small file that would fill the memory). A phone photo is 12–50 Mpx.
@@ -316,7 +344,30 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A message taken by a worker that died comes back after this; the outbox rows' lease
+# (common.outbox.LEASE_SECONDS) is what really brings a lost sending back, and the
+# visibility timeout is no longer than it (issue #25).
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": OUTBOX_LEASE_SECONDS}
+# Publishing when the broker is down: a few quick tries, then the after-commit hand-off
+# (common.handoff) logs it and leaves the row to the sweeper; a page never waits long.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# The worker logs through LOGGING (JSON lines with task and request ids, portal/logs.py).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # `make run`: a worker with beat beside runserver on kombu's filesystem transport (a
+    # folder of message files under VAR_DIR): periodic jobs run with nothing to install.
+    _BROKER_DIR = VAR_DIR / "broker"
+    for _folder in ("queue", "processed", "control"):
+        (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
 # Filled at the end of this file from each app's beat_schedule().
 
 # --- API ------------------------------------------------------------------------------
@@ -349,10 +400,20 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------
+# JSON lines with the request id, user id and task id (portal/logs.py); text under DEBUG.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG or TESTING else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "portal.logs.ContextFilter"}},
+    "formatters": {"json": {"()": "portal.logs.JsonFormatter"}, "text": {"()": "portal.logs.TextFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
@@ -390,7 +451,10 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("weekly",),
         "schedule": crontab(hour=DIGEST_DAILY_HOUR, minute=5, day_of_week=DIGEST_WEEKLY_DAY),
     },
-    "notifications-resume": {"task": "notifications.tasks.resume_deliveries", "schedule": 300.0},
+    # The sweeper: lost hand-offs, due retries, expired leases (common.outbox).
+    "notifications-resume": {"task": "notifications.tasks.resume_deliveries", "schedule": 60.0},
+    # The worker's and beat's signs of life (portal.health, /readyz, the admin).
+    "portal-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0, "options": {"expires": 120}},
 }
 
 # --- Liaison notebook -------------------------------------------------------------------------
@@ -434,9 +498,14 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 )
 # User portal: how long an e-mailed invitation link stays valid.
 PORTAL_INVITATION_DAYS = env_int("PORTAL_INVITATION_DAYS", 7)
+CELERY_BEAT_SCHEDULE["portal-invitation-emails"] = {"task": "portal.tasks.resume_invitation_emails", "schedule": 60.0}
 # --- Projet personnalisé (PPA) ------------------------------------------------------------------
 PPA_REVIEW_MONTHS = env_int("PPA_REVIEW_MONTHS", 12)
 PPA_REVIEW_REMINDER_DAYS = (60, 30, 7)
+CELERY_BEAT_SCHEDULE["ppa-file-missing-documents"] = {
+    "task": "ppa.tasks.file_missing_plan_documents",
+    "schedule": 300.0,
+}
 CELERY_BEAT_SCHEDULE["ppa-review-reminders"] = {
     "task": "ppa.tasks.send_review_reminders",
     "schedule": crontab(hour=7, minute=30),
@@ -486,3 +555,46 @@ FHIR_PAGE_SIZE = env_int("FHIR_PAGE_SIZE", 20)
 FHIR_MAX_PAGE_SIZE = 100
 # Rest-hook endpoints are https; plain http only to this machine, for development and tests.
 FHIR_ALLOW_HTTP_HOOKS = env_bool("FHIR_ALLOW_HTTP_HOOKS", DEBUG or TESTING)
+
+# --- Admission ------------------------------------------------------------------------------
+# How long a structure that received an admission request may read its file while the
+# request stays open (it reads it through the gate's "admission" scope, each read logged).
+ADMISSION_FILE_ACCESS_DAYS = env_int("ADMISSION_FILE_ACCESS_DAYS", 180)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "AdmissionStatusEnum": "admission.models.AdmissionStatus",
+        "AdmissionRequesterKindEnum": "admission.models.RequesterKind",
+        "AdmissionAgreementEnum": "admission.models.AgreementVia",
+        "AccompanimentEndKindEnum": "admission.services.EndKind.choices",
+    }
+)
+
+# --- Whole record: export, hand-over, retention (records) ----------------------------------------
+# How long an export's ZIP may be downloaded by its requester before it is deleted.
+RECORDS_EXPORT_DAYS = env_int("RECORDS_EXPORT_DAYS", 7)
+CELERY_BEAT_SCHEDULE["records-delete-expired-exports"] = {
+    "task": "records.tasks.delete_expired_exports",
+    "schedule": 3600.0,
+}
+# Retention after the end of the last accompaniment (coordination.retention), in days per
+# kind of data; RECORDS_RETENTION_DAYS_<KIND> overrides one. Seed 003 says only that an
+# ended coordination record "doit être soit archivé, soit détruit": it gives no duration,
+# so these defaults (5 years; 2 for the agenda; the exports' archives at once) are the
+# portal's choice, for each structure's data-protection officer to set. Archiving is
+# done by the daily job as soon as the coordination has ended.
+RECORDS_RETENTION_DAYS = {
+    key: env_int(f"RECORDS_RETENTION_DAYS_{key.upper()}", days)
+    for key, days in {
+        "default": 5 * 365,
+        "liaison": 5 * 365,
+        "documents": 5 * 365,
+        "ppa": 5 * 365,
+        "agenda": 2 * 365,
+        "exports": 0,
+        "identity": 5 * 365,
+    }.items()
+}
+CELERY_BEAT_SCHEDULE["records-retention"] = {
+    "task": "records.tasks.apply_retention",
+    "schedule": crontab(hour=3, minute=30),
+}

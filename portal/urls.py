@@ -15,8 +15,10 @@ admin.site.index_title = "Données de référence, comptes et support"
 urlpatterns = [
     path("", views.home, name="home"),
     path("pro/", views.pro_dashboard, name="pro_dashboard"),
+    path("pro/structures/<int:structure_id>/<slug:slug>.csv", views.pro_structure_export, name="pro_structure_export"),
     path("mon-espace/", include("portal.user_portal.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
@@ -35,6 +37,11 @@ urlpatterns = [
     path("agenda/", include("agenda.urls")),
     path("ppa/", include("ppa.urls")),
     path("liaison/", include("liaison.urls")),
+    path("admission/", include("admission.urls")),
+    path("api/admission/", include("admission.api_urls")),
+    path("dossier-complet/", include("records.urls")),
+    path("api/evaluation/", include("evaluation.api_urls")),
+    path("evaluation/", include("evaluation.urls")),
     # The CI-SIS FHIR facade and the connected software's OAuth token endpoint.
     path("fhir/", include("interop.urls")),
 ]

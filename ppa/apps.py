@@ -6,4 +6,4 @@ class PpaConfig(AppConfig):
     verbose_name = "Projet personnalisé d'accompagnement"
 
     def ready(self) -> None:
-        from ppa import audit_types, notification_types  # noqa: F401
+        from ppa import audit_types, notification_types, retention  # noqa: F401

@@ -14,6 +14,7 @@ class PlanAudit(models.TextChoices):
     PLAN_SIGNED = "plan_signed", "Projet personnalisé signé"
     PLAN_VALIDATED = "plan_validated", "Projet personnalisé validé"
     PLAN_AMENDED = "plan_amended", "Avenant au projet personnalisé"
+    PLAN_DMP_REFUSED = "plan_dmp_refused", "Projet personnalisé non envoyé au DMP"
 
 
 audit.register(PlanAudit)

@@ -24,9 +24,11 @@ from django.utils import formats, timezone
 from common.pdf import PdfDocument
 from coordination import access, rules
 from coordination.models import Category, CircleMember, MemberKind, StructureKind
+from coordination.services import audit
 from documents import services as document_services
 from documents.models import Document, DocumentSource, DocumentStatus, DocumentType, MssanteSending
 from ppa import services
+from ppa.audit_types import PlanAudit
 from ppa.models import EXPECTATION_FIELDS, PlanVersion, SignOffRole, VersionStatus
 
 
@@ -206,7 +208,22 @@ def plan_document_file(*, actor, version: PlanVersion) -> Document:
         )
     version.document = document
     version.save(update_fields=["document"])
+    if version.status == VersionStatus.VALIDATED:
+        _share_with_dmp(actor, version, document)
     return document
+
+
+def _share_with_dmp(actor, version: PlanVersion, document: Document) -> None:
+    """Seed 003: the validated plan feeds the DMP. Through the documents' outbox (delay,
+    cancellation, the person's opposition, a qualified INS); a refusal is recorded, it
+    never stops the filing."""
+    try:
+        document_services.document_dmp_share(actor=actor, document=document)
+    except ValidationError as error:
+        reason = " ".join(error.message_dict.get("dmp", error.messages))
+        audit(actor, version.plan.person, PlanAudit.PLAN_DMP_REFUSED, version=version.pk, reason=reason)
+    except access.AccessDenied:
+        audit(actor, version.plan.person, PlanAudit.PLAN_DMP_REFUSED, version=version.pk, reason="droit manquant")
 
 
 def plan_document_file_after_validation(version_id: int) -> Document | None:

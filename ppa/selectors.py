@@ -4,14 +4,26 @@ of queries), the diff between two versions, SERAFIN-PH search, overdue reviews."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from coordination import access
-from coordination.models import Category, Structure
-from ppa.models import EXPECTATION_FIELDS, Action, Contribution, Objective, Plan, PlanVersion, Section, VersionStatus
+from coordination.models import Accompaniment, Category, Structure, TeamMembership, TeamRole
+from ppa.models import (
+    EXPECTATION_FIELDS,
+    Action,
+    Contribution,
+    Objective,
+    Plan,
+    PlanVersion,
+    Section,
+    SignOff,
+    SignOffRole,
+    VersionStatus,
+)
 
 
 def with_sections(queryset: QuerySet[PlanVersion]) -> QuerySet[PlanVersion]:
@@ -169,3 +181,98 @@ def overdue_reviews(user, structure: Structure, today: date | None = None) -> Qu
         .distinct()
         .order_by("review_due_on", "pk")
     )
+
+
+# --- The professional's day (portal dashboard) ---------------------------------------------------
+
+
+def review_soon_days() -> int:
+    """ "To review soon": within the first reminder's horizon (60 days by default)."""
+    return max(settings.PPA_REVIEW_REMINDER_DAYS)
+
+
+def to_sign(user) -> QuerySet[PlanVersion]:
+    """Versions submitted for validation that wait for `user`'s signature as the
+    referent of a structure accompanying the person (the role `plan_sign` accepts)."""
+    referent_of = TeamMembership.objects.filter(
+        professional__user=user, role=TeamRole.REFERENT, ended_on__isnull=True
+    ).values("structure_id")
+    accompanied = Accompaniment.objects.filter(
+        person=OuterRef("plan__person"), ended_on__isnull=True, structure__in=referent_of
+    )
+    return (
+        PlanVersion.objects.filter(
+            status=VersionStatus.SUBMITTED,
+            plan__person__in=access.persons_visible_to(user, Category.PPA).values("pk"),
+        )
+        .filter(Exists(accompanied))
+        .exclude(Exists(SignOff.objects.filter(version=OuterRef("pk"), role=SignOffRole.REFERENT)))
+        .select_related("plan__person")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def _reviews(user) -> QuerySet[PlanVersion]:
+    # Those who may write the plan do the review.
+    return PlanVersion.objects.filter(
+        status=VersionStatus.VALIDATED,
+        review_due_on__isnull=False,
+        plan__person__in=access.persons_visible_to(user, Category.PPA, "write").values("pk"),
+    ).select_related("plan__person")
+
+
+def reviews_soon(user, today: date | None = None) -> QuerySet[PlanVersion]:
+    today = today or timezone.localdate()
+    return (
+        _reviews(user)
+        .filter(review_due_on__gte=today, review_due_on__lte=today + timedelta(days=review_soon_days()))
+        .order_by("review_due_on", "pk")
+    )
+
+
+def reviews_overdue(user, today: date | None = None) -> QuerySet[PlanVersion]:
+    today = today or timezone.localdate()
+    return _reviews(user).filter(review_due_on__lt=today).order_by("review_due_on", "pk")
+
+
+PLAN_STATES = {
+    "a-jour": "PPA à jour",
+    "a-reviser": "PPA à réviser bientôt",
+    "en-retard": "PPA en retard de révision",
+}
+
+
+def structure_plans(user, structure: Structure, state: str | None = None, today: date | None = None):
+    """Validated versions in force for persons `structure` accompanies today and whose
+    plan `user` may read; `state` one of PLAN_STATES narrows them."""
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=review_soon_days())
+    persons = (
+        access.persons_visible_to(user, Category.PPA)
+        .filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
+        .values("pk")
+    )
+    versions = PlanVersion.objects.filter(status=VersionStatus.VALIDATED, plan__person__in=persons)
+    if state == "a-jour":
+        versions = versions.filter(Q(review_due_on__isnull=True) | Q(review_due_on__gt=soon))
+    elif state == "a-reviser":
+        versions = versions.filter(review_due_on__gte=today, review_due_on__lte=soon)
+    elif state == "en-retard":
+        versions = versions.filter(review_due_on__lt=today)
+    return versions.select_related("plan__person").order_by("review_due_on", "pk")
+
+
+def structure_plan_counts(user, structure: Structure, today: date | None = None) -> dict[str, int]:
+    """The three counts of PLAN_STATES in one query."""
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=review_soon_days())
+    counts = (
+        structure_plans(user, structure, today=today)
+        .order_by()
+        .aggregate(
+            up_to_date=Count("pk", filter=Q(review_due_on__isnull=True) | Q(review_due_on__gt=soon)),
+            soon=Count("pk", filter=Q(review_due_on__gte=today, review_due_on__lte=soon)),
+            overdue=Count("pk", filter=Q(review_due_on__lt=today)),
+        )
+    )
+    return {"a-jour": counts["up_to_date"], "a-reviser": counts["soon"], "en-retard": counts["overdue"]}

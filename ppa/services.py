@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from agenda import services as agenda_services
 from agenda.models import EventSource, EventType, Participant, ParticipantKind, Visibility
+from common.handoff import queue_after_commit
 from common.notify import notify
 from common.timezone import PARIS
 from coordination import access
@@ -525,13 +526,11 @@ def _validate(actor, plan: Plan, version: PlanVersion) -> None:
     )
     notify("ppa.validated", person=plan.person, actor=actor, url=_plan_url(plan))
 
-    def file_document():
-        # After commit: the PDF never holds up or undoes the validation (see ppa.documents).
-        from ppa.tasks import file_plan_document
+    # After commit, best effort (common.handoff): the PDF never holds up or undoes the
+    # validation (see ppa.documents); a filing not queued is done by the sweeper.
+    from ppa.tasks import file_plan_document
 
-        file_plan_document.delay(version.pk)
-
-    transaction.on_commit(file_document)
+    queue_after_commit(file_plan_document, [version.pk])
 
 
 @transaction.atomic

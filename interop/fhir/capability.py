@@ -57,6 +57,15 @@ def capability_statement() -> dict:
             if handler.name != "Binary"
             else [],
         }
+        if handler.name == "Patient":
+            resource["operation"] = [
+                {
+                    "name": "everything",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                    "documentation": "Tout le dossier de la personne que l'appelant peut lire, en un Bundle "
+                    "(collection) : les types de ressources que donnent les périmètres du jeton.",
+                }
+            ]
         resources.append(resource)
     token_url = f"{codes.base_url()}/auth/token"
     return prune(

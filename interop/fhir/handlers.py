@@ -330,7 +330,9 @@ def search_practitioner_role(ctx: Context, query: Query) -> Result:
 # --- The circle ----------------------------------------------------------------------------------
 
 
-def _care_team(ctx: Context, person: Person) -> dict:
+def care_team_of(person: Person) -> dict:
+    """The person's CareTeam with every membership, past and present (the caller has
+    passed the gate on `circle`)."""
     members = list(
         CircleMember.objects.filter(person=person)
         .exclude(professional__profession=Profession.SOFTWARE)
@@ -351,7 +353,7 @@ def _care_team(ctx: Context, person: Person) -> dict:
 
 
 def read_care_team(ctx: Context, resource_id: str) -> dict:
-    return _care_team(ctx, ctx.gate(_int(resource_id, "CareTeam"), Category.CIRCLE))
+    return care_team_of(ctx.gate(_int(resource_id, "CareTeam"), Category.CIRCLE))
 
 
 def search_care_team(ctx: Context, query: Query) -> Result:
@@ -360,7 +362,7 @@ def search_care_team(ctx: Context, query: Query) -> Result:
         person = ctx.gate(_int(ids[0].code, "CareTeam"), Category.CIRCLE)
     else:
         person = patient_of(ctx, query, Category.CIRCLE)
-    team = _care_team(ctx, person)
+    team = care_team_of(person)
     statuses = query.tokens("status")
     if statuses and team["status"] not in {t.code for t in statuses}:
         return Result([])

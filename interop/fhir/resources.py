@@ -774,3 +774,44 @@ def sign_off_consent(sign_off: SignOff, version: PlanVersion) -> dict:
 def outcome_person_identifiers(person: Person) -> list[dict]:
     """What a notification says of the person: identifiers only (no name, no health text)."""
     return [i for i in (ins_identifier(person), portal_identifier(person.pk)) if i]
+
+
+# --- The access log -------------------------------------------------------------------------------
+
+ACCESS_ACTION = {"read": ("R", "read", "read"), "write": ("U", "update", "update")}
+
+
+def access_audit_event(log, *, show_ip: bool = False) -> dict:
+    """One row of the access log (who read or wrote which category, when, as whom) as an
+    R4 AuditEvent `acces-<id>`. The IP address only for a structure administrator (the
+    person's own page does not show it either)."""
+    action, interaction, display = ACCESS_ACTION.get(log.action, ACCESS_ACTION["read"])
+    user = log.user
+    agent = {
+        "type": local_concept("au-titre-de", log.via, log.get_via_display()),
+        "who": {"display": user.get_full_name() or user.email},
+        "requestor": True,
+    }
+    if show_ip and log.ip:
+        agent["network"] = {"address": log.ip, "type": "2"}
+    return _resource(
+        "AuditEvent",
+        f"acces-{log.pk}",
+        type=coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation"),
+        subtype=[coding("http://hl7.org/fhir/restful-interaction", interaction, display)],
+        action=action,
+        recorded=instant(log.at),
+        outcome="0",
+        purposeOfEvent=[concept("http://terminology.hl7.org/CodeSystem/v3-ActReason", "ETREAT", "Emergency Treatment")]
+        if log.via == "break_glass"
+        else [],
+        agent=[agent],
+        source={"observer": {"display": "Portail de coordination"}},
+        entity=[
+            {
+                "what": reference("Patient", log.person_id),
+                "description": log.get_category_display(),
+                "detail": [{"type": "chemin", "valueString": log.path}] if log.path else [],
+            }
+        ],
+    )

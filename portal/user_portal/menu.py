@@ -33,6 +33,9 @@ ENTRIES = [
     ("portal_circle", Category.CIRCLE, "Mon cercle et mes droits", "Le cercle de {}"),
     ("portal_consents", Category.RECORD, "Mes consentements", "Les consentements de {}"),
     ("portal_access_log", DECIDER, "Qui a vu mes données", "Qui a vu ses données"),
+    # The user's own requests and questionnaires (not the person's record: no category).
+    ("admission:my_requests", None, "Mes demandes d'admission", "Mes demandes d'admission"),
+    ("evaluation:my_questionnaires", None, "Mes questionnaires", "Mes questionnaires"),
 ]
 
 

@@ -113,7 +113,7 @@ def test_targeted_alert_with_photo_is_acknowledged(page, live_server, screenshot
     visit(page, live_server, "/notifications/")
     badge = page.locator("#notification-badge")
     expect(badge.locator(".badge")).to_have_text(re.compile(r"[1-9]\d*"))
-    link = page.get_by_role("link", name="Une transmission vous est adressée")
+    link = page.get_by_role("link", name=re.compile("Alerte qui vous est adressée"))
     expect(link).to_have_count(1)
     link.click()
     page.wait_for_url(f"{live_server.url}{notebook}#t{transmission.pk}")

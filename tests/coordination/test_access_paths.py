@@ -33,6 +33,9 @@ def _paths(user, person: Person, category: str, action: str) -> dict[str, bool]:
     return {
         "gate": access.check(user, person, category, action) is not None,
         "list_persons": access.persons_visible_to(user, category, action).filter(pk=person.pk).exists(),
+        "list_person_ids": Person.objects.filter(
+            pk=person.pk, pk__in=access.visible_person_ids(user, category, action)
+        ).exists(),
         "list_users": access.users_allowed(person, category, action).filter(pk=user.pk).exists(),
         "guardian": user.has_perm(perm, person),
         "guardian_list": get_objects_for_user(user, perm, klass=Person).filter(pk=person.pk).exists(),
@@ -50,6 +53,7 @@ def _assert_agree(users, person, *, delegated=(), glass=()):
                 assert got["guardian_list"] == matrix_says, (name, category, action, got)
                 expected_list = matrix_says or (name, category, action) in delegated
                 assert got["list_persons"] == expected_list, (name, category, action, got)
+                assert got["list_person_ids"] == expected_list, (name, category, action, got)
                 assert got["list_users"] == expected_list, (name, category, action, got)
                 expected_gate = expected_list or (name in glass and action == "read")
                 assert got["gate"] == expected_gate, (name, category, action, got)

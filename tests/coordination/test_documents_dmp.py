@@ -176,3 +176,59 @@ def test_it_lets_only_the_author_cancel(db, person, referent, nurse, dmp):
     assert response.status_code in (403, 404)
     share.refresh_from_db()
     assert share.status == DmpShareStatus.SCHEDULED
+
+
+def test_a_share_whose_worker_died_is_sent_again_after_its_lease_with_the_same_idempotency_key(
+    db, person, referent, dmp
+):
+    from common import outbox
+
+    document = make_document(referent, person, validate=True)
+    share = DmpShare.objects.get(document=document)
+    with _later(11):
+        assert outbox.claim(DmpShare, share.pk)  # a worker takes it, then is killed
+        assert tasks.send_due_dmp_shares() == 0  # the lease holds
+        assert tasks.send_dmp_share(share.pk) == "skipped"
+    assert dmp.published == []
+    with _later(11 + outbox.LEASE_SECONDS / 60 + 1):
+        assert tasks.send_due_dmp_shares() == 1
+    assert [d.idempotency_key for d in dmp.published] == [share.idempotency_key]
+    share.refresh_from_db()
+    assert share.status == DmpShareStatus.SENT and share.attempts == 2
+    with _later(24 * 60):
+        assert tasks.send_due_dmp_shares() == 0
+    assert len(dmp.published) == 1
+
+
+def test_an_administrator_resends_a_share_the_dmp_refused(db, person, referent, dmp, admin_user):
+    from unittest import mock
+
+    from documents.dmp import DmpRejected
+
+    document = make_document(referent, person, validate=True)
+    share = DmpShare.objects.get(document=document)
+    with _later(11), mock.patch.object(dmp, "publish", side_effect=DmpRejected("INS inconnu")):
+        assert tasks.send_due_dmp_shares() == 1
+    share.refresh_from_db()
+    assert share.status == DmpShareStatus.FAILED and share.last_error == "INS inconnu"
+    admin = login(admin_user)
+    listing = admin.get("/admin/documents/dmpshare/?status__exact=failed").content.decode()
+    assert "INS inconnu" in listing
+    with _later(12):
+        response = admin.post(
+            "/admin/documents/dmpshare/", {"action": "resend_failed", "_selected_action": [share.pk]}, follow=True
+        )
+    assert "1 envoi(s) remis en file" in response.content.decode()
+    assert [d.idempotency_key for d in dmp.published] == [share.idempotency_key]
+    share.refresh_from_db()
+    assert share.status == DmpShareStatus.SENT
+
+
+def test_the_document_page_says_when_the_dmp_is_simulated(db, person, referent, settings, dmp):
+    document = make_document(referent, person, validate=True)
+    client = login(referent)
+    page = client.get(f"/coordination/documents/{document.pk}/").content.decode()
+    assert "DMP simulé (démonstration)" in page
+    settings.DMP_CLIENT = "documents.dmp.NotConfiguredClient"
+    page = client.get(f"/coordination/documents/{document.pk}/").content.decode()
+    assert "DMP simulé" not in page and "tant qu'elle n'est pas en place" in page.replace("&#x27;", "'")

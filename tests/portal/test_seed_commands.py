@@ -45,6 +45,7 @@ DEMO_USERS = [
     "claire.martin@demo.portail.fr",
     "tuteur@demo.portail.fr",
     "secretariat-ssiad@demo.portail.fr",
+    "direction-mas@demo.portail.fr",
 ]
 
 
@@ -105,8 +106,9 @@ def test_it_seeds_the_demo_twice_without_adding_anything():
     second = _run("seed_demo")
 
     assert _counts() == counts
-    # Five professionals, and the service account of the EHPAD's connected software (FHIR API).
-    assert counts["Person"] == 3 and counts["Structure"] == 2 and counts["Professional"] == 6
+    # Six professionals, and the service account of the EHPAD's connected software (FHIR API);
+    # three more structures of the admission directory (one with its director).
+    assert counts["Person"] == 3 and counts["Structure"] == 5 and counts["Professional"] == 7
     assert "client_id: dui-ehpad-demo" in first and "client_secret: demo-dui-secret-2026" in second
     for email in DEMO_USERS:
         assert email in first and email in second

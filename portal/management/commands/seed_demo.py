@@ -355,6 +355,8 @@ class Command(BaseCommand):
         if not Plan.objects.filter(person=jeanne).exists():
             self.ppa(jeanne=jeanne, referente=referente_user, nurse=nurse, jeanne_user=jeanne_user)
             self.created.append("projet personnalisé validé et avenant en cours / validated PPA and draft amendment")
+        if seed_evaluations(jeanne=jeanne, nurse=nurse_user, claire=claire_user):
+            self.created.append("échelles de Zarit de Claire (aidante de Jeanne) / Zarit scales")
         self.booking(referente=referente_user, others=[nurse_user, care_user])
         if not Event.objects.filter(uid__startswith="demo-agenda-").exists():
             seed_agenda(jeanne=jeanne, marcel=marcel, referente=referente_user, nurse=nurse_user, care=care_user)
@@ -362,6 +364,16 @@ class Command(BaseCommand):
         if seed_portal_proposal(jeanne=jeanne, referente=referente_user):
             self.created.append("rendez-vous proposé à Jeanne (portail) / appointment proposed to Jeanne (portal)")
         self.connected_software(admin, ehpad)
+        mas_user = self.seed_admission(
+            admin,
+            ehpad=ehpad,
+            ssiad=ssiad,
+            jeanne=jeanne,
+            lucas=lucas,
+            claire=claire_user,
+            care=care_user,
+            ssiad_secretary=secretary_user,
+        )
         self.jeanne_id = jeanne.pk
 
         return [
@@ -376,7 +388,150 @@ class Command(BaseCommand):
             Login("aidante (fille) / carer (daughter)", claire_user),
             Login("tuteur / legal representative", guardian_user),
             Login("secrétaire SSIAD (documents) / SSIAD secretary", secretary_user, self.totp_secret(secretary_user)),
+            Login("direction MAS (admissions) / MAS director", mas_user, self.totp_secret(mas_user)),
         ]
+
+    # --- Admission: the offer and two requests -------------------------------------------------
+
+    def seed_admission(self, admin, *, ehpad, ssiad, jeanne, lucas, claire, care, ssiad_secretary):
+        """A few structures with their offer; Claire's request for her mother to the SSIAD
+        (more information asked) and the SSIAD's request for Lucas to a MAS (waiting list)."""
+        from admission import services as admission
+        from admission.models import AdmissionRequest
+
+        mas = self.structure(
+            admin, "750000011", "MAS Les Glycines", StructureKind.MAS, address="8 rue Brillat\n75013 Paris"
+        )
+        ime = self.structure(
+            admin, "930000012", "IME Le Petit Prince", StructureKind.IME, address="3 allée des Lilas\n93100 Montreuil"
+        )
+        fam = self.structure(
+            admin, "920000013", "FAM La Source", StructureKind.FAM, address="14 avenue Foch\n92100 Boulogne"
+        )
+        mas_user = self.user("direction-mas", "Hélène", "Roche", totp=True)
+        self.team_member(
+            admin,
+            mas,
+            self.professional(admin, mas_user, Profession.DIRECTOR),
+            TeamRole.DIRECTION,
+            is_structure_admin=True,
+        )
+        services_codes = list(SerafinCode.objects.filter(kind="service", depth=2).order_by("code")[:6])
+        offers = [
+            (
+                ehpad,
+                {
+                    "department": "75",
+                    "postcode": "75012",
+                    "city": "Paris",
+                    "serves_older": True,
+                    "age_min": 60,
+                    "capacity": 84,
+                    "places_available": 2,
+                    "waiting_list_length": 17,
+                },
+            ),
+            (
+                ssiad,
+                {
+                    "department": "75",
+                    "postcode": "75010",
+                    "city": "Paris",
+                    "serves_older": True,
+                    "serves_disability": True,
+                    "capacity": 60,
+                    "places_available": 4,
+                    "waiting_list_length": 3,
+                },
+            ),
+            (
+                mas,
+                {
+                    "department": "75",
+                    "postcode": "75013",
+                    "city": "Paris",
+                    "serves_disability": True,
+                    "age_min": 20,
+                    "capacity": 40,
+                    "places_available": 0,
+                    "waiting_list_length": 22,
+                },
+            ),
+            (
+                ime,
+                {
+                    "department": "93",
+                    "postcode": "93100",
+                    "city": "Montreuil",
+                    "serves_disability": True,
+                    "age_min": 6,
+                    "age_max": 20,
+                    "capacity": 55,
+                    "places_available": 1,
+                    "waiting_list_length": 9,
+                },
+            ),
+            (
+                fam,
+                {
+                    "department": "92",
+                    "postcode": "92100",
+                    "city": "Boulogne-Billancourt",
+                    "serves_disability": True,
+                    "age_min": 20,
+                    "capacity": 30,
+                    "places_available": 3,
+                    "waiting_list_length": 5,
+                },
+            ),
+        ]
+        for n, (structure, fields) in enumerate(offers):
+            admission.offer_save(
+                actor=admin,
+                structure=structure,
+                services=services_codes[n % 3 : n % 3 + 3],
+                how_to_apply="Envoyez une demande depuis le portail, avec la notification de décision de la MDPH.",
+                contact_email=f"admission@{structure.finess}.demo.fr",
+                contact_phone=structure.phone,
+                **fields,
+            )
+        if AdmissionRequest.objects.filter(person__in=[jeanne, lucas]).exists():
+            return mas_user
+        need = SerafinCode.objects.filter(kind="need", depth=2).order_by("code").first()
+        first = admission.create_request(
+            actor=claire,
+            person=jeanne,
+            structures=[ssiad],
+            message="Maman souhaite rentrer chez moi au printemps ; il lui faudra des soins infirmiers à domicile.",
+            needs=[need] if need else [],
+        )
+        copy = first.copies.get()
+        admission.copy_mark_received(actor=ssiad_secretary, copy=copy)
+        admission.copy_answer(
+            actor=ssiad_secretary,
+            copy=copy,
+            status="info_requested",
+            message="Pouvez-vous joindre la dernière ordonnance de soins infirmiers ?",
+        )
+        second = admission.create_request(
+            actor=care,
+            person=lucas,
+            structures=[mas],
+            message="Lucas souhaite un accueil en MAS à la fin de son accompagnement à domicile.",
+            mdph_reference="MDPH75-2026-0420",
+            mdph_decided_on=datetime.date(2026, 3, 2),
+            mdph_valid_until=datetime.date(2031, 3, 1),
+            agreement_via="oral",
+            agreement_note="Accord de Lucas recueilli lors de la visite du 14 novembre.",
+            source="pro",
+        )
+        mas_copy = second.copies.get()
+        admission.copy_mark_received(actor=mas_user, copy=mas_copy)
+        admission.copy_answer(actor=mas_user, copy=mas_copy, status="waiting_list", waiting_rank=4)
+        self.created.append(
+            "offre de 5 structures et 2 demandes d'admission / offer of 5 structures, 2 admission requests"
+        )
+        return mas_user
 
     # --- Connected software (FHIR API) ---------------------------------------------------------
 
@@ -1009,3 +1164,28 @@ def seed_portal_proposal(*, jeanne: Person, referente) -> bool:
             continue
         return True
     return False
+
+
+def seed_evaluations(*, jeanne: Person, nurse, claire) -> bool:
+    """Two Zarit scales filled by the nurse for Claire, Jeanne's daughter, five months
+    apart: the history page shows the burden rising (24, then 47)."""
+    from evaluation import services as evaluation_services
+    from evaluation.models import Evaluation, QuestionnaireVersion
+
+    if Evaluation.objects.filter(person=jeanne).exists():
+        return False
+    version = QuestionnaireVersion.objects.filter(questionnaire__code="zarit-22", status="published").first()
+    link = CarerLink.objects.filter(person=jeanne, user=claire, ended_on__isnull=True).first()
+    if version is None or link is None:
+        return False
+    today = datetime.date.today()
+    for days, items in ((150, [2] * 10 + [1] * 4 + [0] * 8), (0, [3] * 11 + [2] * 7 + [0] * 4)):
+        evaluation_services.evaluation_create(
+            actor=nurse,
+            person=jeanne,
+            version=version,
+            answers={f"z{n:02d}": str(value) for n, value in enumerate(items, start=1)},
+            respondent_carer=link,
+            evaluated_on=today - datetime.timedelta(days=days),
+        )
+    return True

@@ -38,6 +38,8 @@ VISIT_GAP = dt.timedelta(minutes=30)
 EVERYONE = "tous"
 
 _VERB = {"read": "a consulté", "write": "a modifié"}
+# Reads made by an export of the whole record (the records app logs them under its pages).
+EXPORT_PATHS = ("/dossier-complet/",)
 
 # What was seen, said to the person ("votre agenda") and to someone acting for her
 # ("l'agenda de Jeanne").
@@ -53,7 +55,7 @@ _WHAT = {
     ACCESS_LOG: ("l'historique des accès à vos données", "l'historique des accès aux données de {}"),
 }
 # The most telling way in wins when a visit mixes them.
-_VIA_RANK = [AccessVia.BREAK_GLASS, AccessVia.DELEGATION, AccessVia.REPRESENTATIVE]
+_VIA_RANK = [AccessVia.BREAK_GLASS, AccessVia.DELEGATION, AccessVia.REPRESENTATIVE, AccessVia.SCOPED]
 
 
 def what_was_seen(category: str, person: Person, *, is_self: bool) -> str:
@@ -69,6 +71,7 @@ class Visit:
     first_at: dt.datetime
     actions: set[str] = field(default_factory=set)
     vias: set[str] = field(default_factory=set)
+    exported: bool = False
     sentence: str = ""
     glass: BreakGlassAccess | None = None
 
@@ -136,6 +139,8 @@ def visit_sentence(visit: Visit, roles: dict[int, str], person: Person, viewer) 
     liaison, à 10:02.' — said to the person, or to whoever acts for her."""
     is_self = viewer.pk == person.user_id
     verb = _VERB["write"] if "write" in visit.actions else _VERB["read"]
+    if visit.exported:
+        verb = "a exporté"
     if visit.user.pk == viewer.pk:
         who, verb = "Vous", verb.replace("a ", "avez ", 1)
     else:
@@ -149,6 +154,8 @@ def visit_sentence(visit: Visit, roles: dict[int, str], person: Person, viewer) 
         sentence += " (par une délégation)"
     elif visit.via == AccessVia.BREAK_GLASS:
         sentence += " en urgence (bris de glace)"
+    elif visit.via == AccessVia.SCOPED:
+        sentence += " (dossier d'une demande d'admission qui lui a été envoyée)"
     first, last = timezone.localtime(visit.first_at), timezone.localtime(visit.last_at)
     if f"{first:%H:%M}" == f"{last:%H:%M}":
         return f"{sentence}, à {last:%H:%M}."
@@ -186,6 +193,7 @@ def group_visits(entries, *, today: dt.date, page_size: int = LOG_PAGE_SIZE) -> 
         visit.first_at = row.at
         visit.actions.add(row.action)
         visit.vias.add(row.via)
+        visit.exported = visit.exported or row.path.startswith(EXPORT_PATHS) or row.path.endswith("$everything")
     return days, False
 
 

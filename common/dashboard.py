@@ -1,0 +1,43 @@
+"""What a dashboard section is: a count and the first items of a list.
+
+Each block's selectors build the querysets of the professional's day (the gate's
+querysets inside); `section` turns one into what a page shows, in one query whatever
+the size of the list: the first `size` items, each carrying the count of the whole list
+(a window function), shown as "99+" from `COUNT_CAP` on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet, Window
+
+COUNT_CAP = 100
+FIRST_ITEMS = 5
+
+
+@dataclass
+class Section:
+    count: int
+    items: list = field(default_factory=list)
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count >= COUNT_CAP
+
+    @property
+    def count_display(self) -> str:
+        return f"{COUNT_CAP - 1}+" if self.is_capped else str(self.count)
+
+    @property
+    def more(self) -> int:
+        """How many items are not shown (for "et N autres")."""
+        return max(self.count - len(self.items), 0)
+
+
+def section(queryset: QuerySet, size: int = FIRST_ITEMS) -> Section:
+    """The count and the first `size` items of an ordered queryset, in one query: the
+    count is a window over the same rows (always one query, whatever the list holds,
+    so the page's cost does not depend on the caseload)."""
+    items = list(queryset.annotate(_section_total=Window(Count("pk")))[:size])
+    return Section(items[0]._section_total if items else 0, items)

@@ -1,0 +1,62 @@
+"""Reads of the kernel's lists for the pages above it (the professional's day): each
+built on the gate's querysets, so that a list shows only persons the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from coordination import access
+from coordination.models import (
+    Accompaniment,
+    Category,
+    Delegation,
+    DelegationStatus,
+    JoinRequest,
+    JoinRequestStatus,
+    Person,
+    Structure,
+)
+
+
+def join_requests_waiting(user) -> QuerySet[JoinRequest]:
+    """Requests to join a circle I may read, still waiting for the person's answer."""
+    return (
+        JoinRequest.objects.filter(
+            status=JoinRequestStatus.PENDING,
+            person__in=access.persons_visible_to(user, Category.CIRCLE).values("pk"),
+        )
+        .select_related("person", "professional__user", "structure")
+        .order_by("created_at", "pk")
+    )
+
+
+def delegations_waiting(user) -> QuerySet[Delegation]:
+    """Delegations I give or receive that wait for the person's consent (persons whose
+    record I may read)."""
+    return (
+        Delegation.objects.filter(
+            Q(delegator__user=user) | Q(delegate__user=user),
+            status=DelegationStatus.PENDING,
+            person__in=access.persons_visible_to(user, Category.RECORD).values("pk"),
+        )
+        .select_related("person", "delegator__user", "delegate__user")
+        .order_by("created_at", "pk")
+    )
+
+
+def accompanied_persons(user, structure: Structure) -> QuerySet[Person]:
+    """Persons `structure` accompanies today whose record `user` may read, by name."""
+    return (
+        access.persons_visible_to(user, Category.RECORD)
+        .filter(Exists(Accompaniment.objects.filter(person=OuterRef("pk"), structure=structure, ended_on__isnull=True)))
+        .order_by("birth_name", "first_name", "pk")
+    )
+
+
+def accompaniment_starts(structure: Structure, persons) -> dict[int, object]:
+    """Since when `structure` accompanies each of `persons` (for an export), one query."""
+    return dict(
+        Accompaniment.objects.filter(structure=structure, ended_on__isnull=True, person__in=persons).values_list(
+            "person_id", "started_on"
+        )
+    )

@@ -1,0 +1,300 @@
+"""The professional's day (`/pro/`): the blocks' selectors, assembled.
+
+Each block exposes the querysets of what waits for the user (built on the gate's
+querysets, so a section lists only what the user may see); here they become sections
+of a count and the first items (`common.dashboard.section`: two queries each), in a
+fixed number of queries whatever the caseload. A structure administrator also gets the
+figures of one structure they administer, each list exportable as CSV (`exports`).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from agenda import selectors as agenda_selectors
+from common.dashboard import Section, section
+from coordination import access, rules
+from coordination import selectors as coordination_selectors
+from coordination.models import Category, Person, Structure
+from documents import selectors as document_selectors
+from liaison import selectors as liaison_selectors
+from ppa import selectors as ppa_selectors
+
+
+@dataclass
+class DaySection:
+    key: str  # the snippet `portal/dashboard/<key>.html` lists its items
+    title: str
+    empty: str  # one line when there is nothing
+    section: Section
+    link: str = ""  # the page where the whole list is worked on
+    link_label: str = ""
+
+
+@dataclass
+class Day:
+    sections: list[DaySection]
+    agenda: dict[str, list] = field(default_factory=dict)  # "today" / "tomorrow": occurrences
+
+
+def _local_midnight(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def professional_day(user, *, path: str = "") -> Day:
+    """Every section of the professional's day, and the log rows of what it shows."""
+    sections = [
+        DaySection(
+            "receipts",
+            "Transmissions qui attendent mon accusé de réception",
+            "Aucune transmission n'attend votre accusé de réception.",
+            section(liaison_selectors.awaiting_my_receipt(user)),
+            reverse("liaison:feed"),
+            "Mon fil",
+        ),
+        DaySection(
+            "alerts",
+            f"Alertes et évènements remarquables des {liaison_selectors.RECENT_ALERT_DAYS} derniers jours",
+            "Aucune alerte ni évènement remarquable ces derniers jours.",
+            section(liaison_selectors.recent_alerts(user)),
+            reverse("liaison:feed"),
+            "Mon fil",
+        ),
+        DaySection(
+            "meetings",
+            "Réunions qui attendent ma réponse",
+            "Aucune réunion n'attend votre réponse.",
+            section(agenda_selectors.meetings_awaiting_my_answer(user)),
+            reverse("agenda:booking_requests"),
+            "Mes réunions",
+        ),
+        DaySection(
+            "holds",
+            f"Créneaux réservés qui expirent dans les {agenda_selectors.HOLD_EXPIRY_WARNING_HOURS} heures",
+            "Aucun créneau réservé n'expire bientôt.",
+            section(agenda_selectors.holds_expiring(user)),
+            reverse("agenda:booking_requests"),
+            "Mes réunions",
+        ),
+        DaySection(
+            "proposals",
+            "Rendez-vous proposés aux personnes, sans réponse",
+            "Aucun rendez-vous proposé n'attend de réponse.",
+            section(agenda_selectors.proposals_unanswered(user)),
+            reverse("agenda:booking_requests"),
+            "Mes réunions",
+        ),
+        DaySection(
+            "documents",
+            "Documents à examiner",
+            "Aucun document à examiner.",
+            section(document_selectors.to_review(user)),
+            reverse("documents:inbox"),
+            "Documents à examiner",
+        ),
+        DaySection(
+            "sign",
+            "Projets personnalisés à signer",
+            "Aucun projet personnalisé n'attend votre signature.",
+            section(ppa_selectors.to_sign(user)),
+        ),
+        DaySection(
+            "reviews_soon",
+            f"Projets personnalisés à réviser dans les {ppa_selectors.review_soon_days()} jours",
+            "Aucune révision de projet personnalisé à prévoir.",
+            section(ppa_selectors.reviews_soon(user)),
+        ),
+        DaySection(
+            "reviews_overdue",
+            "Projets personnalisés en retard de révision",
+            "Aucun projet personnalisé en retard de révision.",
+            section(ppa_selectors.reviews_overdue(user)),
+            reverse("ppa:overdue"),
+            "Révisions de PPA",
+        ),
+        DaySection(
+            "join_requests",
+            "Demandes d'entrée dans un cercle en attente",
+            "Aucune demande d'entrée en attente.",
+            section(coordination_selectors.join_requests_waiting(user)),
+        ),
+        DaySection(
+            "delegations",
+            "Délégations en attente du consentement de la personne",
+            "Aucune délégation en attente.",
+            section(coordination_selectors.delegations_waiting(user)),
+        ),
+    ]
+    today = timezone.localdate()
+    start = _local_midnight(today)
+    items = agenda_selectors.my_days(user, start, _local_midnight(today + timedelta(days=2)))
+    agenda = {
+        "today": [o for o in items if o.starts_at < _local_midnight(today + timedelta(days=1))],
+        "tomorrow": [o for o in items if o.starts_at >= _local_midnight(today + timedelta(days=1))],
+    }
+    _log(user, sections, path)
+    return Day(sections, agenda)
+
+
+# The category each section reads, and how to reach the person of one of its items.
+_LOGGED: dict[str, tuple[str, Callable]] = {
+    "receipts": (Category.LIAISON, lambda t: t.person),
+    "alerts": (Category.LIAISON, lambda t: t.person),
+    "proposals": (Category.AGENDA, lambda e: e.person),
+    "documents": (Category.DOCUMENTS, lambda d: d.person),
+    "sign": (Category.PPA, lambda v: v.plan.person),
+    "reviews_soon": (Category.PPA, lambda v: v.plan.person),
+    "reviews_overdue": (Category.PPA, lambda v: v.plan.person),
+    "join_requests": (Category.CIRCLE, lambda r: r.person),
+    "delegations": (Category.RECORD, lambda d: d.person),
+}
+
+
+def _log(user, sections: list[DaySection], path: str) -> None:
+    """One access-log row per person and category shown (one INSERT per category)."""
+    by_category: dict[str, dict[int, Person]] = {}
+    for day_section in sections:
+        if day_section.key not in _LOGGED:
+            continue
+        category, person_of = _LOGGED[day_section.key]
+        for item in day_section.section.items:
+            person = person_of(item)
+            by_category.setdefault(category, {})[person.pk] = person
+    for category, persons in by_category.items():
+        access.log_many(user, persons.values(), category, path=path)
+
+
+# --- The structure's figures (structure administrators) -----------------------------------------
+
+
+@dataclass
+class Figure:
+    slug: str  # the export's name
+    label: str
+    count: int
+
+
+def administered(user) -> list[Structure]:
+    return list(rules.administered_structures(user).order_by("name"))
+
+
+def structure_figures(user, structure: Structure) -> list[Figure]:
+    """Persons accompanied, PPAs up to date / due / overdue, receipts overdue, documents
+    waiting: five queries (the PPA states in one)."""
+    plans = ppa_selectors.structure_plan_counts(user, structure)
+    return [
+        Figure(
+            "personnes",
+            "Personnes accompagnées",
+            coordination_selectors.accompanied_persons(user, structure).order_by().count(),
+        ),
+        *(Figure(slug, label, plans[slug]) for slug, label in ppa_selectors.PLAN_STATES.items()),
+        Figure(
+            "accuses-en-retard",
+            "Accusés de réception en retard",
+            liaison_selectors.structure_receipts_overdue(user, structure).order_by().count(),
+        ),
+        Figure(
+            "documents-en-attente",
+            "Documents en attente",
+            document_selectors.structure_waiting(user, structure).order_by().count(),
+        ),
+    ]
+
+
+EXPORT_SLUGS = ("personnes", *ppa_selectors.PLAN_STATES, "accuses-en-retard", "documents-en-attente")
+
+
+def _date(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
+
+
+def export_rows(user, structure: Structure, slug: str) -> tuple[str, list[list[str]], Iterable[Person]]:
+    """(file title, rows with their header, the persons shown) of one figure's list.
+    Administrative columns only: names, dates, statuses — no health text."""
+    if slug == "personnes":
+        persons = list(coordination_selectors.accompanied_persons(user, structure))
+        since = coordination_selectors.accompaniment_starts(structure, persons)
+        rows = [["Nom", "Prénom", "Date de naissance", "Accompagnée depuis le"]]
+        rows += [
+            [
+                p.used_name or p.birth_name,
+                p.first_name or p.birth_first_names,
+                _date(p.birth_date),
+                _date(since.get(p.pk)),
+            ]
+            for p in persons
+        ]
+        return "personnes-accompagnees", rows, persons
+    if slug in ppa_selectors.PLAN_STATES:
+        versions = list(ppa_selectors.structure_plans(user, structure, slug))
+        rows = [["Personne", "Version", "Validée le", "Révision prévue le"]]
+        rows += [
+            [v.plan.person.display_name, str(v.number), _date(v.validated_at), _date(v.review_due_on)] for v in versions
+        ]
+        return f"ppa-{slug}", rows, [v.plan.person for v in versions]
+    if slug == "accuses-en-retard":
+        addressees = list(liaison_selectors.structure_receipts_overdue(user, structure))
+        rows = [["Personne", "Transmission du", "Auteur", "Destinataire"]]
+        rows += [
+            [
+                a.transmission.person.display_name,
+                _date(a.transmission.created_at),
+                a.transmission.author.get_full_name() or a.transmission.author.email,
+                a.user.get_full_name() or a.user.email,
+            ]
+            for a in addressees
+        ]
+        return slug, rows, [a.transmission.person for a in addressees]
+    if slug == "documents-en-attente":
+        documents = list(document_selectors.structure_waiting(user, structure))
+        rows = [["Personne", "Titre", "Type", "Déposé par", "Déposé le", "Statut"]]
+        rows += [
+            [
+                d.person.display_name,
+                d.title,
+                d.get_doc_type_display(),
+                d.author.get_full_name() or d.author.email,
+                _date(d.created_at),
+                d.get_status_display(),
+            ]
+            for d in documents
+        ]
+        return slug, rows, [d.person for d in documents]
+    raise KeyError(slug)
+
+
+EXPORT_CATEGORY = {
+    "personnes": Category.RECORD,
+    "accuses-en-retard": Category.LIAISON,
+    "documents-en-attente": Category.DOCUMENTS,
+    **dict.fromkeys(ppa_selectors.PLAN_STATES, Category.PPA),
+}
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: str) -> str:
+    # A cell a spreadsheet would read as a formula is written as text.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def csv_lines(rows: list[list[str]]) -> Iterator[str]:
+    """Semicolon-separated lines with a BOM, as a spreadsheet in French expects them."""
+    writer = csv.writer(_Echo(), delimiter=";")
+    yield "\ufeff"
+    for row in rows:
+        yield writer.writerow([_cell(value) for value in row])
