@@ -95,7 +95,9 @@ def test_the_guardian_accepts_a_proposed_appointment_from_the_agenda(
     visit(page, live_server, "/mon-espace/cercle/")
     member = CircleMember.objects.active().get(person=person, user=external_pro)
     article = page.get_by_role("article", name=re.compile(external_pro.get_full_name()))
-    article.get_by_role("group", name=re.compile("^Mon agenda")).get_by_role("radio", name="Voir", exact=True).check()
+    article.locator("summary").click()  # one compact row per member; its rights open on demand
+    # Said to the guardian plainly ("Agenda"), not as if she were the person ("Mon agenda").
+    article.get_by_role("group", name=re.compile("^Agenda")).get_by_role("radio", name="Voir", exact=True).check()
     article.get_by_role("button", name=f"Enregistrer les droits de {member.display_name}").click()
     page.wait_for_load_state()
     expect(page.get_by_text(f"Les droits de {member.display_name} sont changés.")).to_be_visible()
