@@ -64,7 +64,8 @@ class PortalMenu:
     def entries(self) -> list[MenuEntry]:
         user, person = self.request.user, self.person
         if person is None:
-            return [MenuEntry(reverse("portal_spaces"), "Mes espaces")]
+            # No space chosen (several, or none yet): the portal's home, and the choice.
+            return [MenuEntry(reverse("portal_home"), "Mon espace"), MenuEntry(reverse("portal_spaces"), "Mes espaces")]
         is_self = person.user_id == user.pk
         levels = access.effective_levels(user, person)
         is_decider = is_self or rules.is_legal_representative(user, person)

@@ -102,8 +102,8 @@ def test_the_next_request_succeeds_after_the_database_connections_were_terminate
         status, _body = get("/accounts/login/")
         assert status == 200
         assert connection.connection.info.backend_pid != portal_pid  # a new connection
-        _status, health = get("/healthz")
-        assert json.loads(health)["database"]["ok"] is True
+        _status, ready = get("/readyz")
+        assert json.loads(ready)["database"]["ok"] is True
     finally:
         connection.settings_dict["CONN_MAX_AGE"] = previous
         connection.close()
