@@ -166,11 +166,17 @@ def transmission_create(
     requests_receipt: bool = False,
     files: Iterable = (),
     corrects: Transmission | None = None,
+    author=None,
 ) -> Transmission:
     """Write a transmission (gate: `liaison` write). Internal ones need a structure; a
     carer or the person always writes in the shared notebook. Addressees are alerted;
-    a remarkable event notifies the circle per their preferences."""
+    a remarkable event notifies the circle per their preferences.
+
+    `author`: whose words these are when not the actor's (a message of an exchange
+    that another member versed into the notebook); the actor, who passed the gate, is
+    in the audit row."""
     access.require(actor, person, Category.LIAISON, "write")
+    author = author or actor
     fields = {
         "observed_at": observed_at or timezone.now(),
         "category": category,
@@ -184,7 +190,7 @@ def transmission_create(
     _validate_content(fields)
     if remarkable_event and remarkable_event not in RemarkableEvent.values:
         raise ValidationError({"remarkable_event": "Évènement remarquable inconnu."})
-    structure = _author_structure(actor, person, author_structure) if actor.is_professional else None
+    structure = _author_structure(author, person, author_structure) if author.is_professional else None
     if scope == Scope.INTERNAL and structure is None:
         raise ValidationError(
             {
@@ -194,7 +200,7 @@ def transmission_create(
         )
     transmission = Transmission(
         person=person,
-        author=actor,
+        author=author,
         author_structure=structure,
         scope=scope,
         is_important=is_important,
@@ -217,6 +223,7 @@ def transmission_create(
         transmission=transmission.pk,
         scope=scope,
         corrects=corrects.pk if corrects else None,
+        **({"author": author.pk} if author.pk != actor.pk else {}),
     )
     url_for = _url_for(person, transmission)
     if users:

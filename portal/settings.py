@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "admission",
     "records",
     "evaluation",
+    "exchanges",
     "oauth2_provider",
     "interop",
     "portal",
@@ -466,6 +467,12 @@ CELERY_BEAT_SCHEDULE["liaison-receipt-reminders"] = {
     "schedule": 900.0,
 }
 
+# --- Exchanges ---------------------------------------------------------------------------------
+# An author may edit or withdraw a message during this many minutes ("message retiré").
+EXCHANGES_GRACE_MINUTES = env_int("EXCHANGES_GRACE_MINUTES", 15)
+# Messages per page of a conversation (the last page opens first).
+EXCHANGES_PAGE_SIZE = env_int("EXCHANGES_PAGE_SIZE", 30)
+
 # --- Documents: DMP outbox and MSSanté ------------------------------------------------------------
 # The DMP / Mon espace santé cannot be reached from this project: the default client says
 # "not configured" and items wait in the outbox. A real client is a dotted path (see coordination/dmp.py).
@@ -589,6 +596,7 @@ RECORDS_RETENTION_DAYS = {
     for key, days in {
         "default": 5 * 365,
         "liaison": 5 * 365,
+        "exchanges": 5 * 365,
         "documents": 5 * 365,
         "ppa": 5 * 365,
         "agenda": 2 * 365,

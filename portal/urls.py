@@ -42,6 +42,7 @@ urlpatterns = [
     path("dossier-complet/", include("records.urls")),
     path("api/evaluation/", include("evaluation.api_urls")),
     path("evaluation/", include("evaluation.urls")),
+    path("echanges/", include("exchanges.urls")),
     # The CI-SIS FHIR facade and the connected software's OAuth token endpoint.
     path("fhir/", include("interop.urls")),
 ]

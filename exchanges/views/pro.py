@@ -1,0 +1,369 @@
+"""The professionals' pages of the exchanges. Every page loads its conversation through
+`exchanges.selectors` (the rules and the gate: a stranger gets 404, a person's
+conversation read is in the access log); writes go through `exchanges.services`.
+
+Live updates (exch-live) hook onto the conversation page: the list of messages is the
+element `#conversation-messages` (`data-last-message-id`, `data-conversation-id`), and
+`exchanges/partials/message.html` renders one message. (`#messages` is already the
+flash messages' box of base.html: one id per page.)"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget
+
+from common.forms import add_service_errors
+from coordination import access, rules
+from coordination.models import Category
+from documents.uploads import private_file_response
+from exchanges import selectors, services
+from exchanges.forms import (
+    TOPIC_REMINDER,
+    AddParticipantsForm,
+    EditForm,
+    FileToLiaisonForm,
+    MessageForm,
+    PersonConversationForm,
+    TopicConversationForm,
+)
+from exchanges.models import Conversation, ConversationKind, Message, MessageAttachment
+
+LIST_PAGE_SIZE = 30
+
+
+def _when(moment) -> str:
+    return f"{timezone.localtime(moment):%d/%m/%Y %H:%M}"
+
+
+def _decorate(items: list[Message], user, receipts: dict | None = None) -> list[Message]:
+    """What the message snippet shows, computed once per message."""
+    now = timezone.now()
+    for item in items:
+        item.is_mine = item.author_id == user.pk
+        item.can_edit = (
+            item.is_mine and not item.is_withdrawn and not item.transmission_id and now <= item.editable_until()
+        )
+        item.attachment_list = list(item.attachments.all())
+        item.created_iso = timezone.localtime(item.created_at).isoformat()
+        item.created_label = _when(item.created_at)
+        item.seen_by = [u for u in (receipts or {}).get(item.pk, []) if u.pk != user.pk]
+    return items
+
+
+def _pro_only(request) -> None:
+    if not rules.is_professional(request.user):
+        raise Http404
+
+
+def _list_page(request, queryset):
+    page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    persons = {c.person_id: c.person for c in page.object_list if c.person_id}
+    if persons:
+        access.log_many(request.user, list(persons.values()), Category.EXCHANGES, path=request.path)
+    return page
+
+
+@login_required
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    """ "Mes échanges": every conversation I may read, newest activity first, unread counts."""
+    _pro_only(request)
+    page = _list_page(request, selectors.my_conversations(request.user))
+    return render(request, "exchanges/pro/list.html", {"page": page})
+
+
+@login_required
+def person_conversations(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The conversations about one person that I may read, and the way to start one."""
+    _pro_only(request)
+    grant = access.require(request.user, person_id, Category.EXCHANGES, "read", path=request.path, probe_write=True)
+    person = grant.person
+    page = Paginator(selectors.my_conversations(request.user, person=person), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "exchanges/pro/person.html", {"person": person, "page": page, "can_write": grant.can_write})
+
+
+@login_required
+def person_start(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Start a conversation among professionals about a person."""
+    _pro_only(request)
+    person = access.require(request.user, person_id, Category.EXCHANGES, "write", path=request.path).person
+    candidates = selectors.participant_candidates(person, kind=ConversationKind.PERSON).exclude(pk=request.user.pk)
+    form = PersonConversationForm(request.POST or None, request.FILES or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            conversation = services.conversation_start(
+                actor=request.user,
+                kind=ConversationKind.PERSON,
+                person=person,
+                subject=data["subject"],
+                participants=list(data["participants"]),
+                body=data["body"],
+                files=data["files"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Échange commencé ; les participants sont prévenus.")
+            return redirect("exchanges:conversation", conversation_id=conversation.pk)
+    return render(
+        request,
+        "exchanges/pro/start_person.html",
+        {"person": person, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def topic_start(request: HttpRequest) -> HttpResponse:
+    """Start a conversation on a topic: with my team and/or invited professionals."""
+    _pro_only(request)
+    form = TopicConversationForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            conversation = services.conversation_start(
+                actor=request.user,
+                kind=ConversationKind.TOPIC,
+                structure=data["structure"],
+                subject=data["subject"],
+                participants=data["invited"],
+                body=data["body"],
+                files=data["files"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error, {"participants": "invited"})
+        else:
+            messages.success(request, "Échange commencé ; les participants sont prévenus.")
+            return redirect("exchanges:conversation", conversation_id=conversation.pk)
+    return render(
+        request,
+        "exchanges/pro/start_topic.html",
+        {"form": form, "reminder": TOPIC_REMINDER},
+        status=400 if form.errors else 200,
+    )
+
+
+def _conversation_context(request, conversation: Conversation, *, form=None, before=None) -> dict:
+    page = selectors.messages_page(conversation, before=before)
+    receipts = selectors.read_receipts(conversation)
+    _decorate(page.items, request.user, receipts)
+    is_topic = conversation.kind == ConversationKind.TOPIC
+    can_write = selectors.may_write(request.user, conversation)
+    return {
+        "conversation": conversation,
+        "page": page,
+        "participants": selectors.participants(conversation),
+        "can_write": can_write,
+        "can_file": selectors.may_file_to_liaison(request.user, conversation),
+        "is_topic": is_topic,
+        "form": form or (MessageForm(topic=is_topic) if can_write else None),
+        "reminder": TOPIC_REMINDER if is_topic else "",
+    }
+
+
+@login_required
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """One conversation: its last page of messages first, "Messages précédents" for the
+    page before (HTMX, or a plain link), the composer, the participants."""
+    conversation = selectors.conversation_for(request.user, conversation_id, path=request.path)
+    before = request.GET.get("avant") or None
+    context = _conversation_context(request, conversation, before=before)
+    if before is None and context["page"].items:
+        services.conversation_mark_read(actor=request.user, conversation=conversation, up_to=context["page"].last_id)
+    if request.htmx and before:
+        return render(request, "exchanges/pro/partials/older.html", context)
+    return render(request, "exchanges/pro/conversation.html", context)
+
+
+def _for_htmx_or_redirect(request, conversation_id: int, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("exchanges:conversation", args=[conversation_id]) + anchor)
+
+
+@login_required
+@require_POST
+def message_post(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = selectors.conversation_for(request.user, conversation_id, "write", path=request.path)
+    is_topic = conversation.kind == ConversationKind.TOPIC
+    form = MessageForm(request.POST, request.FILES, topic=is_topic)
+    if form.is_valid():
+        try:
+            message = services.message_post(
+                actor=request.user,
+                conversation=conversation,
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["files"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if not request.htmx:
+                return _for_htmx_or_redirect(request, conversation.pk, f"#m{message.pk}")
+            # HTMX: the new message is appended to the list; a fresh composer replaces
+            # the old one out of band.
+            message = selectors.messages_after(conversation, message.pk - 1, limit=1)[0]
+            _decorate([message], request.user)
+            return render(
+                request,
+                "exchanges/pro/partials/posted.html",
+                {
+                    "m": message,
+                    "conversation": conversation,
+                    "form": MessageForm(topic=is_topic),
+                    "can_write": True,
+                    "can_file": selectors.may_file_to_liaison(request.user, conversation),
+                    "reminder": TOPIC_REMINDER if is_topic else "",
+                },
+            )
+    if request.htmx:
+        response = render(
+            request,
+            "exchanges/pro/partials/composer.html",
+            {"conversation": conversation, "form": form, "reminder": TOPIC_REMINDER if is_topic else ""},
+            status=400,
+        )
+        return reswap(retarget(response, "#composer"), "outerHTML")
+    context = _conversation_context(request, conversation, form=form)
+    return render(request, "exchanges/pro/conversation.html", context, status=400)
+
+
+@login_required
+@require_POST
+def mark_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Read up to the message `jusqu_a` (the live page calls it as messages arrive)."""
+    conversation = selectors.conversation_for(request.user, conversation_id, path=request.path)
+    up_to = request.POST.get("jusqu_a", "")
+    up_to_id = int(up_to) if up_to.isdigit() and len(up_to) < 19 else None
+    if up_to_id is not None and not Message.objects.filter(conversation=conversation, pk=up_to_id).exists():
+        up_to_id = None
+    services.conversation_mark_read(actor=request.user, conversation=conversation, up_to=up_to_id)
+    if request.htmx:
+        return HttpResponse(status=204)
+    return _for_htmx_or_redirect(request, conversation.pk)
+
+
+@login_required
+@require_POST
+def participants_add(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = selectors.conversation_for(request.user, conversation_id, "write", path=request.path)
+    candidates = None
+    if conversation.person_id:
+        candidates = selectors.participant_candidates(conversation, kind=conversation.kind)
+    form = AddParticipantsForm(request.POST, candidates=candidates)
+    if form.is_valid():
+        try:
+            services.participants_add(actor=request.user, conversation=conversation, users=form.users())
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Participants ajoutés.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return _for_htmx_or_redirect(request, conversation.pk)
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = selectors.conversation_for(request.user, conversation_id, path=request.path)
+    try:
+        services.participant_remove(actor=request.user, conversation=conversation, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _for_htmx_or_redirect(request, conversation.pk)
+    messages.success(request, "Vous avez quitté l'échange.")
+    return redirect("exchanges:list")
+
+
+@login_required
+def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
+    """The author changes their text during the grace period; the former text is kept."""
+    message = selectors.message_for(request.user, message_id, "write", path=request.path)
+    form = EditForm(request.POST or None, initial={"body": message.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.message_edit(actor=request.user, message=message, body=form.cleaned_data["body"])
+        except services.GracePeriodOver as error:
+            messages.error(request, " ".join(error.messages))
+            return _for_htmx_or_redirect(request, message.conversation_id, f"#m{message.pk}")
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Message modifié ; la version précédente est conservée.")
+            return _for_htmx_or_redirect(request, message.conversation_id, f"#m{message.pk}")
+    return render(
+        request,
+        "exchanges/pro/edit.html",
+        {"m": message, "conversation": message.conversation, "form": form, "revisions": message.revisions.all()},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def message_withdraw(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = selectors.message_for(request.user, message_id, "write", path=request.path)
+    try:
+        services.message_withdraw(actor=request.user, message=message)
+    except ValidationError as error:
+        if request.htmx:
+            return HttpResponse(" ".join(error.messages), status=409)
+        messages.error(request, " ".join(error.messages))
+    else:
+        if request.htmx:
+            refreshed = selectors.message_for(request.user, message.pk)
+            _decorate([refreshed], request.user)
+            return render(
+                request, "exchanges/partials/message.html", {"m": refreshed, "conversation": refreshed.conversation}
+            )
+        messages.success(request, "Message retiré : « message retiré » s'affiche à sa place.")
+    return _for_htmx_or_redirect(request, message.conversation_id, f"#m{message.pk}")
+
+
+@login_required
+def message_file(request: HttpRequest, message_id: int) -> HttpResponse:
+    """ "Verser au cahier de liaison": the message becomes a shared transmission."""
+    message = selectors.message_for(request.user, message_id, path=request.path)
+    conversation = message.conversation
+    if not selectors.may_file_to_liaison(request.user, conversation):
+        if conversation.person_id is None:
+            raise Http404
+        access.require(request.user, conversation.person, Category.LIAISON, "write", path=request.path)
+    form = FileToLiaisonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transmission = services.message_file_to_liaison(
+                actor=request.user, message=message, category=form.cleaned_data["category"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Message versé au cahier de liaison.")
+            return redirect(reverse("liaison:transmission", args=[transmission.pk]))
+    _decorate([message], request.user)
+    return render(
+        request,
+        "exchanges/pro/file.html",
+        {"m": message, "conversation": conversation, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def attachment(request: HttpRequest, attachment_id: int, thumbnail: bool = False) -> FileResponse:
+    """A file, only through the conversation's rules and the gate (no public URL)."""
+    item = get_object_or_404(MessageAttachment.objects.only("pk", "message_id"), pk=attachment_id)
+    selectors.message_for(request.user, item.message_id, path=request.path)
+    item = MessageAttachment.objects.get(pk=item.pk)
+    stored = item.thumbnail if thumbnail and item.thumbnail else item.file
+    content_type = "image/jpeg" if thumbnail and item.thumbnail else item.content_type
+    return private_file_response(stored, content_type=content_type, filename=item.original_name)
