@@ -80,7 +80,9 @@ class IdleSessionTimeoutMiddleware:
     """Log out a user inactive for SESSION_IDLE_TIMEOUT seconds.
 
     The last-seen time is written at most once a minute so that a busy page does not
-    write the session on every request.
+    write the session on every request. A live stream (`Accept: text/event-stream`, the
+    exchanges' open conversation reconnecting every few seconds) is not activity: an
+    open tab left alone still ends its session.
     """
 
     KEY = "_last_seen"
@@ -98,7 +100,8 @@ class IdleSessionTimeoutMiddleware:
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": "Session expirée."}, status=401)
                 return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
-            if last_seen is None or now - last_seen >= 60:
+            is_stream = request.headers.get("Accept", "").startswith("text/event-stream")
+            if (last_seen is None or now - last_seen >= 60) and not is_stream:
                 request.session[self.KEY] = now
         return self.get_response(request)
 

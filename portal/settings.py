@@ -608,3 +608,13 @@ CELERY_BEAT_SCHEDULE["records-retention"] = {
     "task": "records.tasks.apply_retention",
     "schedule": crontab(hour=3, minute=30),
 }
+
+# --- Exchanges: live updates (exchanges.views.live) ------------------------------------------
+# An open conversation receives its new messages by Server-Sent Events. Each stream is a
+# bounded request: it ends after EXCHANGES_STREAM_SECONDS (under gunicorn's 30 s timeout
+# and the proxy's 35 s read timeout) and the browser reconnects with the last id it got.
+# Inside a stream the database is polled every EXCHANGES_POLL_SECONDS (one indexed query).
+# 0 turns live updates off: the stream answers 204 and the browser stops asking (the pages
+# still work by reloading). README, "Exchanges".
+EXCHANGES_STREAM_SECONDS = env_int("EXCHANGES_STREAM_SECONDS", 25)
+EXCHANGES_POLL_SECONDS = float(env_str("EXCHANGES_POLL_SECONDS", "1") or 1)
