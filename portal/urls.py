@@ -42,6 +42,8 @@ urlpatterns = [
     path("dossier-complet/", include("records.urls")),
     path("api/evaluation/", include("evaluation.api_urls")),
     path("evaluation/", include("evaluation.urls")),
+    path("echanges/flux/", include("exchanges.live_urls")),
+    path("api/exchanges/", include("exchanges.api_urls")),
     path("echanges/", include("exchanges.urls")),
     # The CI-SIS FHIR facade and the connected software's OAuth token endpoint.
     path("fhir/", include("interop.urls")),

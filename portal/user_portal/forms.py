@@ -186,3 +186,59 @@ class OwnAppointmentForm(Form):
         if data.get("starts") and data.get("ends") and data["ends"] <= data["starts"]:
             self.add_error("ends", "L'heure de fin doit être après l'heure de début.")
         return data
+
+
+# --- Messages to the team (views/messages.py) ------------------------------------------------
+
+MESSAGE_MAX = 10_000
+
+
+def _photo_field():
+    # The exchanges block's own file field (several files, checked by content by its service).
+    from exchanges.forms import MultipleFileField, MultipleFileInput
+
+    return MultipleFileField(
+        label="Ajouter une photo ou un document (si vous voulez)",
+        required=False,
+        help_text="Photo ou PDF. 5 fichiers au plus.",
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"}),
+    )
+
+
+class WriteToTeamForm(Form):
+    """Who to write to (a team that accompanies the person, or one professional), what it
+    is about, the message."""
+
+    to = forms.ChoiceField(label="À qui voulez-vous écrire ?", widget=forms.RadioSelect)
+    subject = forms.CharField(
+        label="En quelques mots, de quoi voulez-vous parler ?",
+        max_length=200,
+        help_text="Par exemple : rendez-vous de mardi, une question sur les repas.",
+    )
+    body = forms.CharField(label="Votre message", max_length=MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 6}))
+
+    def __init__(self, *args, structures, professionals, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"] = _photo_field()
+        self._targets = {f"equipe-{s.pk}": ("structure", s) for s in structures}
+        self._targets.update({f"pro-{u.pk}": ("professional", u) for u in professionals})
+        choices = [(f"equipe-{s.pk}", f"L'équipe de {s.name}") for s in structures]
+        choices += [(f"pro-{u.pk}", u.get_full_name() or u.email) for u in professionals]
+        self.fields["to"].choices = choices
+        if len(choices) == 1:
+            self.fields["to"].initial = choices[0][0]
+
+    def clean(self):
+        data = super().clean()
+        kind, target = self._targets.get(data.get("to") or "", (None, None))
+        data["structure"] = target if kind == "structure" else None
+        data["professional"] = target if kind == "professional" else None
+        return data
+
+
+class ReplyForm(Form):
+    body = forms.CharField(label="Votre réponse", max_length=MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"] = _photo_field()

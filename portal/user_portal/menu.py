@@ -30,6 +30,7 @@ ENTRIES = [
     ("portal_documents", Category.DOCUMENTS, "Mes documents", "Les documents de {}"),
     ("portal_ppa", Category.PPA, "Mon projet", "Le projet de {}"),
     ("portal_notebook", Category.LIAISON, "Cahier de liaison", "Cahier de liaison"),
+    ("portal_messages", Category.EXCHANGES, "Mes messages à l'équipe", "Messages à l'équipe"),
     ("portal_circle", Category.CIRCLE, "Mon cercle et mes droits", "Le cercle de {}"),
     ("portal_consents", Category.RECORD, "Mes consentements", "Les consentements de {}"),
     ("portal_access_log", DECIDER, "Qui a vu mes données", "Qui a vu ses données"),

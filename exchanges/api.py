@@ -1,0 +1,201 @@
+"""REST API of the exchanges, under /api/exchanges/.
+
+The same rules, gate and services as the pages: a conversation is loaded by
+`selectors.conversation_for` (a stranger, a removed participant or one who lost the
+right gets 404; a conversation about a person is a read of the person's exchanges, in
+the access log; a write without the right answers 403), every write goes through
+`exchanges.services`.
+
+Reading messages through the API does not mark them read: a client says what it showed
+with POST …/read/.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from common.api import ERRORS, READ_ERRORS, DetailSerializer, PaginatedAPIView, ServiceAPIView
+from coordination import access
+from coordination.models import Category
+from exchanges import selectors, services
+from exchanges.models import Conversation, Message
+from exchanges.serializers import (
+    ConversationSerializer,
+    MarkReadSerializer,
+    MessageCreateSerializer,
+    MessagePageSerializer,
+    MessageSerializer,
+    ParticipantSerializer,
+    ReadStateSerializer,
+)
+
+TAGS = ["Échanges"]
+WRITE_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(DetailSerializer, description="Le message ne peut plus changer (délai passé, retiré)."),
+}
+BEFORE = OpenApiParameter(
+    "avant", int, description="Les messages écrits avant celui-ci (la valeur `next` de la page précédente)."
+)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Le message ne peut plus changer."
+    default_code = "conflict"
+
+
+class ExchangesAPIView(ServiceAPIView):
+    """The coordination error mapping, plus 409 when a message can no longer change."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, services.GracePeriodOver):
+            exc = Conflict(" ".join(exc.messages))
+        return super().handle_exception(exc)
+
+    def conversation(self, pk: int, action: str = "read") -> Conversation:
+        return selectors.conversation_for(self.request.user, pk, action, path=self.request.path)
+
+
+def _with_unread(user, conversation: Conversation) -> Conversation:
+    """The conversation as the list shows it (my unread count), one query."""
+    return selectors.my_conversations(user).get(pk=conversation.pk)
+
+
+def _read_state(user, conversation: Conversation) -> dict:
+    row = selectors.my_conversations(user).filter(pk=conversation.pk).values("unread").get()
+    participant = conversation.participants.filter(user=user).first()
+    return {
+        "conversation": conversation.pk,
+        "last_read_message": participant.last_read_message_id if participant else None,
+        "last_read_at": participant.last_read_at if participant else None,
+        "unread": row["unread"],
+    }
+
+
+class ConversationListView(PaginatedAPIView, ExchangesAPIView):
+    @extend_schema(
+        operation_id="exchanges_conversations_list",
+        tags=TAGS,
+        summary="Mes échanges",
+        description="Les échanges que vous pouvez lire, l'activité la plus récente d'abord, chacun avec le nombre "
+        "de messages non lus. Paginé. Chaque personne concernée d'une page est tracée dans l'historique des "
+        "accès (lecture des échanges).",
+        parameters=[OpenApiParameter("person", int, description="Seulement les échanges autour de cette personne.")],
+        responses={200: ConversationSerializer(many=True), 400: ERRORS[400]},
+    )
+    def get(self, request: Request) -> Response:
+        person = None
+        if request.query_params.get("person"):
+            person = access.get_person_or_404(
+                request.user, request.query_params["person"], Category.EXCHANGES, path=request.path
+            )
+        page = self.paginate_queryset(selectors.my_conversations(request.user, person=person))
+        persons = {c.person_id: c.person for c in page if c.person_id}
+        if persons and person is None:
+            access.log_many(request.user, list(persons.values()), Category.EXCHANGES, path=request.path)
+        return self.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+
+class ConversationView(ExchangesAPIView):
+    @extend_schema(
+        operation_id="exchanges_conversation_retrieve",
+        tags=TAGS,
+        summary="Un échange",
+        description="Un échange que vous pouvez lire (sinon 404), avec votre nombre de messages non lus.",
+        responses={200: ConversationSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        conversation = self.conversation(pk)
+        return Response(ConversationSerializer(_with_unread(request.user, conversation)).data)
+
+
+class MessagesView(ExchangesAPIView):
+    serializer_class = MessageCreateSerializer
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(
+        operation_id="exchanges_messages_list",
+        tags=TAGS,
+        summary="Les messages d'un échange, les derniers d'abord",
+        description="Du plus récent au plus ancien, par pages (`next` → `?avant=`) ; le coût d'une page ne dépend "
+        "pas de la longueur de l'échange. Ne marque pas les messages comme lus (voir …/read/).",
+        parameters=[BEFORE],
+        responses={200: MessagePageSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        conversation = self.conversation(pk)
+        before = request.query_params.get("avant") or None
+        if before is not None and not before.isdigit():
+            raise exceptions.ValidationError({"avant": ["Un numéro de message est attendu."]})
+        page = selectors.messages_page(conversation, before=before)
+        items = list(reversed(page.items))
+        return Response({"results": MessageSerializer(items, many=True).data, "next": page.older_than})
+
+    @extend_schema(
+        operation_id="exchanges_message_create",
+        tags=TAGS,
+        summary="Écrire un message",
+        description="Droit « échanges » en écriture pour un échange autour d'une personne. JSON, ou "
+        "multipart/form-data pour joindre des photos ou des PDF (`files`, répété). Les autres lecteurs "
+        "sont prévenus selon leurs préférences (sans le texte du message).",
+        request={"application/json": MessageCreateSerializer, "multipart/form-data": MessageCreateSerializer},
+        responses={201: MessageSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = self.conversation(pk, "write")
+        data = self.validated(MessageCreateSerializer, request.data)
+        message = services.message_post(
+            actor=request.user, conversation=conversation, body=data.get("body", ""), files=data.get("files", [])
+        )
+        loaded = selectors.messages_after(conversation, message.pk - 1, limit=1)[0]
+        return Response(MessageSerializer(loaded).data, status=status.HTTP_201_CREATED)
+
+
+class ParticipantsView(ExchangesAPIView):
+    @extend_schema(
+        operation_id="exchanges_participants_list",
+        tags=TAGS,
+        summary="Les participants d'un échange",
+        description="Ceux qui peuvent encore le lire (la liste suit les droits décidés par la personne), avec ce "
+        "qu'ils ont lu : les accusés de lecture.",
+        responses={200: ParticipantSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        conversation = self.conversation(pk)
+        return Response(ParticipantSerializer(selectors.participants(conversation), many=True).data)
+
+
+class ReadView(ExchangesAPIView):
+    serializer_class = MarkReadSerializer
+
+    @extend_schema(
+        operation_id="exchanges_read_state",
+        tags=TAGS,
+        summary="Où j'en suis de la lecture d'un échange",
+        responses={200: ReadStateSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        conversation = self.conversation(pk)
+        return Response(ReadStateSerializer(_read_state(request.user, conversation)).data)
+
+    @extend_schema(
+        operation_id="exchanges_mark_read",
+        tags=TAGS,
+        summary="Marquer un échange comme lu",
+        description="Jusqu'au message `up_to` (un message de cet échange), ou jusqu'au dernier. Ne revient "
+        "jamais en arrière. Les autres participants voient « Lu par … ».",
+        request=MarkReadSerializer,
+        responses={200: ReadStateSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = self.conversation(pk)
+        up_to = self.validated(MarkReadSerializer, request.data).get("up_to")
+        if up_to is not None and not Message.objects.filter(conversation=conversation, pk=up_to).exists():
+            raise exceptions.ValidationError({"up_to": ["Ce message n'appartient pas à cet échange."]})
+        services.conversation_mark_read(actor=request.user, conversation=conversation, up_to=up_to)
+        return Response(ReadStateSerializer(_read_state(request.user, conversation)).data)

@@ -1,0 +1,115 @@
+"""Input and output shapes of the exchanges' REST API (`exchanges.api`)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from common.api import InputSerializer, choices_text
+from exchanges.models import ConversationKind, Message, MessageAttachment
+from exchanges.services import MAX_ATTACHMENTS, MAX_BODY
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return user.get_full_name() or user.email
+
+
+class StructureRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+
+
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    kind = serializers.CharField(help_text=choices_text(ConversationKind.choices))
+    subject = serializers.CharField()
+    person = serializers.IntegerField(
+        source="person_id", allow_null=True, help_text="La personne concernée (aucune pour un sujet)."
+    )
+    structure = StructureRefSerializer(allow_null=True, help_text="L'équipe de cette structure prend part à l'échange.")
+    professional = UserRefSerializer(allow_null=True, help_text="Le professionnel à qui la personne écrit.")
+    created_at = serializers.DateTimeField()
+    last_message_at = serializers.DateTimeField(allow_null=True)
+    unread = serializers.IntegerField(help_text="Messages des autres, non retirés, après le dernier que j'ai lu.")
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text="Le fichier, à travers le contrôle d'accès (session ou jeton).")
+
+    def get_url(self, attachment: MessageAttachment) -> str:
+        return reverse("exchanges:attachment", args=[attachment.pk])
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    conversation = serializers.IntegerField(source="conversation_id")
+    author = UserRefSerializer()
+    body = serializers.SerializerMethodField(help_text="Vide pour un message retiré.")
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    withdrawn_at = serializers.DateTimeField(allow_null=True, help_text="« Message retiré » par son auteur.")
+    attachments = serializers.SerializerMethodField()
+    transmission = serializers.IntegerField(
+        source="transmission_id", allow_null=True, help_text="La transmission du cahier de liaison qui en est faite."
+    )
+
+    def get_body(self, message: Message) -> str:
+        return "" if message.is_withdrawn else message.body
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, message: Message) -> list:
+        if message.is_withdrawn:
+            return []
+        return AttachmentSerializer(message.attachments.all(), many=True).data
+
+
+class MessagePageSerializer(serializers.Serializer):
+    results = MessageSerializer(many=True, help_text="Du plus récent au plus ancien.")
+    next = serializers.IntegerField(
+        allow_null=True, help_text="Pour la page précédente (plus ancienne) : `?avant=` cette valeur."
+    )
+
+
+class ParticipantSerializer(serializers.Serializer):
+    user = UserRefSerializer()
+    added_at = serializers.DateTimeField()
+    last_read_message = serializers.IntegerField(source="last_read_message_id", allow_null=True)
+    last_read_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReadStateSerializer(serializers.Serializer):
+    conversation = serializers.IntegerField()
+    last_read_message = serializers.IntegerField(allow_null=True)
+    last_read_at = serializers.DateTimeField(allow_null=True)
+    unread = serializers.IntegerField()
+
+
+class MessageCreateSerializer(InputSerializer):
+    body = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_BODY,
+        help_text="Le texte ; `@Prénom Nom` prévient ce lecteur (une seule fois).",
+    )
+    files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=MAX_ATTACHMENTS,
+        help_text=f"Photos (JPEG, PNG, WebP) ou PDF, {MAX_ATTACHMENTS} au plus (multipart/form-data).",
+    )
+
+
+class MarkReadSerializer(InputSerializer):
+    up_to = serializers.IntegerField(
+        required=False, min_value=1, help_text="Lu jusqu'à ce message (par défaut : le dernier). Jamais en arrière."
+    )
