@@ -49,11 +49,18 @@ def test_it_lets_the_person_write_to_her_team_and_read_the_answer(person, person
     answer = nurse_client.post(reverse("exchanges:post", args=[conversation.pk]), {"body": "Je passe à 14 h."})
     assert answer.status_code == 302
 
-    listing = html.unescape(client.get(reverse("portal_messages")).content.decode())
-    assert "Avec : L'équipe de EHPAD Les Tilleuls" in listing and "1 nouveau" in listing
-    page = client.get(reverse("portal_conversation", args=[conversation.pk])).content.decode()
+    item = conversation_item(client)
+    assert "Avec : L'équipe de EHPAD Les Tilleuls" in item.text_content()
+    assert " ".join(item.xpath(".//*[@data-unread-for]")[0].text_content().split()) == "1 nouveau"
+    page = html.unescape(client.get(reverse("portal_conversation", args=[conversation.pk])).content.decode())
     assert TEXT in page and "Je passe à 14 h." in page and "Actualiser" in page
-    assert "0 nouveau" not in client.get(reverse("portal_messages")).content.decode().replace("hidden", "")
+    # Read now: the badge is hidden.
+    assert conversation_item(client).xpath(".//*[@data-unread-for]")[0].get("hidden") is not None
+
+
+def conversation_item(client):
+    tree = lxml.html.fromstring(client.get(reverse("portal_messages")).content.decode())
+    return tree.xpath("//li[contains(@class, 'portal-conversation')]")[0]
 
 
 def test_it_tells_the_team_only_that_a_message_waits(person, person_user, structure, referent, nurse):
