@@ -8,7 +8,7 @@ from coordination import audit
 
 
 class ExchangesAudit(models.TextChoices):
-    CONVERSATION_STARTED = "conversation_started", "Échange commencé"
+    CONVERSATION_STARTED = "exchange_started", "Échange commencé"
     PARTICIPANT_ADDED = "exchange_participant_added", "Participant ajouté à un échange"
     PARTICIPANT_REMOVED = "exchange_participant_removed", "Participant retiré d'un échange"
     MESSAGE_POSTED = "exchange_message_posted", "Message écrit dans un échange"

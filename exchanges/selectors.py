@@ -68,7 +68,7 @@ def audience(conversation: Conversation) -> QuerySet:
     users = User.objects.filter(is_active=True, pk__in=User.objects.filter(members).values("pk"))
     if conversation.kind != ConversationKind.PERSON_TEAM:
         users = users.filter(rules.professional_users_q())
-    if conversation.person_id:
+    if conversation.person is not None:
         users = access.users_allowed(conversation.person, Category.EXCHANGES, "read", users=users)
     return users
 
@@ -91,21 +91,21 @@ def conversation_for(user, conversation_id, action: str = "read", *, path: str =
     )
     if conversation is None:
         raise Http404
-    if conversation.person_id:
+    if conversation.person is not None:
         access.require(user, conversation.person, Category.EXCHANGES, action, path=path)
     return conversation
 
 
 def may_write(user, conversation: Conversation) -> bool:
     """Whether `user` (who reads it) may post in it: the person's exchanges in write."""
-    if conversation.person_id is None:
+    if conversation.person is None:
         return True
     return access.check(user, conversation.person, Category.EXCHANGES, "write") is not None
 
 
 def may_file_to_liaison(user, conversation: Conversation) -> bool:
     """Whether `user` may turn a message of it into a liaison transmission."""
-    if conversation.person_id is None:
+    if conversation.person is None:
         return False
     return access.check(user, conversation.person, Category.LIAISON, "write") is not None
 
@@ -219,10 +219,6 @@ def read_receipts(conversation: Conversation) -> dict[int, list]:
     "Vu par …" under that message."""
     seen: dict[int, list] = {}
     for participant in participants(conversation).exclude(last_read_message=None):
-        seen.setdefault(participant.last_read_message_id, []).append(participant.user)
+        if participant.last_read_message_id is not None:
+            seen.setdefault(participant.last_read_message_id, []).append(participant.user)
     return seen
-
-
-def unread_total(user) -> int:
-    """How many messages wait for `user` across their conversations (the menu badge)."""
-    return sum(c.unread for c in my_conversations(user).only("pk"))

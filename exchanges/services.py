@@ -427,13 +427,15 @@ def message_withdraw(*, actor, message: Message) -> Message:
 def conversation_mark_read(*, actor, conversation: Conversation, up_to: Message | int | None = None) -> Participant:
     """`actor` (who reads it) has read up to `up_to` (default: the last message). Never
     goes backwards. A team member who reads becomes a participant (their read state)."""
-    up_to_id = getattr(up_to, "pk", up_to)
+    up_to_id: int | None = up_to.pk if isinstance(up_to, Message) else up_to
     if up_to_id is None:
         up_to_id = (
             Message.objects.filter(conversation=conversation).order_by("-pk").values_list("pk", flat=True).first()
         )
-    participant = _join(conversation, actor, actor) if not _is_participant(actor, conversation) else None
-    participant = participant or Participant.objects.get(conversation=conversation, user=actor)
+    # A team member's first read makes their row (never reopens a row they left).
+    participant, _created = Participant.objects.get_or_create(
+        conversation=conversation, user=actor, defaults={"added_by": actor}
+    )
     if up_to_id and (participant.last_read_message_id or 0) < up_to_id:
         now = timezone.now()
         Participant.objects.filter(pk=participant.pk).filter(
@@ -441,10 +443,6 @@ def conversation_mark_read(*, actor, conversation: Conversation, up_to: Message 
         ).update(last_read_message_id=up_to_id, last_read_at=now)
         participant.last_read_message_id, participant.last_read_at = up_to_id, now
     return participant
-
-
-def _is_participant(user, conversation: Conversation) -> bool:
-    return Participant.objects.filter(conversation=conversation, user=user, removed_at__isnull=True).exists()
 
 
 @removes_files_on_failure

@@ -9,6 +9,7 @@ flash messages' box of base.html: one id per page.)"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -159,10 +160,20 @@ def _conversation_context(request, conversation: Conversation, *, form=None, bef
     _decorate(page.items, request.user, receipts)
     is_topic = conversation.kind == ConversationKind.TOPIC
     can_write = selectors.may_write(request.user, conversation)
+    participants = list(selectors.participants(conversation))
+    add_candidates = []
+    if can_write and conversation.kind == ConversationKind.PERSON:
+        add_candidates = list(
+            selectors.participant_candidates(conversation, kind=conversation.kind).exclude(
+                pk__in=[p.user_id for p in participants]
+            )
+        )
     return {
         "conversation": conversation,
         "page": page,
-        "participants": selectors.participants(conversation),
+        "participants": participants,
+        "is_participant": any(p.user_id == request.user.pk for p in participants),
+        "add_candidates": add_candidates,
         "can_write": can_write,
         "can_file": selectors.may_file_to_liaison(request.user, conversation),
         "is_topic": is_topic,
@@ -303,7 +314,13 @@ def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
     return render(
         request,
         "exchanges/pro/edit.html",
-        {"m": message, "conversation": message.conversation, "form": form, "revisions": message.revisions.all()},
+        {
+            "m": message,
+            "conversation": message.conversation,
+            "form": form,
+            "revisions": message.revisions.all(),
+            "grace_minutes": settings.EXCHANGES_GRACE_MINUTES,
+        },
         status=400 if form.errors else 200,
     )
 
