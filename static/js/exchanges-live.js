@@ -145,7 +145,15 @@
       if (/^[0-9]+$/.test(id) && /^[0-9]+$/.test(last)) {
         list.setAttribute("data-exchanges-bound", "");
         var url = conversationStream.replace(/\/0\/$/, "/" + id + "/") + "?apres=" + last;
-        start(list, url, list, document.querySelector("[data-exchanges-status]"));
+        var status = document.querySelector("[data-exchanges-status]");
+        if (!status) {
+          // Somewhere to say what arrived, for a screen reader (polite, not the whole list).
+          status = document.createElement("p");
+          status.className = "visually-hidden";
+          status.setAttribute("role", "status");
+          list.insertAdjacentElement("afterend", status);
+        }
+        start(list, url, list, status);
       }
     }
   }
