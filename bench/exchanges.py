@@ -147,16 +147,21 @@ def conversation_of(size: int, referent, nurse, person):
     return conversation
 
 
+def check(response, url: str) -> None:
+    if response.status_code != 200:
+        raise SystemExit(f"{url}: HTTP {response.status_code} ({response.get('Location', '')})")
+
+
 def measure(client: Client, url: str, warmup: int, requests: int, headers=None) -> tuple[list[float], int]:
     headers = headers or {}
     for _ in range(warmup):
-        assert client.get(url, headers=headers).status_code == 200, url
+        check(client.get(url, headers=headers), url)
     times = []
     for _ in range(requests):
         started = time.perf_counter()
         response = client.get(url, headers=headers)
         times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, url
+        check(response, url)
     with CaptureQueriesContext(connection) as captured:
         client.get(url, headers=headers)
     return times, len(captured.captured_queries)

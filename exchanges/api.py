@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from common.api import ERRORS, READ_ERRORS, DetailSerializer, PaginatedAPIView, ServiceAPIView
 from coordination import access
-from coordination.models import Category
+from coordination.models import Category, Person
 from exchanges import selectors, services
 from exchanges.models import Conversation, Message
 from exchanges.serializers import (
@@ -67,7 +67,7 @@ def _with_unread(user, conversation: Conversation) -> Conversation:
 
 
 def _read_state(user, conversation: Conversation) -> dict:
-    row = selectors.my_conversations(user).filter(pk=conversation.pk).values("unread").get()
+    row = selectors.my_conversations(user).filter(pk=conversation.pk).values("unread").get()  # type: ignore[misc]
     participant = conversation.participants.filter(user=user).first()
     return {
         "conversation": conversation.pk,
@@ -94,8 +94,11 @@ class ConversationListView(PaginatedAPIView, ExchangesAPIView):
             person = access.get_person_or_404(
                 request.user, request.query_params["person"], Category.EXCHANGES, path=request.path
             )
-        page = self.paginate_queryset(selectors.my_conversations(request.user, person=person))
-        persons = {c.person_id: c.person for c in page if c.person_id}
+        page = self.paginate_queryset(selectors.my_conversations(request.user, person=person)) or []
+        persons: dict[int, Person] = {}
+        for item in page:
+            if item.person is not None:
+                persons[item.person.pk] = item.person
         if persons and person is None:
             access.log_many(request.user, list(persons.values()), Category.EXCHANGES, path=request.path)
         return self.get_paginated_response(ConversationSerializer(page, many=True).data)
@@ -115,7 +118,7 @@ class ConversationView(ExchangesAPIView):
 
 
 class MessagesView(ExchangesAPIView):
-    serializer_class = MessageCreateSerializer
+    serializer_class = MessageCreateSerializer  # type: ignore[assignment]
     parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
@@ -171,7 +174,7 @@ class ParticipantsView(ExchangesAPIView):
 
 
 class ReadView(ExchangesAPIView):
-    serializer_class = MarkReadSerializer
+    serializer_class = MarkReadSerializer  # type: ignore[assignment]
 
     @extend_schema(
         operation_id="exchanges_read_state",

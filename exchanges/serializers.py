@@ -70,7 +70,7 @@ class MessageSerializer(serializers.Serializer):
     def get_attachments(self, message: Message) -> list:
         if message.is_withdrawn:
             return []
-        return AttachmentSerializer(message.attachments.all(), many=True).data
+        return list(AttachmentSerializer(message.attachments.all(), many=True).data)
 
 
 class MessagePageSerializer(serializers.Serializer):

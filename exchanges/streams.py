@@ -45,10 +45,11 @@ def messages_after(conversation: Conversation, after_id: int, limit: int) -> lis
 
 def log_delivery(user, conversation: Conversation, *, path: str) -> None:
     """The stream showed messages of a person's conversation: one access-log row, as a page."""
-    if conversation.person_id is not None:
-        via = access.check(user, conversation.person, Category.EXCHANGES, "read")
+    person = conversation.person
+    if person is not None:
+        via = access.check(user, person, Category.EXCHANGES, "read")
         if via is not None:
-            access.log(user, conversation.person, Category.EXCHANGES, "read", via, path=path)
+            access.log(user, person, Category.EXCHANGES, "read", via, path=path)
 
 
 def mark_read(user, conversation: Conversation, message: Message) -> None:
@@ -96,4 +97,5 @@ def messages_by_id(conversation: Conversation, ids: set[int]) -> list[Message]:
 
 def unread_counts(user) -> dict[int, int]:
     """conversation id -> messages waiting for `user` (the list's own rule and query)."""
-    return dict(selectors.my_conversations(user).values_list("pk", "unread"))
+    rows = selectors.my_conversations(user).values_list("pk", "unread")  # type: ignore[misc]  # an annotation
+    return dict(rows)
