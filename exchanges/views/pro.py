@@ -156,11 +156,10 @@ def topic_start(request: HttpRequest) -> HttpResponse:
 
 def _conversation_context(request, conversation: Conversation, *, form=None, before=None) -> dict:
     page = selectors.messages_page(conversation, before=before)
-    receipts = selectors.read_receipts(conversation)
-    _decorate(page.items, request.user, receipts)
+    participants = list(selectors.participants(conversation))
+    _decorate(page.items, request.user, selectors.read_receipts(participants))
     is_topic = conversation.kind == ConversationKind.TOPIC
     can_write = selectors.may_write(request.user, conversation)
-    participants = list(selectors.participants(conversation))
     add_candidates = []
     if can_write and conversation.kind == ConversationKind.PERSON:
         add_candidates = list(
@@ -299,6 +298,8 @@ def leave(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
     """The author changes their text during the grace period; the former text is kept."""
     message = selectors.message_for(request.user, message_id, "write", path=request.path)
+    if message.author_id != request.user.pk:
+        raise access.AccessDenied("Seul l'auteur peut modifier son message.")
     form = EditForm(request.POST or None, initial={"body": message.body})
     if request.method == "POST" and form.is_valid():
         try:
