@@ -64,6 +64,13 @@ def _pro_only(request) -> None:
         raise Http404
 
 
+def _id(value) -> int:
+    """An id from the address, within what the database takes (else 404, never a 500)."""
+    if not 0 < int(value) <= selectors.MAX_ID:
+        raise Http404
+    return int(value)
+
+
 def _list_page(request, queryset):
     page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     persons = {c.person_id: c.person for c in page.object_list if c.person_id}
@@ -84,7 +91,9 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 def person_conversations(request: HttpRequest, person_id: int) -> HttpResponse:
     """The conversations about one person that I may read, and the way to start one."""
     _pro_only(request)
-    grant = access.require(request.user, person_id, Category.EXCHANGES, "read", path=request.path, probe_write=True)
+    grant = access.require(
+        request.user, _id(person_id), Category.EXCHANGES, "read", path=request.path, probe_write=True
+    )
     person = grant.person
     page = Paginator(selectors.my_conversations(request.user, person=person), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -96,7 +105,7 @@ def person_conversations(request: HttpRequest, person_id: int) -> HttpResponse:
 def person_start(request: HttpRequest, person_id: int) -> HttpResponse:
     """Start a conversation among professionals about a person."""
     _pro_only(request)
-    person = access.require(request.user, person_id, Category.EXCHANGES, "write", path=request.path).person
+    person = access.require(request.user, _id(person_id), Category.EXCHANGES, "write", path=request.path).person
     candidates = selectors.participant_candidates(person, kind=ConversationKind.PERSON).exclude(pk=request.user.pk)
     form = PersonConversationForm(request.POST or None, request.FILES or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
@@ -379,7 +388,7 @@ def message_file(request: HttpRequest, message_id: int) -> HttpResponse:
 @login_required
 def attachment(request: HttpRequest, attachment_id: int, thumbnail: bool = False) -> FileResponse:
     """A file, only through the conversation's rules and the gate (no public URL)."""
-    item = get_object_or_404(MessageAttachment.objects.only("pk", "message_id"), pk=attachment_id)
+    item = get_object_or_404(MessageAttachment.objects.only("pk", "message_id"), pk=_id(attachment_id))
     selectors.message_for(request.user, item.message_id, path=request.path)
     item = MessageAttachment.objects.get(pk=item.pk)
     stored = item.thumbnail if thumbnail and item.thumbnail else item.file
