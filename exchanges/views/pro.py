@@ -4,8 +4,9 @@ conversation read is in the access log); writes go through `exchanges.services`.
 
 Live updates (exch-live) hook onto the conversation page: the list of messages is the
 element `#conversation-messages` (`data-last-message-id`, `data-conversation-id`), and
-`exchanges/partials/message.html` renders one message. (`#messages` is already the
-flash messages' box of base.html: one id per page.)"""
+`exchanges/partials/message.html` renders one message decorated by
+`exchanges.views.shared.decorate_messages`. (`#messages` is already the flash messages'
+box of base.html: one id per page.)"""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
@@ -36,27 +36,9 @@ from exchanges.forms import (
     TopicConversationForm,
 )
 from exchanges.models import Conversation, ConversationKind, Message, MessageAttachment
+from exchanges.views.shared import decorate_messages
 
 LIST_PAGE_SIZE = 30
-
-
-def _when(moment) -> str:
-    return f"{timezone.localtime(moment):%d/%m/%Y %H:%M}"
-
-
-def _decorate(items: list[Message], user, receipts: dict | None = None) -> list[Message]:
-    """What the message snippet shows, computed once per message."""
-    now = timezone.now()
-    for item in items:
-        item.is_mine = item.author_id == user.pk
-        item.can_edit = (
-            item.is_mine and not item.is_withdrawn and not item.transmission_id and now <= item.editable_until()
-        )
-        item.attachment_list = list(item.attachments.all())
-        item.created_iso = timezone.localtime(item.created_at).isoformat()
-        item.created_label = _when(item.created_at)
-        item.seen_by = [u for u in (receipts or {}).get(item.pk, []) if u.pk != user.pk]
-    return items
 
 
 def _pro_only(request) -> None:
@@ -166,7 +148,7 @@ def topic_start(request: HttpRequest) -> HttpResponse:
 def _conversation_context(request, conversation: Conversation, *, form=None, before=None) -> dict:
     page = selectors.messages_page(conversation, before=before)
     participants = list(selectors.participants(conversation))
-    _decorate(page.items, request.user, selectors.read_receipts(participants))
+    decorate_messages(page.items, request.user, selectors.read_receipts(participants))
     is_topic = conversation.kind == ConversationKind.TOPIC
     can_write = selectors.may_write(request.user, conversation)
     add_candidates = []
@@ -230,7 +212,7 @@ def message_post(request: HttpRequest, conversation_id: int) -> HttpResponse:
             # HTMX: the new message is appended to the list; a fresh composer replaces
             # the old one out of band.
             message = selectors.messages_after(conversation, message.pk - 1, limit=1)[0]
-            _decorate([message], request.user)
+            decorate_messages([message], request.user)
             return render(
                 request,
                 "exchanges/pro/partials/posted.html",
@@ -348,7 +330,7 @@ def message_withdraw(request: HttpRequest, message_id: int) -> HttpResponse:
     else:
         if request.htmx:
             refreshed = selectors.message_for(request.user, message.pk)
-            _decorate([refreshed], request.user)
+            decorate_messages([refreshed], request.user)
             return render(
                 request, "exchanges/partials/message.html", {"m": refreshed, "conversation": refreshed.conversation}
             )
@@ -376,7 +358,7 @@ def message_file(request: HttpRequest, message_id: int) -> HttpResponse:
         else:
             messages.success(request, "Message versé au cahier de liaison.")
             return redirect(reverse("liaison:transmission", args=[transmission.pk]))
-    _decorate([message], request.user)
+    decorate_messages([message], request.user)
     return render(
         request,
         "exchanges/pro/file.html",

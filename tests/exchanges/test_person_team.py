@@ -95,3 +95,17 @@ def test_it_audits_the_changes_of_a_person_conversation_without_its_text(to_the_
     events = AuditEvent.objects.filter(person=person, event_type__startswith="exchange")
     assert {e.event_type for e in events} >= {"exchange_started", "exchange_message_posted"}
     assert all("kiné" not in str(e.data) for e in events)
+
+
+def test_it_opens_a_conversation_to_one_named_professional_only(person, person_user, referent, nurse):
+    conversation = services.conversation_start(
+        actor=person_user,
+        kind=ConversationKind.PERSON_TEAM,
+        person=person,
+        professional=referent,
+        subject="Pour mon référent",
+        body="Pouvons-nous parler de mon projet ?",
+    )
+    assert login(referent).get(reverse("exchanges:conversation", args=[conversation.pk])).status_code == 200
+    assert login(nurse).get(reverse("exchanges:conversation", args=[conversation.pk])).status_code == 404
+    assert Notification.objects.filter(recipient=referent, event_type="exchanges.person_message").count() == 1
