@@ -63,6 +63,10 @@ class Conversation(models.Model):
     # Kept by the services on each message: the lists sort on it without reading messages.
     last_message_at = models.DateTimeField("dernier message le", null=True, blank=True)
 
+    # Not stored: set by `selectors.conversation_for` from the gate's answer (whether the
+    # reader may also write), so a page asks the gate once.
+    reader_may_write: bool | None = None
+
     class Meta:
         verbose_name = "échange"
         verbose_name_plural = "échanges"

@@ -92,7 +92,11 @@ def conversation_for(user, conversation_id, action: str = "read", *, path: str =
     if conversation is None:
         raise Http404
     if conversation.person is not None:
-        access.require(user, conversation.person, Category.EXCHANGES, action, path=path)
+        grant = access.require(
+            user, conversation.person, Category.EXCHANGES, action, path=path, probe_write=action == "read"
+        )
+        # The same query said whether the reader may also write (may_write reads it).
+        conversation.reader_may_write = grant.can_write if action == "read" else True
     return conversation
 
 
@@ -100,6 +104,9 @@ def may_write(user, conversation: Conversation) -> bool:
     """Whether `user` (who reads it) may post in it: the person's exchanges in write."""
     if conversation.person is None:
         return True
+    known = getattr(conversation, "reader_may_write", None)
+    if known is not None:
+        return bool(known)
     return access.check(user, conversation.person, Category.EXCHANGES, "write") is not None
 
 
@@ -214,11 +221,11 @@ def message_for(user, message_id, action: str = "read", *, path: str = "") -> Me
     return message
 
 
-def read_receipts(conversation: Conversation) -> dict[int, list]:
-    """message id -> the participants (other than nobody) whose last read message it is:
-    "Vu par …" under that message."""
+def read_receipts(shown: list[Participant]) -> dict[int, list]:
+    """message id -> the users among `shown` (from `participants`) whose last read
+    message it is: "Vu par …" under that message."""
     seen: dict[int, list] = {}
-    for participant in participants(conversation).exclude(last_read_message=None):
+    for participant in shown:
         if participant.last_read_message_id is not None:
             seen.setdefault(participant.last_read_message_id, []).append(participant.user)
     return seen

@@ -4,8 +4,9 @@ conversation read is in the access log); writes go through `exchanges.services`.
 
 Live updates (exch-live) hook onto the conversation page: the list of messages is the
 element `#conversation-messages` (`data-last-message-id`, `data-conversation-id`), and
-`exchanges/partials/message.html` renders one message. (`#messages` is already the
-flash messages' box of base.html: one id per page.)"""
+`exchanges/partials/message.html` renders one message decorated by
+`exchanges.views.shared.decorate_messages`. (`#messages` is already the flash messages'
+box of base.html: one id per page.)"""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
@@ -36,32 +36,21 @@ from exchanges.forms import (
     TopicConversationForm,
 )
 from exchanges.models import Conversation, ConversationKind, Message, MessageAttachment
+from exchanges.views.shared import decorate_messages
 
 LIST_PAGE_SIZE = 30
-
-
-def _when(moment) -> str:
-    return f"{timezone.localtime(moment):%d/%m/%Y %H:%M}"
-
-
-def _decorate(items: list[Message], user, receipts: dict | None = None) -> list[Message]:
-    """What the message snippet shows, computed once per message."""
-    now = timezone.now()
-    for item in items:
-        item.is_mine = item.author_id == user.pk
-        item.can_edit = (
-            item.is_mine and not item.is_withdrawn and not item.transmission_id and now <= item.editable_until()
-        )
-        item.attachment_list = list(item.attachments.all())
-        item.created_iso = timezone.localtime(item.created_at).isoformat()
-        item.created_label = _when(item.created_at)
-        item.seen_by = [u for u in (receipts or {}).get(item.pk, []) if u.pk != user.pk]
-    return items
 
 
 def _pro_only(request) -> None:
     if not rules.is_professional(request.user):
         raise Http404
+
+
+def _id(value) -> int:
+    """An id from the address, within what the database takes (else 404, never a 500)."""
+    if not 0 < int(value) <= selectors.MAX_ID:
+        raise Http404
+    return int(value)
 
 
 def _list_page(request, queryset):
@@ -84,7 +73,9 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 def person_conversations(request: HttpRequest, person_id: int) -> HttpResponse:
     """The conversations about one person that I may read, and the way to start one."""
     _pro_only(request)
-    grant = access.require(request.user, person_id, Category.EXCHANGES, "read", path=request.path, probe_write=True)
+    grant = access.require(
+        request.user, _id(person_id), Category.EXCHANGES, "read", path=request.path, probe_write=True
+    )
     person = grant.person
     page = Paginator(selectors.my_conversations(request.user, person=person), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -96,7 +87,7 @@ def person_conversations(request: HttpRequest, person_id: int) -> HttpResponse:
 def person_start(request: HttpRequest, person_id: int) -> HttpResponse:
     """Start a conversation among professionals about a person."""
     _pro_only(request)
-    person = access.require(request.user, person_id, Category.EXCHANGES, "write", path=request.path).person
+    person = access.require(request.user, _id(person_id), Category.EXCHANGES, "write", path=request.path).person
     candidates = selectors.participant_candidates(person, kind=ConversationKind.PERSON).exclude(pk=request.user.pk)
     form = PersonConversationForm(request.POST or None, request.FILES or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
@@ -156,11 +147,10 @@ def topic_start(request: HttpRequest) -> HttpResponse:
 
 def _conversation_context(request, conversation: Conversation, *, form=None, before=None) -> dict:
     page = selectors.messages_page(conversation, before=before)
-    receipts = selectors.read_receipts(conversation)
-    _decorate(page.items, request.user, receipts)
+    participants = list(selectors.participants(conversation))
+    decorate_messages(page.items, request.user, selectors.read_receipts(participants))
     is_topic = conversation.kind == ConversationKind.TOPIC
     can_write = selectors.may_write(request.user, conversation)
-    participants = list(selectors.participants(conversation))
     add_candidates = []
     if can_write and conversation.kind == ConversationKind.PERSON:
         add_candidates = list(
@@ -222,7 +212,7 @@ def message_post(request: HttpRequest, conversation_id: int) -> HttpResponse:
             # HTMX: the new message is appended to the list; a fresh composer replaces
             # the old one out of band.
             message = selectors.messages_after(conversation, message.pk - 1, limit=1)[0]
-            _decorate([message], request.user)
+            decorate_messages([message], request.user)
             return render(
                 request,
                 "exchanges/pro/partials/posted.html",
@@ -299,6 +289,8 @@ def leave(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def message_edit(request: HttpRequest, message_id: int) -> HttpResponse:
     """The author changes their text during the grace period; the former text is kept."""
     message = selectors.message_for(request.user, message_id, "write", path=request.path)
+    if message.author_id != request.user.pk:
+        raise access.AccessDenied("Seul l'auteur peut modifier son message.")
     form = EditForm(request.POST or None, initial={"body": message.body})
     if request.method == "POST" and form.is_valid():
         try:
@@ -338,7 +330,7 @@ def message_withdraw(request: HttpRequest, message_id: int) -> HttpResponse:
     else:
         if request.htmx:
             refreshed = selectors.message_for(request.user, message.pk)
-            _decorate([refreshed], request.user)
+            decorate_messages([refreshed], request.user)
             return render(
                 request, "exchanges/partials/message.html", {"m": refreshed, "conversation": refreshed.conversation}
             )
@@ -366,7 +358,7 @@ def message_file(request: HttpRequest, message_id: int) -> HttpResponse:
         else:
             messages.success(request, "Message versé au cahier de liaison.")
             return redirect(reverse("liaison:transmission", args=[transmission.pk]))
-    _decorate([message], request.user)
+    decorate_messages([message], request.user)
     return render(
         request,
         "exchanges/pro/file.html",
@@ -378,7 +370,7 @@ def message_file(request: HttpRequest, message_id: int) -> HttpResponse:
 @login_required
 def attachment(request: HttpRequest, attachment_id: int, thumbnail: bool = False) -> FileResponse:
     """A file, only through the conversation's rules and the gate (no public URL)."""
-    item = get_object_or_404(MessageAttachment.objects.only("pk", "message_id"), pk=attachment_id)
+    item = get_object_or_404(MessageAttachment.objects.only("pk", "message_id"), pk=_id(attachment_id))
     selectors.message_for(request.user, item.message_id, path=request.path)
     item = MessageAttachment.objects.get(pk=item.pk)
     stored = item.thumbnail if thumbnail and item.thumbnail else item.file

@@ -46,7 +46,12 @@ def test_it_lets_a_team_member_answer_and_tells_the_person(to_the_team, person_u
     assert Message.objects.filter(conversation=to_the_team, author=nurse).exists()
     assert Notification.objects.filter(recipient=person_user, event_type="exchanges.message").count() == 1
     # She read it; the person sees it in their read receipts.
-    assert nurse in selectors.read_receipts(to_the_team)[Message.objects.order_by("-pk").first().pk]
+    assert (
+        nurse
+        in selectors.read_receipts(list(selectors.participants(to_the_team)))[
+            Message.objects.order_by("-pk").first().pk
+        ]
+    )
 
 
 def test_it_shows_the_carer_only_the_conversations_they_take_part_in(
@@ -90,3 +95,17 @@ def test_it_audits_the_changes_of_a_person_conversation_without_its_text(to_the_
     events = AuditEvent.objects.filter(person=person, event_type__startswith="exchange")
     assert {e.event_type for e in events} >= {"exchange_started", "exchange_message_posted"}
     assert all("kiné" not in str(e.data) for e in events)
+
+
+def test_it_opens_a_conversation_to_one_named_professional_only(person, person_user, referent, nurse):
+    conversation = services.conversation_start(
+        actor=person_user,
+        kind=ConversationKind.PERSON_TEAM,
+        person=person,
+        professional=referent,
+        subject="Pour mon référent",
+        body="Pouvons-nous parler de mon projet ?",
+    )
+    assert login(referent).get(reverse("exchanges:conversation", args=[conversation.pk])).status_code == 200
+    assert login(nurse).get(reverse("exchanges:conversation", args=[conversation.pk])).status_code == 404
+    assert Notification.objects.filter(recipient=referent, event_type="exchanges.person_message").count() == 1
