@@ -221,6 +221,14 @@ print("COUNT" + json.dumps({"rows": rows, "doubled_rows": doubled}))
 """
 
 
+# Reports validated while the DMP is down (their shares meet the outage).
+DMP_DURING_OUTAGE = 5
+SHARES_FAILED = """
+from documents.models import DmpShare
+print("FAILED", DmpShare.objects.exclude(last_error="").count())
+"""
+
+
 class Poster:
     """Posts alerting transmissions over HTTP, as the author, and counts the answers."""
 
@@ -376,8 +384,8 @@ def main() -> int:
         poster.saves = 0
 
         log(f"batch: {rounds} alerts x {readers} readers")
-        batch = BATCH.replace("{person}", person).replace("{rounds}", str(rounds))
-        manage(env, code=batch.replace("{documents}", str(documents)))
+        batch = BATCH.replace("{person}", person)
+        manage(env, code=batch.replace("{rounds}", str(rounds)).replace("{documents}", str(documents)))
         total = rounds * readers
 
         def received_at_least(n: int, timeout: float = 600) -> None:
@@ -415,10 +423,20 @@ def main() -> int:
         poster.during(OUTAGE, "relais arrêté")
         sink.start()
 
-        log(f"DMP failing {OUTAGE} s")
+        # The batch's shares have usually left by now: reports validated during the DMP's
+        # outage make sure some meet it. It stays down OUTAGE seconds, and longer (at most
+        # two more minutes) until one of them has failed an attempt (the sweeper sends
+        # them at its next minute).
+        log(f"DMP failing {OUTAGE} s, while reports are validated")
         (tmp / "down").touch()
-        time.sleep(OUTAGE)
+        started = time.monotonic()
+        manage(env, code=batch.replace("{rounds}", "0").replace("{documents}", str(DMP_DURING_OUTAGE)))
+        failed = 0
+        while time.monotonic() - started < OUTAGE or (not failed and time.monotonic() - started < OUTAGE + 120):
+            failed = int(manage(env, code=SHARES_FAILED).split("FAILED", 1)[1])
+            time.sleep(5)
         (tmp / "down").unlink()
+        log(f"DMP back after {time.monotonic() - started:.0f} s; {failed} shares had met it")
 
         log("database connections terminated")
         with psycopg.connect(admin_dsn, autocommit=True) as admin:

@@ -6,10 +6,11 @@ fails after it returned (a nested call) — would leave the file with no row nam
 Django has `transaction.on_commit` but no counterpart for a rollback, so:
 
 - `written(name, storage)`, called right after a file is stored inside an atomic block,
-  lists the file as uncommitted on the connection and registers an on-commit hook that
-  takes it off the list (placed first among the hooks, robust: a failing hook of
-  another block cannot make a committed file look uncommitted). A savepoint rolled back
-  drops its hooks, and so does a rolled-back transaction: their files stay listed.
+  lists the file as uncommitted on the connection and registers an on-commit hook
+  (robust) that takes it off the list. A savepoint rolled back drops its hooks, and so
+  does a rolled-back transaction: their files stay listed. (Django runs the hooks in
+  order and stops at one that raises, unless it is robust: the portal's hooks go
+  through `common.handoff`, which never raises.)
 - `discard_uncommitted()`, called when a unit of work ends outside any atomic block
   (a request finished, a task ended, an outermost service call returned or raised),
   deletes the files still listed: their transaction did not commit.
@@ -49,13 +50,7 @@ def written(name: str, storage: Storage, *, using: str | None = None) -> None:
     def committed() -> None:
         listed.pop(name, None)
 
-    hooks = connection.run_on_commit
-    before = len(hooks)
     transaction.on_commit(committed, using=using, robust=True)
-    # First among the hooks: one of another block that raises stops those after it,
-    # and this one must run whenever the commit happened.
-    if len(hooks) == before + 1 and hooks[-1][1] is committed:
-        hooks.insert(0, hooks.pop())
 
 
 def discard_uncommitted(*, using: str | None = None) -> list[str]:
