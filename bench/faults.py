@@ -10,10 +10,12 @@ gunicorn, on a throwaway PostgreSQL database; then:
 1. queues a batch of e-mail deliveries (alerts to many professionals) and validates
    reports that are shared with the DMP (one share each; "deliveries" counts both);
 2. SIGKILLs the worker (and its children) in the middle of the batch, twice, and sends
-   it a SIGTERM once, starting it again each time;
+   its main process a SIGTERM once (a warm shutdown, as systemd's KillMode=mixed does;
+   FAULTS_TERM=group: to its children too), starting it again each time;
 3. stops the broker for OUTAGE seconds while alerting transmissions are posted over HTTP;
 4. stops the SMTP sink for OUTAGE seconds while more are posted;
-5. makes the DMP fail for OUTAGE seconds;
+5. makes the DMP fail for OUTAGE seconds (longer, until a share validated meanwhile
+   has met the failure);
 6. terminates the database connections (pg_terminate_backend) and posts again;
 
 then waits until every delivery has reached an end, and prints one line:
@@ -22,10 +24,15 @@ then waits until every delivery has reached an end, and prints one line:
 
 The line ends with how many copies were re-sent after a lease expired (a worker killed
 between the relay's acceptance and the row being marked sent): they carry their first
-attempt's Message-ID (the DMP: idempotency key), so the reader's client folds them; with
-SMTP this window cannot be closed without risking loss instead. "duplicates" counts
-messages received under an identifier that no delivery holds (a sending doubled under a
-new identity).
+attempt's Message-ID (the DMP: idempotency key), so the reader's client folds them
+("folded": one identifier received twice). "duplicates" counts what a reader would see
+twice: a message received under an identifier no delivery holds (or none), and a
+notification with two e-mail rows (the same alert under two Message-IDs).
+
+A second line measures the re-send window: from the sink's acceptance to the row's
+UPDATE to "sent" (the database's clock, by a trigger of the suite; median, p95, mean),
+the time per message of one worker process, the folded copies that window predicts per
+SIGKILL, those counted after each kill, and the e-mails each kill left "sending".
 
 It stops what it started, by pid, and drops its database. Exit status 0 only when
 nothing was lost, stuck, doubled under a new identity or answered as an error.
@@ -210,8 +217,12 @@ from notifications.models import Delivery
 from documents.models import DmpShare
 from django.db.models import Count
 import json
+from django.db import connection
 emails = Delivery.objects.filter(channel="email")
-rows = [(m, s, t.timestamp() if t else None) for m, s, t in emails.values_list("message_id", "status", "sent_at")]
+with connection.cursor() as cursor:
+    cursor.execute("SELECT message_id, extract(epoch FROM max(at)) FROM faults_marked_sent GROUP BY message_id")
+    marked = {m: float(at) for m, at in cursor.fetchall()}
+rows = [(m, s, marked.get(m)) for m, s in emails.values_list("message_id", "status")]
 rows += [("dmp:" + key, "sent" if status == "sent" else ("failed" if status in ("failed", "blocked", "cancelled")
     else status), None) for key, status in DmpShare.objects.values_list("idempotency_key", "status")]
 # One notification, one e-mail row: a second row would be the same alert under a second Message-ID.
@@ -221,6 +232,27 @@ print("COUNT" + json.dumps({"rows": rows, "doubled_rows": doubled}))
 """
 
 
+# When each e-mail row became "sent", by the database's clock at the UPDATE (the end of
+# the re-send window, the UPDATE's round trip included): a table of the suite's own.
+MARKED_SENT_TRIGGER = """
+CREATE TABLE faults_marked_sent (message_id text, at timestamptz);
+CREATE FUNCTION faults_marked_sent() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO faults_marked_sent VALUES (NEW.message_id, clock_timestamp());
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER faults_marked_sent AFTER UPDATE ON notifications_delivery FOR EACH ROW
+    WHEN (NEW.status = 'sent' AND OLD.status <> 'sent' AND NEW.channel = 'email')
+    EXECUTE FUNCTION faults_marked_sent();
+"""
+
+# E-mails claimed since a moment (the worker's start) and still "sending".
+SENDING = """
+import datetime as dt
+from notifications.models import Delivery
+since = dt.datetime.fromtimestamp({since}, tz=dt.timezone.utc)
+print("SENDING", Delivery.objects.filter(channel="email", status="sending", claimed_at__gte=since).count())
+"""
 # Reports validated while the DMP is down (their shares meet the outage).
 DMP_DURING_OUTAGE = 5
 SHARES_FAILED = """
@@ -274,7 +306,7 @@ def window_line(
     rows: list, ids: list[str], times: list[float], kills: list[tuple[str, float]], concurrency: int
 ) -> str:  # noqa: E501
     """The re-send window: from the relay's acceptance (the sink's 250) to the row marked
-    sent (its sent_at, written just before the commit), and how it meets the kills.
+    sent (the database's clock at the UPDATE, by a trigger), and how it meets the kills.
 
     A SIGKILL re-sends each of the `concurrency` messages in flight whose acceptance came
     and whose row was not yet marked: about concurrency x window / cycle per kill, the
@@ -359,6 +391,8 @@ def main() -> int:
         processes.start("redis", redis_args)
         sink.start()
         manage(env, "migrate", "--noinput")
+        with psycopg.connect(database_url, autocommit=True) as db:
+            db.execute(MARKED_SENT_TRIGGER)
         seed = manage(env, code=SEED.replace("{readers}", str(readers)))
         _, person, session, reader_ids = next(line for line in seed.splitlines() if line.startswith("SEED")).split()
         celery = [PY, "-m", "celery", "-A", "portal"]
@@ -394,6 +428,8 @@ def main() -> int:
                 time.sleep(0.2)
 
         kills: list[tuple[str, float]] = []
+        in_flight: list[tuple[str, int]] = []
+        started_at = 0.0
         restarted_at = 0
         for number, (fraction, sig) in enumerate(
             ((0.25, signal.SIGKILL), (0.5, signal.SIGKILL), (0.75, signal.SIGTERM))
@@ -409,6 +445,11 @@ def main() -> int:
             log(f"{name} worker at {len(sink.ids)} received")
             kills.append((name, time.time()))
             processes.stop("worker", sig, wait=60, group=sig != signal.SIGTERM or TERM_GROUP)
+            # The e-mails the stopped worker had claimed and not finished (they wait for
+            # their lease): a SIGKILL leaves its processes' ones; a warm shutdown none.
+            sending = manage(env, code=SENDING.replace("{since}", str(started_at)))
+            in_flight.append((name, int(sending.split("SENDING", 1)[1])))
+            started_at = time.time()
             processes.start("worker", worker)
             restarted_at = len(sink.ids)
 
@@ -486,7 +527,8 @@ def main() -> int:
             f"stuck {stuck}; {poster.saves} saves during outages, {len(poster.errors)} answered as errors; "
             f"{resent} re-sent with their first Message-ID (folded)"
         )
-        print(window_line(rows, ids, times, kills, concurrency=2))
+        left = ", ".join(f"{name} {n}" for name, n in in_flight)
+        print(window_line(rows, ids, times, kills, concurrency=2) + f"; left sending by each kill: {left}")
         for error in poster.errors[:10]:
             log(f"answered as an error: {error}")
         return 0 if (duplicates, lost, stuck, len(poster.errors)) == (0, 0, 0, 0) else 1
