@@ -10,10 +10,12 @@ gunicorn, on a throwaway PostgreSQL database; then:
 1. queues a batch of e-mail deliveries (alerts to many professionals) and validates
    reports that are shared with the DMP (one share each; "deliveries" counts both);
 2. SIGKILLs the worker (and its children) in the middle of the batch, twice, and sends
-   it a SIGTERM once, starting it again each time;
+   its main process a SIGTERM once (a warm shutdown, as systemd's KillMode=mixed does;
+   FAULTS_TERM=group: to its children too), starting it again each time;
 3. stops the broker for OUTAGE seconds while alerting transmissions are posted over HTTP;
 4. stops the SMTP sink for OUTAGE seconds while more are posted;
-5. makes the DMP fail for OUTAGE seconds;
+5. makes the DMP fail for OUTAGE seconds (longer, until a share validated meanwhile
+   has met the failure);
 6. terminates the database connections (pg_terminate_backend) and posts again;
 
 then waits until every delivery has reached an end, and prints one line:
@@ -22,10 +24,15 @@ then waits until every delivery has reached an end, and prints one line:
 
 The line ends with how many copies were re-sent after a lease expired (a worker killed
 between the relay's acceptance and the row being marked sent): they carry their first
-attempt's Message-ID (the DMP: idempotency key), so the reader's client folds them; with
-SMTP this window cannot be closed without risking loss instead. "duplicates" counts
-messages received under an identifier that no delivery holds (a sending doubled under a
-new identity).
+attempt's Message-ID (the DMP: idempotency key), so the reader's client folds them
+("folded": one identifier received twice). "duplicates" counts what a reader would see
+twice: a message received under an identifier no delivery holds (or none), and a
+notification with two e-mail rows (the same alert under two Message-IDs).
+
+A second line measures the re-send window: from the sink's acceptance to the row's
+UPDATE to "sent" (the database's clock, by a trigger of the suite; median, p95, mean),
+the time per message of one worker process, the folded copies that window predicts per
+SIGKILL, those counted after each kill, and the e-mails each kill left "sending".
 
 It stops what it started, by pid, and drops its database. Exit status 0 only when
 nothing was lost, stuck, doubled under a new identity or answered as an error.
@@ -38,6 +45,7 @@ nothing was lost, stuck, doubled under a new identity or answered as an error.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -54,6 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 OUTAGE = int(os.environ.get("FAULTS_OUTAGE_SECONDS", "30"))
 LEASE = int(os.environ.get("FAULTS_LEASE_SECONDS", "60"))
+TERM_GROUP = os.environ.get("FAULTS_TERM", "main") == "group"
 
 
 def free_port() -> int:
@@ -75,6 +84,7 @@ class Sink:
     def __init__(self, port: int):
         self.port = port
         self.ids: list[str] = []
+        self.times: list[float] = []  # when each was accepted (the 250 to DATA)
         self.lock = threading.Lock()
         self.controller = None
 
@@ -83,6 +93,7 @@ class Sink:
         match = re.search(r"^Message-ID:\s*(\S+)", text, re.MULTILINE | re.IGNORECASE)
         with self.lock:
             self.ids.append(match.group(1) if match else "")
+            self.times.append(time.time())
         return "250 OK"
 
     def start(self):
@@ -121,17 +132,27 @@ class Processes:
         if process is not None and process.poll() is None:
             os.killpg(process.pid, sig)
 
-    def stop(self, name: str, sig: int = signal.SIGTERM, wait: float = 20) -> None:
+    def stop(self, name: str, sig: int = signal.SIGTERM, wait: float = 20, group: bool = True) -> None:
+        """`sig` to the process and its children (`group`), or to the main process only
+        (as systemd's KillMode=mixed does: deploy/portal-worker.service); whatever is
+        left after `wait` seconds is killed."""
         process = self.running.pop(name, None)
         if process is None:
             return
         if process.poll() is None:
-            os.killpg(process.pid, sig)
+            if group:
+                os.killpg(process.pid, sig)
+            else:
+                process.send_signal(sig)
             try:
                 process.wait(wait)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+                pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(10)
 
     def stop_all(self) -> None:
         for name in list(self.running):
@@ -194,11 +215,49 @@ print("BATCH")
 COUNT = """
 from notifications.models import Delivery
 from documents.models import DmpShare
+from django.db.models import Count
 import json
-rows = list(Delivery.objects.filter(channel="email").values_list("message_id", "status"))
+from django.db import connection
+emails = Delivery.objects.filter(channel="email")
+with connection.cursor() as cursor:
+    cursor.execute("SELECT message_id, extract(epoch FROM max(at)) FROM faults_marked_sent GROUP BY message_id")
+    marked = {m: float(at) for m, at in cursor.fetchall()}
+rows = [(m, s, marked.get(m)) for m, s in emails.values_list("message_id", "status")]
 rows += [("dmp:" + key, "sent" if status == "sent" else ("failed" if status in ("failed", "blocked", "cancelled")
-    else status)) for key, status in DmpShare.objects.values_list("idempotency_key", "status")]
-print("COUNT" + json.dumps(rows))
+    else status), None) for key, status in DmpShare.objects.values_list("idempotency_key", "status")]
+# One notification, one e-mail row: a second row would be the same alert under a second Message-ID.
+doubled = sum(n - 1 for n in emails.exclude(notification=None).values("notification").annotate(n=Count("pk"))
+    .filter(n__gt=1).values_list("n", flat=True))
+print("COUNT" + json.dumps({"rows": rows, "doubled_rows": doubled}))
+"""
+
+
+# When each e-mail row became "sent", by the database's clock at the UPDATE (the end of
+# the re-send window, the UPDATE's round trip included): a table of the suite's own.
+MARKED_SENT_TRIGGER = """
+CREATE TABLE faults_marked_sent (message_id text, at timestamptz);
+CREATE FUNCTION faults_marked_sent() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO faults_marked_sent VALUES (NEW.message_id, clock_timestamp());
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER faults_marked_sent AFTER UPDATE ON notifications_delivery FOR EACH ROW
+    WHEN (NEW.status = 'sent' AND OLD.status <> 'sent' AND NEW.channel = 'email')
+    EXECUTE FUNCTION faults_marked_sent();
+"""
+
+# E-mails claimed since a moment (the worker's start) and still "sending".
+SENDING = """
+import datetime as dt
+from notifications.models import Delivery
+since = dt.datetime.fromtimestamp({since}, tz=dt.timezone.utc)
+print("SENDING", Delivery.objects.filter(channel="email", status="sending", claimed_at__gte=since).count())
+"""
+# Reports validated while the DMP is down (their shares meet the outage).
+DMP_DURING_OUTAGE = 5
+SHARES_FAILED = """
+from documents.models import DmpShare
+print("FAILED", DmpShare.objects.exclude(last_error="").count())
 """
 
 
@@ -241,6 +300,49 @@ class Poster:
             n += 1
             self.post(f"{label} : chute {n}")
             time.sleep(1)
+
+
+def window_line(
+    rows: list, ids: list[str], times: list[float], kills: list[tuple[str, float]], concurrency: int
+) -> str:  # noqa: E501
+    """The re-send window: from the relay's acceptance (the sink's 250) to the row marked
+    sent (the database's clock at the UPDATE, by a trigger), and how it meets the kills.
+
+    A SIGKILL re-sends each of the `concurrency` messages in flight whose acceptance came
+    and whose row was not yet marked: about concurrency x window / cycle per kill, the
+    cycle being one process's time per message. Folded copies are attributed to the first
+    kill after their first acceptance."""
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    for message_id, at in zip(ids, times, strict=False):
+        first.setdefault(message_id, at)
+        last[message_id] = at
+    windows = sorted(
+        (sent_at - last[message_id]) * 1000 for message_id, _status, sent_at in rows if sent_at and message_id in last
+    )
+    if not windows:
+        return "faults window: nothing sent"
+    median = windows[len(windows) // 2]
+    p95 = windows[min(len(windows) - 1, int(len(windows) * 0.95))]
+    # The cycle in the batch's steady part: the e-mails accepted before the first kill.
+    steady = [at for at in times if kills and at < kills[0][1]]
+    cycle = concurrency * (steady[-1] - steady[0]) / (len(steady) - 1) * 1000 if len(steady) > 10 else 0.0
+    mean = sum(windows) / len(windows)
+    expected = concurrency * mean / cycle if cycle else 0.0
+    seen: dict[str, int] = {}
+    per_kill = {name: 0 for name, _ in kills}
+    for message_id in ids:
+        seen[message_id] = seen.get(message_id, 0) + 1
+        if seen[message_id] == 2:
+            after = [name for name, at in kills if at >= first[message_id]]
+            if after:
+                per_kill[after[0]] += 1
+    kills_text = ", ".join(f"{name} {n}" for name, n in per_kill.items())
+    return (
+        f"faults window: acceptance to marked sent median {median:.1f} ms, p95 {p95:.1f} ms, mean {mean:.1f} ms; "
+        f"cycle {cycle:.0f} ms per message and process; expected {expected:.3f} folded per SIGKILL; "
+        f"folded per kill: {kills_text}"
+    )
 
 
 def main() -> int:
@@ -289,6 +391,8 @@ def main() -> int:
         processes.start("redis", redis_args)
         sink.start()
         manage(env, "migrate", "--noinput")
+        with psycopg.connect(database_url, autocommit=True) as db:
+            db.execute(MARKED_SENT_TRIGGER)
         seed = manage(env, code=SEED.replace("{readers}", str(readers)))
         _, person, session, reader_ids = next(line for line in seed.splitlines() if line.startswith("SEED")).split()
         celery = [PY, "-m", "celery", "-A", "portal"]
@@ -314,8 +418,8 @@ def main() -> int:
         poster.saves = 0
 
         log(f"batch: {rounds} alerts x {readers} readers")
-        batch = BATCH.replace("{person}", person).replace("{rounds}", str(rounds))
-        manage(env, code=batch.replace("{documents}", str(documents)))
+        batch = BATCH.replace("{person}", person)
+        manage(env, code=batch.replace("{rounds}", str(rounds)).replace("{documents}", str(documents)))
         total = rounds * readers
 
         def received_at_least(n: int, timeout: float = 600) -> None:
@@ -323,11 +427,31 @@ def main() -> int:
             while len(sink.ids) < n and time.monotonic() < deadline:
                 time.sleep(0.2)
 
-        for fraction, sig in ((0.25, signal.SIGKILL), (0.5, signal.SIGKILL), (0.75, signal.SIGTERM)):
-            received_at_least(int(total * fraction))
-            log(f"{signal.Signals(sig).name} worker at {len(sink.ids)} received")
-            processes.stop("worker", sig)
+        kills: list[tuple[str, float]] = []
+        in_flight: list[tuple[str, int]] = []
+        started_at = 0.0
+        restarted_at = 0
+        for number, (fraction, sig) in enumerate(
+            ((0.25, signal.SIGKILL), (0.5, signal.SIGKILL), (0.75, signal.SIGTERM))
+        ):
+            # Mid-batch, and at least a few sent by the worker started after the last kill.
+            received_at_least(min(max(int(total * fraction), restarted_at + 10), total))
+            name = f"{signal.Signals(sig).name} {number + 1}" if sig == signal.SIGKILL else signal.Signals(sig).name
+            if sig == signal.SIGTERM:
+                # Warm shutdown: the worker's main process alone gets TERM (systemd's
+                # KillMode=mixed, deploy/portal-worker.service); its running tasks finish.
+                # FAULTS_TERM=group sends it to the children too (KillMode=control-group).
+                name += " (group)" if TERM_GROUP else " (main process)"
+            log(f"{name} worker at {len(sink.ids)} received")
+            kills.append((name, time.time()))
+            processes.stop("worker", sig, wait=60, group=sig != signal.SIGTERM or TERM_GROUP)
+            # The e-mails the stopped worker had claimed and not finished (they wait for
+            # their lease): a SIGKILL leaves its processes' ones; a warm shutdown none.
+            sending = manage(env, code=SENDING.replace("{since}", str(started_at)))
+            in_flight.append((name, int(sending.split("SENDING", 1)[1])))
+            started_at = time.time()
             processes.start("worker", worker)
+            restarted_at = len(sink.ids)
 
         log(f"broker stopped {OUTAGE} s while posting")
         processes.stop("redis", signal.SIGKILL)
@@ -340,10 +464,20 @@ def main() -> int:
         poster.during(OUTAGE, "relais arrêté")
         sink.start()
 
-        log(f"DMP failing {OUTAGE} s")
+        # The batch's shares have usually left by now: reports validated during the DMP's
+        # outage make sure some meet it. It stays down OUTAGE seconds, and longer (at most
+        # two more minutes) until one of them has failed an attempt (the sweeper sends
+        # them at its next minute).
+        log(f"DMP failing {OUTAGE} s, while reports are validated")
         (tmp / "down").touch()
-        time.sleep(OUTAGE)
+        started = time.monotonic()
+        manage(env, code=batch.replace("{rounds}", "0").replace("{documents}", str(DMP_DURING_OUTAGE)))
+        failed = 0
+        while time.monotonic() - started < OUTAGE or (not failed and time.monotonic() - started < OUTAGE + 120):
+            failed = int(manage(env, code=SHARES_FAILED).split("FAILED", 1)[1])
+            time.sleep(5)
         (tmp / "down").unlink()
+        log(f"DMP back after {time.monotonic() - started:.0f} s; {failed} shares had met it")
 
         log("database connections terminated")
         with psycopg.connect(admin_dsn, autocommit=True) as admin:
@@ -357,7 +491,8 @@ def main() -> int:
         # Every row reaches an end: lease expiry + the sweeper (every minute) + backoff.
         deadline = time.monotonic() + LEASE + 600
         while True:
-            rows = __import__("json").loads(manage(env, code=COUNT).split("COUNT", 1)[1])
+            state = json.loads(manage(env, code=COUNT).split("COUNT", 1)[1])
+            rows = state["rows"]
             waiting = [r for r in rows if r[1] not in ("sent", "failed")]
             if not waiting or time.monotonic() > deadline:
                 break
@@ -365,21 +500,26 @@ def main() -> int:
             time.sleep(15)
         time.sleep(3)
         with sink.lock:
-            ids = list(sink.ids)
+            ids, times = list(sink.ids), list(sink.times)
         published = tmp / "published"
         ids += ["dmp:" + key for key in (published.read_text().split() if published.exists() else [])]
         counts: dict[str, int] = {}
         for message_id in ids:
             counts[message_id] = counts.get(message_id, 0) + 1
-        expected = {r[0] for r in rows}
-        received = sum(1 for r in rows if counts.get(r[0]))
-        # A copy re-sent after a lease expired carries its first attempt's Message-ID (the
-        # DMP: its idempotency key), so the mail client (the DMP) folds it: at least once,
-        # as issue #25 asks. It is counted apart, never hidden. A duplicate is a message
-        # that reached the sink under an identifier no delivery holds: a sending doubled
-        # under a new identity, which the reader would see twice.
+        # A row's identifier is given at its first claim: a row never claimed has none,
+        # and nothing received without an identifier counts for it.
+        expected = {r[0] for r in rows if r[0] and r[0] != "dmp:"}
+        received = sum(1 for r in rows if r[0] in expected and counts.get(r[0]))
+        # How the copies are counted (issue #25):
+        # - folded: the same identifier received more than once. A row whose lease expired
+        #   (its worker killed after the relay's acceptance, before the row was marked sent)
+        #   is sent again with its first attempt's Message-ID (the DMP: idempotency key):
+        #   the reader's mail client (the DMP) folds the copies. Counted apart, never hidden.
+        # - duplicates: a copy the reader would see twice: received under an identifier no
+        #   row holds (or none), or one notification with two e-mail rows (two identifiers).
         resent = sum(n - 1 for message_id, n in counts.items() if message_id in expected and n > 1)
         duplicates = sum(n for message_id, n in counts.items() if message_id not in expected)
+        duplicates += state["doubled_rows"]
         stuck = len(waiting)
         lost = len(rows) - received - stuck
         print(
@@ -387,6 +527,8 @@ def main() -> int:
             f"stuck {stuck}; {poster.saves} saves during outages, {len(poster.errors)} answered as errors; "
             f"{resent} re-sent with their first Message-ID (folded)"
         )
+        left = ", ".join(f"{name} {n}" for name, n in in_flight)
+        print(window_line(rows, ids, times, kills, concurrency=2) + f"; left sending by each kill: {left}")
         for error in poster.errors[:10]:
             log(f"answered as an error: {error}")
         return 0 if (duplicates, lost, stuck, len(poster.errors)) == (0, 0, 0, 0) else 1

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable
 from typing import Protocol
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
@@ -80,8 +81,12 @@ def message_for(delivery: Delivery) -> dict:
     }
 
 
-def send_email(delivery: Delivery) -> None:
+def send_email(delivery: Delivery, *, on_accepted: Callable[[], None] | None = None) -> None:
+    """Send the delivery's e-mail. `on_accepted` runs as soon as the relay has accepted
+    the message (its 250 to DATA), before the goodbye (QUIT): the sending task marks the
+    row sent there, so a worker killed between the two re-sends as little as possible."""
     context = message_for(delivery)
+    connection = get_connection()
     message = EmailMultiAlternatives(
         subject=context["subject"],
         body=render_to_string("notifications/email/notification.txt", context),
@@ -89,18 +94,28 @@ def send_email(delivery: Delivery) -> None:
         # Kept across attempts (common.outbox): a copy re-sent after a lost worker folds
         # with the first one in the reader's mail client.
         headers={"Message-ID": delivery.message_id} if delivery.message_id else None,
+        connection=connection,
     )
     message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
     try:
-        message.send()
-    except smtplib.SMTPRecipientsRefused as error:
-        raise PermanentError(f"adresse refusée : {error.recipients}") from error
-    except smtplib.SMTPResponseException as error:
-        if 400 <= error.smtp_code < 500:
-            raise TransientError(f"SMTP {error.smtp_code}") from error
-        raise PermanentError(f"SMTP {error.smtp_code}") from error
-    except (TimeoutError, smtplib.SMTPException, OSError) as error:
-        raise TransientError(f"{error.__class__.__name__}: {error}") from error
+        try:
+            connection.open()
+            message.send()
+        except smtplib.SMTPRecipientsRefused as error:
+            raise PermanentError(f"adresse refusée : {error.recipients}") from error
+        except smtplib.SMTPResponseException as error:
+            if 400 <= error.smtp_code < 500:
+                raise TransientError(f"SMTP {error.smtp_code}") from error
+            raise PermanentError(f"SMTP {error.smtp_code}") from error
+        except (TimeoutError, smtplib.SMTPException, OSError) as error:
+            raise TransientError(f"{error.__class__.__name__}: {error}") from error
+        if on_accepted is not None:
+            on_accepted()
+    finally:
+        try:
+            connection.close()
+        except Exception as error:  # noqa: BLE001 — accepted (or already failed): the goodbye changes nothing
+            logger.warning("SMTP goodbye failed for delivery %s: %s", delivery.pk, error)
 
 
 # --- SMS -------------------------------------------------------------------------------------

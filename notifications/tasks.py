@@ -15,7 +15,7 @@ from django.utils import timezone
 from common import outbox
 from common.handoff import queue_now
 from common.notify import Frequency
-from notifications.channels import SENDERS, PermanentError, TransientError
+from notifications.channels import SENDERS, PermanentError, TransientError, send_email
 from notifications.models import Channel, Delivery, Notification
 
 logger = logging.getLogger(__name__)
@@ -37,8 +37,21 @@ def deliver(delivery_id: int) -> str:
     if not claim(delivery_id):
         return "skipped"
     delivery = Delivery.objects.select_related("user", "notification").get(pk=delivery_id)
+    marked = []
+
+    def accepted() -> None:
+        # The relay said yes: mark the row sent at once, in its own short transaction
+        # (autocommit), before anything else (the SMTP goodbye): a worker killed after
+        # this line never re-sends the message.
+        outbox.mark_sent(Delivery, delivery_id)
+        marked.append(True)
+
+    sender = SENDERS[delivery.channel]
     try:
-        SENDERS[delivery.channel](delivery)
+        if sender is send_email:
+            send_email(delivery, on_accepted=accepted)
+        else:
+            sender(delivery)
     except PermanentError as error:
         logger.warning("delivery %s failed: %s", delivery_id, error)
         return outbox.record_failure(
@@ -51,7 +64,8 @@ def deliver(delivery_id: int) -> str:
         log = logger.warning if isinstance(error, TransientError) else logger.exception
         log("delivery %s: %s (%s)", delivery_id, error, status)
         return status
-    outbox.mark_sent(Delivery, delivery_id)
+    if not marked:
+        outbox.mark_sent(Delivery, delivery_id)
     return "sent"
 
 

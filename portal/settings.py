@@ -581,6 +581,10 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 # --- Whole record: export, hand-over, retention (records) ----------------------------------------
 # How long an export's ZIP may be downloaded by its requester before it is deleted.
 RECORDS_EXPORT_DAYS = env_int("RECORDS_EXPORT_DAYS", 7)
+# A running export's lease (records.services): its run renews it every 30 s; one whose
+# lease expired (worker killed) is built again by the sweeper below.
+RECORDS_EXPORT_LEASE_SECONDS = env_int("RECORDS_EXPORT_LEASE_SECONDS", 600)
+CELERY_BEAT_SCHEDULE["records-resume-exports"] = {"task": "records.tasks.resume_exports", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["records-delete-expired-exports"] = {
     "task": "records.tasks.delete_expired_exports",
     "schedule": 3600.0,

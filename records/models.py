@@ -38,6 +38,10 @@ class RecordExport(models.Model):
     resource_count = models.PositiveIntegerField("ressources FHIR", default=0)
     file_count = models.PositiveIntegerField("fichiers joints", default=0)
     error = models.CharField("erreur", max_length=300, blank=True)
+    # The sweeper's columns (records.services.exports_sweep): how many runs took it, and
+    # when a run that failed for a passing reason (storage, database) is tried again.
+    attempts = models.PositiveSmallIntegerField("essais", default=0)
+    next_attempt_at = models.DateTimeField("prochain essai", null=True, blank=True)
 
     class Meta:
         verbose_name = "export de dossier"

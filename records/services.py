@@ -6,16 +6,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from common import outbox
 from common.handoff import queue_after_commit
 from common.notify import notify
 from coordination import access
@@ -28,8 +30,15 @@ from records.models import ExportStatus, RecordExport
 
 logger = logging.getLogger(__name__)
 
-# A run that holds its row longer than this is taken to have died (the job is redone).
-STALE_AFTER = timedelta(hours=2)
+# The lease of a run (RECORDS_EXPORT_LEASE_SECONDS): a running export whose claim is older
+# than this is taken to have died (worker killed) and is built again by the sweeper. A
+# live run renews its claim as it progresses (every HEARTBEAT_SECONDS at most).
+EXPORT_LEASE_SECONDS = 600
+HEARTBEAT_SECONDS = 30
+
+
+def export_lease() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "RECORDS_EXPORT_LEASE_SECONDS", EXPORT_LEASE_SECONDS)))
 
 
 def export_path(export: RecordExport) -> str:
@@ -62,15 +71,63 @@ def export_request(*, actor, person: Person) -> RecordExport:
     return export
 
 
+def _claimable(now) -> Q:
+    """Queued (and due, after a failed try), or running with an expired lease."""
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return (Q(status=ExportStatus.QUEUED) & due) | Q(status=ExportStatus.RUNNING, claimed_at__lt=now - export_lease())
+
+
 def claim(export_id: int) -> bool:
     """Take the export for this run (a conditional UPDATE: one run builds it)."""
     now = timezone.now()
     return bool(
-        RecordExport.objects.filter(
-            Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, claimed_at__lt=now - STALE_AFTER),
-            pk=export_id,
-        ).update(status=ExportStatus.RUNNING, claimed_at=now, progress=0, step="Préparation")
+        RecordExport.objects.filter(_claimable(now), pk=export_id).update(
+            status=ExportStatus.RUNNING, claimed_at=now, progress=0, step="Préparation", attempts=F("attempts") + 1
+        )
     )
+
+
+def exports_sweep(now=None) -> list[int]:
+    """The sweeper (beat, every minute), as for the other outboxes (common.outbox):
+
+    - an export still queued a minute after it was asked for lost its hand-off (broker
+      down): it is queued again; so is one whose retry is due;
+    - a running export whose lease expired (worker killed) is built again, unless it
+      was already tried `outbox.MAX_ATTEMPTS` times: then it ends as failed, with its
+      reason, and the requester is told (the page offers to ask again).
+
+    Returns the ids handed to the queue."""
+    from common.handoff import queue_now
+    from records.tasks import build_export
+
+    now = now or timezone.now()
+    expired = Q(status=ExportStatus.RUNNING, claimed_at__lt=now - export_lease())
+    exhausted = RecordExport.objects.filter(expired, attempts__gte=outbox.MAX_ATTEMPTS)
+    for export in exhausted.select_related("person", "requested_by"):
+        with transaction.atomic():
+            ended = RecordExport.objects.filter(expired, pk=export.pk).update(
+                status=ExportStatus.FAILED,
+                step="",
+                next_attempt_at=None,
+                error=f"L'export a été interrompu {export.attempts} fois : il n'a pas pu être préparé.",
+            )
+            if ended:
+                notify(
+                    "records.export_failed",
+                    person=export.person,
+                    recipients=[export.requested_by],
+                    url=export_path(export),
+                )
+    lost = Q(status=ExportStatus.QUEUED, requested_at__lt=now - timedelta(seconds=outbox.PENDING_GRACE_SECONDS))
+    due = lost & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    retry = Q(status=ExportStatus.QUEUED, next_attempt_at__lte=now)
+    ids = list(RecordExport.objects.filter(due | retry | expired).order_by("pk").values_list("pk", flat=True)[:500])
+    queue_now(build_export, ids, record=_record_handoff_error)
+    return ids
+
+
+def _record_handoff_error(pk: int, error: str) -> None:
+    RecordExport.objects.filter(pk=pk).update(error=error[:300])
 
 
 class _Progress:
@@ -81,19 +138,30 @@ class _Progress:
         self.total = 1
         self.done = 0
         self.shown = 0
+        self.beat = time.monotonic()
 
     def set_total(self, total: int) -> None:
         self.total = max(total, 1)
 
+    def _renew(self, **fields) -> None:
+        """Write the fields, renewing the run's lease (claimed_at) when it is due."""
+        if time.monotonic() - self.beat >= HEARTBEAT_SECONDS:
+            self.beat = time.monotonic()
+            fields["claimed_at"] = timezone.now()
+        if fields:
+            RecordExport.objects.filter(pk=self.export_id, status=ExportStatus.RUNNING).update(**fields)
+
     def step(self, label: str) -> None:
-        RecordExport.objects.filter(pk=self.export_id).update(step=label)
+        self._renew(step=label)
 
     def item(self) -> None:
         self.done += 1
         percent = min(99, self.done * 100 // self.total)
         if percent > self.shown:
             self.shown = percent
-            RecordExport.objects.filter(pk=self.export_id).update(progress=percent)
+            self._renew(progress=percent)
+        else:
+            self._renew()
 
 
 def export_build(export_id: int) -> RecordExport:
@@ -126,23 +194,56 @@ def export_build(export_id: int) -> RecordExport:
             export.file.save(f"dossier-{person.pk}-{stamp}.zip", File(spool), save=False)
     except Exception as error:  # noqa: BLE001 — any failure is the requester's to know, and logged
         logger.exception("record export %s failed", export.pk)
-        message = str(error) if isinstance(error, (ValidationError, access.AccessDenied)) else ""
+        refused = isinstance(error, (ValidationError, access.AccessDenied))
+        if not refused and export.attempts < outbox.MAX_ATTEMPTS:
+            # A passing failure (storage, database): tried again after the backoff.
+            RecordExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
+                status=ExportStatus.QUEUED,
+                step="",
+                progress=0,
+                error=f"Essai {export.attempts} interrompu ({error.__class__.__name__}) : nouvel essai prévu."[:300],
+                next_attempt_at=timezone.now() + timedelta(seconds=outbox.backoff_seconds(export.attempts)),
+            )
+            export.refresh_from_db()
+            return export
+        if refused:
+            message = str(error)
+        else:
+            message = f"L'export n'a pas pu être préparé ({export.attempts} essais, {error.__class__.__name__})."
         with transaction.atomic():
             RecordExport.objects.filter(pk=export.pk).update(
-                status=ExportStatus.FAILED, step="", error=(message or "L'export n'a pas pu être préparé.")[:300]
+                status=ExportStatus.FAILED, step="", next_attempt_at=None, error=message[:300]
             )
             notify("records.export_failed", person=person, recipients=[requester], url=export_path(export))
         export.refresh_from_db()
         return export
+    try:
+        _mark_ready(export, found, written, size, digest.hexdigest())
+    except BaseException:
+        # The row does not name the archive (the database failed, the worker is stopping):
+        # no orphan file; the run's lease expires and the sweeper builds it again.
+        try:
+            export.file.storage.delete(export.file.name)
+        except Exception:  # noqa: BLE001
+            logger.exception("could not delete the archive of export %s", export.pk)
+        raise
+    export.refresh_from_db()
+    return export
+
+
+def _mark_ready(export: RecordExport, found, written, size: int, sha256: str) -> None:
+    requester, person = export.requested_by, export.person
     now = timezone.now()
     with transaction.atomic():
         RecordExport.objects.filter(pk=export.pk).update(
             status=ExportStatus.READY,
+            error="",
+            next_attempt_at=None,
             progress=100,
             step="",
             file=export.file.name,
             size=size,
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             ready_at=now,
             expires_at=now + timedelta(days=settings.RECORDS_EXPORT_DAYS),
             categories=sorted(found.categories) + (["access_log"] if found.access_log else []),
@@ -154,13 +255,11 @@ def export_build(export_id: int) -> RecordExport:
             person,
             RecordsAudit.EXPORT_READY,
             export=export.pk,
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             resources=written.resource_count,
             files=written.file_count,
         )
         notify("records.export_ready", person=person, recipients=[requester], url=export_path(export))
-    export.refresh_from_db()
-    return export
 
 
 def export_downloaded(*, actor, export: RecordExport) -> None:

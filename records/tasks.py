@@ -16,6 +16,13 @@ def build_export(export_id: int) -> str:
 
 
 @shared_task
+def resume_exports() -> int:
+    """Beat, every minute (the sweeper): exports whose hand-off was lost, whose retry is
+    due or whose run died are queued again; one interrupted too often ends as failed."""
+    return len(services.exports_sweep())
+
+
+@shared_task
 def delete_expired_exports() -> int:
     """Beat (hourly): delete the files of exports whose download time is over."""
     return services.exports_delete_expired()

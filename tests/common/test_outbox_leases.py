@@ -125,3 +125,36 @@ def test_the_broker_gives_a_lost_message_back_no_later_than_the_lease_and_the_sw
     assert settings.CELERY_BEAT_SCHEDULE["notifications-resume"]["schedule"] <= 60
     assert settings.CELERY_BEAT_SCHEDULE["documents-dmp-outbox"]["schedule"] <= 60
     assert settings.CELERY_BEAT_SCHEDULE["documents-mssante-resume"]["schedule"] <= 60
+
+
+def test_it_marks_an_email_sent_as_soon_as_the_relay_accepted_it_before_the_goodbye(person, referent, nurse):
+    """A worker killed during the SMTP goodbye (QUIT) never sends the message again."""
+    mail.outbox.clear()
+    delivery = _alert(person, referent, nurse)
+    seen_at_goodbye = []
+
+    def goodbye(backend):
+        seen_at_goodbye.append(Delivery.objects.get(pk=delivery.pk).status)
+        raise SystemExit("worker stopped during QUIT")
+
+    with (
+        mock.patch("django.core.mail.backends.locmem.EmailBackend.close", goodbye, create=True),
+        pytest.raises(SystemExit),
+    ):
+        deliver.run(delivery.pk)
+    assert seen_at_goodbye == [DeliveryStatus.SENT]
+    with _later(outbox.LEASE_SECONDS / 60 + 1):
+        assert resume_deliveries() == 0  # nothing left to send again
+    assert len(_mails_to(nurse)) == 1
+
+
+def test_a_failed_goodbye_after_the_relay_accepted_changes_nothing(person, referent, nurse):
+    mail.outbox.clear()
+    delivery = _alert(person, referent, nurse)
+    with mock.patch(
+        "django.core.mail.backends.locmem.EmailBackend.close", side_effect=OSError("connection reset"), create=True
+    ):
+        assert deliver.run(delivery.pk) == "sent"
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT and delivery.last_error == ""
+    assert len(_mails_to(nurse)) == 1
