@@ -116,6 +116,18 @@ def incoming_copies(user) -> QuerySet[AdmissionCopy]:
     return AdmissionCopy.objects.filter(structure__in=admitting_structures(user))
 
 
+def structure_open_copies(structure: Structure | int, now=None) -> QuerySet[AdmissionCopy]:
+    """Requests a structure received that are still open and whose file it may read (the
+    structure's figures): newest change first."""
+    return (
+        AdmissionCopy.objects.filter(
+            structure=structure, status__in=OPEN_STATUSES, access_until__gt=now or timezone.now()
+        )
+        .select_related("request__person")
+        .order_by("-updated_at", "-pk")
+    )
+
+
 def requests_of(user) -> QuerySet[AdmissionRequest]:
     """Requests the user sent, and, for the person and their legal representatives, every
     request made for the person."""

@@ -457,8 +457,9 @@ def _listed_via(user, person: Person) -> str:
     return AccessVia.NORMAL
 
 
-def log_many(user, persons: Iterable[Person], category: str, *, path: str = "") -> None:
-    """Log a read of several persons at once (a list page): one INSERT."""
+def log_many(user, persons: Iterable[Person], category: str, *, path: str = "", via: str = "") -> None:
+    """Log a read of several persons at once (a list page): one INSERT. `via` says how
+    they were reached when it is not a list of the gate (a scoped access)."""
     context = current_request_context()
     now = timezone.now()
     AccessLog.objects.bulk_create(
@@ -469,7 +470,7 @@ def log_many(user, persons: Iterable[Person], category: str, *, path: str = "") 
                 person=person,
                 category=category,
                 action="read",
-                via=_listed_via(user, person),
+                via=via or _listed_via(user, person),
                 request_id=context.request_id if context else "",
                 ip=context.ip if context else None,
                 path=path[:300],

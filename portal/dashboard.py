@@ -17,11 +17,13 @@ from datetime import datetime, timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from admission import selectors as admission_selectors
+from admission.models import RequesterKind
 from agenda import selectors as agenda_selectors
 from common.dashboard import Section, section
 from coordination import access, rules
 from coordination import selectors as coordination_selectors
-from coordination.models import Category, Person, Structure
+from coordination.models import AccessVia, Category, Person, Structure
 from documents import selectors as document_selectors
 from liaison import selectors as liaison_selectors
 from ppa import selectors as ppa_selectors
@@ -188,7 +190,7 @@ def administered(user) -> list[Structure]:
 
 def structure_figures(user, structure: Structure) -> list[Figure]:
     """Persons accompanied, PPAs up to date / due / overdue, receipts overdue, documents
-    waiting: five queries (the PPA states in one)."""
+    waiting, admission requests in progress: six queries (the PPA states in one)."""
     delegate = access.holds_active_delegation(user)
     plans = ppa_selectors.structure_plan_counts(user, structure, delegate=delegate)
     return [
@@ -208,10 +210,21 @@ def structure_figures(user, structure: Structure) -> list[Figure]:
             "Documents en attente",
             document_selectors.structure_waiting(user, structure, delegate=delegate).order_by().count(),
         ),
+        Figure(
+            "demandes-admission",
+            "Demandes d'admission en cours",
+            admission_selectors.structure_open_copies(structure).order_by().count(),
+        ),
     ]
 
 
-EXPORT_SLUGS = ("personnes", *ppa_selectors.PLAN_STATES, "accuses-en-retard", "documents-en-attente")
+EXPORT_SLUGS = (
+    "personnes",
+    *ppa_selectors.PLAN_STATES,
+    "accuses-en-retard",
+    "documents-en-attente",
+    "demandes-admission",
+)
 
 
 def _date(value) -> str:
@@ -274,6 +287,25 @@ def export_rows(user, structure: Structure, slug: str) -> tuple[str, list[list[s
             for d in documents
         ]
         return slug, rows, [d.person for d in documents]
+    if slug == "demandes-admission":
+        # Received by the structure, whose file it reads through the admission scope while
+        # the request is open: no text of the request (its needs and message stay in the file).
+        copies = list(admission_selectors.structure_open_copies(structure))
+        rows = [["Personne", "Date de naissance", "Demandée par", "Reçue le", "Statut", "Mise à jour le"]]
+        rows += [
+            [
+                c.request.person.display_name,
+                _date(c.request.person.birth_date),
+                RequesterKind(c.request.requester_kind).label
+                if c.request.requester_kind in RequesterKind.values
+                else "",
+                _date(c.created_at),
+                c.get_status_display(),
+                _date(c.updated_at),
+            ]
+            for c in copies
+        ]
+        return slug, rows, [c.request.person for c in copies]
     raise KeyError(slug)
 
 
@@ -281,8 +313,13 @@ EXPORT_CATEGORY = {
     "personnes": Category.RECORD,
     "accuses-en-retard": Category.LIAISON,
     "documents-en-attente": Category.DOCUMENTS,
+    "demandes-admission": Category.RECORD,
     **dict.fromkeys(ppa_selectors.PLAN_STATES, Category.PPA),
 }
+
+
+# How the persons of an export were reached, when not through the gate's lists.
+EXPORT_VIA = {"demandes-admission": AccessVia.SCOPED}
 
 
 class _Echo:

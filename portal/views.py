@@ -65,7 +65,11 @@ def pro_structure_export(request: HttpRequest, structure_id: int, slug: str) -> 
     structure = access.require_structure_admin(request.user, structure_id)
     title, rows, persons = dashboard.export_rows(request.user, structure, slug)
     access.log_many(
-        request.user, {p.pk: p for p in persons}.values(), dashboard.EXPORT_CATEGORY[slug], path=request.path
+        request.user,
+        {p.pk: p for p in persons}.values(),
+        dashboard.EXPORT_CATEGORY[slug],
+        path=request.path,
+        via=dashboard.EXPORT_VIA.get(slug, ""),
     )
     response = StreamingHttpResponse(dashboard.csv_lines(rows), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
