@@ -294,14 +294,14 @@ def holds_expiring(user, hours: int = HOLD_EXPIRY_WARNING_HOURS) -> QuerySet[Eve
     )
 
 
-def proposals_unanswered(user, *, delegate: bool | None = None) -> QuerySet[Event]:
+def proposals_unanswered(user, *, delegate: bool | None = None, reach: access.Reach | None = None) -> QuerySet[Event]:
     """Appointments I proposed to persons whose agenda I may read, still unanswered
     before their deadline; the nearest deadline first."""
     return (
         Event.objects.filter(
             status=EventStatus.PROPOSED,
             answer_deadline__gt=timezone.now(),
-            person__in=access.persons_visible_to(user, Category.AGENDA, delegate=delegate).values("pk"),
+            person__in=access.persons_in(user, Category.AGENDA, delegate=delegate, reach=reach),
         )
         .filter(_mine_q(user, is_organiser=True))
         .select_related("person")

@@ -18,39 +18,49 @@ from coordination.models import (
 )
 
 
-def join_requests_waiting(user, *, delegate: bool | None = None) -> QuerySet[JoinRequest]:
+def join_requests_waiting(
+    user, *, delegate: bool | None = None, reach: access.Reach | None = None
+) -> QuerySet[JoinRequest]:
     """Requests to join a circle I may read, still waiting for the person's answer."""
     return (
         JoinRequest.objects.filter(
             status=JoinRequestStatus.PENDING,
-            person__in=access.persons_visible_to(user, Category.CIRCLE, delegate=delegate).values("pk"),
+            person__in=access.persons_in(user, Category.CIRCLE, delegate=delegate, reach=reach),
         )
         .select_related("person", "professional__user", "structure")
         .order_by("created_at", "pk")
     )
 
 
-def delegations_waiting(user, *, delegate: bool | None = None) -> QuerySet[Delegation]:
+def delegations_waiting(
+    user, *, delegate: bool | None = None, reach: access.Reach | None = None
+) -> QuerySet[Delegation]:
     """Delegations I give or receive that wait for the person's consent (persons whose
     record I may read)."""
     return (
         Delegation.objects.filter(
             Q(delegator__user=user) | Q(delegate__user=user),
             status=DelegationStatus.PENDING,
-            person__in=access.persons_visible_to(user, Category.RECORD, delegate=delegate).values("pk"),
+            person__in=access.persons_in(user, Category.RECORD, delegate=delegate, reach=reach),
         )
         .select_related("person", "delegator__user", "delegate__user")
         .order_by("created_at", "pk")
     )
 
 
-def accompanied_persons(user, structure: Structure, *, delegate: bool | None = None) -> QuerySet[Person]:
-    """Persons `structure` accompanies today whose record `user` may read, by name."""
-    return (
+def accompanied_persons(
+    user, structure: Structure, *, delegate: bool | None = None, reach: access.Reach | None = None
+) -> QuerySet[Person]:
+    """Persons `structure` accompanies today whose record `user` may read, by name (with
+    `reach`, without the gate's annotations: for a count)."""
+    persons = (
         access.persons_visible_to(user, Category.RECORD, delegate=delegate)
-        .filter(Exists(Accompaniment.objects.filter(person=OuterRef("pk"), structure=structure, ended_on__isnull=True)))
-        .order_by("birth_name", "first_name", "pk")
+        if reach is None
+        else Person.objects.filter(pk__in=reach.person_ids(Category.RECORD))
     )
+    return persons.filter(
+        Exists(Accompaniment.objects.filter(person=OuterRef("pk"), structure=structure, ended_on__isnull=True))
+    ).order_by("birth_name", "first_name", "pk")
 
 
 def accompaniment_starts(structure: Structure, persons) -> dict[int, object]:

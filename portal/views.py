@@ -38,7 +38,8 @@ def pro_dashboard(request: HttpRequest) -> HttpResponse:
     done; a structure administrator also sees one structure's figures (`?structure=`)."""
     if not request.user.is_professional:
         return redirect("home")
-    day = dashboard.professional_day(request.user, path=request.path)
+    reach = dashboard.reach_for(request.user)  # the persons the page may show, read once
+    day = dashboard.professional_day(request.user, path=request.path, reach=reach)
     structures = dashboard.administered(request.user)
     structure = None
     if structures:
@@ -51,7 +52,7 @@ def pro_dashboard(request: HttpRequest) -> HttpResponse:
             "day": day,
             "structures": structures,
             "structure": structure,
-            "figures": dashboard.structure_figures(request.user, structure) if structure else [],
+            "figures": dashboard.structure_figures(request.user, structure, reach=reach) if structure else [],
         },
     )
 
