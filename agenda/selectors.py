@@ -17,6 +17,7 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from agenda.models import (
     Event,
@@ -29,6 +30,7 @@ from agenda.models import (
     Visibility,
 )
 from agenda.recurrence import Occurrence, expand, overridden_starts, period_q
+from common.notify import Summary
 from coordination import access
 from coordination.models import Category, Person, TeamMembership
 
@@ -314,3 +316,33 @@ def my_days(user, start: datetime, end: datetime) -> list[Occurrence]:
     occurrences left out."""
     items = occurrences(professional_events(user), start, end, details=False)
     return [item for item in items if not item.is_cancelled]
+
+
+def _who(user) -> str:
+    return (user.get_full_name() or user.email) if user else ""
+
+
+def notification_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """The notification centre's summary of events `user` may still see: the title, the
+    date and who organises. The events they take part in (or created), and the shared
+    or structure's events of persons whose agenda they may read. One query."""
+    readable = (
+        participates_q(user)
+        | Q(created_by=user)
+        | (
+            Q(person__in=access.persons_visible_to(user, Category.AGENDA).values("pk"))
+            & (Q(visibility=Visibility.SHARED) | Q(structure__in=my_structure_ids(user)))
+        )
+    )
+    summaries = {}
+    for event in Event.objects.filter(readable, pk__in=ids).select_related("created_by"):
+        when = timezone.localtime(event.starts_at).strftime("%d/%m/%Y à %H:%M")
+        excerpt = f"{event.title}, le {when}"
+        if event.motive:
+            excerpt += f" — {event.motive}"
+        summaries[event.pk] = Summary(
+            excerpt=Truncator(" ".join(excerpt.split())).words(15),
+            author=_who(event.created_by),
+            kind=event.get_status_display() if event.status == EventStatus.CANCELLED else "",
+        )
+    return summaries

@@ -4,11 +4,16 @@ built on the gate's querysets, so that a list shows only persons the user may se
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.text import Truncator
 
+from common.notify import Summary
 from coordination import access
 from coordination.models import (
     Accompaniment,
+    BreakGlassAccess,
     Category,
+    CircleMember,
     Delegation,
     DelegationStatus,
     JoinRequest,
@@ -70,3 +75,79 @@ def accompaniment_starts(structure: Structure, persons) -> dict[int, object]:
             "person_id", "started_on"
         )
     )
+
+
+# --- What the notification centre may say (common.notify.Summary) ---------------------------------
+
+
+def _name(user) -> str:
+    return (user.get_full_name() or user.email) if user else ""
+
+
+def _words(text: str, count: int = 15) -> str:
+    return Truncator(" ".join(text.split())).words(count)
+
+
+def member_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """Members who joined or left a circle `user` may read: who, in which role."""
+    rows = CircleMember.objects.filter(
+        pk__in=ids, person__in=access.persons_visible_to(user, Category.CIRCLE).values("pk")
+    ).select_related("user", "structure", "ended_by")
+    return {
+        m.pk: Summary(
+            excerpt=_words(
+                f"{m.display_name} ({m.get_role_display()})" + (f" — {m.end_reason}" if m.end_reason else "")
+            ),
+            author=_name(m.ended_by) if m.ended_at else "",
+        )
+        for m in rows
+    }
+
+
+def join_request_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """Join requests about persons whose circle `user` may read: who asks, as what, their message."""
+    rows = JoinRequest.objects.filter(
+        pk__in=ids, person__in=access.persons_visible_to(user, Category.CIRCLE).values("pk")
+    ).select_related("professional__user", "structure")
+    return {
+        r.pk: Summary(
+            excerpt=_words(f"{r.get_role_display()}" + (f" — {r.message}" if r.message else "")),
+            author=_name(r.professional.user) + (f" ({r.structure.name})" if r.structure_id else ""),
+            kind=r.get_status_display() if r.status != JoinRequestStatus.PENDING else "",
+        )
+        for r in rows
+    }
+
+
+def delegation_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """Delegations about persons whose circle `user` may read: who to whom, from when to when."""
+    rows = Delegation.objects.filter(
+        pk__in=ids, person__in=access.persons_visible_to(user, Category.CIRCLE).values("pk")
+    ).select_related("delegator__user", "delegate__user")
+    return {
+        d.pk: Summary(
+            excerpt=_words(
+                f"À {_name(d.delegate.user)}, du {timezone.localtime(d.starts_at):%d/%m/%Y} "
+                f"au {timezone.localtime(d.ends_at):%d/%m/%Y}"
+            ),
+            author=d.delegator.display_name,
+            kind=d.get_status_display() if d.status != DelegationStatus.PENDING else "",
+        )
+        for d in rows
+    }
+
+
+def break_glass_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """Emergency openings of records `user` may read: who, from which structure, until
+    when, and the first words of the reason they gave."""
+    rows = BreakGlassAccess.objects.filter(
+        pk__in=ids, person__in=access.persons_visible_to(user, Category.RECORD).values("pk")
+    ).select_related("user", "structure")
+    return {
+        g.pk: Summary(
+            excerpt=_words(g.reason),
+            author=f"{_name(g.user)} ({g.structure.name})",
+            kind=f"Bris de glace jusqu'au {timezone.localtime(g.expires_at):%d/%m/%Y à %H:%M}",
+        )
+        for g in rows
+    }

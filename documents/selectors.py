@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.text import Truncator
 
+from common.notify import Summary
 from coordination import access, rules
 from coordination.models import (
     Accompaniment,
@@ -127,3 +129,19 @@ def structure_waiting(
         .select_related("person", "author")
         .order_by("created_at", "pk")
     )
+
+
+def notification_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """The notification centre's summary of documents `user` may still see: the title and
+    type, who deposited it, its status when it was declined. One query."""
+    rows = Document.objects.filter(
+        visibility(user), pk__in=ids, person__in=access.persons_visible_to(user, Category.DOCUMENTS).values("pk")
+    ).select_related("author")
+    summaries = {}
+    for document in rows:
+        summaries[document.pk] = Summary(
+            excerpt=Truncator(f"{document.title} ({document.get_doc_type_display()})").words(15),
+            author=document.author.get_full_name() or document.author.email,
+            kind=document.get_status_display() if document.status == DocumentStatus.DECLINED else "",
+        )
+    return summaries

@@ -9,7 +9,9 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import Truncator
 
+from common.notify import Summary
 from coordination import access
 from coordination.models import Accompaniment, Category, Structure, TeamMembership, TeamRole
 from ppa.models import (
@@ -274,3 +276,23 @@ def structure_plans(
     elif state == "en-retard":
         versions = versions.filter(review_due_on__lt=today)
     return versions.select_related("plan__person").order_by("review_due_on", "pk")
+
+
+def notification_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """The notification centre's summary of PPA versions `user` may still read: the
+    version, its state and dates, who wrote it, an amendment's reason. One query."""
+    rows = PlanVersion.objects.filter(
+        pk__in=ids, plan__person__in=access.persons_visible_to(user, Category.PPA).values("pk")
+    ).select_related("created_by")
+    summaries = {}
+    for version in rows:
+        parts = [f"Version {version.number} ({version.get_status_display().lower()})"]
+        if version.review_due_on:
+            parts.append(f"révision prévue le {version.review_due_on:%d/%m/%Y}")
+        if version.amendment_reason:
+            parts.append(version.amendment_reason)
+        summaries[version.pk] = Summary(
+            excerpt=Truncator(" ".join(", ".join(parts).split())).words(20),
+            author=version.created_by.get_full_name() or version.created_by.email,
+        )
+    return summaries
