@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -26,13 +26,14 @@ from agenda.models import (
     EventStatus,
     ExternalBusyTime,
     Participant,
+    ParticipantKind,
     Response,
     Visibility,
 )
 from agenda.recurrence import Occurrence, expand, overridden_starts, period_q
 from common.notify import Summary
 from coordination import access
-from coordination.models import Category, Person, TeamMembership
+from coordination.models import CarerLink, Category, Person, TeamMembership
 
 
 def my_structure_ids(user):
@@ -346,3 +347,33 @@ def notification_summaries(user, ids: list[int]) -> dict[int, Summary]:
             kind=event.get_status_display() if event.status == EventStatus.CANCELLED else "",
         )
     return summaries
+
+
+PERSONS_OWN = "added"  # added by the person (or her legal representative) in the portal
+PERSON_ACCEPTED = "accepted"  # a proposal the person (or her side) accepted from the portal
+
+
+def persons_side(event_ids: Iterable[int]) -> dict[int, str]:
+    """Which of these events are the person's own, for the professional's pages: added by
+    her or her legal representative in the portal (as `agenda.services.is_persons_own`
+    decides), or proposed to her and accepted from the portal. Two queries whatever the
+    number of events."""
+    ids = list(set(event_ids))
+    if not ids:
+        return {}
+    representative = CarerLink.objects.filter(
+        person=OuterRef("person_id"),
+        user=OuterRef("created_by_id"),
+        is_legal_representative=True,
+        ended_on__isnull=True,
+    )
+    added = Event.objects.filter(pk__in=ids, source=EventSource.PORTAL, person__isnull=False).filter(
+        Q(created_by=F("person__user")) | Q(Exists(representative))
+    )
+    side = dict.fromkeys(added.values_list("pk", flat=True), PERSONS_OWN)
+    accepted = Participant.objects.filter(
+        event_id__in=ids, kind=ParticipantKind.PERSON, response=Response.ACCEPTED, responded_at__isnull=False
+    ).values_list("event_id", flat=True)
+    for event_id in accepted:
+        side.setdefault(event_id, PERSON_ACCEPTED)
+    return side
