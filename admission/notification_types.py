@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from admission.selectors import notification_summaries
 from common.notify import NotificationType, register, register_block
 
 register_block("admission", "Admission", position=70)
@@ -13,6 +14,8 @@ register(
         "Suivi de vos demandes d'admission",
         "Une demande d'admission que vous avez envoyée a changé de statut.",
         None,
+        plural="suivis de vos demandes d'admission",
+        describe=notification_summaries,
     ),
     NotificationType(
         "admission.request_received",
@@ -20,5 +23,7 @@ register(
         "Demande d'admission reçue par votre structure",
         "Votre structure a reçu une demande d'admission, ou une réponse à une demande.",
         None,
+        plural="demandes d'admission reçues par votre structure",
+        describe=notification_summaries,
     ),
 )

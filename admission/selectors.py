@@ -8,11 +8,13 @@ from datetime import date
 
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.text import Truncator
 
-from admission.models import OPEN_STATUSES, AdmissionCopy, AdmissionRequest, Offer
+from admission.models import OPEN_STATUSES, AdmissionCopy, AdmissionEvent, AdmissionRequest, Offer
+from common.notify import Summary
 from coordination import access, rules
 from coordination.identifiers import normalize_ins
-from coordination.models import Category, Person, Structure, TeamRole
+from coordination.models import AccessVia, Category, Person, Structure, TeamRole
 from reference.models import SerafinCode
 from reference.text import fold
 
@@ -114,6 +116,18 @@ def file_is_open_to(user, copy: AdmissionCopy, now=None) -> bool:
 def incoming_copies(user) -> QuerySet[AdmissionCopy]:
     """Requests received by the structures the user answers for."""
     return AdmissionCopy.objects.filter(structure__in=admitting_structures(user))
+
+
+def structure_open_copies(structure: Structure | int, now=None) -> QuerySet[AdmissionCopy]:
+    """Requests a structure received that are still open and whose file it may read (the
+    structure's figures): newest change first."""
+    return (
+        AdmissionCopy.objects.filter(
+            structure=structure, status__in=OPEN_STATUSES, access_until__gt=now or timezone.now()
+        )
+        .select_related("request__person")
+        .order_by("-updated_at", "-pk")
+    )
 
 
 def requests_of(user) -> QuerySet[AdmissionRequest]:
@@ -233,3 +247,40 @@ def professional_search(*, text: str = "", profession: str = "", structure: str 
         .distinct()
         .order_by("user__last_name", "user__first_name", "pk")
     )
+
+
+def notification_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """The notification centre's summary of admission requests (copies): for the
+    structure's staff while the file is open to them, the person, the status and the first
+    words of the latest message (the person read through the admission scope); for the
+    requester, the structure, the status and its latest message. Four queries."""
+    now = timezone.now()
+    copies = list(
+        AdmissionCopy.objects.filter(pk__in=ids).select_related("request__person", "request__created_by", "structure")
+    )
+    if not copies:
+        return {}
+    staff_of = set(admitting_structures(user).values_list("pk", flat=True))
+    mine = set(requests_of(user).filter(pk__in={c.request_id for c in copies}).values_list("pk", flat=True))
+    latest: dict[int, str] = {}
+    for event in AdmissionEvent.objects.filter(copy__in=copies).exclude(message="").order_by("-at", "-pk"):
+        latest.setdefault(event.copy_id, event.message)
+    summaries = {}
+    for copy in copies:
+        status = copy.get_status_display()
+        words = latest.get(copy.pk) or copy.request.message
+        if copy.structure_id in staff_of and copy.status in OPEN_STATUSES and copy.access_until > now:
+            person = copy.request.person
+            summaries[copy.pk] = Summary(
+                excerpt=Truncator(" ".join(f"{person.display_name} — {words}".split())).words(15),
+                author=copy.request.created_by.get_full_name() or copy.request.created_by.email,
+                kind=status,
+                person=person,
+                via=AccessVia.SCOPED,
+            )
+        elif copy.request_id in mine:
+            excerpt = f"{copy.structure.name}" + (f" — {latest[copy.pk]}" if copy.pk in latest else "")
+            summaries[copy.pk] = Summary(
+                excerpt=Truncator(" ".join(excerpt.split())).words(15), author=copy.structure.name, kind=status
+            )
+    return summaries

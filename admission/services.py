@@ -487,6 +487,7 @@ def create_request(
             actor=actor,
             recipients=_staff_of(structure),
             url=_copy_url_for_staff(copy),
+            subject=copy,
         )
     coordination.audit(
         actor,
@@ -551,6 +552,7 @@ def _notify_requester(copy: AdmissionCopy, actor) -> None:
         actor=actor,
         recipients=[copy.request.created_by],
         url=_copy_url_for_requester(copy),
+        subject=copy,
     )
 
 
@@ -673,6 +675,7 @@ def copy_withdraw(*, actor, copy: AdmissionCopy, message: str = "") -> Admission
         actor=actor,
         recipients=_staff_of(copy.structure),
         url=_copy_url_for_staff(copy),
+        subject=copy,
     )
     return copy
 
@@ -700,6 +703,7 @@ def copy_requester_answer(
         actor=actor,
         recipients=_staff_of(copy.structure),
         url=_copy_url_for_staff(copy),
+        subject=copy,
     )
     return copy
 

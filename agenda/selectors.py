@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from agenda.models import (
     Event,
@@ -25,12 +26,14 @@ from agenda.models import (
     EventStatus,
     ExternalBusyTime,
     Participant,
+    ParticipantKind,
     Response,
     Visibility,
 )
 from agenda.recurrence import Occurrence, expand, overridden_starts, period_q
+from common.notify import Summary
 from coordination import access
-from coordination.models import Category, Person, TeamMembership
+from coordination.models import CarerLink, Category, Person, TeamMembership
 
 
 def my_structure_ids(user):
@@ -294,14 +297,14 @@ def holds_expiring(user, hours: int = HOLD_EXPIRY_WARNING_HOURS) -> QuerySet[Eve
     )
 
 
-def proposals_unanswered(user, *, delegate: bool | None = None) -> QuerySet[Event]:
+def proposals_unanswered(user, *, delegate: bool | None = None, reach: access.Reach | None = None) -> QuerySet[Event]:
     """Appointments I proposed to persons whose agenda I may read, still unanswered
     before their deadline; the nearest deadline first."""
     return (
         Event.objects.filter(
             status=EventStatus.PROPOSED,
             answer_deadline__gt=timezone.now(),
-            person__in=access.persons_visible_to(user, Category.AGENDA, delegate=delegate).values("pk"),
+            person__in=access.persons_in(user, Category.AGENDA, delegate=delegate, reach=reach),
         )
         .filter(_mine_q(user, is_organiser=True))
         .select_related("person")
@@ -314,3 +317,63 @@ def my_days(user, start: datetime, end: datetime) -> list[Occurrence]:
     occurrences left out."""
     items = occurrences(professional_events(user), start, end, details=False)
     return [item for item in items if not item.is_cancelled]
+
+
+def _who(user) -> str:
+    return (user.get_full_name() or user.email) if user else ""
+
+
+def notification_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """The notification centre's summary of events `user` may still see: the title, the
+    date and who organises. The events they take part in (or created), and the shared
+    or structure's events of persons whose agenda they may read. One query."""
+    readable = (
+        participates_q(user)
+        | Q(created_by=user)
+        | (
+            Q(person__in=access.persons_visible_to(user, Category.AGENDA).values("pk"))
+            & (Q(visibility=Visibility.SHARED) | Q(structure__in=my_structure_ids(user)))
+        )
+    )
+    summaries = {}
+    for event in Event.objects.filter(readable, pk__in=ids).select_related("created_by"):
+        when = timezone.localtime(event.starts_at).strftime("%d/%m/%Y à %H:%M")
+        excerpt = f"{event.title}, le {when}"
+        if event.motive:
+            excerpt += f" — {event.motive}"
+        summaries[event.pk] = Summary(
+            excerpt=Truncator(" ".join(excerpt.split())).words(15),
+            author=_who(event.created_by),
+            kind=event.get_status_display() if event.status == EventStatus.CANCELLED else "",
+        )
+    return summaries
+
+
+PERSONS_OWN = "added"  # added by the person (or her legal representative) in the portal
+PERSON_ACCEPTED = "accepted"  # a proposal the person (or her side) accepted from the portal
+
+
+def persons_side(event_ids: Iterable[int]) -> dict[int, str]:
+    """Which of these events are the person's own, for the professional's pages: added by
+    her or her legal representative in the portal (as `agenda.services.is_persons_own`
+    decides), or proposed to her and accepted from the portal. Two queries whatever the
+    number of events."""
+    ids = list(set(event_ids))
+    if not ids:
+        return {}
+    representative = CarerLink.objects.filter(
+        person=OuterRef("person_id"),
+        user=OuterRef("created_by_id"),
+        is_legal_representative=True,
+        ended_on__isnull=True,
+    )
+    added = Event.objects.filter(pk__in=ids, source=EventSource.PORTAL, person__isnull=False).filter(
+        Q(created_by=F("person__user")) | Q(Exists(representative))
+    )
+    side = dict.fromkeys(added.values_list("pk", flat=True), PERSONS_OWN)
+    accepted = Participant.objects.filter(
+        event_id__in=ids, kind=ParticipantKind.PERSON, response=Response.ACCEPTED, responded_at__isnull=False
+    ).values_list("event_id", flat=True)
+    for event_id in accepted:
+        side.setdefault(event_id, PERSON_ACCEPTED)
+    return side

@@ -239,7 +239,7 @@ def _notify(event: Event, kind: str, actor) -> None:
     if not recipients:
         return
     url = reverse("agenda:event", args=[event.recurrence_of_id or event.pk])
-    notify(kind, person=event.person, actor=actor, url=url, recipients=recipients)
+    notify(kind, person=event.person, actor=actor, url=url, recipients=recipients, subject=event)
 
 
 def _audit(actor, event: Event, kind: str, **data) -> None:
@@ -561,6 +561,7 @@ def participant_respond(*, actor, event: Event, response: str, comment: str = ""
             actor=actor,
             url=reverse("agenda:event", args=[event.pk]),
             recipients=[event.created_by_id],
+            subject=event,
         )
     return participant
 

@@ -61,6 +61,13 @@ _STATUS_BADGES = {
 }
 _CANCELLED_BADGE = '<span class="badge badge--warning">Annulé</span> '
 _INTERNAL_BADGE = '<span class="badge">Interne</span> '
+# The person's own appointments, marked as hers (a text; the sign is decoration).
+_PERSONS_SIDE_BADGES = {
+    selectors.PERSONS_OWN: '<span class="badge badge--person"><span aria-hidden="true">&#9733;</span> '
+    "Ajouté par la personne</span> ",
+    selectors.PERSON_ACCEPTED: '<span class="badge badge--person"><span aria-hidden="true">&#10003;</span> '
+    "Accepté par la personne</span> ",
+}
 
 
 def _decorate(items, *, show_person: bool) -> list:
@@ -70,6 +77,9 @@ def _decorate(items, *, show_person: bool) -> list:
     bench/agenda_person.py). Every text that is not ours (titles, places, names) goes
     through `escape`."""
     url_pattern = reverse("agenda:event", args=[0])[:-2] + "{}/"
+    sides = selectors.persons_side(
+        item.event.pk for item in items if not getattr(item, "is_busy_block", False) and item.event.person_id
+    )
     for item in items:
         starts_at, ends_at = item.starts_at.astimezone(PARIS), item.ends_at.astimezone(PARIS)
         if getattr(item, "is_busy_block", False):
@@ -88,6 +98,8 @@ def _decorate(items, *, show_person: bool) -> list:
         )
         if event.visibility == Visibility.INTERNAL:
             badges.append(_INTERNAL_BADGE)
+        if event.pk in sides:
+            badges.append(_PERSONS_SIDE_BADGES[sides[event.pk]])
         notes = ["(régulier)"] if event.rrule or event.recurrence_of_id else []
         if show_person and event.person_id:
             notes.append(f"— {event.person.display_name}")

@@ -36,7 +36,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret  # noqa: E402
+from allauth.mfa.utils import is_mfa_enabled  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import Permission  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -55,6 +58,7 @@ from coordination.models import (  # noqa: E402
     PersonUserObjectPermission,
     Professional,
     TeamMembership,
+    TeamRole,
 )
 from documents.models import Document, DocumentSource, DocumentStatus  # noqa: E402
 from liaison.models import Addressee, Transmission  # noqa: E402
@@ -77,9 +81,10 @@ def busiest_professional() -> Professional:
 @transaction.atomic
 def fill_day(pro: Professional, count: int) -> None:
     user = pro.user
-    if Transmission.objects.filter(text__startswith=MARKER, addressees__user=user).exists():
-        return
-    TeamMembership.objects.filter(professional=pro, ended_on__isnull=True).update(is_structure_admin=True)
+    # Administrator and référent of their structure (the PPA signature's role).
+    TeamMembership.objects.filter(professional=pro, ended_on__isnull=True).update(
+        is_structure_admin=True, role=TeamRole.REFERENT
+    )
     colleague = Professional.objects.exclude(pk=pro.pk).select_related("user").first()
     persons = list(
         Person.objects.filter(
@@ -88,6 +93,14 @@ def fill_day(pro: Professional, count: int) -> None:
             )
         ).order_by("pk")[:count]
     )
+    # The référent writes their documents and PPA (the "to review" and "to revise" sections).
+    writes = list(Permission.objects.filter(codename__in=["write_documents", "write_ppa"]))
+    PersonUserObjectPermission.objects.bulk_create(
+        [PersonUserObjectPermission(user=user, content_object=p, permission=w) for p in persons for w in writes],
+        ignore_conflicts=True,
+    )
+    if Transmission.objects.filter(text__startswith=MARKER, addressees__user=user).exists():
+        return
     now = timezone.now()
     today = timezone.localdate()
     for index, person in enumerate(persons):
@@ -216,6 +229,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--median-ms", type=float, default=50.0)
     parser.add_argument("--p95-ms", type=float, default=150.0)
+    parser.add_argument("--profile", metavar="FILE", help="then profile 20 more /pro/ requests (pyinstrument, text)")
     parser.add_argument(
         "--compare", action="append", default=["/liaison/", "/coordination/"], help="other pages measured alike"
     )
@@ -225,6 +239,8 @@ def main() -> int:
         return 2
     pro = busiest_professional()
     fill_day(pro, args.persons)
+    if not is_mfa_enabled(pro.user, types=["totp"]):  # the MFA middleware asks professionals for one
+        TOTP.activate(pro.user, generate_totp_secret())
     caseload = PersonUserObjectPermission.objects.filter(user=pro.user, permission__codename="read_record").count()
     print(
         f"{Person.objects.count()} persons, {Transmission.objects.count()} transmissions in the base; "
@@ -254,6 +270,14 @@ def main() -> int:
                     times[path].append(elapsed)
                     sql[path].append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
                 counts[path] = len(queries)
+        if args.profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0005)
+            with profiler:
+                for _ in range(20):
+                    client.get("/pro/")
+            Path(args.profile).write_text(profiler.output_text(show_all=False, unicode=False, color=False))
     for path in paths:
         median, p95 = statistics.median(times[path]), percentile(times[path], 0.95)
         verdict = ""

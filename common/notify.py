@@ -42,10 +42,16 @@ class Summary:
     excerpt: str = ""  # the first words
     author: str = ""  # who wrote it
     kind: str = ""  # a finer kind than the type's label ("Demande d'accusé de réception")
+    # For a notification about no person (a meeting, a request received by a structure):
+    # the person the summary names, read through a scoped access, logged as `via`.
+    person: Any = None
+    via: str = ""
 
 
 # describe(user, subject ids) -> {subject id: Summary} for the subjects `user` may still
-# read (through the gate); a subject left out is shown with the type's message only.
+# read (through the gate); a subject left out is shown with the type's message only. It is
+# asked for notifications about a person the user may still see, and for notifications
+# about no person (the describe then decides alone who may read its subject).
 Describe = Callable[[Any, list[int]], dict[int, Summary]]
 
 

@@ -457,26 +457,32 @@ def _listed_via(user, person: Person) -> str:
     return AccessVia.NORMAL
 
 
-def log_many(user, persons: Iterable[Person], category: str, *, path: str = "") -> None:
-    """Log a read of several persons at once (a list page): one INSERT."""
+def log_many(user, persons: Iterable[Person], category: str, *, path: str = "", via: str = "") -> None:
+    """Log a read of several persons at once (a list page): one INSERT. `via` says how
+    they were reached when it is not a list of the gate (a scoped access)."""
+    log_listed(user, ((person, category) for person in persons), path=path, via=via)
+
+
+def log_listed(user, reads: Iterable[tuple[Person, str]], *, path: str = "", via: str = "") -> None:
+    """Log the reads of a page that shows several lists, (person, category) each: one INSERT."""
     context = current_request_context()
     now = timezone.now()
-    AccessLog.objects.bulk_create(
-        [
-            AccessLog(
-                at=now,
-                user=user,
-                person=person,
-                category=category,
-                action="read",
-                via=_listed_via(user, person),
-                request_id=context.request_id if context else "",
-                ip=context.ip if context else None,
-                path=path[:300],
-            )
-            for person in persons
-        ]
-    )
+    rows = [
+        AccessLog(
+            at=now,
+            user=user,
+            person=person,
+            category=category,
+            action="read",
+            via=via or _listed_via(user, person),
+            request_id=context.request_id if context else "",
+            ip=context.ip if context else None,
+            path=path[:300],
+        )
+        for person, category in reads
+    ]
+    if rows:
+        AccessLog.objects.bulk_create(rows)
 
 
 def holds_active_delegation(user, now=None) -> bool:
@@ -535,6 +541,60 @@ def visible_person_ids(user, category: str = Category.RECORD, action: str = "rea
             user=user, permission__codename=permission_codename(category, action)
         ).values_list("content_object_id", flat=True)
     return persons_visible_to(user, category, action, delegate=True).values_list("pk", flat=True)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The persons a user may reach, per category and action, read once for one answer
+    that assembles several lists (the professional's day): `reach_of` asks the matrix
+    (and the delegations in force) in one query, and each list filters on these ids
+    instead of building, compiling and planning the gate's subquery again. It is what
+    `persons_visible_to` answers at that instant, and is kept for that answer only."""
+
+    delegate: bool
+    ids: dict[tuple[str, str], tuple[int, ...]]
+
+    def person_ids(self, category: str, action: str = "read") -> tuple[int, ...]:
+        return self.ids[(category, action)]
+
+
+def reach_of(user, pairs: Iterable[tuple[str, str]], *, delegate: bool | None = None) -> Reach:
+    """`Reach` for the (category, action) pairs named: one query on the matrix's rows
+    (archived records left out, as in the lists), or, for the delegate of a delegation in
+    force, one list of the gate per pair."""
+    pairs = tuple(dict.fromkeys(pairs))
+    for category, action in pairs:
+        _validate(category, action)
+    if not getattr(user, "is_authenticated", False):
+        return Reach(False, dict.fromkeys(pairs, ()))
+    if delegate is None:
+        delegate = holds_active_delegation(user)
+    if delegate:
+        return Reach(
+            True,
+            {
+                (category, action): tuple(
+                    persons_visible_to(user, category, action, delegate=True).values_list("pk", flat=True)
+                )
+                for category, action in pairs
+            },
+        )
+    codes = {permission_codename(category, action): (category, action) for category, action in pairs}
+    found: dict[tuple[str, str], list[int]] = {pair: [] for pair in pairs}
+    rows = PersonUserObjectPermission.objects.filter(
+        user=user, permission__codename__in=codes, content_object__archived_at__isnull=True
+    ).values_list("permission__codename", "content_object_id")
+    for codename, person_id in rows:
+        found[codes[codename]].append(person_id)
+    return Reach(False, {pair: tuple(sorted(ids)) for pair, ids in found.items()})
+
+
+def persons_in(user, category: str, action: str = "read", *, delegate: bool | None = None, reach: Reach | None = None):
+    """What `person__in=` takes for the persons `user` may reach: the ids of `reach` when
+    the answer read them once, else the gate's list as a subquery."""
+    if reach is not None:
+        return reach.person_ids(category, action)
+    return persons_visible_to(user, category, action, delegate=delegate).values("pk")
 
 
 def users_allowed(person: Person, category: str, action: str = "read", users=None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from common.notify import Frequency, NotificationType, register, register_block
+from coordination import selectors
 from coordination.access import deciders, readers
 from coordination.models import Category
 
@@ -18,6 +19,8 @@ register(
         Category.CIRCLE,
         readers(Category.CIRCLE),
         default_frequency=Frequency.DAILY,
+        plural="nouveaux membres du cercle",
+        describe=selectors.member_summaries,
     ),
     NotificationType(
         "circle.member_ended",
@@ -27,6 +30,8 @@ register(
         Category.CIRCLE,
         readers(Category.CIRCLE),
         default_frequency=Frequency.DAILY,
+        plural="membres qui quittent le cercle",
+        describe=selectors.member_summaries,
     ),
     NotificationType(
         "circle.join_request",
@@ -35,6 +40,8 @@ register(
         "Un professionnel demande à entrer dans le cercle : votre réponse est attendue.",
         Category.CIRCLE,
         deciders,
+        plural="demandes d'entrée auxquelles répondre",
+        describe=selectors.join_request_summaries,
     ),
     NotificationType(
         "circle.delegation_request",
@@ -43,6 +50,8 @@ register(
         "Un professionnel souhaite déléguer une partie de ses droits : votre accord est attendu.",
         Category.CIRCLE,
         deciders,
+        plural="délégations à approuver",
+        describe=selectors.delegation_summaries,
     ),
     NotificationType(
         "security.break_glass",
@@ -51,6 +60,8 @@ register(
         "Un dossier que vous suivez ou que vous représentez a été ouvert en urgence (bris de glace).",
         None,
         mutable=False,
+        plural="accès en urgence au dossier",
+        describe=selectors.break_glass_summaries,
     ),
     NotificationType(
         "security.login_failures",

@@ -125,7 +125,7 @@ def _create_member(
         origin=origin,
     )
     # Told before the newcomer's rights apply: "a member joined a circle you follow" is for the others.
-    notify("circle.member_added", person=person, actor=actor)
+    notify("circle.member_added", person=person, actor=actor, subject=member)
     if member.user_id is not None and levels:
         matrix.raise_to(person, member.user_id, levels, actor=actor, member=member, reason="entrée dans le cercle")
     return member
@@ -147,7 +147,7 @@ def _end_member(member: CircleMember, *, reason: str, actor) -> None:
         reason=reason,
     )
     matrix.after_membership_ended(member.person, member.user_id, actor=actor, member=member, reason=reason)
-    notify("circle.member_ended", person=member.person, actor=actor)
+    notify("circle.member_ended", person=member.person, actor=actor, subject=member)
 
 
 # --- Structures and teams -------------------------------------------------------------------
@@ -740,7 +740,7 @@ def join_request_create(
     except IntegrityError:
         raise ValidationError({"person": "Une demande est déjà en attente pour cette personne."}) from None
     _audit(actor, person, AuditEvent.Type.JOIN_REQUESTED, acting_as=AccessVia.NORMAL, request=join_request.pk)
-    notify("circle.join_request", person=person, actor=actor)
+    notify("circle.join_request", person=person, actor=actor, subject=join_request)
     return join_request
 
 
@@ -777,7 +777,7 @@ def circle_invite(
         request=join_request.pk,
         invited=professional.pk,
     )
-    notify("circle.join_request", person=person, actor=actor)
+    notify("circle.join_request", person=person, actor=actor, subject=join_request)
     return join_request
 
 
@@ -894,7 +894,7 @@ def delegation_create(
         delegate=delegate.pk,
         levels=levels,
     )
-    notify("circle.delegation_request", person=person, actor=actor)
+    notify("circle.delegation_request", person=person, actor=actor, subject=delegation)
     return delegation
 
 
@@ -980,6 +980,7 @@ def break_glass_open(*, actor, person: Person, reason: str) -> BreakGlassAccess:
             actor=actor,
             recipients=recipients,
             url_for=lambda user: _access_log_url(user, person),
+            subject=glass,
         )
         if told:
             notice = kind

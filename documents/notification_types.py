@@ -5,6 +5,7 @@ from __future__ import annotations
 from common.notify import Frequency, NotificationType, register, register_block
 from coordination.access import readers
 from coordination.models import Category
+from documents.selectors import notification_summaries
 
 register_block("documents", "Documents", position=50)
 
@@ -17,6 +18,8 @@ register(
         Category.DOCUMENTS,
         readers(Category.DOCUMENTS),
         default_frequency=Frequency.DAILY,
+        plural="nouveaux documents",
+        describe=notification_summaries,
     ),
     NotificationType(
         "documents.sending_failed",
@@ -24,6 +27,8 @@ register(
         "Échec d'envoi d'un document",
         "L'envoi d'un document a échoué.",
         Category.DOCUMENTS,
+        plural="échecs d'envoi de documents",
+        describe=notification_summaries,
     ),
     NotificationType(
         "documents.to_review",
@@ -31,6 +36,8 @@ register(
         "Document déposé à examiner",
         "Un document a été déposé sur le portail : il attend votre examen.",
         Category.DOCUMENTS,
+        plural="documents déposés à examiner",
+        describe=notification_summaries,
     ),
     NotificationType(
         "documents.reviewed",
@@ -38,5 +45,7 @@ register(
         "Votre document a été examiné",
         "Un document que vous avez déposé a été examiné.",
         Category.DOCUMENTS,
+        plural="documents examinés",
+        describe=notification_summaries,
     ),
 )

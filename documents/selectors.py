@@ -9,9 +9,20 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.text import Truncator
 
+from common.notify import Summary
 from coordination import access, rules
-from coordination.models import Category, CircleMember, CircleRole, Person, Structure, TeamMembership, TeamRole
+from coordination.models import (
+    Accompaniment,
+    Category,
+    CircleMember,
+    CircleRole,
+    Person,
+    Structure,
+    TeamMembership,
+    TeamRole,
+)
 from documents.models import DmpAction, DmpShare, Document, DocumentStatus
 
 
@@ -85,33 +96,52 @@ def waiting_q() -> Q:
     )
 
 
-def to_review(user, *, delegate: bool | None = None) -> QuerySet[Document]:
+def to_review(user, *, delegate: bool | None = None, reach: access.Reach | None = None) -> QuerySet[Document]:
     """What `user` has to examine, oldest first: the inbox's deposits (as referent with
     `documents` write) and the connected software's drafts on the same persons."""
-    persons = access.persons_visible_to(user, Category.DOCUMENTS, "write", delegate=delegate).filter(
-        Exists(
-            CircleMember.objects.filter(
-                person=OuterRef("pk"), user=user, ended_at__isnull=True, role=CircleRole.REFERENT
-            )
+    referent = Exists(
+        CircleMember.objects.filter(
+            person=OuterRef("person_id"), user=user, ended_at__isnull=True, role=CircleRole.REFERENT
         )
     )
     return (
-        Document.objects.filter(waiting_q(), person__in=persons.values("pk"))
+        Document.objects.filter(
+            waiting_q(), person__in=access.persons_in(user, Category.DOCUMENTS, "write", delegate=delegate, reach=reach)
+        )
+        .filter(referent)
         .select_related("person", "author")
         .order_by("created_at", "pk")
     )
 
 
-def structure_waiting(user, structure: Structure, *, delegate: bool | None = None) -> QuerySet[Document]:
+def structure_waiting(
+    user, structure: Structure, *, delegate: bool | None = None, reach: access.Reach | None = None
+) -> QuerySet[Document]:
     """Documents waiting (`waiting_q`) for persons `structure` accompanies today and whose
     documents `user` may read."""
-    persons = (
-        access.persons_visible_to(user, Category.DOCUMENTS, delegate=delegate)
-        .filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
-        .values("pk")
-    )
+    persons = Accompaniment.objects.filter(
+        structure=structure,
+        ended_on__isnull=True,
+        person__in=access.persons_in(user, Category.DOCUMENTS, delegate=delegate, reach=reach),
+    ).values("person_id")
     return (
         Document.objects.filter(waiting_q(), person__in=persons)
         .select_related("person", "author")
         .order_by("created_at", "pk")
     )
+
+
+def notification_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """The notification centre's summary of documents `user` may still see: the title and
+    type, who deposited it, its status when it was declined. One query."""
+    rows = Document.objects.filter(
+        visibility(user), pk__in=ids, person__in=access.persons_visible_to(user, Category.DOCUMENTS).values("pk")
+    ).select_related("author")
+    summaries = {}
+    for document in rows:
+        summaries[document.pk] = Summary(
+            excerpt=Truncator(f"{document.title} ({document.get_doc_type_display()})").words(15),
+            author=document.author.get_full_name() or document.author.email,
+            kind=document.get_status_display() if document.status == DocumentStatus.DECLINED else "",
+        )
+    return summaries

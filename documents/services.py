@@ -165,6 +165,7 @@ def document_create(
             actor=actor,
             recipients=referents(person),
             url=reverse("documents:inbox"),
+            subject=document,
         )
     elif validate:
         _validate(actor, document)
@@ -209,7 +210,7 @@ def _validate(actor, document: Document) -> Document:
     # the extra click (cancel during the delay). Checked again at send time.
     if document.is_dmp_eligible and dmp_feeding_allowed(document.person):
         _queue_dmp(actor, document, DmpAction.PUBLISH, timedelta(minutes=settings.DMP_SEND_DELAY_MINUTES))
-    notify("documents.new", person=document.person, actor=actor, url_for=_document_url(document))
+    notify("documents.new", person=document.person, actor=actor, url_for=_document_url(document), subject=document)
     return document
 
 
@@ -343,9 +344,10 @@ def document_review(*, actor, document: Document, accept: bool, reason: str = ""
         actor=actor,
         recipients=[document.author],
         url=reverse("portal_space_open", args=[document.person_id, "documents"]),
+        subject=document,
     )
     if accept:
-        notify("documents.new", person=document.person, actor=actor, url_for=_document_url(document))
+        notify("documents.new", person=document.person, actor=actor, url_for=_document_url(document), subject=document)
     return document
 
 

@@ -127,6 +127,7 @@ def _tell_sending_failed(document, user_id: int | None) -> None:
                 person=document.person,
                 recipients=[user_id],
                 url=reverse("documents:detail", args=[document.pk]),
+                subject=document,
             )
 
 

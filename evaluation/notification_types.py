@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from common.notify import NotificationType, register, register_block
+from evaluation.selectors import referral_summaries
 
 register_block("evaluation", "Évaluations et questionnaires", position=70)
 
@@ -20,5 +21,7 @@ register(
         "Demande d'orientation reçue",
         "Une nouvelle demande d'orientation est arrivée pour votre structure.",
         None,
+        plural="demandes d'orientation reçues",
+        describe=referral_summaries,
     ),
 )

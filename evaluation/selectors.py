@@ -8,10 +8,18 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from common.notify import Summary
 from coordination import rules
 from coordination.models import Person
 from evaluation.definition import answer_label
-from evaluation.models import Evaluation, Questionnaire, QuestionnaireKind, QuestionnaireVersion, VersionStatus
+from evaluation.models import (
+    Evaluation,
+    Questionnaire,
+    QuestionnaireKind,
+    QuestionnaireVersion,
+    Referral,
+    VersionStatus,
+)
 
 
 def published_versions() -> QuerySet[QuestionnaireVersion]:
@@ -251,3 +259,21 @@ def campaign_results(campaign, threshold: int) -> CampaignResults:
             pass
         questions.append(QuestionResult(question.text, question.type, len(values), counts, average, texts))
     return CampaignResults(invited, len(answers), True, questions)
+
+
+def referral_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """The notification centre's summary of referrals received by a structure of `user`'s
+    team (who reads its queue): who sent it, with what urgency, which form. The person is
+    not named (the queue's page names them)."""
+    teams = rules.team_memberships_in_force(user).values("structure_id")
+    rows = Referral.objects.filter(pk__in=ids, structure__in=teams).select_related(
+        "sent_by", "structure", "version__questionnaire"
+    )
+    return {
+        r.pk: Summary(
+            excerpt=f"{r.version.questionnaire.title}, pour {r.structure.name}",
+            author=r.sent_by.get_full_name() or r.sent_by.email,
+            kind=f"Urgence : {r.get_urgency_display().lower()}",
+        )
+        for r in rows
+    }

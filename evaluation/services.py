@@ -405,6 +405,7 @@ def referral_send(
         actor=actor,
         recipients=team,
         url=reverse("evaluation:referral_queue", args=[structure.pk]),
+        subject=referral,
     )
     if person is not None:
         referral.admission_request = _admission_request(actor, referral, person, structure)

@@ -19,7 +19,7 @@ from django.utils.text import Truncator
 
 from common.notify import Summary
 from coordination import access
-from coordination.models import Category, Person, Structure, TeamMembership
+from coordination.models import Accompaniment, Category, Person, Structure, TeamMembership
 from liaison.models import Addressee, FeedState, ReadMark, Scope, Transmission, TransmissionStatus
 
 
@@ -217,20 +217,20 @@ def new_since_counter(user, *, delegate: bool | None = None) -> QuerySet[Transmi
 RECENT_ALERT_DAYS = 7
 
 
-def _readable(user, *, delegate: bool | None = None) -> Q:
+def _readable(user, *, delegate: bool | None = None, reach: access.Reach | None = None) -> Q:
     """Transmissions `user` may read: the person's notebook through the gate's queryset,
     and the internal ones of their structures only."""
-    return visibility(user) & Q(
-        person__in=access.persons_visible_to(user, Category.LIAISON, delegate=delegate).values("pk")
-    )
+    return visibility(user) & Q(person__in=access.persons_in(user, Category.LIAISON, delegate=delegate, reach=reach))
 
 
-def awaiting_my_receipt(user, *, delegate: bool | None = None) -> QuerySet[Transmission]:
+def awaiting_my_receipt(
+    user, *, delegate: bool | None = None, reach: access.Reach | None = None
+) -> QuerySet[Transmission]:
     """Transmissions addressed to `user` whose author asked for a receipt not given yet,
     oldest first (the one waiting longest on top)."""
     return (
         Transmission.objects.filter(
-            _readable(user, delegate=delegate), status=TransmissionStatus.ACTIVE, requests_receipt=True
+            _readable(user, delegate=delegate, reach=reach), status=TransmissionStatus.ACTIVE, requests_receipt=True
         )
         .filter(Exists(Addressee.objects.filter(transmission=OuterRef("pk"), user=user, acknowledged_at__isnull=True)))
         .select_related("person", "author")
@@ -238,13 +238,15 @@ def awaiting_my_receipt(user, *, delegate: bool | None = None) -> QuerySet[Trans
     )
 
 
-def recent_alerts(user, days: int = RECENT_ALERT_DAYS, *, delegate: bool | None = None) -> QuerySet[Transmission]:
+def recent_alerts(
+    user, days: int = RECENT_ALERT_DAYS, *, delegate: bool | None = None, reach: access.Reach | None = None
+) -> QuerySet[Transmission]:
     """Alerts addressed to `user` and remarkable events of the last `days` days, written
     by others, newest first."""
     since = timezone.now() - timezone.timedelta(days=days)
     # Two small sources (each on its index), rather than an OR the planner answers by
     # reading every recent transmission of the caseload.
-    persons = access.persons_visible_to(user, Category.LIAISON, delegate=delegate).values("pk")
+    persons = access.persons_in(user, Category.LIAISON, delegate=delegate, reach=reach)
     addressed = Addressee.objects.filter(user=user, transmission__created_at__gt=since).values("transmission_id")
     remarkable = (
         Transmission.objects.filter(person__in=persons, created_at__gt=since).exclude(remarkable_event="").values("pk")
@@ -259,15 +261,17 @@ def recent_alerts(user, days: int = RECENT_ALERT_DAYS, *, delegate: bool | None 
     )
 
 
-def structure_receipts_overdue(user, structure: Structure, *, delegate: bool | None = None) -> QuerySet[Addressee]:
+def structure_receipts_overdue(
+    user, structure: Structure, *, delegate: bool | None = None, reach: access.Reach | None = None
+) -> QuerySet[Addressee]:
     """Receipts asked more than LIAISON_RECEIPT_REMINDER_HOURS ago and still missing, on
     transmissions `user` may read about persons `structure` accompanies today."""
     due = timezone.now() - timezone.timedelta(hours=settings.LIAISON_RECEIPT_REMINDER_HOURS)
-    persons = (
-        access.persons_visible_to(user, Category.LIAISON, delegate=delegate)
-        .filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
-        .values("pk")
-    )
+    persons = Accompaniment.objects.filter(
+        structure=structure,
+        ended_on__isnull=True,
+        person__in=access.persons_in(user, Category.LIAISON, delegate=delegate, reach=reach),
+    ).values("person_id")
     shared = Q(transmission__scope=Scope.SHARED) | Q(
         transmission__scope=Scope.INTERNAL, transmission__author_structure__in=my_structure_ids(user)
     )

@@ -117,16 +117,16 @@ def describe_notifications(user, notifications: list[Notification], *, path: str
     for n in notifications:
         kind = catalogue().get(n.event_type)
         n.visible_person, n.summary = None, None
+        if kind and kind.describe and n.subject_id:
+            by_type[n.event_type].append(n)
         if n.person_id is None:
             continue
         by_category[(kind.category if kind else None) or Category.RECORD].add(n.person_id)
-        if kind and kind.describe and n.subject_id:
-            by_type[n.event_type].append(n)
     visible: dict[str, dict[int, Person]] = {
         category: {p.pk: p for p in access.persons_visible_to(user, category).filter(pk__in=ids)}
         for category, ids in by_category.items()
     }
-    shown: dict[str, dict[int, Person]] = defaultdict(dict)
+    shown: dict[tuple[str, str], dict[int, Person]] = defaultdict(dict)
     for n in notifications:
         if n.person_id is None:
             continue
@@ -138,11 +138,17 @@ def describe_notifications(user, notifications: list[Notification], *, path: str
         describe = kind.describe
         if describe is None:
             continue
-        readable = [n for n in items if n.visible_person is not None]
+        # About a person: only while the user may still see them; about no person: the
+        # block's describe decides alone (its subject's own readers).
+        readable = [n for n in items if n.person_id is None or n.visible_person is not None]
         summaries = describe(user, list({n.subject_id for n in readable})) if readable else {}
         for n in readable:
             n.summary = summaries.get(n.subject_id)
-            if n.summary is not None:
-                shown[kind.category or Category.RECORD][n.person_id] = n.visible_person
-    for category, persons in shown.items():
-        access.log_many(user, persons.values(), category, path=path)
+            if n.summary is None:
+                continue
+            if n.visible_person is not None:
+                shown[(kind.category or Category.RECORD, "")][n.person_id] = n.visible_person
+            elif n.summary.person is not None:
+                shown[(kind.category or Category.RECORD, n.summary.via)][n.summary.person.pk] = n.summary.person
+    for (category, via), persons in shown.items():
+        access.log_many(user, persons.values(), category, path=path, via=via)

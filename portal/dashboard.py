@@ -17,11 +17,13 @@ from datetime import datetime, timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from admission import selectors as admission_selectors
+from admission.models import RequesterKind
 from agenda import selectors as agenda_selectors
-from common.dashboard import Section, section
+from common.dashboard import Section, counts, section
 from coordination import access, rules
 from coordination import selectors as coordination_selectors
-from coordination.models import Category, Person, Structure
+from coordination.models import AccessVia, Category, Person, Structure
 from documents import selectors as document_selectors
 from liaison import selectors as liaison_selectors
 from ppa import selectors as ppa_selectors
@@ -47,16 +49,36 @@ def _local_midnight(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
-def professional_day(user, *, path: str = "") -> Day:
+# The (category, action) pairs the sections and the figures filter on.
+REACH = (
+    (Category.LIAISON, "read"),
+    (Category.AGENDA, "read"),
+    (Category.DOCUMENTS, "read"),
+    (Category.DOCUMENTS, "write"),
+    (Category.PPA, "read"),
+    (Category.PPA, "write"),
+    (Category.CIRCLE, "read"),
+    (Category.RECORD, "read"),
+)
+
+
+def reach_for(user) -> access.Reach:
+    """The persons the page may show, read once for the whole page (two queries: the
+    delegation probe, then the matrix's rows), passed to every section and figure: each
+    list filters on these ids instead of building the gate's subquery again."""
+    return access.reach_of(user, REACH)
+
+
+def professional_day(user, *, path: str = "", reach: access.Reach | None = None) -> Day:
     """Every section of the professional's day, and the log rows of what it shows."""
-    # The rights are read once for the whole page: asked of the gate once, not per list.
-    delegate = access.holds_active_delegation(user)
+    reach = reach or reach_for(user)
+    delegate = reach.delegate
     sections = [
         DaySection(
             "receipts",
             "Transmissions qui attendent mon accusé de réception",
             "Aucune transmission n'attend votre accusé de réception.",
-            section(liaison_selectors.awaiting_my_receipt(user, delegate=delegate)),
+            section(liaison_selectors.awaiting_my_receipt(user, delegate=delegate, reach=reach)),
             reverse("liaison:feed"),
             "Mon fil",
         ),
@@ -64,7 +86,7 @@ def professional_day(user, *, path: str = "") -> Day:
             "alerts",
             f"Alertes et évènements remarquables des {liaison_selectors.RECENT_ALERT_DAYS} derniers jours",
             "Aucune alerte ni évènement remarquable ces derniers jours.",
-            section(liaison_selectors.recent_alerts(user, delegate=delegate)),
+            section(liaison_selectors.recent_alerts(user, delegate=delegate, reach=reach)),
             reverse("liaison:feed"),
             "Mon fil",
         ),
@@ -88,7 +110,7 @@ def professional_day(user, *, path: str = "") -> Day:
             "proposals",
             "Rendez-vous proposés aux personnes, sans réponse",
             "Aucun rendez-vous proposé n'attend de réponse.",
-            section(agenda_selectors.proposals_unanswered(user, delegate=delegate)),
+            section(agenda_selectors.proposals_unanswered(user, delegate=delegate, reach=reach)),
             reverse("agenda:booking_requests"),
             "Mes réunions",
         ),
@@ -96,7 +118,7 @@ def professional_day(user, *, path: str = "") -> Day:
             "documents",
             "Documents à examiner",
             "Aucun document à examiner.",
-            section(document_selectors.to_review(user, delegate=delegate)),
+            section(document_selectors.to_review(user, delegate=delegate, reach=reach)),
             reverse("documents:inbox"),
             "Documents à examiner",
         ),
@@ -104,19 +126,19 @@ def professional_day(user, *, path: str = "") -> Day:
             "sign",
             "Projets personnalisés à signer",
             "Aucun projet personnalisé n'attend votre signature.",
-            section(ppa_selectors.to_sign(user, delegate=delegate)),
+            section(ppa_selectors.to_sign(user, delegate=delegate, reach=reach)),
         ),
         DaySection(
             "reviews_soon",
             f"Projets personnalisés à réviser dans les {ppa_selectors.review_soon_days()} jours",
             "Aucune révision de projet personnalisé à prévoir.",
-            section(ppa_selectors.reviews_soon(user, delegate=delegate)),
+            section(ppa_selectors.reviews_soon(user, delegate=delegate, reach=reach)),
         ),
         DaySection(
             "reviews_overdue",
             "Projets personnalisés en retard de révision",
             "Aucun projet personnalisé en retard de révision.",
-            section(ppa_selectors.reviews_overdue(user, delegate=delegate)),
+            section(ppa_selectors.reviews_overdue(user, delegate=delegate, reach=reach)),
             reverse("ppa:overdue"),
             "Révisions de PPA",
         ),
@@ -124,13 +146,13 @@ def professional_day(user, *, path: str = "") -> Day:
             "join_requests",
             "Demandes d'entrée dans un cercle en attente",
             "Aucune demande d'entrée en attente.",
-            section(coordination_selectors.join_requests_waiting(user, delegate=delegate)),
+            section(coordination_selectors.join_requests_waiting(user, delegate=delegate, reach=reach)),
         ),
         DaySection(
             "delegations",
             "Délégations en attente du consentement de la personne",
             "Aucune délégation en attente.",
-            section(coordination_selectors.delegations_waiting(user, delegate=delegate)),
+            section(coordination_selectors.delegations_waiting(user, delegate=delegate, reach=reach)),
         ),
     ]
     today = timezone.localdate()
@@ -159,17 +181,16 @@ _LOGGED: dict[str, tuple[str, Callable]] = {
 
 
 def _log(user, sections: list[DaySection], path: str) -> None:
-    """One access-log row per person and category shown (one INSERT per category)."""
-    by_category: dict[str, dict[int, Person]] = {}
+    """One access-log row per person and category shown, all in one INSERT."""
+    reads: dict[tuple[int, str], Person] = {}
     for day_section in sections:
         if day_section.key not in _LOGGED:
             continue
         category, person_of = _LOGGED[day_section.key]
         for item in day_section.section.items:
             person = person_of(item)
-            by_category.setdefault(category, {})[person.pk] = person
-    for category, persons in by_category.items():
-        access.log_many(user, persons.values(), category, path=path)
+            reads[(person.pk, category)] = person
+    access.log_listed(user, ((person, category) for (_pk, category), person in reads.items()), path=path)
 
 
 # --- The structure's figures (structure administrators) -----------------------------------------
@@ -186,32 +207,40 @@ def administered(user) -> list[Structure]:
     return list(rules.administered_structures(user).order_by("name"))
 
 
-def structure_figures(user, structure: Structure) -> list[Figure]:
+def structure_figures(user, structure: Structure, *, reach: access.Reach | None = None) -> list[Figure]:
     """Persons accompanied, PPAs up to date / due / overdue, receipts overdue, documents
-    waiting: five queries (the PPA states in one)."""
-    delegate = access.holds_active_delegation(user)
-    plans = ppa_selectors.structure_plan_counts(user, structure, delegate=delegate)
-    return [
-        Figure(
-            "personnes",
-            "Personnes accompagnées",
-            coordination_selectors.accompanied_persons(user, structure, delegate=delegate).order_by().count(),
-        ),
-        *(Figure(slug, label, plans[slug]) for slug, label in ppa_selectors.PLAN_STATES.items()),
-        Figure(
-            "accuses-en-retard",
-            "Accusés de réception en retard",
-            liaison_selectors.structure_receipts_overdue(user, structure, delegate=delegate).order_by().count(),
-        ),
-        Figure(
-            "documents-en-attente",
-            "Documents en attente",
-            document_selectors.structure_waiting(user, structure, delegate=delegate).order_by().count(),
-        ),
-    ]
+    waiting, admission requests in progress: one query for all (`common.dashboard.counts`)."""
+    reach = reach or reach_for(user)
+    lists = {
+        "personnes": coordination_selectors.accompanied_persons(user, structure, reach=reach),
+        **{
+            slug: ppa_selectors.structure_plans(user, structure, slug, reach=reach)
+            for slug in ppa_selectors.PLAN_STATES
+        },
+        "accuses-en-retard": liaison_selectors.structure_receipts_overdue(user, structure, reach=reach),
+        "documents-en-attente": document_selectors.structure_waiting(user, structure, reach=reach),
+        "demandes-admission": admission_selectors.structure_open_copies(structure),
+    }
+    found = counts(lists)
+    return [Figure(slug, FIGURE_LABELS[slug], found[slug]) for slug in lists]
 
 
-EXPORT_SLUGS = ("personnes", *ppa_selectors.PLAN_STATES, "accuses-en-retard", "documents-en-attente")
+FIGURE_LABELS = {
+    "personnes": "Personnes accompagnées",
+    **ppa_selectors.PLAN_STATES,
+    "accuses-en-retard": "Accusés de réception en retard",
+    "documents-en-attente": "Documents en attente",
+    "demandes-admission": "Demandes d'admission en cours",
+}
+
+
+EXPORT_SLUGS = (
+    "personnes",
+    *ppa_selectors.PLAN_STATES,
+    "accuses-en-retard",
+    "documents-en-attente",
+    "demandes-admission",
+)
 
 
 def _date(value) -> str:
@@ -274,6 +303,25 @@ def export_rows(user, structure: Structure, slug: str) -> tuple[str, list[list[s
             for d in documents
         ]
         return slug, rows, [d.person for d in documents]
+    if slug == "demandes-admission":
+        # Received by the structure, whose file it reads through the admission scope while
+        # the request is open: no text of the request (its needs and message stay in the file).
+        copies = list(admission_selectors.structure_open_copies(structure))
+        rows = [["Personne", "Date de naissance", "Demandée par", "Reçue le", "Statut", "Mise à jour le"]]
+        rows += [
+            [
+                c.request.person.display_name,
+                _date(c.request.person.birth_date),
+                RequesterKind(c.request.requester_kind).label
+                if c.request.requester_kind in RequesterKind.values
+                else "",
+                _date(c.created_at),
+                c.get_status_display(),
+                _date(c.updated_at),
+            ]
+            for c in copies
+        ]
+        return slug, rows, [c.request.person for c in copies]
     raise KeyError(slug)
 
 
@@ -281,8 +329,13 @@ EXPORT_CATEGORY = {
     "personnes": Category.RECORD,
     "accuses-en-retard": Category.LIAISON,
     "documents-en-attente": Category.DOCUMENTS,
+    "demandes-admission": Category.RECORD,
     **dict.fromkeys(ppa_selectors.PLAN_STATES, Category.PPA),
 }
+
+
+# How the persons of an export were reached, when not through the gate's lists.
+EXPORT_VIA = {"demandes-admission": AccessVia.SCOPED}
 
 
 class _Echo:

@@ -38,7 +38,8 @@ def pro_dashboard(request: HttpRequest) -> HttpResponse:
     done; a structure administrator also sees one structure's figures (`?structure=`)."""
     if not request.user.is_professional:
         return redirect("home")
-    day = dashboard.professional_day(request.user, path=request.path)
+    reach = dashboard.reach_for(request.user)  # the persons the page may show, read once
+    day = dashboard.professional_day(request.user, path=request.path, reach=reach)
     structures = dashboard.administered(request.user)
     structure = None
     if structures:
@@ -51,7 +52,7 @@ def pro_dashboard(request: HttpRequest) -> HttpResponse:
             "day": day,
             "structures": structures,
             "structure": structure,
-            "figures": dashboard.structure_figures(request.user, structure) if structure else [],
+            "figures": dashboard.structure_figures(request.user, structure, reach=reach) if structure else [],
         },
     )
 
@@ -65,7 +66,11 @@ def pro_structure_export(request: HttpRequest, structure_id: int, slug: str) -> 
     structure = access.require_structure_admin(request.user, structure_id)
     title, rows, persons = dashboard.export_rows(request.user, structure, slug)
     access.log_many(
-        request.user, {p.pk: p for p in persons}.values(), dashboard.EXPORT_CATEGORY[slug], path=request.path
+        request.user,
+        {p.pk: p for p in persons}.values(),
+        dashboard.EXPORT_CATEGORY[slug],
+        path=request.path,
+        via=dashboard.EXPORT_VIA.get(slug, ""),
     )
     response = StreamingHttpResponse(dashboard.csv_lines(rows), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()

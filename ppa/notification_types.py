@@ -5,6 +5,7 @@ from __future__ import annotations
 from common.notify import Frequency, NotificationType, register, register_block
 from coordination.access import readers
 from coordination.models import Category
+from ppa.selectors import notification_summaries
 
 register_block("ppa", "Projet personnalisé", position=30)
 
@@ -17,6 +18,8 @@ register(
         Category.PPA,
         readers(Category.PPA),
         default_frequency=Frequency.DAILY,
+        plural="nouvelles versions de projet personnalisé",
+        describe=notification_summaries,
     ),
     NotificationType(
         "ppa.submitted",
@@ -25,6 +28,8 @@ register(
         "Un projet personnalisé attend sa validation.",
         Category.PPA,
         readers(Category.PPA),
+        plural="projets personnalisés soumis",
+        describe=notification_summaries,
     ),
     NotificationType(
         "ppa.validated",
@@ -33,6 +38,8 @@ register(
         "Un projet personnalisé a été validé.",
         Category.PPA,
         readers(Category.PPA),
+        plural="projets personnalisés validés",
+        describe=notification_summaries,
     ),
     NotificationType(
         "ppa.review_due",
@@ -40,6 +47,8 @@ register(
         "Révision du projet personnalisé à prévoir",
         "La révision annuelle d'un projet personnalisé approche.",
         Category.PPA,
+        plural="révisions de projet personnalisé à prévoir",
+        describe=notification_summaries,
     ),
     NotificationType(
         "ppa.review_overdue",
@@ -47,5 +56,7 @@ register(
         "Révision du projet personnalisé en retard",
         "La révision annuelle d'un projet personnalisé est en retard.",
         Category.PPA,
+        plural="révisions de projet personnalisé en retard",
+        describe=notification_summaries,
     ),
 )

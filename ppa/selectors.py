@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import Truncator
 
+from common.notify import Summary
 from coordination import access
 from coordination.models import Accompaniment, Category, Structure, TeamMembership, TeamRole
 from ppa.models import (
@@ -191,7 +193,7 @@ def review_soon_days() -> int:
     return max(settings.PPA_REVIEW_REMINDER_DAYS)
 
 
-def to_sign(user, *, delegate: bool | None = None) -> QuerySet[PlanVersion]:
+def to_sign(user, *, delegate: bool | None = None, reach: access.Reach | None = None) -> QuerySet[PlanVersion]:
     """Versions submitted for validation that wait for `user`'s signature as the
     referent of a structure accompanying the person (the role `plan_sign` accepts)."""
     referent_of = TeamMembership.objects.filter(
@@ -203,7 +205,7 @@ def to_sign(user, *, delegate: bool | None = None) -> QuerySet[PlanVersion]:
     return (
         PlanVersion.objects.filter(
             status=VersionStatus.SUBMITTED,
-            plan__person__in=access.persons_visible_to(user, Category.PPA, delegate=delegate).values("pk"),
+            plan__person__in=access.persons_in(user, Category.PPA, delegate=delegate, reach=reach),
         )
         .filter(Exists(accompanied))
         .exclude(Exists(SignOff.objects.filter(version=OuterRef("pk"), role=SignOffRole.REFERENT)))
@@ -212,27 +214,33 @@ def to_sign(user, *, delegate: bool | None = None) -> QuerySet[PlanVersion]:
     )
 
 
-def _reviews(user, *, delegate: bool | None = None) -> QuerySet[PlanVersion]:
+def _reviews(user, *, delegate: bool | None = None, reach: access.Reach | None = None) -> QuerySet[PlanVersion]:
     # Those who may write the plan do the review.
     return PlanVersion.objects.filter(
         status=VersionStatus.VALIDATED,
         review_due_on__isnull=False,
-        plan__person__in=access.persons_visible_to(user, Category.PPA, "write", delegate=delegate).values("pk"),
+        plan__person__in=access.persons_in(user, Category.PPA, "write", delegate=delegate, reach=reach),
     ).select_related("plan__person")
 
 
-def reviews_soon(user, today: date | None = None, *, delegate: bool | None = None) -> QuerySet[PlanVersion]:
+def reviews_soon(
+    user, today: date | None = None, *, delegate: bool | None = None, reach: access.Reach | None = None
+) -> QuerySet[PlanVersion]:
     today = today or timezone.localdate()
     return (
-        _reviews(user, delegate=delegate)
+        _reviews(user, delegate=delegate, reach=reach)
         .filter(review_due_on__gte=today, review_due_on__lte=today + timedelta(days=review_soon_days()))
         .order_by("review_due_on", "pk")
     )
 
 
-def reviews_overdue(user, today: date | None = None, *, delegate: bool | None = None) -> QuerySet[PlanVersion]:
+def reviews_overdue(
+    user, today: date | None = None, *, delegate: bool | None = None, reach: access.Reach | None = None
+) -> QuerySet[PlanVersion]:
     today = today or timezone.localdate()
-    return _reviews(user, delegate=delegate).filter(review_due_on__lt=today).order_by("review_due_on", "pk")
+    return (
+        _reviews(user, delegate=delegate, reach=reach).filter(review_due_on__lt=today).order_by("review_due_on", "pk")
+    )
 
 
 PLAN_STATES = {
@@ -249,16 +257,17 @@ def structure_plans(
     today: date | None = None,
     *,
     delegate: bool | None = None,
+    reach: access.Reach | None = None,
 ):
     """Validated versions in force for persons `structure` accompanies today and whose
     plan `user` may read; `state` one of PLAN_STATES narrows them."""
     today = today or timezone.localdate()
     soon = today + timedelta(days=review_soon_days())
-    persons = (
-        access.persons_visible_to(user, Category.PPA, delegate=delegate)
-        .filter(accompaniments__structure=structure, accompaniments__ended_on__isnull=True)
-        .values("pk")
-    )
+    persons = Accompaniment.objects.filter(
+        structure=structure,
+        ended_on__isnull=True,
+        person__in=access.persons_in(user, Category.PPA, delegate=delegate, reach=reach),
+    ).values("person_id")
     versions = PlanVersion.objects.filter(status=VersionStatus.VALIDATED, plan__person__in=persons)
     if state == "a-jour":
         versions = versions.filter(Q(review_due_on__isnull=True) | Q(review_due_on__gt=soon))
@@ -269,19 +278,21 @@ def structure_plans(
     return versions.select_related("plan__person").order_by("review_due_on", "pk")
 
 
-def structure_plan_counts(
-    user, structure: Structure, today: date | None = None, *, delegate: bool | None = None
-) -> dict[str, int]:
-    """The three counts of PLAN_STATES in one query."""
-    today = today or timezone.localdate()
-    soon = today + timedelta(days=review_soon_days())
-    counts = (
-        structure_plans(user, structure, today=today, delegate=delegate)
-        .order_by()
-        .aggregate(
-            up_to_date=Count("pk", filter=Q(review_due_on__isnull=True) | Q(review_due_on__gt=soon)),
-            soon=Count("pk", filter=Q(review_due_on__gte=today, review_due_on__lte=soon)),
-            overdue=Count("pk", filter=Q(review_due_on__lt=today)),
+def notification_summaries(user, ids: list[int]) -> dict[int, Summary]:
+    """The notification centre's summary of PPA versions `user` may still read: the
+    version, its state and dates, who wrote it, an amendment's reason. One query."""
+    rows = PlanVersion.objects.filter(
+        pk__in=ids, plan__person__in=access.persons_visible_to(user, Category.PPA).values("pk")
+    ).select_related("created_by")
+    summaries = {}
+    for version in rows:
+        parts = [f"Version {version.number} ({version.get_status_display().lower()})"]
+        if version.review_due_on:
+            parts.append(f"révision prévue le {version.review_due_on:%d/%m/%Y}")
+        if version.amendment_reason:
+            parts.append(version.amendment_reason)
+        summaries[version.pk] = Summary(
+            excerpt=Truncator(" ".join(", ".join(parts).split())).words(20),
+            author=version.created_by.get_full_name() or version.created_by.email,
         )
-    )
-    return {"a-jour": counts["up_to_date"], "a-reviser": counts["soon"], "en-retard": counts["overdue"]}
+    return summaries

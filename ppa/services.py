@@ -444,7 +444,7 @@ def plan_submit(*, actor, version: PlanVersion) -> PlanVersion:
     version.submitted_at = timezone.now()
     version.save(update_fields=["status", "submitted_at"])
     audit(actor, person, PlanAudit.PLAN_SUBMITTED, version=version.pk)
-    notify("ppa.submitted", person=person, actor=actor, url=_plan_url(version.plan))
+    notify("ppa.submitted", person=person, actor=actor, url=_plan_url(version.plan), subject=version)
     return version
 
 
@@ -524,7 +524,7 @@ def _validate(actor, plan: Plan, version: PlanVersion) -> None:
         version=version.pk,
         superseded=previous.pk if previous else None,
     )
-    notify("ppa.validated", person=plan.person, actor=actor, url=_plan_url(plan))
+    notify("ppa.validated", person=plan.person, actor=actor, url=_plan_url(plan), subject=version)
 
     # After commit, best effort (common.handoff): the PDF never holds up or undoes the
     # validation (see ppa.documents); a filing not queued is done by the sweeper.
@@ -590,7 +590,7 @@ def plan_amend(*, actor, plan: Plan, reason: str) -> PlanVersion:
         summary=f"Avenant ouvert : {reason.strip()}"[:300],
     )
     audit(actor, plan.person, PlanAudit.PLAN_AMENDED, version=version.pk, based_on=source.pk, reason=reason.strip())
-    notify("ppa.new_iteration", person=plan.person, actor=actor, url=_plan_url(plan))
+    notify("ppa.new_iteration", person=plan.person, actor=actor, url=_plan_url(plan), subject=version)
     return version
 
 
@@ -656,6 +656,7 @@ def _review_reminder_send(version_id: int, today: date, thresholds: list[int]) -
         person=person,
         recipients=review_recipients(person),
         url=_plan_url(version.plan),
+        subject=version,
     )
     return 1
 

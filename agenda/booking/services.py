@@ -198,6 +198,7 @@ def meeting_hold(
         actor=actor,
         url=answer_url(event),
         recipients=[r.user_id for r in rows if r.user_id],
+        subject=event,
     )
     return event
 
@@ -229,6 +230,7 @@ def _maybe_confirm(event: Event, actor) -> bool:
         person=None,
         url=answer_url(event),
         recipients=[p.user_id for p in participants if p.user_id],
+        subject=event,
     )
     return True
 
@@ -279,7 +281,14 @@ def meeting_respond(
     audit(actor, event.person, AgendaAudit.EVENT_ANSWERED, event=event.pk, response=response)
     organisers = [p.user_id for p in event.participants.all() if p.is_organiser and p.user_id]
     if not (response == Response.ACCEPTED and _maybe_confirm(event, actor)):
-        notify("agenda.appointment_changed", person=None, actor=actor, url=answer_url(event), recipients=organisers)
+        notify(
+            "agenda.appointment_changed",
+            person=None,
+            actor=actor,
+            url=answer_url(event),
+            recipients=organisers,
+            subject=event,
+        )
     return participant
 
 
@@ -334,6 +343,7 @@ def meeting_reschedule(*, actor, event: Event, starts_at: dt.datetime, ends_at: 
         actor=actor,
         url=answer_url(event),
         recipients=[p.user_id for p in participants if p.user_id],
+        subject=event,
     )
     return event
 
@@ -368,7 +378,12 @@ def meeting_cancel(*, actor, event: Event, reason: str = "") -> Event:
     event.save()
     audit(actor, event.person, AgendaAudit.EVENT_CANCELLED, event=event.pk, reason=reason)
     notify(
-        "agenda.appointment_cancelled", person=None, actor=actor, url=answer_url(event), recipients=_recipients(event)
+        "agenda.appointment_cancelled",
+        person=None,
+        actor=actor,
+        url=answer_url(event),
+        recipients=_recipients(event),
+        subject=event,
     )
     return event
 
@@ -393,7 +408,13 @@ def release_expired_holds(*, now: dt.datetime | None = None) -> int:
         event.updated_at = now
         event.save(update_fields=["status", "sequence", "updated_at"])
         audit(None, event.person, AgendaAudit.EVENT_CANCELLED, event=event.pk, reason="hold_expired")
-        notify("agenda.appointment_cancelled", person=None, url=answer_url(event), recipients=_recipients(event))
+        notify(
+            "agenda.appointment_cancelled",
+            person=None,
+            url=answer_url(event),
+            recipients=_recipients(event),
+            subject=event,
+        )
     return len(expired)
 
 
@@ -466,6 +487,7 @@ def appointment_propose(
         recipients=get_user_model().objects.filter(
             rules.deciders_q(person) | Q(carer_links__person=person, carer_links__ended_on__isnull=True)
         ),
+        subject=event,
     )
     return event
 
@@ -521,6 +543,7 @@ def appointment_answer(*, actor, event: Event, accept: bool, comment: str = "", 
         actor=actor,
         url=reverse("agenda:booking_requests"),
         recipients=[p.user_id for p in event.participants.all() if p.is_organiser and p.user_id],
+        subject=event,
     )
     return event
 
@@ -545,6 +568,7 @@ def release_unanswered_proposals(*, now: dt.datetime | None = None) -> int:
             person=None,
             url=reverse("agenda:booking_requests"),
             recipients=[p.user_id for p in event.participants.all() if p.is_organiser and p.user_id],
+            subject=event,
         )
     return len(expired)
 

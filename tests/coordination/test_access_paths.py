@@ -37,6 +37,8 @@ def _paths(user, person: Person, category: str, action: str) -> dict[str, bool]:
             pk=person.pk, pk__in=access.visible_person_ids(user, category, action)
         ).exists(),
         "list_users": access.users_allowed(person, category, action).filter(pk=user.pk).exists(),
+        # Read once for a page of several lists (the professional's day).
+        "reach": person.pk in access.reach_of(user, [(category, action)]).person_ids(category, action),
         "guardian": user.has_perm(perm, person),
         "guardian_list": get_objects_for_user(user, perm, klass=Person).filter(pk=person.pk).exists(),
     }
@@ -54,6 +56,7 @@ def _assert_agree(users, person, *, delegated=(), glass=()):
                 expected_list = matrix_says or (name, category, action) in delegated
                 assert got["list_persons"] == expected_list, (name, category, action, got)
                 assert got["list_person_ids"] == expected_list, (name, category, action, got)
+                assert got["reach"] == expected_list, (name, category, action, got)
                 assert got["list_users"] == expected_list, (name, category, action, got)
                 expected_gate = expected_list or (name in glass and action == "read")
                 assert got["gate"] == expected_gate, (name, category, action, got)

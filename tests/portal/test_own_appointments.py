@@ -113,3 +113,43 @@ def test_the_person_asks_for_another_date_with_a_message(person, person_user, re
     assert Notification.objects.filter(event_type="agenda.appointment_new_date_asked", recipient=referent).exists()
     listing = login(referent).get(reverse("agenda:booking_requests")).content.decode()
     assert "Plutôt le jeudi matin, ma fille peut venir." in listing
+
+
+def _item(page: str, title: str) -> str:
+    """The agenda entry (`<li>`) whose title is `title`."""
+    for chunk in page.split("<li")[1:]:
+        if f">{title}</a>" in chunk:
+            return chunk.split("</li>")[0]
+    raise AssertionError(f"{title!r} not on the page")
+
+
+def test_the_professionals_agenda_marks_the_persons_own_appointments_as_hers(
+    person, person_user, nurse, referent, django_assert_max_num_queries
+):
+    from agenda import services as agenda_services
+
+    login(person_user).post(URL, _data("Dentiste"))
+    start = timezone.make_aware(dt.datetime.combine(_day(), dt.time(15)))
+    agenda_services.event_create(
+        actor=nurse, person=person, title="Toilette", starts_at=start, ends_at=start + dt.timedelta(minutes=30)
+    )
+    proposal = _proposal(referent, person)
+    login(person_user).post(reverse("portal_proposal_answer", args=[proposal.pk]), {"accept": "1", "comment": ""})
+    proposal.refresh_from_db()
+    assert proposal.status == EventStatus.CONFIRMED
+
+    week = reverse("agenda:person", args=[person.pk]) + f"?vue=mois&date={_day().isoformat()}"
+    client = login(nurse)
+    client.get(week)
+    with django_assert_max_num_queries(16):
+        page = client.get(week).content.decode()
+    dentist = _item(page, "Dentiste")
+    assert "badge--person" in dentist and "Ajouté par la personne" in dentist
+    # The sign is decoration; the words say it.
+    assert '<span aria-hidden="true">' in dentist
+    assert "par la personne" not in _item(page, "Toilette")
+    accepted = _item(page, "Bilan d&#x27;ergothérapie")
+    assert "Accepté par la personne" in accepted
+    # On the referent's own agenda too: the proposal she accepted is marked.
+    mine = login(referent).get(reverse("agenda:mine") + f"?vue=mois&date={_day(6).isoformat()}").content.decode()
+    assert "Accepté par la personne" in _item(mine, "Bilan d&#x27;ergothérapie")

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from admission import services as admission_services
 from agenda.models import Event, EventSource, EventStatus, Participant, ParticipantKind, Response
 from agenda.services import event_insert
 from coordination import services as coordination_services
@@ -28,7 +29,7 @@ from documents.models import Document, DocumentSource, DocumentStatus
 from liaison.models import Addressee, Transmission
 from ppa.models import Plan, PlanVersion, VersionStatus
 from tests.conftest import login
-from tests.factories import ProfessionalFactory, UserFactory
+from tests.factories import PersonFactory, ProfessionalFactory, UserFactory
 
 URL = "/pro/"
 
@@ -256,6 +257,7 @@ def test_it_shows_the_structure_figures_to_its_administrator(day, referent, stru
         "en-retard": "0",
         "accuses-en-retard": "0",
         "documents-en-attente": "1",
+        "demandes-admission": "0",
     }
 
 
@@ -309,3 +311,50 @@ def test_it_lists_the_drafts_of_connected_software_to_review(day, referent, stru
     html = unescape(login(referent).get(URL).content.decode())
     assert counts(html)["documents"] == 2
     assert "Compte rendu du DUI" in html and "envoyé par le logiciel de la structure" in html
+
+
+def test_it_counts_and_exports_the_admission_requests_the_structure_received(
+    day, referent, nurse, other_pro, structure, admin_user, carer
+):
+    """Requests sent to the structure, open, whose file it reads through the admission
+    scope: counted on the page, exported without their text, logged as scoped."""
+    admission_services.offer_save(
+        actor=admin_user,
+        structure=structure,
+        services=[],
+        department="75",
+        postcode="75011",
+        city="Paris",
+        serves_older=True,
+    )
+    newcomer = PersonFactory(birth_name="LEGRAND", first_name="Odette", birth_date="1938-04-02")
+    coordination_services.carer_link_create(actor=admin_user, person=newcomer, user=carer, relationship="famille")
+    admission_services.create_request(
+        actor=carer, person=newcomer, structures=[structure], message="Chutes à répétition, vit seule."
+    )
+    withdrawn = PersonFactory(birth_name="RETIRE", first_name="Paul")
+    coordination_services.carer_link_create(actor=admin_user, person=withdrawn, user=carer, relationship="famille")
+    gone = admission_services.create_request(actor=carer, person=withdrawn, structures=[structure], message="x")
+    admission_services.copy_withdraw(actor=carer, copy=gone.copies.get())
+
+    client = login(referent)
+    html = unescape(client.get(URL).content.decode())
+    figures = dict(re.findall(r'data-figure="([\w-]+)">(\d+)<', html))
+    assert figures["demandes-admission"] == "1"
+    assert "Demandes d'admission en cours" in html
+    assert f'href="/pro/structures/{structure.pk}/demandes-admission.csv"' in html
+
+    response = client.get(f"/pro/structures/{structure.pk}/demandes-admission.csv")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    assert rows[0][:3] == ["Personne", "Date de naissance", "Demandée par"]
+    assert len(rows) == 2 and "LEGRAND" in rows[1][0] and rows[1][2] == "Un proche aidant"
+    assert rows[1][4] == "Envoyée"
+    assert "Chutes" not in body and "RETIRE" not in body
+    log = AccessLog.objects.get(user=referent, person=newcomer, path__endswith="demandes-admission.csv")
+    assert log.via == "scoped"
+    # Neither a colleague who does not administer it nor another structure's professional.
+    for user in (nurse, other_pro):
+        assert login(user).get(f"/pro/structures/{structure.pk}/demandes-admission.csv").status_code == 404
+        assert "Demandes d'admission en cours" not in login(user).get(URL).content.decode()
