@@ -44,7 +44,7 @@ from django.views.decorators.http import require_GET
 
 from common.request_context import bind, current_request_context, unbind
 from exchanges import selectors, streams
-from exchanges.views.pro import _decorate as decorate
+from exchanges.views.shared import decorate_messages as decorate
 
 logger = logging.getLogger(__name__)
 

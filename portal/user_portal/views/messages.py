@@ -126,7 +126,7 @@ def _page(request: HttpRequest, person, conversation: Conversation, form: ReplyF
 
 def decorate(items, user, receipts) -> None:
     # The professionals' page decorates the messages for the shared partial; the same here.
-    from exchanges.views.pro import _decorate
+    from exchanges.views.shared import decorate_messages as _decorate
 
     _decorate(items, user, receipts)
 
