@@ -50,7 +50,8 @@ def counts(querysets: dict[str, QuerySet]) -> dict[str, int]:
     figures of a page in one round trip instead of one per figure."""
     if not querysets:
         return {}
-    parts, params = [], []
+    parts: list[str] = []
+    params: list = []
     using = next(iter(querysets.values())).db
     for queryset in querysets.values():
         try:
