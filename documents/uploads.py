@@ -21,7 +21,6 @@ from django.http import FileResponse
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from common import transactional_files
 from documents import pdf_safety
 from documents.pdf_safety import HTML_FILE, HTML_SNIFF, REFUSED_TYPE
 
@@ -140,20 +139,13 @@ def store(content: bytes, *, folder: str, extension: str, field: str = "file") -
     stored = _stored_in_call.get()
     if stored is not None:
         stored.append(saved)
-    # Kept only if the transaction it was stored in commits, however far out that
-    # transaction began (common.transactional_files).
-    transactional_files.written(saved, default_storage)
     return saved
 
 
 def removes_files_on_failure(function):
     """Put it outside `transaction.atomic`: when the service raises (a refusal, a
     database error, the commit itself), the files it stored are deleted, so a refused
-    or failed change leaves no orphan file and no half-saved row.
-
-    Called inside an outer transaction (a nested service), its files are kept only if
-    that outer transaction commits (common.transactional_files): they are deleted when
-    the request or task ends if it rolled back."""
+    or failed change leaves no orphan file and no half-saved row."""
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
@@ -172,7 +164,6 @@ def removes_files_on_failure(function):
             raise
         finally:
             _stored_in_call.reset(token)
-            transactional_files.discard_uncommitted()
 
     return wrapper
 

@@ -24,12 +24,12 @@ from coordination.models import Category, Person
 from exchanges import selectors, services
 from exchanges.models import Conversation, Message
 from exchanges.serializers import (
+    ConversationParticipantSerializer,
     ConversationSerializer,
-    MarkReadSerializer,
+    ExchangeMarkReadSerializer,
     MessageCreateSerializer,
     MessagePageSerializer,
     MessageSerializer,
-    ParticipantSerializer,
     ReadStateSerializer,
 )
 
@@ -166,15 +166,15 @@ class ParticipantsView(ExchangesAPIView):
         summary="Les participants d'un échange",
         description="Ceux qui peuvent encore le lire (la liste suit les droits décidés par la personne), avec ce "
         "qu'ils ont lu : les accusés de lecture.",
-        responses={200: ParticipantSerializer(many=True), **READ_ERRORS},
+        responses={200: ConversationParticipantSerializer(many=True), **READ_ERRORS},
     )
     def get(self, request: Request, pk: int) -> Response:
         conversation = self.conversation(pk)
-        return Response(ParticipantSerializer(selectors.participants(conversation), many=True).data)
+        return Response(ConversationParticipantSerializer(selectors.participants(conversation), many=True).data)
 
 
 class ReadView(ExchangesAPIView):
-    serializer_class = MarkReadSerializer  # type: ignore[assignment]
+    serializer_class = ExchangeMarkReadSerializer  # type: ignore[assignment]
 
     @extend_schema(
         operation_id="exchanges_read_state",
@@ -192,12 +192,12 @@ class ReadView(ExchangesAPIView):
         summary="Marquer un échange comme lu",
         description="Jusqu'au message `up_to` (un message de cet échange), ou jusqu'au dernier. Ne revient "
         "jamais en arrière. Les autres participants voient « Lu par … ».",
-        request=MarkReadSerializer,
+        request=ExchangeMarkReadSerializer,
         responses={200: ReadStateSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         conversation = self.conversation(pk)
-        up_to = self.validated(MarkReadSerializer, request.data).get("up_to")
+        up_to = self.validated(ExchangeMarkReadSerializer, request.data).get("up_to")
         if up_to is not None and not Message.objects.filter(conversation=conversation, pk=up_to).exists():
             raise exceptions.ValidationError({"up_to": ["Ce message n'appartient pas à cet échange."]})
         services.conversation_mark_read(actor=request.user, conversation=conversation, up_to=up_to)

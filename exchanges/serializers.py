@@ -11,7 +11,7 @@ from exchanges.models import ConversationKind, Message, MessageAttachment
 from exchanges.services import MAX_ATTACHMENTS, MAX_BODY
 
 
-class UserRefSerializer(serializers.Serializer):
+class ExchangeUserRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.SerializerMethodField()
 
@@ -19,7 +19,7 @@ class UserRefSerializer(serializers.Serializer):
         return user.get_full_name() or user.email
 
 
-class StructureRefSerializer(serializers.Serializer):
+class ExchangeStructureRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.CharField()
 
@@ -31,14 +31,16 @@ class ConversationSerializer(serializers.Serializer):
     person = serializers.IntegerField(
         source="person_id", allow_null=True, help_text="La personne concernée (aucune pour un sujet)."
     )
-    structure = StructureRefSerializer(allow_null=True, help_text="L'équipe de cette structure prend part à l'échange.")
-    professional = UserRefSerializer(allow_null=True, help_text="Le professionnel à qui la personne écrit.")
+    structure = ExchangeStructureRefSerializer(
+        allow_null=True, help_text="L'équipe de cette structure prend part à l'échange."
+    )
+    professional = ExchangeUserRefSerializer(allow_null=True, help_text="Le professionnel à qui la personne écrit.")
     created_at = serializers.DateTimeField()
     last_message_at = serializers.DateTimeField(allow_null=True)
     unread = serializers.IntegerField(help_text="Messages des autres, non retirés, après le dernier que j'ai lu.")
 
 
-class AttachmentSerializer(serializers.Serializer):
+class ExchangeAttachmentSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     name = serializers.CharField(source="original_name")
     content_type = serializers.CharField()
@@ -53,7 +55,7 @@ class AttachmentSerializer(serializers.Serializer):
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     conversation = serializers.IntegerField(source="conversation_id")
-    author = UserRefSerializer()
+    author = ExchangeUserRefSerializer()
     body = serializers.SerializerMethodField(help_text="Vide pour un message retiré.")
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
@@ -66,11 +68,11 @@ class MessageSerializer(serializers.Serializer):
     def get_body(self, message: Message) -> str:
         return "" if message.is_withdrawn else message.body
 
-    @extend_schema_field(AttachmentSerializer(many=True))
+    @extend_schema_field(ExchangeAttachmentSerializer(many=True))
     def get_attachments(self, message: Message) -> list:
         if message.is_withdrawn:
             return []
-        return list(AttachmentSerializer(message.attachments.all(), many=True).data)
+        return list(ExchangeAttachmentSerializer(message.attachments.all(), many=True).data)
 
 
 class MessagePageSerializer(serializers.Serializer):
@@ -80,8 +82,8 @@ class MessagePageSerializer(serializers.Serializer):
     )
 
 
-class ParticipantSerializer(serializers.Serializer):
-    user = UserRefSerializer()
+class ConversationParticipantSerializer(serializers.Serializer):
+    user = ExchangeUserRefSerializer()
     added_at = serializers.DateTimeField()
     last_read_message = serializers.IntegerField(source="last_read_message_id", allow_null=True)
     last_read_at = serializers.DateTimeField(allow_null=True)
@@ -109,7 +111,7 @@ class MessageCreateSerializer(InputSerializer):
     )
 
 
-class MarkReadSerializer(InputSerializer):
+class ExchangeMarkReadSerializer(InputSerializer):
     up_to = serializers.IntegerField(
         required=False, min_value=1, help_text="Lu jusqu'à ce message (par défaut : le dernier). Jamais en arrière."
     )

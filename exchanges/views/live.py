@@ -156,7 +156,7 @@ def conversation_stream(request: HttpRequest, pk: int) -> HttpResponse:
         if new:
             state["after"] = new[-1].pk
             streams.mark_read(request.user, conversation, new[-1])
-        receipts = selectors.read_receipts(conversation)
+        receipts = selectors.read_receipts(list(selectors.participants(conversation)))
         updated = streams.messages_by_id(conversation, changed)
         for _id, html in _render(request, conversation, updated, receipts, can_file):
             yield _event("update", html)

@@ -109,7 +109,7 @@ def message_new(request: HttpRequest) -> HttpResponse:
 
 def _page(request: HttpRequest, person, conversation: Conversation, form: ReplyForm | None, can_write: bool) -> dict:
     page = exchange_selectors.messages_page(conversation, before=request.GET.get("avant") or None)
-    receipts = exchange_selectors.read_receipts(conversation)
+    receipts = exchange_selectors.read_receipts(list(exchange_selectors.participants(conversation)))
     decorate(page.items, request.user, receipts)
     return page_context(
         request,
