@@ -142,6 +142,25 @@ def store(content: bytes, *, folder: str, extension: str, field: str = "file") -
     return saved
 
 
+def store_checked(upload, checked: CheckedFile, *, folder: str, field: str = "file") -> dict:
+    """Store a checked upload and its thumbnail under `folder`; returns the fields of the
+    attachment row that names them (liaison's and exchanges' attachments)."""
+    name = store(checked.content, folder=folder, extension=checked.extension, field=field)
+    thumbnail = (
+        store(checked.thumbnail, folder=f"{folder}/thumbnails", extension="jpg", field=field)
+        if checked.thumbnail
+        else ""
+    )
+    return {
+        "file": name,
+        "thumbnail": thumbnail,
+        "original_name": (getattr(upload, "name", "") or "fichier")[:200],
+        "content_type": checked.content_type,
+        "size": len(checked.content),
+        "sha256": checked.sha256,
+    }
+
+
 def removes_files_on_failure(function):
     """Put it outside `transaction.atomic`: when the service raises (a refusal, a
     database error, the commit itself), the files it stored are deleted, so a refused

@@ -21,7 +21,7 @@ from common.notify import notify
 from coordination import access, rules
 from coordination.models import Category, Person, Structure
 from coordination.services import audit
-from documents.uploads import check_upload, removes_files_on_failure, store
+from documents.uploads import check_upload, removes_files_on_failure, store_checked
 from exchanges import selectors
 from exchanges.audit_types import ExchangesAudit
 from exchanges.models import (
@@ -109,23 +109,8 @@ def _attach(message: Message, files: Iterable) -> list[MessageAttachment]:
     checked_files = [(upload, check_upload(upload, field="files")) for upload in files]
     attachments = []
     for upload, checked in checked_files:
-        name = store(checked.content, folder="exchanges", extension=checked.extension, field="files")
-        thumbnail = (
-            store(checked.thumbnail, folder="exchanges/thumbnails", extension="jpg", field="files")
-            if checked.thumbnail
-            else ""
-        )
-        attachments.append(
-            MessageAttachment.objects.create(
-                message=message,
-                file=name,
-                thumbnail=thumbnail,
-                original_name=(getattr(upload, "name", "") or "fichier")[:200],
-                content_type=checked.content_type,
-                size=len(checked.content),
-                sha256=checked.sha256,
-            )
-        )
+        fields = store_checked(upload, checked, folder="exchanges", field="files")
+        attachments.append(MessageAttachment.objects.create(message=message, **fields))
     return attachments
 
 

@@ -17,7 +17,7 @@ from common.notify import notify
 from coordination import access
 from coordination.models import Category, Person, Structure, TeamMembership
 from coordination.services import audit
-from documents.uploads import check_upload, removes_files_on_failure, store
+from documents.uploads import check_upload, removes_files_on_failure, store_checked
 from liaison import selectors
 from liaison.audit_types import LiaisonAudit
 from liaison.models import (
@@ -105,24 +105,8 @@ def _attach(transmission: Transmission, files: Iterable, actor) -> list[Attachme
     checked_files = [(upload, check_upload(upload, field="attachments")) for upload in files]
     attachments = []
     for upload, checked in checked_files:
-        name = store(checked.content, folder="liaison", extension=checked.extension, field="attachments")
-        thumbnail = (
-            store(checked.thumbnail, folder="liaison/thumbnails", extension="jpg", field="attachments")
-            if checked.thumbnail
-            else ""
-        )
-        attachments.append(
-            Attachment.objects.create(
-                transmission=transmission,
-                file=name,
-                thumbnail=thumbnail,
-                original_name=(getattr(upload, "name", "") or "fichier")[:200],
-                content_type=checked.content_type,
-                size=len(checked.content),
-                sha256=checked.sha256,
-                uploaded_by=actor,
-            )
-        )
+        fields = store_checked(upload, checked, folder="liaison", field="attachments")
+        attachments.append(Attachment.objects.create(transmission=transmission, uploaded_by=actor, **fields))
     return attachments
 
 
