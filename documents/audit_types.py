@@ -16,6 +16,7 @@ class DocumentAudit(models.TextChoices):
     DOCUMENT_SHARING_QUEUED = "document_sharing_queued", "Partage au DMP programmé"
     DOCUMENT_SHARING_CANCELLED = "document_sharing_cancelled", "Partage au DMP annulé"
     DOCUMENT_SENT = "document_sent", "Document envoyé par MSSanté"
+    ORPHAN_FILES_REMOVED = "orphan_files_removed", "Fichiers orphelins supprimés"
 
 
 audit.register(DocumentAudit)

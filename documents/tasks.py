@@ -1,4 +1,4 @@
-"""Celery tasks of the documents: the DMP outbox and MSSanté sendings.
+"""Celery tasks of the documents: the DMP outbox, MSSanté sendings and orphan files.
 
 A task takes ids, claims its row with a lease (`common.outbox`), and is safe to run twice.
 """
@@ -221,3 +221,12 @@ def resume_mssante_sendings() -> int:
     due = outbox.due_for_sweep(MssanteSending, limit=1000)
     queue_now(send_mssante, due)
     return len(due)
+
+
+@shared_task
+def remove_orphan_files() -> int:
+    """Beat (hourly): delete the files of the upload folders that no row names, once
+    older than UPLOAD_ORPHAN_GRACE_HOURS (`documents.orphans`); recorded in the audit."""
+    from documents import orphans
+
+    return len(orphans.remove_orphan_files())

@@ -488,6 +488,10 @@ CELERY_BEAT_SCHEDULE["documents-mssante-resume"] = {
     "task": "documents.tasks.resume_mssante_sendings",
     "schedule": 60.0,
 }
+# A stored file that no row names (its change did not commit) is deleted once older than
+# this (documents.orphans, hourly); 0 turns the sweeper off.
+UPLOAD_ORPHAN_GRACE_HOURS = env_int("UPLOAD_ORPHAN_GRACE_HOURS", 24)
+CELERY_BEAT_SCHEDULE["documents-orphan-files"] = {"task": "documents.tasks.remove_orphan_files", "schedule": 3600.0}
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "DocumentStatusEnum": "documents.models.DocumentStatus",

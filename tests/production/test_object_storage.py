@@ -1,16 +1,22 @@
 """Private files in an S3-compatible bucket (a real moto server over HTTP): uploads land in
 the bucket with a private ACL, downloads stream through the gate, MSSanté reads from the
-bucket, nothing hands a browser a URL to the bucket; `storage_migrate` copies and verifies."""
+bucket, nothing hands a browser a URL to the bucket; `storage_migrate` copies and verifies;
+the orphan-file sweeper lists and deletes in the bucket."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from documents import orphans
 from documents.models import Document, DocumentType, MssanteSending, MssanteStatus
 from liaison import services as liaison_services
 from liaison.models import Attachment
@@ -189,3 +195,16 @@ def test_it_reads_the_storage_url():
         storage_config("s3://host/")
     with pytest.raises(ValueError, match="scheme"):
         storage_config("ftp://host/bucket")
+
+
+def test_the_orphan_file_sweeper_works_in_the_bucket(person, nurse, bucket):
+    transmission = liaison_services.transmission_create(
+        actor=nurse, person=person, category="observations", text="Rougeur au talon.", files=[png_file()]
+    )
+    item = Attachment.objects.get(transmission=transmission)
+    orphan = default_storage.save("liaison/thumbnails/2026/01/orphelin.jpg", ContentFile(b"\xff\xd8 vignette"))
+
+    assert orphans.remove_orphan_files() == []  # young: kept
+    assert orphans.remove_orphan_files(now=timezone.now() + timedelta(hours=25)) == [orphan]
+    listed = bucket.client().list_objects_v2(Bucket=bucket.bucket).get("Contents", [])
+    assert sorted(o["Key"] for o in listed) == sorted([item.file.name, item.thumbnail.name])
