@@ -7,8 +7,9 @@ failing service stored itself; this sweeper (beat, hourly) removes the rest, saf
 
 - it lists only the upload folders (`FOLDERS`), with the storage's `listdir` (the file
   system and S3 alike);
-- it keeps every file that a row names, looked up in every field of `STORED_FILE_FIELDS`
-  through the base manager (no default filter hides a row), right before deleting;
+- it keeps every file that a row names in a field of `STORED_FILE_FIELDS` (read through
+  the base managers: no default filter hides a row), and asks again right before each
+  deletion;
 - it keeps every file younger than `UPLOAD_ORPHAN_GRACE_HOURS` (24 h): a change still
   under way has stored its file and not yet committed its row;
 - it deletes nothing at all when a model has a file field the list does not name (a new
@@ -49,7 +50,6 @@ STORED_FILE_FIELDS: tuple[str, ...] = (
 )
 # The folders the sweeper looks in (`uploads.store(folder=…)`, the fields' upload_to).
 FOLDERS: tuple[str, ...] = ("admission", "documents", "exchanges", "exports", "liaison")
-BATCH = 500
 MAX_PER_RUN = 1000  # the rest waits for the next run (bounded audit row and run)
 
 
@@ -89,22 +89,17 @@ def _walk(storage, folder: str) -> Iterator[str]:
         yield from _walk(storage, f"{folder}/{directory}")
 
 
-def _named(fields, names: list[str]) -> set[str]:
+def _named(fields, names: list[str] | None = None) -> set[str]:
+    """The storage names the rows hold: all of them (one scan per field: the columns
+    have no index, so asking batch by batch would scan each table once per batch), or
+    those among `names`."""
     named: set[str] = set()
     for model, field in fields:
-        named.update(model._base_manager.filter(**{f"{field}__in": names}).values_list(field, flat=True))
+        rows = model._base_manager.exclude(**{field: ""})
+        if names is not None:
+            rows = rows.filter(**{f"{field}__in": names})
+        named.update(rows.values_list(field, flat=True).iterator(chunk_size=5000))
     return named
-
-
-def _batches(names: Iterator[str]) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for name in names:
-        batch.append(name)
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def remove_orphan_files(now=None) -> list[str]:
@@ -122,26 +117,35 @@ def remove_orphan_files(now=None) -> list[str]:
         return []
     storage = default_storage
     before = (now or timezone.now()) - timedelta(hours=hours)
+    # Listed first, then the rows read: a file stored and named in between is named.
+    listed = [name for folder in FOLDERS for name in _walk(storage, folder)]
+    named = _named(fields)
+    old: list[str] = []
+    for name in listed:
+        if name in named:
+            continue
+        try:
+            if storage.get_modified_time(name) < before:
+                old.append(name)
+        except FileNotFoundError:
+            continue
+        except Exception:  # its age unknown (the bucket): kept
+            logger.exception("orphan files: could not read the age of %s", name)
+            continue
+        if len(old) >= MAX_PER_RUN:
+            break
+    # Asked again right before the deletion: a row committed meanwhile wins.
+    still_named = _named(fields, old) if old else set()
     removed: list[str] = []
-    for folder in FOLDERS:
-        for batch in _batches(_walk(storage, folder)):
-            named = _named(fields, batch)
-            for name in batch:
-                if name in named or len(removed) >= MAX_PER_RUN:
-                    continue
-                try:
-                    if storage.get_modified_time(name) >= before:
-                        continue
-                    # Asked again right before the deletion: a row committed meanwhile wins.
-                    if _named(fields, [name]):
-                        continue
-                    storage.delete(name)
-                except FileNotFoundError:
-                    continue
-                except Exception:  # one file's error (permissions, the bucket) does not stop the run
-                    logger.exception("orphan files: could not remove %s", name)
-                    continue
-                removed.append(name)
+    for name in old:
+        if name in still_named:
+            continue
+        try:
+            storage.delete(name)
+        except Exception:  # one file's error (permissions, the bucket) does not stop the run
+            logger.exception("orphan files: could not remove %s", name)
+            continue
+        removed.append(name)
     if removed:
         logger.warning(
             "orphan files: removed %d file(s) named by no row, older than %d h: %s",
