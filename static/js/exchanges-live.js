@@ -98,7 +98,11 @@
       var fragment = parse(event.data);
       var first = fragment.firstElementChild;
       if (first && first.id && document.getElementById(first.id)) {
-        return; // already on the page (the page was rendered after it was written)
+        // Already on the page (rendered after it was written, or the composer's answer).
+        if (event.lastEventId) {
+          target.setAttribute("data-last-message-id", event.lastEventId);
+        }
+        return;
       }
       var follow = nearBottom();
       var author = first ? first.getAttribute("data-author") : null;
