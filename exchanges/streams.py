@@ -37,7 +37,7 @@ def open_conversation(user, conversation_id: int) -> Conversation:
 
 def still_readable(user, conversation: Conversation) -> bool:
     """Whether `user` may still read it (the same rule as `open_conversation`), asked
-    inside a stream before each delivery: one query."""
+    inside a stream before each delivery only (an idle poll does not pay for it)."""
     return selectors.visible_conversations(user).filter(pk=conversation.pk).exists()
 
 
