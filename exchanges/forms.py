@@ -90,6 +90,38 @@ class PersonConversationForm(Form):
         self.fields["participants"].queryset = candidates
 
 
+class PersonSideConversationForm(Form):
+    """A professional writes to the person's side (the person, their carers)."""
+
+    subject = forms.CharField(label="Objet", max_length=SUBJECT_MAX)
+    participants = _Users(
+        label="À qui écrire",
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="La personne et ses proches qui ont accès à ses échanges. Ils lisent et répondent sur le portail.",
+    )
+    structure = forms.ModelChoiceField(
+        label="Avec l'équipe de",
+        queryset=Structure.objects.none(),
+        required=False,
+        empty_label="Personne d'autre : en mon nom seul",
+        help_text="Toute l'équipe de la structure lit l'échange et peut répondre.",
+    )
+    body = _body_field(required=True)
+    files = _files_field()
+
+    def __init__(self, *args, candidates, structures, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].queryset = candidates
+        self.fields["structure"].queryset = structures
+        if structures.count() == 1:
+            self.fields["structure"].initial = structures.get().pk
+        self.fields["body"].help_text = (
+            "La personne et ses proches lisent ce message sur le portail ; l'e-mail ou le SMS "
+            "qui les prévient dit seulement qu'un message les attend."
+        )
+
+
 def _emails_to_professionals(raw: str) -> list:
     emails = [e.strip().lower() for e in raw.replace(",", "\n").replace(";", "\n").splitlines() if e.strip()]
     if not emails:

@@ -46,7 +46,8 @@ class Conversation(models.Model):
         related_name="conversations",
         verbose_name="équipe de la structure",
     )
-    # The person's side writing to one named professional of their circle (no structure).
+    # One named professional of the circle, without a team (no structure): the one the
+    # person's side writes to, or the one who wrote to the person's side in their own name.
     professional = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

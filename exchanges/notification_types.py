@@ -34,4 +34,12 @@ register(
         Category.EXCHANGES,
         plural="messages de personnes ou de leurs proches",
     ),
+    NotificationType(
+        "exchanges.team_message",
+        "exchanges",
+        "Message de l'équipe",
+        "Un message de l'équipe qui vous accompagne vous attend sur le portail.",
+        Category.EXCHANGES,
+        plural="messages de l'équipe",
+    ),
 )

@@ -163,6 +163,18 @@ def participant_candidates(conversation_or_person, *, kind: str) -> QuerySet:
     return users.order_by("last_name", "first_name", "pk")
 
 
+def person_side_candidates(person: Person) -> QuerySet:
+    """Whom a professional may write to on the person's side: the person and their carers
+    (a legal representative among them) today, who may read the person's exchanges."""
+    User = get_user_model()
+    side = Q(pk=person.user_id) if person.user_id else Q(pk__in=[])
+    side |= Q(carer_links__person=person, carer_links__ended_on__isnull=True)
+    users = User.objects.filter(is_active=True, pk__in=User.objects.filter(side).values("pk"))
+    return access.users_allowed(person, Category.EXCHANGES, "read", users=users).order_by(
+        "last_name", "first_name", "pk"
+    )
+
+
 @dataclass
 class MessagePage:
     items: list[Message]

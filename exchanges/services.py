@@ -59,8 +59,9 @@ def _url_for(conversation: Conversation, message: Message | None = None):
     def url(user) -> str:
         if rules.is_professional(user):
             return reverse("exchanges:conversation", args=[conversation.pk]) + anchor
-        # The person's side reads it in the user portal (its page is exch-live's).
-        return reverse("portal_home")
+        # The person's side reads it in the user portal (the page opens the person's
+        # space by itself, whichever space the reader had open).
+        return reverse("portal_conversation", args=[conversation.pk]) + anchor
 
     return url
 
@@ -150,6 +151,27 @@ def _check_participants(actor, kind: str, person: Person | None, users: list) ->
     return users
 
 
+def _team_writes_to_person_side(actor, person: Person, structure: Structure | None, users: list):
+    """A professional writes to the person's side: to those of the person and their
+    carers who may read the person's exchanges, with the team of one of the actor's
+    structures that accompanies the person (the whole team reads), or alone (no
+    structure: the actor is the named professional)."""
+    if structure is not None:
+        mine = rules.team_memberships_in_force(actor).filter(structure=structure).exists()
+        if not mine or not rules.accompanying_structures(person).filter(pk=structure.pk).exists():
+            raise ValidationError(
+                {"structure": "Choisissez une de vos structures qui accompagne la personne, ou écrivez en votre nom."}
+            )
+    users = [u for u in users if u.pk != actor.pk]
+    if not users:
+        raise ValidationError({"participants": "Choisissez à qui écrire : la personne ou l'un de ses proches."})
+    allowed = set(
+        selectors.person_side_candidates(person).filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True)
+    )
+    _refused(users, allowed, "participants", "Ces personnes ne peuvent pas lire les échanges de la personne")
+    return structure, (None if structure is not None else actor), users
+
+
 # --- Conversations -------------------------------------------------------------------------------
 
 
@@ -174,7 +196,10 @@ def conversation_start(
     professional, with the team of one of their structures and/or invited professionals.
     Between the person's side and their team: the person, a carer or a legal
     representative with `write_exchanges`, to the team of a structure that accompanies
-    the person or to one professional of the circle who may read their exchanges."""
+    the person or to one professional of the circle who may read their exchanges; or a
+    professional with `write_exchanges` on the person, to `participants` chosen among the
+    person and their carers who may read the person's exchanges, with the team of
+    `structure` (one of theirs that accompanies the person) or alone."""
     subject = (subject or "").strip()
     if not subject:
         raise ValidationError({"subject": "Donnez un objet à l'échange."})
@@ -204,6 +229,8 @@ def conversation_start(
             if not users:
                 raise ValidationError({"participants": "Choisissez au moins un participant."})
             structure, professional = None, None
+        elif rules.is_professional(actor):
+            structure, professional, users = _team_writes_to_person_side(actor, person, structure, users)
         else:
             if not rules.is_person_side(actor, person):
                 raise access.AccessDenied("Seuls la personne et ses proches écrivent ici à leur équipe.")
@@ -304,6 +331,17 @@ def _notify_message(actor, conversation: Conversation, message: Message, mention
             subject=message,
         )
         others = others.exclude(rules.professional_users_q())
+    elif conversation.kind == ConversationKind.PERSON_TEAM:
+        # The team wrote: the person's side is told (by e-mail too) that a message waits.
+        notify(
+            "exchanges.team_message",
+            person=conversation.person,
+            actor=actor,
+            recipients=others.exclude(rules.professional_users_q()),
+            url_for=url_for,
+            subject=message,
+        )
+        others = others.filter(rules.professional_users_q())
     notify(
         "exchanges.message",
         person=conversation.person,

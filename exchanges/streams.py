@@ -35,6 +35,12 @@ def open_conversation(user, conversation_id: int) -> Conversation:
     return conversation
 
 
+def still_readable(user, conversation: Conversation) -> bool:
+    """Whether `user` may still read it (the same rule as `open_conversation`), asked
+    inside a stream before each delivery only (an idle poll does not pay for it)."""
+    return selectors.visible_conversations(user).filter(pk=conversation.pk).exists()
+
+
 def last_message_id(conversation: Conversation) -> int:
     return Message.objects.filter(conversation=conversation).order_by("-pk").values_list("pk", flat=True).first() or 0
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("nouveau/", pro.topic_start, name="topic_start"),
     path("personnes/<int:person_id>/", pro.person_conversations, name="person"),
     path("personnes/<int:person_id>/nouveau/", pro.person_start, name="person_start"),
+    path("personnes/<int:person_id>/ecrire/", pro.person_side_start, name="person_side_start"),
     path("<int:conversation_id>/", pro.conversation_detail, name="conversation"),
     path("<int:conversation_id>/messages/", pro.message_post, name="post"),
     path("<int:conversation_id>/lu/", pro.mark_read, name="mark_read"),

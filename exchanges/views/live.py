@@ -11,7 +11,9 @@ gunicorn's 30 s timeout and the proxy's 35 s read timeout) and the browser's Eve
 reconnects by itself, sending the last message id it received (Last-Event-ID). So:
 
 - the gate is asked again at every connection: a participant who lost the right, or was
-  removed, gets a 404/403 from the next one, and the browser stops;
+  removed, gets a 404 from the next one, and the browser stops; within a stream, the same
+  rule is asked again before anything is sent, and a stream whose reader lost the right
+  ends without sending it;
 - a web worker is never held longer than one bounded request (README, "Exchanges": which
   gunicorn worker class to run them on);
 - inside a stream the database is polled every `EXCHANGES_POLL_SECONDS` with one indexed
@@ -71,7 +73,8 @@ def _last_event_id(request: HttpRequest) -> int | None:
     page's own (`?apres=`, the last message it rendered). Anything else: None."""
     for raw in (request.headers.get("Last-Event-ID", ""), request.GET.get("apres", "")):
         raw = raw.strip()
-        if raw.isdigit() and len(raw) < 19:
+        # ASCII digits only: str.isdigit() also takes "²" or "٣", which int() refuses.
+        if raw.isascii() and raw.isdigit() and len(raw) < 19:
             return int(raw)
     return None
 
@@ -88,9 +91,16 @@ def _off() -> HttpResponse | None:
     return HttpResponse(status=204) if settings.EXCHANGES_STREAM_SECONDS <= 0 else None
 
 
+class Refused(Exception):
+    """The reader may no longer read the conversation: the stream ends at once, and the
+    reconnection that follows is refused by the gate (404)."""
+
+
 def _bounded(request: HttpRequest, tick) -> Iterator[str]:
     """Run `tick()` (which yields events) every poll interval until the bound, in the
-    request's context (its request id on the access-log rows), then say `end`."""
+    request's context (its request id on the access-log rows), then say `end`. The
+    stream never outlives `EXCHANGES_STREAM_SECONDS` by more than one poll's work: the
+    last wait is cut to the time left."""
     context = current_request_context()
     deadline = time.monotonic() + settings.EXCHANGES_STREAM_SECONDS
     token = bind(context) if context is not None else None
@@ -99,13 +109,16 @@ def _bounded(request: HttpRequest, tick) -> Iterator[str]:
         while True:
             try:
                 yield from tick()
+            except Refused:
+                return
             except DatabaseError:
                 # The browser reconnects in a second; the next stream starts afresh.
                 logger.warning("exchanges stream: database error, stream ended", exc_info=True)
                 return
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 break
-            time.sleep(settings.EXCHANGES_POLL_SECONDS)
+            time.sleep(min(settings.EXCHANGES_POLL_SECONDS, left))
         yield _event("end", "")
     finally:
         if token is not None:
@@ -150,6 +163,10 @@ def conversation_stream(request: HttpRequest, pk: int) -> HttpResponse:
         changed = {pk for pk in changed if pk <= state["after"]}
         if not new and not changed:
             return
+        # Before anything is sent, the rule again (the matrix, the teams, the participant
+        # rows): one who lost the right or left during the stream gets nothing more.
+        if not streams.still_readable(request.user, conversation):
+            raise Refused
         if not state["logged"]:
             streams.log_delivery(request.user, conversation, path=request.path)
             state["logged"] = True

@@ -33,6 +33,7 @@ from exchanges.forms import (
     FileToLiaisonForm,
     MessageForm,
     PersonConversationForm,
+    PersonSideConversationForm,
     TopicConversationForm,
 )
 from exchanges.models import Conversation, ConversationKind, Message, MessageAttachment
@@ -80,7 +81,12 @@ def person_conversations(request: HttpRequest, person_id: int) -> HttpResponse:
     page = Paginator(selectors.my_conversations(request.user, person=person), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "exchanges/pro/person.html", {"person": person, "page": page, "can_write": grant.can_write})
+    may_write_side = bool(grant.can_write) and selectors.person_side_candidates(person).exists()
+    return render(
+        request,
+        "exchanges/pro/person.html",
+        {"person": person, "page": page, "can_write": grant.can_write, "may_write_side": may_write_side},
+    )
 
 
 @login_required
@@ -112,6 +118,49 @@ def person_start(request: HttpRequest, person_id: int) -> HttpResponse:
         "exchanges/pro/start_person.html",
         {"person": person, "form": form},
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def person_side_start(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Write to the person's side (the person, their carers who may read the person's
+    exchanges), with the team of one of my structures that accompanies them, or alone.
+    They read and answer in the user portal."""
+    _pro_only(request)
+    person = access.require(request.user, _id(person_id), Category.EXCHANGES, "write", path=request.path).person
+    candidates = selectors.person_side_candidates(person)
+    structures = (
+        rules.accompanying_structures(person)
+        .filter(pk__in=rules.team_memberships_in_force(request.user).values("structure_id"))
+        .order_by("name")
+    )
+    has_candidates = candidates.exists()
+    form = PersonSideConversationForm(
+        request.POST or None, request.FILES or None, candidates=candidates, structures=structures
+    )
+    if request.method == "POST" and has_candidates and form.is_valid():
+        data = form.cleaned_data
+        try:
+            conversation = services.conversation_start(
+                actor=request.user,
+                kind=ConversationKind.PERSON_TEAM,
+                person=person,
+                structure=data["structure"],
+                subject=data["subject"],
+                participants=list(data["participants"]),
+                body=data["body"],
+                files=data["files"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Message envoyé ; il est prévenu qu'un message l'attend sur le portail.")
+            return redirect("exchanges:conversation", conversation_id=conversation.pk)
+    return render(
+        request,
+        "exchanges/pro/start_person_side.html",
+        {"person": person, "form": form, "has_candidates": has_candidates},
+        status=400 if form.errors or (request.method == "POST" and not has_candidates) else 200,
     )
 
 
@@ -158,12 +207,20 @@ def _conversation_context(request, conversation: Conversation, *, form=None, bef
                 pk__in=[p.user_id for p in participants]
             )
         )
+    # "Ajouter des participants": on a topic, any professional may be invited by e-mail;
+    # about a person, only those who may read the person's exchanges and are not in yet
+    # (none left: no form). With the person's side, the team reads: nobody to add.
+    if conversation.kind == ConversationKind.TOPIC:
+        can_add = can_write
+    else:
+        can_add = bool(add_candidates)
     return {
         "conversation": conversation,
         "page": page,
         "participants": participants,
         "is_participant": any(p.user_id == request.user.pk for p in participants),
         "add_candidates": add_candidates,
+        "can_add": can_add,
         "can_write": can_write,
         "can_file": selectors.may_file_to_liaison(request.user, conversation),
         "is_topic": is_topic,

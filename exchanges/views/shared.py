@@ -25,5 +25,6 @@ def decorate_messages(items: list[Message], user, receipts: dict | None = None) 
         item.attachment_list = list(item.attachments.all())
         item.created_iso = timezone.localtime(item.created_at).isoformat()
         item.created_label = _when(item.created_at)
-        item.seen_by = [u for u in (receipts or {}).get(item.pk, []) if u.pk != user.pk]
+        # "Vu par": the other readers; neither the viewer nor the author (who wrote it).
+        item.seen_by = [u for u in (receipts or {}).get(item.pk, []) if u.pk not in (user.pk, item.author_id)]
     return items

@@ -59,6 +59,27 @@
     }
   }
 
+  // A message posted with HTMX (the composer appends the answer) may already have come
+  // by the stream, or come by it later: keep the first element of each id only.
+  function dedupe(list) {
+    var seen = {};
+    list.querySelectorAll("[data-message-id]").forEach(function (item) {
+      var id = item.getAttribute("data-message-id");
+      if (seen[id]) {
+        item.remove();
+      } else {
+        seen[id] = true;
+      }
+    });
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var list = document.getElementById("conversation-messages");
+    if (list && event.target && list.contains(event.target)) {
+      dedupe(list);
+    }
+  });
+
   function start(root, url, target, status) {
     if (!url || typeof window.EventSource !== "function") {
       return;
@@ -77,10 +98,18 @@
       var fragment = parse(event.data);
       var first = fragment.firstElementChild;
       if (first && first.id && document.getElementById(first.id)) {
-        return; // already on the page (the page was rendered after it was written)
+        // Already on the page (rendered after it was written, or the composer's answer).
+        if (event.lastEventId) {
+          target.setAttribute("data-last-message-id", event.lastEventId);
+        }
+        return;
       }
       var follow = nearBottom();
       var author = first ? first.getAttribute("data-author") : null;
+      // "Aucun message pour l'instant." goes once the first one is there.
+      target.querySelectorAll("[data-exchanges-empty]").forEach(function (empty) {
+        empty.remove();
+      });
       target.appendChild(fragment);
       if (event.lastEventId) {
         target.setAttribute("data-last-message-id", event.lastEventId);
@@ -117,9 +146,21 @@
       }
     });
 
+    // Leaving the page closes the stream; coming back to it from the history (the
+    // back-forward cache) opens a new one, asked to the gate again.
     window.addEventListener("pagehide", function () {
       source.close();
     });
+    window.addEventListener(
+      "pageshow",
+      function (event) {
+        if (event.persisted && source.readyState === EventSource.CLOSED) {
+          var again = target && target.getAttribute("data-last-message-id");
+          start(root, again ? url.replace(/([?&]apres=)[0-9]+/, "$1" + again) : url, target, status);
+        }
+      },
+      { once: true }
+    );
   }
 
   // This file is loaded by every page (base.html); it acts only where it finds its hooks.

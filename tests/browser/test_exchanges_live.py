@@ -56,6 +56,14 @@ def test_a_message_arrives_live_in_the_open_conversation(
         nurse_page.get_by_role("textbox", name="Message").fill("Je passe jeudi à 19 h.")
         nurse_page.get_by_role("button", name="Envoyer").click()
         expect(nurse_page.locator("#conversation-messages")).to_contain_text("Je passe jeudi à 19 h.")
+        # Her own message comes back by the HTMX answer (a fresh composer) and by the
+        # stream (the list's last id): shown once.
+        expect(nurse_page.get_by_role("textbox", name="Message")).to_have_value("")
+        last = str(conversation.messages.order_by("-pk").first().pk)
+        expect(nurse_page.locator("#conversation-messages")).to_have_attribute(
+            "data-last-message-id", last, timeout=15_000
+        )
+        expect(nurse_page.locator("#conversation-messages article")).to_have_count(2)
     finally:
         other.close()
 
@@ -82,4 +90,40 @@ def test_the_persons_messages_page_reads_well_on_a_phone(page, live_server, scre
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     screenshot("portail-messages-375")
+    assert page.csp_violations == []
+
+
+def test_the_teams_message_arrives_live_on_the_persons_phone(
+    browser, page, live_server, screenshot, person, person_user, structure, referent
+):
+    """The referent writes to Jeanne from his page; her portal conversation, open on her
+    phone, shows the answer without a reload."""
+    conversation = services.conversation_start(
+        actor=referent,
+        kind=ConversationKind.PERSON_TEAM,
+        person=person,
+        structure=structure,
+        participants=[person_user],
+        subject="Votre rendez-vous",
+        body="Bonjour Madame Martin, le kiné passe mardi.",
+    )
+    sign_in_as(page, live_server, person_user)
+    page.set_viewport_size(PHONE)
+    visit(page, live_server, reverse("portal_conversation", args=[conversation.pk]))
+    expect(page.locator("#conversation-messages")).to_have_attribute("data-exchanges-state", "open", timeout=10_000)
+
+    other = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    try:
+        pro_page = other.new_page()
+        sign_in_as(pro_page, live_server, referent)
+        visit(pro_page, live_server, reverse("exchanges:conversation", args=[conversation.pk]))
+        pro_page.get_by_role("textbox", name="Message").fill("Il viendra à 10 h.")
+        pro_page.get_by_role("button", name="Envoyer").click()
+        expect(pro_page.locator("#conversation-messages")).to_contain_text("Il viendra à 10 h.")
+    finally:
+        other.close()
+
+    expect(page.locator("#conversation-messages")).to_contain_text("Il viendra à 10 h.", timeout=15_000)
+    assert_accessible(page, "portail-conversation-live (375px)")
+    screenshot("portail-conversation-live-375")
     assert page.csp_violations == []

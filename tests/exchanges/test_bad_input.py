@@ -12,8 +12,13 @@ HUGE = 2**70
 
 def test_it_answers_404_to_ids_beyond_the_database(conversation, referent):
     client = login(referent)
-    for name in ("conversation", "person", "person_start", "edit", "file", "attachment"):
+    for name in ("conversation", "person", "person_start", "person_side_start", "edit", "file", "attachment"):
         assert client.get(reverse(f"exchanges:{name}", args=[HUGE])).status_code == 404, name
+    assert client.get(reverse("exchanges_live:conversation", args=[HUGE])).status_code == 404
+
+
+def test_it_answers_404_to_a_portal_conversation_beyond_the_database(person, person_user):
+    assert login(person_user).get(reverse("portal_conversation", args=[HUGE])).status_code == 404
 
 
 def test_it_ignores_odd_paging_and_read_marks(conversation, nurse):

@@ -293,3 +293,68 @@ def test_it_runs_a_bounded_number_of_queries_on_the_list(person, referent, nurse
     with django_assert_max_num_queries(12):
         response = client.get(_url("list"))
     assert response.content.decode().count("1 non lu") == 25
+
+
+def _article(client, conversation, message) -> str:
+    import lxml.html
+
+    tree = lxml.html.fromstring(client.get(_url("conversation", conversation.pk)).content.decode())
+    return " ".join(tree.get_element_by_id(f"m{message.pk}").text_content().split())
+
+
+def test_it_lists_under_vu_par_the_readers_but_never_the_author(conversation, referent, nurse):
+    answer = services.message_post(actor=nurse, conversation=conversation, body="Je passe jeudi.")
+    # The referent opens the page: the nurse's own message is not "seen by" her.
+    assert "Vu par" not in _article(login(referent), conversation, answer)
+    # The referent has now read it: the nurse sees him, and not herself, under it.
+    seen = _article(login(nurse), conversation, answer)
+    assert "Vu par Rémi Référent" in seen and "Inès" not in seen.split("Vu par", 1)[1]
+
+
+def test_it_offers_to_add_participants_only_when_someone_may_be_added(conversation, person, person_user, referent):
+    client = login(referent)
+    page = client.get(_url("conversation", conversation.pk)).content.decode()
+    # The referent and the nurse are the only ones who may read Jeanne's exchanges: both are in.
+    assert "Ajouter des participants" not in page and "Aucun autre professionnel" not in page
+    assert _url("participants_add", conversation.pk) not in page
+
+
+def test_it_offers_to_add_a_professional_who_gained_the_right(
+    conversation, person, person_user, referent, external_pro
+):
+    member = CircleMember.objects.get(person=person, user=external_pro, ended_at__isnull=True)
+    coordination.grants_set(actor=person_user, member=member, levels={"exchanges": Level.READ})
+    client = login(referent)
+    page = client.get(_url("conversation", conversation.pk)).content.decode()
+    assert "Ajouter des participants" in page and "Karim Kiné" in page
+    client.post(_url("participants_add", conversation.pk), {"participants": [external_pro.pk]})
+    assert login(external_pro).get(_url("conversation", conversation.pk)).status_code == 200
+    assert "Ajouter des participants" not in client.get(_url("conversation", conversation.pk)).content.decode()
+
+
+def test_it_keeps_inviting_to_a_topic_by_e_mail(structure, referent):
+    topic = services.conversation_start(
+        actor=referent, kind=ConversationKind.TOPIC, structure=structure, subject="Protocole", body="Relisons."
+    )
+    page = login(referent).get(_url("conversation", topic.pk)).content.decode()
+    assert "Ajouter des participants" in page and 'name="invited"' in page
+
+
+def test_it_works_without_javascript_and_without_inline_script(conversation, nurse):
+    import lxml.html
+
+    client = login(nurse)
+    response = client.get(_url("conversation", conversation.pk))
+    tree = lxml.html.fromstring(response.content.decode())
+    # "Actualiser" reloads the page: the new messages show without live updates.
+    [refresh] = tree.xpath("//a[normalize-space()='Actualiser']")
+    assert refresh.get("href").startswith(_url("conversation", conversation.pk))
+    # The composer posts as a plain form too.
+    [composer] = tree.xpath("//section[@id='composer']//form")
+    assert composer.get("method") == "post" and composer.get("action") == _url("post", conversation.pk)
+    # CSP: every script is a file; no inline handler.
+    assert all(script.get("src") for script in tree.iter("script"))
+    assert not [a for el in tree.iter() for a in el.attrib if a.startswith(("on", "hx-on"))]
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"].split("script-src", 1)[1].split(";", 1)[0]
+    assert _post(client, conversation, "Sans JavaScript.").status_code == 302
+    assert "Sans JavaScript." in client.get(refresh.get("href")).content.decode()

@@ -154,3 +154,47 @@ def test_it_does_not_keep_an_idle_session_alive(conversation, referent):
     assert client.session["_last_seen"] == session["_last_seen"]
     client.get(reverse("exchanges:conversation", args=[conversation.pk]))
     assert client.session["_last_seen"] > session["_last_seen"]
+
+
+def test_it_sends_nothing_more_to_a_participant_who_loses_the_right_during_a_stream(
+    conversation, person, person_user, referent, nurse
+):
+    response = login(nurse).get(stream_url(conversation))
+    chunks = iter(response.streaming_content)
+    next(chunks)  # the stream is open
+    member = CircleMember.objects.active().get(person=person, user=nurse)
+    coordination_services.grants_set(actor=person_user, member=member, levels={Category.EXCHANGES: Level.NONE})
+    services.message_post(actor=referent, conversation=conversation, body="Nouvelle consigne.")
+    rest = b"".join(chunks).decode()
+    assert "Nouvelle consigne" not in rest
+    assert not [e for e in events(rest) if e["event"] in ("message", "update")]
+
+
+def test_it_ignores_a_last_event_id_that_is_not_plain_digits(conversation, referent):
+    client = login(referent)
+    for odd in ("²", "٣", "-1", "1e3", "9" * 30):
+        response = client.get(stream_url(conversation), {"apres": odd}, HTTP_LAST_EVENT_ID=odd)
+        assert response.status_code == 200, odd
+        assert events(read(response))[-1]["event"] == "end"
+
+
+def test_it_ends_each_stream_within_its_bound(settings, monkeypatch, conversation, referent):
+    """With the production bound and poll, on a clock that only moves when the stream waits."""
+    settings.EXCHANGES_STREAM_SECONDS = 25
+    settings.EXCHANGES_POLL_SECONDS = 1.5
+    clock = {"now": 1000.0, "waits": []}
+
+    class FakeTime:
+        @staticmethod
+        def monotonic():
+            return clock["now"]
+
+        @staticmethod
+        def sleep(seconds):
+            clock["waits"].append(seconds)
+            clock["now"] += seconds
+
+    monkeypatch.setattr("exchanges.views.live.time", FakeTime)
+    received = events(read(login(referent).get(stream_url(conversation))))
+    assert received[-1]["event"] == "end"
+    assert sum(clock["waits"]) == pytest.approx(25) and max(clock["waits"]) <= 1.5

@@ -25,7 +25,7 @@ from exchanges import selectors as exchange_selectors
 from exchanges import services as exchange_services
 from exchanges.models import Conversation, ConversationKind
 from portal.user_portal.forms import ReplyForm, WriteToTeamForm
-from portal.user_portal.spaces import open_space, page_context, portal_page
+from portal.user_portal.spaces import SESSION_KEY, open_space, page_context, portal_page, spaces
 
 LIST_PAGE_SIZE = 20
 
@@ -37,6 +37,23 @@ def with_whom(conversation: Conversation) -> str:
     if conversation.professional_id:
         return conversation.professional.get_full_name() or conversation.professional.email
     return conversation.subject
+
+
+def _enter_its_space(request: HttpRequest, conversation_id: int) -> None:
+    """A link to a conversation (a notification, an e-mail) opens it whichever space the
+    reader had open: the space becomes the conversation's person's, when the reader may
+    open that space and take part in it (the gate still decides next)."""
+    if not 0 < conversation_id <= exchange_selectors.MAX_ID:
+        raise Http404
+    person_id = (
+        exchange_selectors.visible_conversations(request.user)
+        .filter(pk=conversation_id, kind=ConversationKind.PERSON_TEAM)
+        .values_list("person_id", flat=True)
+        .first()
+    )
+    if person_id and request.session.get(SESSION_KEY) != person_id:
+        if spaces(request.user).filter(pk=person_id).exists():
+            request.session[SESSION_KEY] = person_id
 
 
 def _conversation(request: HttpRequest, person, conversation_id: int) -> Conversation:
@@ -134,6 +151,7 @@ def decorate(items, user, receipts) -> None:
 @portal_page
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """One conversation with the team: the last messages first, and the answer box."""
+    _enter_its_space(request, conversation_id)
     grant = open_space(request, Category.EXCHANGES, probe_write=True)
     person = grant.person
     conversation = _conversation(request, person, conversation_id)
