@@ -32,6 +32,7 @@ build would digest them).
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import re
@@ -90,7 +91,7 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core import mail  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -117,6 +118,12 @@ def parse_args() -> argparse.Namespace:
         choices=["batch", "single"],
         default="batch",
         help="batch: deliver_batch by BATCH_SIZE ids (as the build queues them); single: deliver per id",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="processes sending (default 1; the production worker runs 2: --concurrency=2); needs --email smtp",
     )
     parser.add_argument(
         "--email", choices=["smtp", "locmem"], default="smtp", help="smtp: a sink of this script's own (default)"
@@ -202,6 +209,9 @@ def main() -> int:
     def collect_only(deliveries) -> None:
         collected.extend(d.pk for d in deliveries if d.pk is not None)
 
+    if args.processes > 1 and args.email != "smtp":
+        print("--processes needs --email smtp (the locmem outbox is per process)", file=sys.stderr)
+        return 2
     sink = sink_log = None
     if args.email == "smtp":
         sink, sink_log, email_settings = start_sink()
@@ -251,21 +261,29 @@ def main() -> int:
             mail.outbox = []
             print(f"Sending {len(collected)} digests ({args.path}, {args.email})…", flush=True)
             start = time.perf_counter()
-            for index, unit in enumerate(units):
-                if index < sample_units:
-                    with CaptureQueriesContext(connection) as queries:
-                        one = time.perf_counter()
-                        outcome = task(unit)
-                        sample_seconds.append(time.perf_counter() - one)
-                    sample_queries.append(len(queries))
-                    sample_messages += len(unit) if args.path == "batch" else 1
-                else:
+            rest = units[sample_units:]
+            for unit in units[:sample_units]:
+                with CaptureQueriesContext(connection) as queries:
+                    one = time.perf_counter()
                     outcome = task(unit)
+                    sample_seconds.append(time.perf_counter() - one)
+                sample_queries.append(len(queries))
+                sample_messages += len(unit) if args.path == "batch" else 1
                 outcomes.update(outcome if isinstance(outcome, dict) else {outcome: 1})
-                if len(mail.outbox) >= 1000:  # keep memory flat
-                    sent_messages += len(mail.outbox)
-                    example = mail.outbox[-1]
-                    mail.outbox = []
+            if args.processes > 1:
+                # As the worker's prefork pool: each process its own database connection.
+                connections.close_all()
+                with multiprocessing.get_context("fork").Pool(args.processes) as pool:
+                    for outcome in pool.imap_unordered(run_task, [(task.name, unit) for unit in rest]):
+                        outcomes.update(outcome if isinstance(outcome, dict) else {outcome: 1})
+            else:
+                for unit in rest:
+                    outcome = task(unit)
+                    outcomes.update(outcome if isinstance(outcome, dict) else {outcome: 1})
+                    if len(mail.outbox) >= 1000:  # keep memory flat
+                        sent_messages += len(mail.outbox)
+                        example = mail.outbox[-1]
+                        mail.outbox = []
             send_seconds = time.perf_counter() - start
             sent_messages += len(mail.outbox)
             example = mail.outbox[-1] if mail.outbox else example
@@ -303,7 +321,8 @@ def main() -> int:
     print(f"   items left pending   {still_pending:8d}   deliveries with a wrong item_count: {wrong_counts}")
     how = f"deliver_batch by {BATCH_SIZE}" if args.path == "batch" else "deliver per message"
     where = "SMTP sink (aiosmtpd, own process)" if args.email == "smtp" else "locmem e-mail backend"
-    print(f"2. Send: notifications.tasks {how}, in-process, {where}")
+    procs = "in this process" if args.processes == 1 else f"in {args.processes} processes"
+    print(f"2. Send: notifications.tasks {how}, {procs}, {where}")
     if n:
         print(f"   total                {send_seconds:8.2f} s   for {n} deliveries ({dict(outcomes)})")
         print(f"   per message (mean)   {send_seconds / n * 1000:8.2f} ms")
@@ -328,6 +347,13 @@ def main() -> int:
     print(f"Build + send with one worker: {total:.1f} s   (limit {args.limit:g} s: {'OK' if ok else 'EXCEEDED'})")
     print(f"Cleanup: {deleted} in {cleanup_seconds:.1f} s")
     return 0 if ok else 1
+
+
+def run_task(job: tuple[str, object]):
+    """In a pool process: run the task on its unit (ids) in-process."""
+    name, unit = job
+    task = deliver_batch if name == deliver_batch.name else deliver
+    return task(unit)
 
 
 def start_sink() -> tuple[subprocess.Popen, str, dict]:
