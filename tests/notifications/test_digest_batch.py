@@ -31,6 +31,7 @@ class Relay:
         self.refused: set[str] = set()
         self.drop_at: int | None = None  # drop the connection instead of answering this DATA (1-based)
         self.datas = 0
+        self.events: list[tuple[str, str]] = []  # ("accepted", Message-ID), in order
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:
@@ -46,6 +47,7 @@ class Relay:
             return "421 going away"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append({"to": envelope.rcpt_tos, "peer": session.peer, "message": message})
+        self.events.append(("accepted", message["Message-ID"]))
         return "250 Message accepted for delivery"
 
     def message_ids(self) -> list[str]:
@@ -134,6 +136,23 @@ def test_the_daily_digests_leave_over_one_connection_each_with_its_own_message_i
     assert "4 nouveauté(s) de la journée" in third["Subject"]
     text = third.get_body(("plain",)).get_content()
     assert "Nouvelle transmission partagée : 3" in text and "Nouveau document : 1" in text
+
+
+def test_each_digest_is_marked_sent_as_soon_as_the_relay_accepts_it_before_the_next_one(relay, monkeypatch):
+    from common import outbox
+
+    deliveries = _digests_built(4, monkeypatch)
+    original = outbox.mark_sent
+
+    def mark_sent(model, pk, **extra):
+        relay.events.append(("marked", Delivery.objects.get(pk=pk).message_id))
+        original(model, pk, **extra)
+
+    monkeypatch.setattr(outbox, "mark_sent", mark_sent)
+    deliver_batch([d.pk for d in deliveries])
+    ids = [Delivery.objects.get(pk=d.pk).message_id for d in deliveries]
+    # A worker killed at any point re-sends at most the one message accepted and not yet marked.
+    assert relay.events == [(event, mid) for mid in ids for event in ("accepted", "marked")]
 
 
 def test_a_refused_address_fails_only_its_own_digest(relay, monkeypatch):
