@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import requests
@@ -38,13 +38,7 @@ def _absolute(url: str) -> str:
     return url if url.startswith("http") else f"{settings.SITE_URL}{url}"
 
 
-def _digest_items(delivery: Delivery) -> list[tuple[str, int]]:
-    counts = (
-        Notification.objects.filter(recipient=delivery.user, frequency=delivery.digest, digested_at=delivery.created_at)
-        .values("event_type")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "event_type")
-    )
+def _digest_labels(counts) -> list[tuple[str, int]]:
     kinds = catalogue()
     return [
         (kinds[row["event_type"]].label if row["event_type"] in kinds else row["event_type"], row["n"])
@@ -52,10 +46,43 @@ def _digest_items(delivery: Delivery) -> list[tuple[str, int]]:
     ]
 
 
-def message_for(delivery: Delivery) -> dict:
-    """Subject, texts and link of a delivery (what the e-mail and SMS say)."""
+def _digest_items(delivery: Delivery) -> list[tuple[str, int]]:
+    counts = (
+        Notification.objects.filter(recipient=delivery.user, frequency=delivery.digest, digested_at=delivery.created_at)
+        .values("event_type")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "event_type")
+    )
+    return _digest_labels(counts)
+
+
+def digest_items_of(deliveries: Sequence[Delivery]) -> dict[int, list[tuple[str, int]]]:
+    """The items of several digests in one query (what `_digest_items` gives for each):
+    {delivery id: [(label, count), …]}, for the digests among `deliveries`."""
+    digests = [d for d in deliveries if d.digest]
+    if not digests:
+        return {}
+    counts = (
+        Notification.objects.filter(
+            recipient_id__in={d.user_id for d in digests},
+            frequency__in={d.digest for d in digests},
+            digested_at__in={d.created_at for d in digests},
+        )
+        .values("recipient_id", "frequency", "digested_at", "event_type")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "event_type")
+    )
+    grouped: dict[tuple, list[dict]] = {}
+    for row in counts:
+        grouped.setdefault((row["recipient_id"], row["frequency"], row["digested_at"]), []).append(row)
+    return {d.pk: _digest_labels(grouped.get((d.user_id, d.digest, d.created_at), [])) for d in digests}
+
+
+def message_for(delivery: Delivery, *, items: list[tuple[str, int]] | None = None) -> dict:
+    """Subject, texts and link of a delivery (what the e-mail and SMS say). A digest's
+    `items` may be given (read for a whole batch by `digest_items_of`)."""
     if delivery.digest:
-        items = _digest_items(delivery)
+        items = _digest_items(delivery) if items is None else items
         link = _absolute("/notifications/")
         period = "de la journée" if delivery.digest == "daily" else "de la semaine"
         return {
@@ -81,12 +108,9 @@ def message_for(delivery: Delivery) -> dict:
     }
 
 
-def send_email(delivery: Delivery, *, on_accepted: Callable[[], None] | None = None) -> None:
-    """Send the delivery's e-mail. `on_accepted` runs as soon as the relay has accepted
-    the message (its 250 to DATA), before the goodbye (QUIT): the sending task marks the
-    row sent there, so a worker killed between the two re-sends as little as possible."""
-    context = message_for(delivery)
-    connection = get_connection()
+def email_message(delivery: Delivery, connection, *, items: list[tuple[str, int]] | None = None):
+    """The delivery's e-mail, ready to send over `connection`."""
+    context = message_for(delivery, items=items)
     message = EmailMultiAlternatives(
         subject=context["subject"],
         body=render_to_string("notifications/email/notification.txt", context),
@@ -97,25 +121,99 @@ def send_email(delivery: Delivery, *, on_accepted: Callable[[], None] | None = N
         connection=connection,
     )
     message.attach_alternative(render_to_string("notifications/email/notification.html", context), "text/html")
+    return message
+
+
+def smtp_failure(error: Exception) -> PermanentError | TransientError:
+    """What an SMTP error means for the delivery: a refused address or a 5xx will not
+    work by retrying; a 4xx, a timeout or a lost connection may."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return PermanentError(f"adresse refusée : {error.recipients}")
+    if isinstance(error, smtplib.SMTPResponseException):
+        if 400 <= error.smtp_code < 500:
+            return TransientError(f"SMTP {error.smtp_code}")
+        return PermanentError(f"SMTP {error.smtp_code}")
+    return TransientError(f"{error.__class__.__name__}: {error}")
+
+
+SMTP_ERRORS = (TimeoutError, smtplib.SMTPException, OSError)
+
+
+def send_email(delivery: Delivery, *, on_accepted: Callable[[], None] | None = None) -> None:
+    """Send the delivery's e-mail. `on_accepted` runs as soon as the relay has accepted
+    the message (its 250 to DATA), before the goodbye (QUIT): the sending task marks the
+    row sent there, so a worker killed between the two re-sends as little as possible."""
+    connection = get_connection()
+    message = email_message(delivery, connection)
     try:
         try:
             connection.open()
             message.send()
-        except smtplib.SMTPRecipientsRefused as error:
-            raise PermanentError(f"adresse refusée : {error.recipients}") from error
-        except smtplib.SMTPResponseException as error:
-            if 400 <= error.smtp_code < 500:
-                raise TransientError(f"SMTP {error.smtp_code}") from error
-            raise PermanentError(f"SMTP {error.smtp_code}") from error
-        except (TimeoutError, smtplib.SMTPException, OSError) as error:
-            raise TransientError(f"{error.__class__.__name__}: {error}") from error
+        except SMTP_ERRORS as error:
+            raise smtp_failure(error) from error
         if on_accepted is not None:
             on_accepted()
     finally:
+        _goodbye(connection, delivery.pk)
+
+
+def _goodbye(connection, what) -> None:
+    try:
+        connection.close()
+    except Exception as error:  # noqa: BLE001 — accepted (or already failed): the goodbye changes nothing
+        logger.warning("SMTP goodbye failed for delivery %s: %s", what, error)
+
+
+def send_email_batch(
+    deliveries: Sequence[Delivery],
+    *,
+    on_accepted: Callable[[Delivery], None],
+    on_failed: Callable[[Delivery, Exception], None],
+    may_go_on: Callable[[], bool] = lambda: True,
+) -> tuple[list[Delivery], Exception | None]:
+    """Send the deliveries' e-mails in order over ONE connection to the relay (the mail
+    backend's `open`, then `send_messages` for each message, one `close`).
+
+    For each message: `on_accepted(delivery)` as soon as the relay has accepted it (its
+    250 to DATA), before the next message is sent — the caller marks that row sent
+    there, as `send_email` does for one; or `on_failed(delivery, error)`: a
+    `PermanentError` (a refused recipient, a 5xx: only this one fails, the batch goes
+    on), a `TransientError` (4xx, timeout, connection lost: the batch stops there) or
+    another exception (the message could not be built: only this one, the batch goes on).
+
+    Returns the deliveries not tried — all of them if the relay cannot be reached, the
+    rest after a relay failure, or after `may_go_on()` said no — with the relay's error
+    (None when `may_go_on` stopped it or all were tried): the caller gives them back."""
+    items = digest_items_of(deliveries)
+    connection = get_connection()
+    try:
         try:
-            connection.close()
-        except Exception as error:  # noqa: BLE001 — accepted (or already failed): the goodbye changes nothing
-            logger.warning("SMTP goodbye failed for delivery %s: %s", delivery.pk, error)
+            connection.open()
+        except SMTP_ERRORS as error:
+            return list(deliveries), smtp_failure(error)
+        for index, delivery in enumerate(deliveries):
+            if not may_go_on():
+                return list(deliveries[index:]), None
+            try:
+                message = email_message(delivery, connection, items=items.get(delivery.pk))
+            except Exception as error:  # noqa: BLE001 — this message only (a template, a row): the others go on
+                on_failed(delivery, error)
+                continue
+            try:
+                sent = connection.send_messages([message])
+            except SMTP_ERRORS as error:
+                failure = smtp_failure(error)
+                on_failed(delivery, failure)
+                if isinstance(failure, TransientError):
+                    return list(deliveries[index + 1 :]), failure
+                continue
+            if not sent:  # the backend had nothing to send (no recipient address)
+                on_failed(delivery, PermanentError("aucune adresse e-mail"))
+                continue
+            on_accepted(delivery)
+        return [], None
+    finally:
+        _goodbye(connection, [d.pk for d in deliveries])
 
 
 # --- SMS -------------------------------------------------------------------------------------
