@@ -27,6 +27,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from coordination import services as coordination_services
 from coordination.models import Category, CircleMember, Level
@@ -65,12 +66,8 @@ NOT_REACHED = {
     "admission/mes-demandes/<int:request_id>/demandes/<int:copy_id>/retrait/": NO_OBJECT.format("admission request"),
     "admission/mes-demandes/<int:request_id>/documents/<int:attachment_id>/": NO_OBJECT.format("admission request"),
     "admission/offre/<int:structure_id>/": NO_OBJECT.format("published offer of a structure"),
-    "agenda/abonnements/<int:feed_id>/revoquer/": NO_OBJECT.format("calendar feed"),
-    "mon-espace/agenda/abonnement/<int:feed_id>/": NO_OBJECT.format("calendar feed"),
     "agenda/agendas-externes/<int:calendar_id>/": NO_OBJECT.format("external calendar"),
     "agenda/evenements/<int:event_id>/realise/": NO_OBJECT.format("past event (its event is in three days)"),
-    "agenda/propositions/<int:pk>/": NO_OBJECT.format("appointment proposal"),
-    "mon-espace/agenda/propositions/<int:event_id>/": NO_OBJECT.format("appointment proposal"),
     "mon-espace/agenda/mes-rendez-vous/<int:event_id>/annuler/": NO_OBJECT.format("appointment of the person's own"),
     "agenda/reunions/<int:pk>/contre-proposition/<int:participant_id>/accepter/": NO_OBJECT.format("counter-proposal"),
     "agenda/reunions/reserver/": "posted from the slot search's results, a GET form the walk does not submit",
@@ -79,20 +76,12 @@ NOT_REACHED = {
     "evaluation/satisfaction/<str:token>/": "a satisfaction survey's secret link, answered without an account",
     "coordination/dmp/<int:share_id>/annuler/": GONE.format("the document is withdrawn first"),
     "coordination/documents/<int:document_id>/examiner/": NO_OBJECT.format("document deposited by the person"),
-    "coordination/documents/<int:document_id>/retirer/": GONE.format("the document gets a new version first"),
     "coordination/documents/<int:document_id>/valider/": NO_OBJECT.format("document waiting for validation"),
     "coordination/personnes/<int:person_id>/cercle/<int:member_id>/fin/": GONE.format("the circle page changes"),
     "dossier-complet/personnes/<int:person_id>/exports/<int:export_id>/": NO_OBJECT.format("record export"),
     "dossier-complet/personnes/<int:person_id>/exports/<int:export_id>/etat/": NO_OBJECT.format("record export"),
     "dossier-complet/personnes/<int:person_id>/exports/<int:export_id>/telecharger/": NO_OBJECT.format("record export"),
-    "echanges/<int:conversation_id>/": NO_OBJECT.format("conversation"),
     "echanges/<int:conversation_id>/lu/": NO_OBJECT.format("conversation"),
-    "echanges/<int:conversation_id>/messages/": NO_OBJECT.format("conversation"),
-    "echanges/<int:conversation_id>/participants/": NO_OBJECT.format("conversation"),
-    "echanges/<int:conversation_id>/quitter/": NO_OBJECT.format("conversation"),
-    "echanges/messages/<int:message_id>/modifier/": NO_OBJECT.format("conversation"),
-    "echanges/messages/<int:message_id>/retirer/": NO_OBJECT.format("conversation"),
-    "echanges/messages/<int:message_id>/verser/": NO_OBJECT.format("conversation"),
     "echanges/pieces-jointes/<int:attachment_id>/": NO_OBJECT.format("conversation"),
     "echanges/pieces-jointes/<int:attachment_id>/vignette/": NO_OBJECT.format("conversation"),
     "mon-espace/messages/<int:conversation_id>/": NO_OBJECT.format("conversation"),
@@ -105,14 +94,10 @@ NOT_REACHED = {
         "questionnaire"
     ),
     "evaluation/structures/<int:structure_id>/satisfaction/<int:campaign_id>/": NO_OBJECT.format("survey campaign"),
-    "liaison/transmissions/<int:transmission_id>/accuse-reception/": NO_OBJECT.format("transmission asking a receipt"),
     "mon-espace/projet/versions/<int:version_id>/signer/": NO_OBJECT.format("plan submitted for signature"),
     "ppa/versions/<int:version_id>/signer/": NO_OBJECT.format("plan submitted for signature"),
     "notifications/<int:notification_id>/lue/": GONE.format("the notifications are all marked read first"),
     "notifications/groupe/<str:event_type>/<int:person_id>/": "needs a notification type in the address",
-    "ppa/besoins/<int:need_id>/retirer/": GONE.format("the plan version page changes"),
-    "ppa/modalites/<int:action_id>/retirer/": GONE.format("the plan version page changes"),
-    "ppa/objectifs/<int:objective_id>/retirer/": GONE.format("the plan version page changes"),
     "ppa/versions/<int:version_id>/soumettre/": GONE.format("the plan version page changes"),
     "ppa/personnes/<int:person_id>/commencer/": "the world's person has a plan already",
     "ppa/versions/<int:version_id>/agenda/": "posted from the plan version page when an action has a schedule",
@@ -136,6 +121,7 @@ REFUSED_4XX: dict[tuple[str, str], str] = {
     ("admission:request_new", "*"): "the structures asked come from the offer search (?structure=…), not the form",
     ("evaluation:referral_new", "*"): "no coordination device (DAC) in the world: the list of devices is empty",
     ("portal_invitation_create", "*"): "the person already has a portal account",
+    ("exchanges:file", "referent"): "the nurse versed the message into the notebook first: once per message",
     ("coordination:delegation_create", "*"): "the form delegates no right until the user chooses one (all at 0)",
     ("coordination:invite", "referent"): "the first professional of the list is in the circle already",
     ("coordination:join_request", "referent"): "the referent is in the circle of the person the form names already",
@@ -393,12 +379,12 @@ def _french_refusal(text: str) -> bool:
     return bool(re.search(r'role="alert"|class="field__errors"|Erreur 4\d\d', text))
 
 
-# Forms that move an item to its next state (the page then offers other forms): posted
-# after the ordinary ones, then the destructive ones, then signing out.
+# The order of the posts: the ordinary forms, then those that remove an item, then those
+# that move an item to its next state (the page then offers other forms), then those that
+# end someone's access (a member's end, a consent withdrawn), then signing out.
+REMOVAL = re.compile(r"/(retirer|annuler|revoquer|supprimer|quitter|retrait|tout-lu)/")
 TRANSITION = re.compile(r"/(soumettre|signer|valider|examiner|realise|accepter|commencer|avenant|admission|reponse)/")
-DESTRUCTIVE = re.compile(
-    r"/(fin|retirer|annuler|revoquer|supprimer|quitter|retrait|logout|tout-lu)/|consentements|accompagnements/\d+/fin"
-)
+ACCESS_END = re.compile(r"/fin/|consentements")
 
 
 @pytest.fixture
@@ -410,11 +396,59 @@ def carer_with_rights(world, person, person_user, carer):
     return carer
 
 
+@pytest.fixture
+def more(world, person, person_user, nurse, referent, carer_with_rights):
+    """What the world lacks for some pages: calendar feeds, a proposal to the person, a
+    transmission asking the nurse's receipt, a conversation between professionals."""
+    from agenda import services as agenda_services
+    from agenda.booking import services as booking
+    from agenda.models import FeedOwnerKind
+    from exchanges import services as exchange_services
+    from exchanges.models import ConversationKind
+    from liaison import services as liaison_services
+
+    pro_feed, _token = agenda_services.agenda_feed_create(actor=nurse, kind=FeedOwnerKind.PERSON, person=person)
+    person_feed, _token = agenda_services.agenda_feed_create(
+        actor=person_user, kind=FeedOwnerKind.PERSON, person=person
+    )
+    starts = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=90)
+    proposal = booking.appointment_propose(
+        actor=referent,
+        person=person,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        title="Bilan",
+        answer_deadline=starts - timedelta(days=2),
+    )
+    liaison_services.transmission_create(
+        actor=referent, person=person, category="autre", text="Lu ?", addressees=[nurse], requests_receipt=True
+    )
+    conversation = exchange_services.conversation_start(
+        actor=nurse,
+        kind=ConversationKind.PERSON,
+        subject="Chute",
+        person=person,
+        participants=[referent],
+        body="Avez-vous vu la chute de mardi ?",
+    )
+    world.ids.update(
+        {
+            "abonnements": pro_feed.pk,
+            "abonnement": person_feed.pk,
+            "propositions": proposal.pk,
+            "echanges": conversation.pk,
+            "conversation_id": conversation.pk,
+            "messages": conversation.messages.get().pk,
+        }
+    )
+    return world
+
+
 def _excluded(route: str) -> bool:
-    return route in EXCLUDED or route in NOT_REACHED or route.startswith(tuple(EXCLUDED_PREFIXES))
+    return route in EXCLUDED or route.startswith(tuple(EXCLUDED_PREFIXES))
 
 
-def test_every_form_of_every_page_posts_as_its_user(world, request, carer_with_rights):
+def test_every_form_of_every_page_posts_as_its_user(world, request, carer_with_rights, more):
     world.ids.update({"page": "agenda", "code": "x", "slug": "persons"})
     routes = [route for route, _pattern in url_routes() if not _excluded(route)]
     clients = {}
@@ -455,8 +489,11 @@ def test_every_form_of_every_page_posts_as_its_user(world, request, carer_with_r
 
     def sort_key(item):
         (_persona, action_route, _names), (path, persona, _index) = item
-        rank = 3 if "logout" in action_route else 1 if DESTRUCTIVE.search("/" + action_route) else 0
-        rank = rank or (2 if TRANSITION.search("/" + action_route) else 0)
+        route = "/" + action_route
+        rank = next(
+            (i for i, pattern in enumerate((REMOVAL, TRANSITION, ACCESS_END), 1) if pattern.search(route)),
+            4 if "logout" in route else 0,
+        )
         return (rank, persona, path)
 
     posted = 0
@@ -493,17 +530,18 @@ def test_every_form_of_every_page_posts_as_its_user(world, request, carer_with_r
             elif not _french_refusal(_body(response)):
                 failures.append(f"{where} → {status} without a French message")
 
-    missing = sorted(route for route in routes if route not in covered)
+    missing = sorted(route for route in routes if route not in covered and route not in NOT_REACHED)
     print(
         f"walk: {len(pages)} pages, {len(found)} forms, {posted} posted, {len(skipped)} gone, {len(covered)} patterns"
     )
     assert not failures, "\n".join(failures)
+    assert not covered & set(NOT_REACHED), f"reached now, to remove from NOT_REACHED: {covered & set(NOT_REACHED)}"
     assert not missing, (
         "neither opened nor posted, nor excluded:\n"
         + "\n".join(missing)
         + "\nforms gone from their page when their turn came:\n"
         + "\n".join(skipped)
     )
-    # 2026-12-07: 79 pages, 145 forms (persona × action × fields), 127 posted, 116 patterns.
-    assert posted >= 120, posted
-    assert len(pages) >= 75, len(pages)
+    # 2026-12-07: 83 pages, 167 forms (persona × action × fields), 155 posted, 132 patterns.
+    assert posted >= 150, posted
+    assert len(pages) >= 80, len(pages)
