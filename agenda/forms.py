@@ -55,7 +55,7 @@ class EventForm(Form):
     repeat_until = forms.DateField(
         label="Jusqu'au (inclus)",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Laissez vide pour une répétition sans fin.",
     )
     place_kind = forms.ChoiceField(label="Lieu", choices=[("", "Non précisé"), *PlaceKind.choices], required=False)

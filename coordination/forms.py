@@ -49,7 +49,7 @@ class JoinRequestForm(Form):
     birth_name = forms.CharField(label="Nom de naissance", required=False, max_length=100)
     first_name = forms.CharField(label="Prénom", required=False, max_length=100)
     birth_date = forms.DateField(
-        label="Date de naissance", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Date de naissance", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     role = forms.ChoiceField(
         label="Votre rôle auprès de la personne",
@@ -157,7 +157,9 @@ class AccessLogFilterForm(Form):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     via = forms.ChoiceField(label="Au titre de", required=False, choices=[("", "Tous")] + AccessVia.choices)
-    since = forms.DateField(label="Depuis le", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        label="Depuis le", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class InviteForm(Form):

@@ -16,7 +16,7 @@ class DocumentUploadForm(Form):
     document_on = forms.DateField(
         label="Date du document",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Par défaut : aujourd'hui.",
     )
     file = forms.FileField(label="Fichier", help_text=FILE_HELP)
@@ -39,7 +39,7 @@ class NewVersionForm(Form):
         label="Titre", max_length=200, required=False, help_text="Laissez vide pour garder le titre actuel."
     )
     document_on = forms.DateField(
-        label="Date du document", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Date du document", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     file = forms.FileField(label="Fichier de la nouvelle version", help_text=FILE_HELP)
     validate = forms.BooleanField(label="Valider la nouvelle version maintenant", required=False)
@@ -68,8 +68,12 @@ class DocumentFilterForm(Form):
     status = forms.ChoiceField(
         label="Statut", required=False, choices=[("", "Tous les statuts"), *DocumentStatus.choices]
     )
-    since = forms.DateField(label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     history = forms.BooleanField(label="Afficher aussi les anciennes versions", required=False)
 
     def apply(self, queryset):

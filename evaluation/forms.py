@@ -58,7 +58,9 @@ def _question_field(question: d.Question) -> forms.Field:
         # A text input: the service parses and bounds the number and names the question.
         return forms.CharField(max_length=30, widget=forms.TextInput(attrs=attrs), **common)
     if question.type == d.DATE:
-        return forms.CharField(max_length=10, widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.CharField(
+            max_length=10, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common
+        )
     if question.type == d.LONG_TEXT:
         return forms.CharField(
             max_length=LONG_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4, "maxlength": LONG_TEXT_MAX}), **common

@@ -103,8 +103,12 @@ class NotebookFilterForm(Form):
     structure = forms.ModelChoiceField(
         label="Structure", required=False, queryset=Structure.objects.none(), empty_label="Toutes"
     )
-    since = forms.DateField(label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        label="Du", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        label="Au", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, person=None, **kwargs):
         super().__init__(*args, **kwargs)

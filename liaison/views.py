@@ -203,7 +203,11 @@ def transmission_detail(request: HttpRequest, transmission_id: int) -> HttpRespo
             "t": items[0],
             "person": transmission.person,
             "revisions": transmission.revisions.all(),
-            "correction_form": CorrectionForm(),
+            # Only someone who may write in the notebook may add a correction (a reader,
+            # e.g. the person herself, would be refused with a 403).
+            "correction_form": (
+                CorrectionForm() if access.check(request.user, transmission.person, Category.LIAISON, "write") else None
+            ),
         },
     )
 

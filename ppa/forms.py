@@ -56,7 +56,9 @@ class ObjectiveForm(Form):
     indicator = forms.CharField(
         label="Indicateur de réussite", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    target_on = forms.DateField(label="Échéance", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    target_on = forms.DateField(
+        label="Échéance", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     status = forms.ChoiceField(label="État", choices=ObjectiveStatus.choices, initial=ObjectiveStatus.NOT_STARTED)
     status_note = forms.CharField(label="Note sur l'état", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -86,10 +88,16 @@ class ActionForm(Form):
         max_length=200,
         help_text="Sans jours fixes, par exemple « selon les besoins ».",
     )
-    starts_on = forms.DateField(label="Début", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label="Fin", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label="Début", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    ends_on = forms.DateField(
+        label="Fin", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     trial_ends_on = forms.DateField(
-        label="Fin de la période d'essai (facultatif)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Fin de la période d'essai (facultatif)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     involves_person = forms.BooleanField(label="Avec la personne (dans son agenda)", required=False, initial=True)
 

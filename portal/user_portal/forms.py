@@ -176,7 +176,7 @@ class OwnAppointmentForm(Form):
     """An appointment the person (or her legal representative) adds to her own agenda."""
 
     title = forms.CharField(label="Quel rendez-vous ?", max_length=200, help_text="Par exemple : dentiste, coiffeur.")
-    on = forms.DateField(label="Quel jour ?", widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label="Quel jour ?", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     starts = forms.TimeField(label="À quelle heure ?", widget=forms.TimeInput(attrs={"type": "time"}))
     ends = forms.TimeField(label="Jusqu'à quelle heure ?", widget=forms.TimeInput(attrs={"type": "time"}))
     place = forms.CharField(label="Où ? (facultatif)", required=False, max_length=200)
