@@ -26,12 +26,21 @@ def spaces(user):
     )
 
 
+def spaces_of(request: HttpRequest) -> list[Person]:
+    """`spaces(request.user)` read once for this request (the page, its banner and its
+    menu each need it); kept on the request only, never beyond it."""
+    cached = getattr(request, "_portal_spaces", None)
+    if cached is None:
+        cached = request._portal_spaces = list(spaces(request.user))
+    return cached
+
+
 def current_person_id(request: HttpRequest) -> int | None:
     """The chosen space, else the only one. None when the user must choose (or has none)."""
     chosen = request.session.get(SESSION_KEY)
     if chosen:
         return int(chosen)
-    ids = list(spaces(request.user).values_list("pk", flat=True)[:2])
+    ids = [p.pk for p in spaces_of(request)[:2]]
     if len(ids) == 1:
         request.session[SESSION_KEY] = ids[0]
         return ids[0]
@@ -82,9 +91,16 @@ def page_context(request: HttpRequest, person: Person, **extra) -> dict:
         "person": person,
         "is_self": is_self,
         "is_decider": rules.is_decider(request.user, person),
-        "space_count": spaces(request.user).count(),
+        "space_count": len(spaces_of(request)),
         **extra,
     }
+
+
+def may_each(request, person: Person, categories, action: str = "read") -> dict[str, bool]:
+    """`may` for several categories: one gate query and one access-log INSERT (a row per
+    category granted, as `may` writes them)."""
+    granted = access.require_each(request.user, person, categories, action, path=request.path)
+    return {category: grant is not None for category, grant in granted.items()}
 
 
 def may(request, person: Person, category: str, action: str = "read") -> bool:
