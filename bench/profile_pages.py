@@ -13,7 +13,9 @@ of throughput.PAGES (or --only NAME, repeatable, a part of the name):
 1. --warmup requests, then --requests timed ones: median and p95 of the whole request
    through the middleware, the SQL queries of a request and their time (median), and
    the time spent rendering the page's template (median; the SQL a template runs
-   itself, lazy querysets, is counted in both, and shown apart as "of it SQL");
+   itself, lazy querysets, is counted in both, and shown apart as "of it SQL"), and the
+   CPU time of this process per request (median): the Python side's cost, which the
+   load of a shared machine inflates much less than wall-clock times;
 2. unless --no-profile, pyinstrument over --profile-requests more requests: the call
    tree, trimmed to the frames over --min-share of the time (text; --html DIR also
    writes one HTML file per page).
@@ -178,13 +180,14 @@ def main() -> int:
             continue
         for _ in range(args.warmup):
             client.get(path)
-        times, counts, sql_ms, timers = [], [], [], []
+        times, cpu, counts, sql_ms, timers = [], [], [], [], []
         for _ in range(args.requests):
             timer = _TIMER = SqlTimer()
             with connection.execute_wrapper(timer):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 client.get(path)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
             _TIMER = None
             counts.append(timer.count)
             sql_ms.append(timer.seconds * 1000)
@@ -198,11 +201,12 @@ def main() -> int:
             statistics.median(sql_ms),
             statistics.median(t.template_seconds * 1000 for t in timers),
             statistics.median(t.template_sql_seconds * 1000 for t in timers),
+            statistics.median(cpu),
         )
         rows.append(row)
         print(
             f"\n=== {page.name} {path}: p50 {row[2]:.1f} ms, p95 {row[3]:.1f} ms, {row[4]} SQL, {row[5]:.1f} SQL ms,"
-            f" template {row[6]:.1f} ms (of it SQL {row[7]:.1f} ms)"
+            f" template {row[6]:.1f} ms (of it SQL {row[7]:.1f} ms), this process's CPU {row[8]:.1f} ms"
         )
         if args.sql:
             middle = sorted(range(len(times)), key=times.__getitem__)[len(times) // 2]
@@ -224,9 +228,10 @@ def main() -> int:
             (Path(args.html) / f"{name}.html").write_text(profiler.output_html(), encoding="utf-8")
     load = os.getloadavg()
     print(f"\nload average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4} {'SQL ms':>7} {'tpl ms':>7} {'tpl SQL':>7}")
-    for name, _path, p50, p95, count, sql, tpl, tpl_sql in rows:
-        print(f"{name:<32} {p50:8.1f} {p95:8.1f} {count:4d} {sql:7.1f} {tpl:7.1f} {tpl_sql:7.1f}")
+    header = f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4} {'SQL ms':>7} {'tpl ms':>7} {'tpl SQL':>7}"
+    print(f"{header} {'CPU ms':>7}")
+    for name, _path, p50, p95, count, sql, tpl, tpl_sql, cpu_ms in rows:
+        print(f"{name:<32} {p50:8.1f} {p95:8.1f} {count:4d} {sql:7.1f} {tpl:7.1f} {tpl_sql:7.1f} {cpu_ms:7.1f}")
     return 0
 
 
