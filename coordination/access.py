@@ -332,7 +332,9 @@ def _decide(user, person_id: int, category: str, action: str, probe_write: bool 
     if not rows:
         return _Decision(person=None, known=False, via=None)
     row = rows[0]
-    return _conclude(user, row, values, action, bool(row._perm), bool(getattr(row, "_may_write", False)), probe_write)
+    # The raw query's extra columns, as plain booleans (SQLite answers 0/1).
+    perm, may_write = (bool(getattr(row, name, False)) for name in ("_perm", "_may_write"))
+    return _conclude(user, row, values, action, perm, may_write, probe_write)
 
 
 def _decide_many(user, person_id: int, categories: tuple[str, ...], action: str) -> dict[str, _Decision]:
