@@ -11,7 +11,11 @@ the professionals' TOTP authenticator meets the MFA rule as in production). For 
 of throughput.PAGES (or --only NAME, repeatable, a part of the name):
 
 1. --warmup requests, then --requests timed ones: median and p95 of the whole request
-   through the middleware, the SQL queries of a request and their time (median);
+   through the middleware, the SQL queries of a request and their time (median), and
+   the time spent rendering the page's template (median; the SQL a template runs
+   itself, lazy querysets, is counted in both, and shown apart as "of it SQL"), and the
+   CPU time of this process per request (median): the Python side's cost, which the
+   load of a shared machine inflates much less than wall-clock times;
 2. unless --no-profile, pyinstrument over --profile-requests more requests: the call
    tree, trimmed to the frames over --min-share of the time (text; --html DIR also
    writes one HTML file per page).
@@ -53,6 +57,7 @@ def _settings(database_url: str, cache_url: str) -> None:
             "CACHE_URL": cache_url,
             "EMAIL_URL": "locmem://",
             "BENCH_QUERY_COUNT": "0",
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             "VAR_DIR": os.environ.get("BENCH_VAR_DIR", str(BASE_DIR / "var" / "bench")),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), str(BASE_DIR), os.environ.get("PYTHONPATH")])),
         }
@@ -67,6 +72,9 @@ class SqlTimer:
         self.count = 0
         self.seconds = 0.0
         self.statements: list[tuple[float, str]] = []
+        self.template_seconds = 0.0
+        self.template_sql_seconds = 0.0
+        self.in_template = 0
 
     def __call__(self, execute, sql, params, many, context):
         started = time.perf_counter()
@@ -76,10 +84,39 @@ class SqlTimer:
             elapsed = time.perf_counter() - started
             self.count += 1
             self.seconds += elapsed
+            if self.in_template:
+                self.template_sql_seconds += elapsed
             self.statements.append((elapsed * 1000, sql))
 
 
+_TIMER: SqlTimer | None = None
+
+
+def _time_templates() -> None:
+    """Wrap the Django backend's Template.render (the page's template as a view renders
+    it; its includes and extends are inside) to add its time to the current SqlTimer."""
+    from django.template.backends.django import Template
+
+    original = Template.render
+
+    def render(self, context=None, request=None):
+        timer = _TIMER
+        if timer is None:
+            return original(self, context, request)
+        timer.in_template += 1
+        started = time.perf_counter()
+        try:
+            return original(self, context, request)
+        finally:
+            timer.in_template -= 1
+            if not timer.in_template:
+                timer.template_seconds += time.perf_counter() - started
+
+    Template.render = render
+
+
 def main() -> int:
+    global _TIMER
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--cache-url", default=os.environ.get("BENCH_CACHE_URL", harness.DEFAULT_CACHE_URL))
@@ -102,6 +139,7 @@ def main() -> int:
     import django
 
     django.setup()
+    _time_templates()
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -142,13 +180,15 @@ def main() -> int:
             continue
         for _ in range(args.warmup):
             client.get(path)
-        times, counts, sql_ms, timers = [], [], [], []
+        times, cpu, counts, sql_ms, timers = [], [], [], [], []
         for _ in range(args.requests):
-            timer = SqlTimer()
+            timer = _TIMER = SqlTimer()
             with connection.execute_wrapper(timer):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 client.get(path)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
+            _TIMER = None
             counts.append(timer.count)
             sql_ms.append(timer.seconds * 1000)
             timers.append(timer)
@@ -159,9 +199,15 @@ def main() -> int:
             harness.percentile(times, 0.95),
             int(statistics.median(counts)),
             statistics.median(sql_ms),
+            statistics.median(t.template_seconds * 1000 for t in timers),
+            statistics.median(t.template_sql_seconds * 1000 for t in timers),
+            statistics.median(cpu),
         )
         rows.append(row)
-        print(f"\n=== {page.name} {path}: p50 {row[2]:.1f} ms, p95 {row[3]:.1f} ms, {row[4]} SQL, {row[5]:.1f} SQL ms")
+        print(
+            f"\n=== {page.name} {path}: p50 {row[2]:.1f} ms, p95 {row[3]:.1f} ms, {row[4]} SQL, {row[5]:.1f} SQL ms,"
+            f" template {row[6]:.1f} ms (of it SQL {row[7]:.1f} ms), this process's CPU {row[8]:.1f} ms"
+        )
         if args.sql:
             middle = sorted(range(len(times)), key=times.__getitem__)[len(times) // 2]
             for ms, sql in timers[middle].statements:
@@ -182,9 +228,10 @@ def main() -> int:
             (Path(args.html) / f"{name}.html").write_text(profiler.output_html(), encoding="utf-8")
     load = os.getloadavg()
     print(f"\nload average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4} {'SQL ms':>7}")
-    for name, _path, p50, p95, count, sql in rows:
-        print(f"{name:<32} {p50:8.1f} {p95:8.1f} {count:4d} {sql:7.1f}")
+    header = f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4} {'SQL ms':>7} {'tpl ms':>7} {'tpl SQL':>7}"
+    print(f"{header} {'CPU ms':>7}")
+    for name, _path, p50, p95, count, sql, tpl, tpl_sql, cpu_ms in rows:
+        print(f"{name:<32} {p50:8.1f} {p95:8.1f} {count:4d} {sql:7.1f} {tpl:7.1f} {tpl_sql:7.1f} {cpu_ms:7.1f}")
     return 0
 
 

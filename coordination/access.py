@@ -211,15 +211,14 @@ def _active_delegation_sql(n: dict[str, str], person: str) -> str:
     )
 
 
-@functools.cache
-def _decide_sql(vendor: str, probe_write: bool) -> tuple[str, tuple[str, ...]]:
-    """The common query: the person row and how the user stands with them."""
-    n = _names()
-    person = "p." + n["person_id"]
-    columns = [
+def _standing_columns(n: dict[str, str], person: str, perms: dict[str, str]) -> list[str]:
+    """How the user stands with the person (member, delegate, break-the-glass, legal
+    representative) and, for each `perms` alias, whether they hold the permission whose
+    codename is the parameter it names."""
+    return [
         f"EXISTS (SELECT 1 FROM {n['member']} m WHERE m.{n['member_person']} = {person}"
         f" AND m.{n['member_user']} = %(user)s AND m.{n['member_ended']} IS NULL) AS _member",
-        f"{_perm_sql(n, '%(user)s', person, 'codename')} AS _perm",
+        *(f"{_perm_sql(n, '%(user)s', person, codename)} AS {alias}" for alias, codename in perms.items()),
         f"EXISTS (SELECT 1 FROM {n['deleg']} d {_active_delegation_sql(n, person)}) AS _delegate_known",
         f"EXISTS (SELECT 1 FROM {n['glass']} bg WHERE bg.{n['glass_user']} = %(user)s"
         f" AND bg.{n['glass_person']} = {person} AND bg.{n['glass_expires']} > %(now)s) AS _glass",
@@ -227,8 +226,27 @@ def _decide_sql(vendor: str, probe_write: bool) -> tuple[str, tuple[str, ...]]:
         f" AND c.{n['carer_user']} = %(user)s AND c.{n['carer_legal']} = %(true)s"
         f" AND c.{n['carer_ended']} IS NULL) AS _representative",
     ]
+
+
+@functools.cache
+def _decide_sql(vendor: str, probe_write: bool) -> tuple[str, tuple[str, ...]]:
+    """The common query: the person row and how the user stands with them."""
+    n = _names()
+    person = "p." + n["person_id"]
+    perms = {"_perm": "codename"}
     if probe_write:
-        columns.append(f"{_perm_sql(n, '%(user)s', person, 'write_codename')} AS _may_write")
+        perms["_may_write"] = "write_codename"
+    columns = _standing_columns(n, person, perms)
+    return _positional(f"SELECT p.*, {', '.join(columns)} FROM {n['person']} p WHERE {person} = %(person)s")
+
+
+@functools.cache
+def _decide_many_sql(vendor: str, count: int) -> tuple[str, tuple[str, ...]]:
+    """The common query for `count` categories at once: `_perm0`… say whether the user
+    holds the permission of each (parameters `codename0`…)."""
+    n = _names()
+    person = "p." + n["person_id"]
+    columns = _standing_columns(n, person, {f"_perm{i}": f"codename{i}" for i in range(count)})
     return _positional(f"SELECT p.*, {', '.join(columns)} FROM {n['person']} p WHERE {person} = %(person)s")
 
 
@@ -259,8 +277,8 @@ class _Decision:
     may_write: bool = False  # with probe_write: whether the user may also write
 
 
-def _decide(user, person_id: int, category: str, action: str, probe_write: bool = False) -> _Decision:
-    values = {
+def _values(user, person_id: int, category: str, action: str) -> dict:
+    return {
         "user": user.pk,
         "person": person_id,
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
@@ -273,16 +291,17 @@ def _decide(user, person_id: int, category: str, action: str, probe_write: bool 
         "write_codename": permission_codename(category, "write"),
         "write_level": int(Level.WRITE),
     }
-    sql, order = _decide_sql(connection.vendor, probe_write)
-    rows = list(Person.objects.raw(sql, [values[name] for name in order]))
-    if not rows:
-        return _Decision(person=None, known=False, via=None)
-    row = rows[0]
+
+
+def _conclude(
+    user, row, values: dict, action: str, perm: bool, may_write: bool, probe_write: bool = False
+) -> _Decision:
+    """The decision for one category from the common query's row (`perm`, `may_write`
+    its columns for that category); the delegation rules asked only for a delegate."""
     # The raw query's extra columns, as plain booleans (SQLite answers 0/1).
-    member, perm, delegate_known, glass, representative = (
-        bool(getattr(row, name)) for name in ("_member", "_perm", "_delegate_known", "_glass", "_representative")
+    member, delegate_known, glass, representative = (
+        bool(getattr(row, name)) for name in ("_member", "_delegate_known", "_glass", "_representative")
     )
-    may_write = bool(getattr(row, "_may_write", False))
     delegated = False
     if delegate_known and (not perm or (probe_write and not may_write)):
         sql, order = _delegation_sql(connection.vendor)
@@ -304,6 +323,46 @@ def _decide(user, person_id: int, category: str, action: str, probe_write: bool 
     if glass and action == "read":
         return _Decision(person=row, known=True, via=AccessVia.BREAK_GLASS, may_write=False)
     return _Decision(person=row, known=known, via=None)
+
+
+def _decide(user, person_id: int, category: str, action: str, probe_write: bool = False) -> _Decision:
+    values = _values(user, person_id, category, action)
+    sql, order = _decide_sql(connection.vendor, probe_write)
+    rows = list(Person.objects.raw(sql, [values[name] for name in order]))
+    if not rows:
+        return _Decision(person=None, known=False, via=None)
+    row = rows[0]
+    # The raw query's extra columns, as plain booleans (SQLite answers 0/1).
+    perm, may_write = (bool(getattr(row, name, False)) for name in ("_perm", "_may_write"))
+    return _conclude(user, row, values, action, perm, may_write, probe_write)
+
+
+def _decide_many(user, person_id: int, categories: tuple[str, ...], action: str) -> dict[str, _Decision]:
+    """`_decide` for several categories with one query (and the delegation rules, for a
+    delegate only, per category as in `_decide`)."""
+    values = _values(user, person_id, categories[0], action)
+    values.update({f"codename{i}": permission_codename(c, action) for i, c in enumerate(categories)})
+    sql, order = _decide_many_sql(connection.vendor, len(categories))
+    rows = list(Person.objects.raw(sql, [values[name] for name in order]))
+    if not rows:
+        return dict.fromkeys(categories, _Decision(person=None, known=False, via=None))
+    row = rows[0]
+    return {
+        category: _conclude(
+            user,
+            row,
+            {
+                **values,
+                "category": category,
+                "codename": values[f"codename{i}"],
+                "write_codename": permission_codename(category, "write"),
+            },
+            action,
+            bool(getattr(row, f"_perm{i}")),
+            False,
+        )
+        for i, category in enumerate(categories)
+    }
 
 
 def check(user, person: Person | int, category: str, action: str = "read") -> str | None:
@@ -398,6 +457,66 @@ def require(
         via=decision.via,
         can_write=(decision.may_write and not archived) if probe_write else None,
     )
+
+
+def require_each(
+    user, person: Person | int, categories: Iterable[str], action: str = "read", *, path: str = ""
+) -> dict[str, Access | None]:
+    """`require` for several categories of one person at once (a page that shows a tile
+    per category): one query for the decisions, one INSERT for the access log's rows
+    (one row per category granted, as `require` writes them). Answers each category's
+    Access, or None where `require` would raise AccessDenied; raises Http404 as
+    `require` does for a user outside the circle."""
+    categories = tuple(dict.fromkeys(categories))
+    for category in categories:
+        _validate(category, action)
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    if not categories:
+        return {}
+    person_id = person.pk if isinstance(person, Person) else person
+    decisions = _decide_many(user, person_id, categories, action)
+    answer: dict[str, Access | None] = {}
+    archive_read: bool | None = None
+    for category, decision in decisions.items():
+        if decision.via is None and decision.person is not None:
+            if archive_read is None:
+                archive_read = _reads_archive(user, decision.person, "read")
+            if archive_read:
+                if action == "write":
+                    answer[category] = None
+                    continue
+                decision = _Decision(person=decision.person, known=True, via=AccessVia.NORMAL)
+        if decision.via is None or decision.person is None:
+            if not decision.known:
+                raise Http404
+            answer[category] = None
+            continue
+        if decision.person.archived_at is not None and action == "write":
+            answer[category] = None
+            continue
+        answer[category] = Access(person=decision.person, category=category, action=action, via=decision.via)
+    granted = [a for a in answer.values() if a is not None]
+    if granted:
+        context = current_request_context()
+        now = timezone.now()
+        AccessLog.objects.bulk_create(
+            [
+                AccessLog(
+                    at=now,
+                    user=user,
+                    person=a.person,
+                    category=a.category,
+                    action=action,
+                    via=a.via,
+                    request_id=context.request_id if context else "",
+                    ip=context.ip if context else None,
+                    path=path[:300],
+                )
+                for a in granted
+            ]
+        )
+    return answer
 
 
 ARCHIVED = (

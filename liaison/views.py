@@ -201,6 +201,7 @@ def transmission_detail(request: HttpRequest, transmission_id: int) -> HttpRespo
         "liaison/transmission.html",
         {
             "t": items[0],
+            "items": items,
             "person": transmission.person,
             "revisions": transmission.revisions.all(),
             # Only someone who may write in the notebook may add a correction (a reader,

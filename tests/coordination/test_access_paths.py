@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
@@ -44,10 +45,24 @@ def _paths(user, person: Person, category: str, action: str) -> dict[str, bool]:
     }
 
 
+def _gate_each(user, person: Person, action: str) -> dict[str, str | None]:
+    """How the gate asked for every category at once (a page of tiles) grants each."""
+    try:
+        granted = access.require_each(user, person, Category.values, action)
+    except Http404:
+        return dict.fromkeys(Category.values)
+    return {category: grant.via if grant else None for category, grant in granted.items()}
+
+
 def _assert_agree(users, person, *, delegated=(), glass=()):
     """Matrix paths agree with each other; the gate and the lists add the delegation;
-    the gate adds break-the-glass reads."""
+    the gate adds break-the-glass reads; the gate asked for all categories at once
+    answers as when asked for each."""
     for name, user in users.items():
+        for action in ACTIONS:
+            each = _gate_each(user, person, action)
+            for category in Category.values:
+                assert each[category] == access.check(user, person, category, action), (name, category, action, each)
         for category in Category.values:
             for action in ACTIONS:
                 got = _paths(user, person, category, action)

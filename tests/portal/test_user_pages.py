@@ -386,3 +386,19 @@ def test_it_reads_the_consents_in_a_bounded_number_of_queries(
     client.get(reverse("portal_consents"))
     with django_assert_max_num_queries(baseline):
         assert client.get(reverse("portal_consents")).status_code == 200
+
+
+def test_the_home_logs_each_tile_it_reads_and_nothing_it_may_not(person, person_user, carer, shared_note):
+    """The home asks the gate for its tiles at once (one query, one INSERT): the access
+    log still holds one read per category shown, and none for a category refused."""
+    _grant(person, person_user, carer, liaison=Level.READ, ppa=Level.READ)
+    client = login(carer)
+    before = AccessLog.objects.count()
+    page = client.get(reverse("portal_home")).content.decode()
+    assert "bien mangé" in page
+    rows = AccessLog.objects.order_by("pk")[before:]
+    assert sorted(r.category for r in rows) == sorted([Category.LIAISON, Category.PPA])
+    assert {(r.user_id, r.person_id, r.action, r.path) for r in rows} == {
+        (carer.pk, person.pk, "read", reverse("portal_home"))
+    }
+    assert len({r.request_id for r in rows}) == 1
