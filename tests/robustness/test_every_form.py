@@ -406,6 +406,7 @@ def more(world, person, person_user, nurse, referent, carer_with_rights):
     from exchanges import services as exchange_services
     from exchanges.models import ConversationKind
     from liaison import services as liaison_services
+    from notifications.models import Notification
 
     pro_feed, _token = agenda_services.agenda_feed_create(actor=nurse, kind=FeedOwnerKind.PERSON, person=person)
     person_feed, _token = agenda_services.agenda_feed_create(
@@ -423,6 +424,9 @@ def more(world, person, person_user, nurse, referent, carer_with_rights):
     liaison_services.transmission_create(
         actor=referent, person=person, category="autre", text="Lu ?", addressees=[nurse], requests_receipt=True
     )
+    # The nurse's notice of that transmission: without its id, the notification's page
+    # would be opened with the person's id (found or not by chance of the sequences).
+    notice = Notification.objects.filter(recipient=nurse).latest("pk")
     conversation = exchange_services.conversation_start(
         actor=nurse,
         kind=ConversationKind.PERSON,
@@ -439,6 +443,8 @@ def more(world, person, person_user, nurse, referent, carer_with_rights):
             "echanges": conversation.pk,
             "conversation_id": conversation.pk,
             "messages": conversation.messages.get().pk,
+            "notifications": notice.pk,
+            "notification_id": notice.pk,
         }
     )
     return world
