@@ -12,6 +12,10 @@ def _when(moment) -> str:
     return f"{timezone.localtime(moment):%d/%m/%Y %H:%M}"
 
 
+def _name(user) -> str:
+    return user.get_full_name() or user.email
+
+
 def decorate_messages(items: list[Message], user, receipts: dict | None = None) -> list[Message]:
     """What `exchanges/partials/message.html` shows, computed once per message for
     `user` (the professional pages, the live updates, the user portal); `receipts` from
@@ -27,4 +31,8 @@ def decorate_messages(items: list[Message], user, receipts: dict | None = None) 
         item.created_label = _when(item.created_at)
         # "Vu par": the other readers; neither the viewer nor the author (who wrote it).
         item.seen_by = [u for u in (receipts or {}).get(item.pk, []) if u.pk not in (user.pk, item.author_id)]
+        # Names written once here rather than through a method and a filter per use in
+        # the template (a page shows 30 messages; the live updates render them too).
+        item.author_name = _name(item.author)
+        item.seen_by_names = ", ".join(_name(u) for u in item.seen_by)
     return items
