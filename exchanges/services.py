@@ -321,27 +321,15 @@ def _notify_message(actor, conversation: Conversation, message: Message, mention
             subject=message,
         )
     others = audience.exclude(pk__in=mentioned_ids)
-    if conversation.kind == ConversationKind.PERSON_TEAM and not rules.is_professional(actor):
-        notify(
-            "exchanges.person_message",
-            person=conversation.person,
-            actor=actor,
-            recipients=others.filter(rules.professional_users_q()),
-            url_for=url_for,
-            subject=message,
-        )
-        others = others.exclude(rules.professional_users_q())
-    elif conversation.kind == ConversationKind.PERSON_TEAM:
-        # The team wrote: the person's side is told (by e-mail too) that a message waits.
-        notify(
-            "exchanges.team_message",
-            person=conversation.person,
-            actor=actor,
-            recipients=others.exclude(rules.professional_users_q()),
-            url_for=url_for,
-            subject=message,
-        )
-        others = others.filter(rules.professional_users_q())
+    if conversation.kind == ConversationKind.PERSON_TEAM:
+        # Across the two sides, a type of its own: the person wrote, the team is told
+        # it waits; the team wrote, the person's side is told (by e-mail too).
+        team, side = others.filter(rules.professional_users_q()), others.exclude(rules.professional_users_q())
+        if rules.is_professional(actor):
+            event_type, told, others = "exchanges.team_message", side, team
+        else:
+            event_type, told, others = "exchanges.person_message", team, side
+        notify(event_type, person=conversation.person, actor=actor, recipients=told, url_for=url_for, subject=message)
     notify(
         "exchanges.message",
         person=conversation.person,

@@ -89,6 +89,25 @@ def person_conversations(request: HttpRequest, person_id: int) -> HttpResponse:
     )
 
 
+STARTED = "Échange commencé ; les participants sont prévenus."
+
+
+def _start(request, form, success: str, *, renames: dict[str, str] | None = None, **start) -> HttpResponse | None:
+    """Start a conversation from a valid start form (its subject, body and files, with
+    `start`'s other arguments) and go to it; None when the service refused, its errors
+    then shown on the form."""
+    data = form.cleaned_data
+    try:
+        conversation = services.conversation_start(
+            actor=request.user, subject=data["subject"], body=data["body"], files=data["files"], **start
+        )
+    except ValidationError as error:
+        add_service_errors(form, error, renames)
+        return None
+    messages.success(request, success)
+    return redirect("exchanges:conversation", conversation_id=conversation.pk)
+
+
 @login_required
 def person_start(request: HttpRequest, person_id: int) -> HttpResponse:
     """Start a conversation among professionals about a person."""
@@ -97,22 +116,16 @@ def person_start(request: HttpRequest, person_id: int) -> HttpResponse:
     candidates = selectors.participant_candidates(person, kind=ConversationKind.PERSON).exclude(pk=request.user.pk)
     form = PersonConversationForm(request.POST or None, request.FILES or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            conversation = services.conversation_start(
-                actor=request.user,
-                kind=ConversationKind.PERSON,
-                person=person,
-                subject=data["subject"],
-                participants=list(data["participants"]),
-                body=data["body"],
-                files=data["files"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Échange commencé ; les participants sont prévenus.")
-            return redirect("exchanges:conversation", conversation_id=conversation.pk)
+        started = _start(
+            request,
+            form,
+            STARTED,
+            kind=ConversationKind.PERSON,
+            person=person,
+            participants=list(form.cleaned_data["participants"]),
+        )
+        if started:
+            return started
     return render(
         request,
         "exchanges/pro/start_person.html",
@@ -139,23 +152,17 @@ def person_side_start(request: HttpRequest, person_id: int) -> HttpResponse:
         request.POST or None, request.FILES or None, candidates=candidates, structures=structures
     )
     if request.method == "POST" and has_candidates and form.is_valid():
-        data = form.cleaned_data
-        try:
-            conversation = services.conversation_start(
-                actor=request.user,
-                kind=ConversationKind.PERSON_TEAM,
-                person=person,
-                structure=data["structure"],
-                subject=data["subject"],
-                participants=list(data["participants"]),
-                body=data["body"],
-                files=data["files"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Message envoyé ; il est prévenu qu'un message l'attend sur le portail.")
-            return redirect("exchanges:conversation", conversation_id=conversation.pk)
+        started = _start(
+            request,
+            form,
+            "Message envoyé ; il est prévenu qu'un message l'attend sur le portail.",
+            kind=ConversationKind.PERSON_TEAM,
+            person=person,
+            structure=form.cleaned_data["structure"],
+            participants=list(form.cleaned_data["participants"]),
+        )
+        if started:
+            return started
     return render(
         request,
         "exchanges/pro/start_person_side.html",
@@ -170,22 +177,17 @@ def topic_start(request: HttpRequest) -> HttpResponse:
     _pro_only(request)
     form = TopicConversationForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            conversation = services.conversation_start(
-                actor=request.user,
-                kind=ConversationKind.TOPIC,
-                structure=data["structure"],
-                subject=data["subject"],
-                participants=data["invited"],
-                body=data["body"],
-                files=data["files"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error, {"participants": "invited"})
-        else:
-            messages.success(request, "Échange commencé ; les participants sont prévenus.")
-            return redirect("exchanges:conversation", conversation_id=conversation.pk)
+        started = _start(
+            request,
+            form,
+            STARTED,
+            renames={"participants": "invited"},
+            kind=ConversationKind.TOPIC,
+            structure=form.cleaned_data["structure"],
+            participants=form.cleaned_data["invited"],
+        )
+        if started:
+            return started
     return render(
         request,
         "exchanges/pro/start_topic.html",
