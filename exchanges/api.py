@@ -19,17 +19,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api import ERRORS, READ_ERRORS, DetailSerializer, PaginatedAPIView, ServiceAPIView
-from coordination import access
-from coordination.models import Category, Person
+from coordination import access, rules
+from coordination.models import Category, Person, Structure
 from exchanges import selectors, services
-from exchanges.models import Conversation, Message
+from exchanges.models import Conversation, ConversationKind, Message
 from exchanges.serializers import (
+    ConversationCreateSerializer,
     ConversationParticipantSerializer,
     ConversationSerializer,
     ExchangeMarkReadSerializer,
     MessageCreateSerializer,
     MessagePageSerializer,
     MessageSerializer,
+    ParticipantsAddSerializer,
     ReadStateSerializer,
 )
 
@@ -77,7 +79,67 @@ def _read_state(user, conversation: Conversation) -> dict:
     }
 
 
+def _chosen_users(candidates, ids: list[int], field: str = "participants") -> list:
+    """The users of `ids`, each one of `candidates` (else a 400 naming the field and the
+    ids only: an id outside the candidates discloses no name)."""
+    ids = list(dict.fromkeys(ids))
+    found = {user.pk: user for user in candidates.filter(pk__in=ids)}
+    unknown = [str(pk) for pk in ids if pk not in found]
+    if unknown:
+        raise exceptions.ValidationError(
+            {field: [f"Ces identifiants ne désignent personne que vous puissiez inviter ici : {', '.join(unknown)}."]}
+        )
+    return [found[pk] for pk in ids]
+
+
+def _start_arguments(request: Request, data: dict) -> dict:
+    """The service's arguments from the API's ids: the person through the gate (a
+    stranger gets 404, a reader without the write right 403), the users among those who
+    may take part, as the pages offer them."""
+    user = request.user
+    kind = data["kind"]
+    arguments: dict = {"kind": kind, "participants": []}
+    if kind == ConversationKind.TOPIC:
+        if "person" in data:
+            raise exceptions.ValidationError({"person": ["Un échange sur un sujet ne concerne aucune personne."]})
+        person: Person | None = None
+    else:
+        if "person" not in data:
+            raise exceptions.ValidationError({"person": ["Choisissez la personne concernée."]})
+        person = access.require(user, data["person"], Category.EXCHANGES, "write", path=request.path).person
+        arguments["person"] = person
+    if "structure" in data:
+        structure = Structure.objects.filter(pk=data["structure"]).first()
+        if structure is None:
+            raise exceptions.ValidationError({"structure": ["Cette structure n'existe pas."]})
+        arguments["structure"] = structure
+    ids = data.get("participants") or []
+    if kind == ConversationKind.PERSON_TEAM and not rules.is_professional(user):
+        if ids:
+            raise exceptions.ValidationError(
+                {"participants": ["Vous écrivez à une équipe ou à un professionnel : personne d'autre à inviter."]}
+            )
+        if "professional" in data:
+            [arguments["professional"]] = _chosen_users(
+                selectors.participant_candidates(person, kind=kind), [data["professional"]], "professional"
+            )
+        return arguments
+    if "professional" in data:
+        raise exceptions.ValidationError(
+            {"professional": ["Seuls la personne et ses proches écrivent à un professionnel nommé."]}
+        )
+    if person is not None and kind == ConversationKind.PERSON_TEAM:
+        candidates = selectors.person_side_candidates(person)
+    else:
+        candidates = selectors.participant_candidates(person, kind=kind)
+    arguments["participants"] = _chosen_users(candidates.exclude(pk=user.pk), ids)
+    return arguments
+
+
 class ConversationListView(PaginatedAPIView, ExchangesAPIView):
+    serializer_class = ConversationCreateSerializer  # type: ignore[assignment]
+    parser_classes = [JSONParser, MultiPartParser]
+
     @extend_schema(
         operation_id="exchanges_conversations_list",
         tags=TAGS,
@@ -102,6 +164,37 @@ class ConversationListView(PaginatedAPIView, ExchangesAPIView):
         if persons and person is None:
             access.log_many(request.user, list(persons.values()), Category.EXCHANGES, path=request.path)
         return self.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="exchanges_conversation_create",
+        tags=TAGS,
+        summary="Commencer un échange",
+        description="Comme sur les pages : `person`, entre professionnels autour d'une personne (droit "
+        "« échanges » en écriture sur elle ; des participants qui peuvent lire ses échanges) ; `topic`, sur un "
+        "sujet, avec l'équipe d'une de vos structures et/ou des professionnels invités (aucune donnée "
+        "personnelle d'une personne accompagnée) ; `person_team`, entre la personne et son équipe : la "
+        "personne ou un proche écrit à une structure qui l'accompagne ou à un professionnel de son cercle, ou "
+        "un professionnel écrit à la personne ou à ses proches. Avec un premier message facultatif (JSON, ou "
+        "multipart/form-data pour joindre des fichiers). Les participants sont prévenus selon leurs "
+        "préférences, sans le texte.",
+        request={
+            "application/json": ConversationCreateSerializer,
+            "multipart/form-data": ConversationCreateSerializer,
+        },
+        responses={201: ConversationSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(ConversationCreateSerializer, request.data)
+        conversation = services.conversation_start(
+            actor=request.user,
+            subject=data["subject"],
+            body=data.get("body", ""),
+            files=data.get("files", []),
+            **_start_arguments(request, data),
+        )
+        return Response(
+            ConversationSerializer(_with_unread(request.user, conversation)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ConversationView(ExchangesAPIView):
@@ -160,6 +253,8 @@ class MessagesView(ExchangesAPIView):
 
 
 class ParticipantsView(ExchangesAPIView):
+    serializer_class = ParticipantsAddSerializer  # type: ignore[assignment]
+
     @extend_schema(
         operation_id="exchanges_participants_list",
         tags=TAGS,
@@ -170,6 +265,26 @@ class ParticipantsView(ExchangesAPIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         conversation = self.conversation(pk)
+        return Response(ConversationParticipantSerializer(selectors.participants(conversation), many=True).data)
+
+    @extend_schema(
+        operation_id="exchanges_participants_add",
+        tags=TAGS,
+        summary="Inviter des participants",
+        description="Un participant qui peut écrire invite d'autres utilisateurs : pour un échange autour d'une "
+        "personne, des professionnels qui peuvent lire ses échanges ; sur un sujet, des professionnels. Dans un "
+        "échange avec la personne, toute l'équipe lit déjà : personne à inviter (403). Répond la liste des "
+        "participants.",
+        request=ParticipantsAddSerializer,
+        responses={200: ConversationParticipantSerializer(many=True), **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = self.conversation(pk, "write")
+        ids = self.validated(ParticipantsAddSerializer, request.data)["participants"]
+        if conversation.kind == ConversationKind.PERSON_TEAM:
+            raise access.AccessDenied("Dans un échange avec la personne, l'équipe entière lit : personne à inviter.")
+        candidates = selectors.participant_candidates(conversation, kind=conversation.kind).exclude(pk=request.user.pk)
+        services.participants_add(actor=request.user, conversation=conversation, users=_chosen_users(candidates, ids))
         return Response(ConversationParticipantSerializer(selectors.participants(conversation), many=True).data)
 
 

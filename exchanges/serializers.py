@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from common.api import InputSerializer, choices_text
 from exchanges.models import ConversationKind, Message, MessageAttachment
-from exchanges.services import MAX_ATTACHMENTS, MAX_BODY
+from exchanges.services import MAX_ATTACHMENTS, MAX_BODY, SUBJECT_MAX
 
 
 class ExchangeUserRefSerializer(serializers.Serializer):
@@ -114,4 +114,53 @@ class MessageCreateSerializer(InputSerializer):
 class ExchangeMarkReadSerializer(InputSerializer):
     up_to = serializers.IntegerField(
         required=False, min_value=1, help_text="Lu jusqu'à ce message (par défaut : le dernier). Jamais en arrière."
+    )
+
+
+class ConversationCreateSerializer(InputSerializer):
+    kind = serializers.ChoiceField(choices=ConversationKind.choices, help_text=choices_text(ConversationKind.choices))
+    subject = serializers.CharField(max_length=SUBJECT_MAX, help_text="L'objet de l'échange.")
+    person = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="La personne concernée : obligatoire pour `person` et `person_team`, absente pour `topic`.",
+    )
+    structure = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="`topic` : l'une de vos structures, dont l'équipe prend part. `person_team` : la structure "
+        "qui accompagne la personne et dont l'équipe écrit ou à qui la personne écrit.",
+    )
+    professional = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="`person_team`, du côté de la personne : le professionnel de son cercle à qui elle écrit "
+        "(au lieu d'une structure).",
+    )
+    participants = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=200,
+        help_text="Les utilisateurs invités (identifiants) : des professionnels qui peuvent lire les échanges "
+        "de la personne (`person`), des professionnels (`topic`), la personne ou ses proches (`person_team` "
+        "écrit par un professionnel).",
+    )
+    body = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_BODY, help_text="Le premier message (facultatif)."
+    )
+    files = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=MAX_ATTACHMENTS,
+        help_text=f"Photos (JPEG, PNG, WebP) ou PDF du premier message, {MAX_ATTACHMENTS} au plus "
+        "(multipart/form-data).",
+    )
+
+
+class ParticipantsAddSerializer(InputSerializer):
+    participants = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=200,
+        help_text="Les utilisateurs à inviter (identifiants), parmi ceux qui peuvent lire l'échange.",
     )

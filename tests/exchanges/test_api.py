@@ -102,10 +102,12 @@ def test_it_documents_every_exchanges_operation(referent):
     }
     assert operations == {
         ("/api/exchanges/conversations/", "get"),
+        ("/api/exchanges/conversations/", "post"),
         ("/api/exchanges/conversations/{id}/", "get"),
         ("/api/exchanges/conversations/{id}/messages/", "get"),
         ("/api/exchanges/conversations/{id}/messages/", "post"),
         ("/api/exchanges/conversations/{id}/participants/", "get"),
+        ("/api/exchanges/conversations/{id}/participants/", "post"),
         ("/api/exchanges/conversations/{id}/read/", "get"),
         ("/api/exchanges/conversations/{id}/read/", "post"),
     }
