@@ -204,6 +204,28 @@ def participant_candidates(conversation_or_person, *, kind: str) -> QuerySet:
     return users.order_by("last_name", "first_name", "pk")
 
 
+def participants_and_candidates(conversation: Conversation) -> tuple[list[Participant], list]:
+    """For a conversation about a person among professionals: `participants(conversation)`
+    and `participant_candidates(conversation)` less them (whom the form may add), from
+    one read of the users allowed (the matrix's users, the delegation rules asked once)
+    instead of two. There, who may read it is an active participant who is an active
+    professional allowed on the person's exchanges: the allowed active professionals,
+    among whom the participants are the ones with an active row."""
+    if conversation.kind != ConversationKind.PERSON:
+        raise ValueError("only for a conversation about a person among professionals")
+    allowed = list(participant_candidates(conversation, kind=conversation.kind))
+    allowed_ids = {user.pk for user in allowed}
+    shown = [
+        participant
+        for participant in conversation.participants.filter(removed_at__isnull=True)
+        .select_related("user")
+        .order_by("added_at", "pk")
+        if participant.user_id in allowed_ids
+    ]
+    shown_ids = {participant.user_id for participant in shown}
+    return shown, [user for user in allowed if user.pk not in shown_ids]
+
+
 def person_side_candidates(person: Person) -> QuerySet:
     """Whom a professional may write to on the person's side: the person and their carers
     (a legal representative among them) today, who may read the person's exchanges."""

@@ -198,17 +198,14 @@ def topic_start(request: HttpRequest) -> HttpResponse:
 
 def _conversation_context(request, conversation: Conversation, *, form=None, before=None) -> dict:
     page = selectors.messages_page(conversation, before=before)
-    participants = list(selectors.participants(conversation))
-    decorate_messages(page.items, request.user, selectors.read_receipts(participants))
     is_topic = conversation.kind == ConversationKind.TOPIC
     can_write = selectors.may_write(request.user, conversation)
     add_candidates = []
     if can_write and conversation.kind == ConversationKind.PERSON:
-        add_candidates = list(
-            selectors.participant_candidates(conversation, kind=conversation.kind).exclude(
-                pk__in=[p.user_id for p in participants]
-            )
-        )
+        participants, add_candidates = selectors.participants_and_candidates(conversation)
+    else:
+        participants = list(selectors.participants(conversation))
+    decorate_messages(page.items, request.user, selectors.read_receipts(participants))
     # "Ajouter des participants": on a topic, any professional may be invited by e-mail;
     # about a person, only those who may read the person's exchanges and are not in yet
     # (none left: no form). With the person's side, the team reads: nobody to add.

@@ -157,6 +157,13 @@ def _cross_check(world) -> int:
                 found = True
             assert found == (conversation.pk in listed), (name, label)
             opened += expected == 200
+    # The page's participants and add-candidates, read together, are the two selectors'.
+    about = conversations["person"]
+    shown, candidates = selectors.participants_and_candidates(about)
+    assert shown == list(selectors.participants(about))
+    assert candidates == list(
+        selectors.participant_candidates(about, kind=about.kind).exclude(pk__in=[p.user_id for p in shown])
+    )
     return opened
 
 
