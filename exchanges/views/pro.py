@@ -235,8 +235,13 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     conversation = selectors.conversation_for(request.user, conversation_id, path=request.path)
     before = request.GET.get("avant") or None
     context = _conversation_context(request, conversation, before=before)
-    if before is None and context["page"].items:
-        services.conversation_mark_read(actor=request.user, conversation=conversation, up_to=context["page"].last_id)
+    page = context["page"]
+    if before is None and page.items:
+        # Read up to its last message, unless the reader's row (among the participants
+        # just read) already says so: then the service would change nothing.
+        mine = next((p for p in context["participants"] if p.user_id == request.user.pk), None)
+        if mine is None or (mine.last_read_message_id or 0) < page.last_id:
+            services.conversation_mark_read(actor=request.user, conversation=conversation, up_to=page.last_id)
     if request.htmx and before:
         return render(request, "exchanges/pro/partials/older.html", context)
     return render(request, "exchanges/pro/conversation.html", context)
