@@ -72,7 +72,7 @@ class MessageRenderer:
         if m.is_withdrawn:
             classes += " exchange-message--withdrawn"
         edited = ", modifié" if m.edited_at and not m.is_withdrawn else ""
-        parts = [
+        parts: list[str] = [
             format_html(
                 '<article class="{}" id="m{}" data-message-id="{}" data-author="{}" aria-labelledby="m{}-meta">\n'
                 '<p class="exchange-message__meta" id="m{}-meta">\n<strong>{}</strong>\n'
@@ -133,7 +133,7 @@ class MessageRenderer:
         return _concat(['<ul class="attachments">\n', *items, "</ul>\n"])
 
     def _actions(self, m, may_file: bool) -> SafeString:
-        parts = ['<div class="exchange-message__actions">\n']
+        parts: list[str] = ['<div class="exchange-message__actions">\n']
         if m.can_edit:
             withdraw = self.withdraw_url(m.pk)
             parts.append(

@@ -77,8 +77,9 @@ def _visible(user, conversation: Conversation, *, person_listed: bool) -> bool:
     """`visible_conversations`'s rule for one conversation loaded by `_conversation_row`;
     `person_listed`: its person is in the gate's list of the persons whose exchanges
     `user` may read. tests/exchanges/test_visibility.py pins the two together."""
-    mine = bool(conversation.reader_is_participant)
-    in_team = conversation.structure_id is not None and bool(conversation.reader_in_team)
+    # The annotations of `_conversation_row` (absent: the row says nothing, no access).
+    mine = bool(getattr(conversation, "reader_is_participant", False))
+    in_team = conversation.structure_id is not None and bool(getattr(conversation, "reader_in_team", False))
     about_person = conversation.person_id is not None and person_listed
     if not rules.is_professional(user):
         return conversation.kind == ConversationKind.PERSON_TEAM and mine and about_person
