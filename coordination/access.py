@@ -459,6 +459,55 @@ def require(
     )
 
 
+def _listed(user, decision: _Decision) -> bool:
+    """Whether the person of `decision` (a read) is in `visible_person_ids(user, …)` of
+    the same category: the matrix's rows, archived records included, except for the
+    delegate of a delegation in force, whose list (`persons_visible_to`) leaves archived
+    records out and adds the persons delegated to them. Neither break-the-glass, nor a
+    scope, nor the archive read of an administrator: those open a page, not a list."""
+    person = decision.person
+    if person is None:
+        return False
+    if decision.via in (AccessVia.SELF, AccessVia.REPRESENTATIVE, AccessVia.NORMAL):
+        # `_conclude` grants these from the matrix's permission row only.
+        return person.archived_at is None or not holds_active_delegation(user)
+    if decision.via == AccessVia.DELEGATION:
+        # Delegated: the user holds a delegation in force, so their list is the delegate's.
+        return person.archived_at is None
+    return False
+
+
+def require_listed(
+    user, person: Person | int, category: str, action: str = "read", *, path: str = "", probe_write: bool = False
+) -> Access | None:
+    """`require` for a person reached through a list built on `visible_person_ids(user,
+    category, "read")` (the exchanges: a conversation about a person is visible only
+    while its person is in that list), decided for that one person with the gate's
+    query instead of the list's subquery. None, and nothing logged, when the person is
+    not in the list (the caller answers 404 as the list would hide it); else as
+    `require(user, person, category, action)`: the read logged, or for a write the
+    gate's own decision (its 403 with a plain reason)."""
+    _validate(category, action)
+    if not getattr(user, "is_authenticated", False):
+        return None
+    person_id = person.pk if isinstance(person, Person) else person
+    decision = _decide(user, person_id, category, "read", probe_write and action == "read")
+    listed = decision.person
+    if listed is None or decision.via is None or not _listed(user, decision):
+        return None
+    if action == "write":
+        return require(user, person_id, category, "write", path=path)
+    archived = listed.archived_at is not None
+    log(user, listed, category, "read", decision.via, path=path)
+    return Access(
+        person=listed,
+        category=category,
+        action="read",
+        via=decision.via,
+        can_write=(decision.may_write and not archived) if probe_write else None,
+    )
+
+
 def require_each(
     user, person: Person | int, categories: Iterable[str], action: str = "read", *, path: str = ""
 ) -> dict[str, Access | None]:

@@ -73,30 +73,72 @@ def audience(conversation: Conversation) -> QuerySet:
     return users
 
 
+def _visible(user, conversation: Conversation, *, person_listed: bool) -> bool:
+    """`visible_conversations`'s rule for one conversation loaded by `_conversation_row`;
+    `person_listed`: its person is in the gate's list of the persons whose exchanges
+    `user` may read. tests/exchanges/test_visibility.py pins the two together."""
+    # The annotations of `_conversation_row` (absent: the row says nothing, no access).
+    mine = bool(getattr(conversation, "reader_is_participant", False))
+    in_team = conversation.structure_id is not None and bool(getattr(conversation, "reader_in_team", False))
+    about_person = conversation.person_id is not None and person_listed
+    if not rules.is_professional(user):
+        return conversation.kind == ConversationKind.PERSON_TEAM and mine and about_person
+    if conversation.kind == ConversationKind.TOPIC:
+        return mine or in_team
+    if conversation.kind == ConversationKind.PERSON:
+        return mine and about_person
+    if conversation.kind == ConversationKind.PERSON_TEAM:
+        return (mine or in_team) and about_person
+    return False
+
+
+def _conversation_row(user, conversation_id: int) -> Conversation | None:
+    """The conversation by its id, with what `_visible` asks of `user`: an active
+    participant row, a team membership in force in its structure."""
+    return (
+        Conversation.objects.select_related("structure", "professional", "created_by")
+        .annotate(
+            reader_is_participant=Exists(
+                Participant.objects.filter(conversation=OuterRef("pk"), user=user, removed_at__isnull=True)
+            ),
+            reader_in_team=Exists(rules.team_memberships_in_force(user).filter(structure=OuterRef("structure"))),
+        )
+        .filter(pk=conversation_id)
+        .first()
+    )
+
+
 def conversation_for(user, conversation_id, action: str = "read", *, path: str = "") -> Conversation:
     """Load a conversation `user` may read (else Http404: its existence is not
     disclosed). A conversation about a person then goes through the gate, which logs
-    the read (or refuses a write with a plain reason)."""
+    the read (or refuses a write with a plain reason).
+
+    The same rule as `visible_conversations`, decided for this one conversation: its
+    row, then the gate's query for its person (is the person in the list of the
+    persons whose exchanges `user` may read: `access.require_listed`), rather than the
+    list's subquery, which cost this page more to build and plan than everything else
+    it asks the database (bench/README.md, "A long conversation")."""
     try:
         conversation_id = int(conversation_id)
     except (TypeError, ValueError):
         raise Http404 from None
-    if not 0 < conversation_id <= MAX_ID:
+    if not 0 < conversation_id <= MAX_ID or not getattr(user, "is_authenticated", False):
         raise Http404
-    conversation = (
-        visible_conversations(user)
-        .select_related("person", "structure", "professional", "created_by")
-        .filter(pk=conversation_id)
-        .first()
+    conversation = _conversation_row(user, conversation_id)
+    # The rows first (participant, team): `person_listed` is the rule's last condition,
+    # so the gate is asked (and the read logged) only when the rows let the user in.
+    if conversation is None or not _visible(user, conversation, person_listed=True):
+        raise Http404
+    if conversation.person_id is None:
+        return conversation
+    grant = access.require_listed(
+        user, conversation.person_id, Category.EXCHANGES, action, path=path, probe_write=action == "read"
     )
-    if conversation is None:
+    if grant is None:
         raise Http404
-    if conversation.person is not None:
-        grant = access.require(
-            user, conversation.person, Category.EXCHANGES, action, path=path, probe_write=action == "read"
-        )
-        # The same query said whether the reader may also write (may_write reads it).
-        conversation.reader_may_write = grant.can_write if action == "read" else True
+    conversation.person = grant.person
+    # The same query said whether the reader may also write (may_write reads it).
+    conversation.reader_may_write = grant.can_write if action == "read" else True
     return conversation
 
 
@@ -161,6 +203,28 @@ def participant_candidates(conversation_or_person, *, kind: str) -> QuerySet:
     if kind != ConversationKind.TOPIC and person is not None:
         users = access.users_allowed(person, Category.EXCHANGES, "read", users=users)
     return users.order_by("last_name", "first_name", "pk")
+
+
+def participants_and_candidates(conversation: Conversation) -> tuple[list[Participant], list]:
+    """For a conversation about a person among professionals: `participants(conversation)`
+    and `participant_candidates(conversation)` less them (whom the form may add), from
+    one read of the users allowed (the matrix's users, the delegation rules asked once)
+    instead of two. There, who may read it is an active participant who is an active
+    professional allowed on the person's exchanges: the allowed active professionals,
+    among whom the participants are the ones with an active row."""
+    if conversation.kind != ConversationKind.PERSON:
+        raise ValueError("only for a conversation about a person among professionals")
+    allowed = list(participant_candidates(conversation, kind=conversation.kind))
+    allowed_ids = {user.pk for user in allowed}
+    shown = [
+        participant
+        for participant in conversation.participants.filter(removed_at__isnull=True)
+        .select_related("user")
+        .order_by("added_at", "pk")
+        if participant.user_id in allowed_ids
+    ]
+    shown_ids = {participant.user_id for participant in shown}
+    return shown, [user for user in allowed if user.pk not in shown_ids]
 
 
 def person_side_candidates(person: Person) -> QuerySet:

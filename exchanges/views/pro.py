@@ -198,17 +198,14 @@ def topic_start(request: HttpRequest) -> HttpResponse:
 
 def _conversation_context(request, conversation: Conversation, *, form=None, before=None) -> dict:
     page = selectors.messages_page(conversation, before=before)
-    participants = list(selectors.participants(conversation))
-    decorate_messages(page.items, request.user, selectors.read_receipts(participants))
     is_topic = conversation.kind == ConversationKind.TOPIC
     can_write = selectors.may_write(request.user, conversation)
     add_candidates = []
     if can_write and conversation.kind == ConversationKind.PERSON:
-        add_candidates = list(
-            selectors.participant_candidates(conversation, kind=conversation.kind).exclude(
-                pk__in=[p.user_id for p in participants]
-            )
-        )
+        participants, add_candidates = selectors.participants_and_candidates(conversation)
+    else:
+        participants = list(selectors.participants(conversation))
+    decorate_messages(page.items, request.user, selectors.read_receipts(participants))
     # "Ajouter des participants": on a topic, any professional may be invited by e-mail;
     # about a person, only those who may read the person's exchanges and are not in yet
     # (none left: no form). With the person's side, the team reads: nobody to add.
@@ -238,8 +235,13 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     conversation = selectors.conversation_for(request.user, conversation_id, path=request.path)
     before = request.GET.get("avant") or None
     context = _conversation_context(request, conversation, before=before)
-    if before is None and context["page"].items:
-        services.conversation_mark_read(actor=request.user, conversation=conversation, up_to=context["page"].last_id)
+    page = context["page"]
+    if before is None and page.items:
+        # Read up to its last message, unless the reader's row (among the participants
+        # just read) already says so: then the service would change nothing.
+        mine = next((p for p in context["participants"] if p.user_id == request.user.pk), None)
+        if mine is None or (mine.last_read_message_id or 0) < page.last_id:
+            services.conversation_mark_read(actor=request.user, conversation=conversation, up_to=page.last_id)
     if request.htmx and before:
         return render(request, "exchanges/pro/partials/older.html", context)
     return render(request, "exchanges/pro/conversation.html", context)

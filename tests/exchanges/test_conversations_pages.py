@@ -279,6 +279,28 @@ def test_it_runs_a_bounded_number_of_queries_on_a_long_conversation(
         client.get(_url("conversation", conversation.pk) + f"?avant={older}", HTTP_HX_REQUEST="true")
 
 
+def test_it_opens_a_short_and_a_long_conversation_with_the_same_queries(settings, conversation, referent, nurse):
+    """Constant queries whatever the length (issue 23; bench/exchanges.py times it): the
+    session and MFA, the conversation and the gate with its log row, one page of
+    messages, the participants and candidates together, the receipts, the unread count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(nurse)
+    url = _url("conversation", conversation.pk)
+    client.get(url)
+    with CaptureQueriesContext(connection) as short:
+        client.get(url)
+    Message.objects.bulk_create(
+        [Message(conversation=conversation, author=referent if n % 2 else nurse, body=f"n{n}") for n in range(300)]
+    )
+    client.get(url)
+    with CaptureQueriesContext(connection) as long:
+        response = client.get(url)
+    assert len(response.context["page"].items) == settings.EXCHANGES_PAGE_SIZE
+    assert len(long.captured_queries) == len(short.captured_queries) <= 14, len(short.captured_queries)
+
+
 def test_it_runs_a_bounded_number_of_queries_on_the_list(person, referent, nurse, django_assert_max_num_queries):
     for n in range(25):
         services.conversation_start(
@@ -358,3 +380,17 @@ def test_it_works_without_javascript_and_without_inline_script(conversation, nur
     assert "'unsafe-inline'" not in response["Content-Security-Policy"].split("script-src", 1)[1].split(";", 1)[0]
     assert _post(client, conversation, "Sans JavaScript.").status_code == 302
     assert "Sans JavaScript." in client.get(refresh.get("href")).content.decode()
+
+
+def test_opening_the_conversation_marks_it_read_each_time_something_new_came(conversation, referent, nurse):
+    client = login(nurse)
+    assert "1 non lu</span>" in client.get(_url("list")).content.decode()
+    client.get(_url("conversation", conversation.pk))
+    assert "non lu</span>" not in client.get(_url("list")).content.decode()
+    client.get(_url("conversation", conversation.pk))  # nothing new: nothing to write
+    services.message_post(actor=referent, conversation=conversation, body="Et vendredi ?")
+    assert "1 non lu</span>" in client.get(_url("list")).content.decode()
+    client.get(_url("conversation", conversation.pk))
+    assert "non lu</span>" not in client.get(_url("list")).content.decode()
+    last = conversation.messages.order_by("-pk").first()
+    assert conversation.participants.get(user=nurse).last_read_message_id == last.pk
