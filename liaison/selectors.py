@@ -220,7 +220,7 @@ RECENT_ALERT_DAYS = 7
 def _readable(user, *, delegate: bool | None = None, reach: access.Reach | None = None) -> Q:
     """Transmissions `user` may read: the person's notebook through the gate's queryset,
     and the internal ones of their structures only."""
-    return visibility(user) & Q(person__in=access.persons_in(user, Category.LIAISON, delegate=delegate, reach=reach))
+    return visibility(user) & Q(person__among=access.persons_in(user, Category.LIAISON, delegate=delegate, reach=reach))
 
 
 def awaiting_my_receipt(
@@ -252,13 +252,13 @@ def recent_alerts(
         Addressee.objects.filter(user=user, transmission__created_at__gt=since).values("transmission_id").order_by()
     )
     remarkable = (
-        Transmission.objects.filter(person__in=persons, created_at__gt=since)
+        Transmission.objects.filter(person__among=persons, created_at__gt=since)
         .exclude(remarkable_event="")
         .values("pk")
         .order_by()
     )
     return (
-        Transmission.objects.filter(visibility(user), person__in=persons)
+        Transmission.objects.filter(visibility(user), person__among=persons)
         .filter(status=TransmissionStatus.ACTIVE, created_at__gt=since)
         .filter(pk__in=addressed.union(remarkable, all=True))
         .exclude(author=user)
@@ -276,7 +276,7 @@ def structure_receipts_overdue(
     persons = Accompaniment.objects.filter(
         structure=structure,
         ended_on__isnull=True,
-        person__in=access.persons_in(user, Category.LIAISON, delegate=delegate, reach=reach),
+        person__among=access.persons_in(user, Category.LIAISON, delegate=delegate, reach=reach),
     ).values("person_id")
     shared = Q(transmission__scope=Scope.SHARED) | Q(
         transmission__scope=Scope.INTERNAL, transmission__author_structure__in=my_structure_ids(user)
