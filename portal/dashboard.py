@@ -48,6 +48,7 @@ class DaySection:
 class Day:
     sections: list[DaySection]
     agenda: dict[str, list] = field(default_factory=dict)  # "today" / "tomorrow": occurrences
+    agenda_html: dict[str, SafeString] = field(default_factory=dict)  # the same, written
 
 
 def _day(key: str, title: str, empty: str, queryset: QuerySet, link: str = "", link_label: str = "") -> DaySection:
@@ -174,8 +175,12 @@ def professional_day(user, *, path: str = "", reach: access.Reach | None = None)
     renderer = ItemRenderer()
     for day_section in sections:
         day_section.items_html = renderer.many(day_section.key, day_section.section.items)
+    agenda_html = {
+        "today": renderer.agenda(agenda["today"], "Rien de prévu aujourd'hui."),
+        "tomorrow": renderer.agenda(agenda["tomorrow"], "Rien de prévu demain."),
+    }
     _log(user, sections, path)
-    return Day(sections, agenda)
+    return Day(sections, agenda, agenda_html)
 
 
 # The category each section reads (the sections about a person, `dashboard_items.PERSON`).

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from agenda.models import EventStatus
 from coordination.models import CircleRole
 from documents.models import DocumentStatus
 from liaison.models import RemarkableEvent, TransmissionKind
@@ -126,6 +127,7 @@ class ItemRenderer:
         self.plan = _Url("ppa:plan")
         self.person = _Url("coordination:person")
         self.circle = _Url("coordination:circle")
+        self.event = _Url("agenda:event")
         self._by_key: dict[str, Callable[[dict], SafeString]] = {
             "receipts": self._receipt,
             "alerts": self._alert,
@@ -144,6 +146,30 @@ class ItemRenderer:
         one = self._by_key[key]
         # Each fragment is format_html's output (its arguments escaped) in constant markup.
         return mark_safe("".join(f"<li>{one(item)}</li>" for item in items))  # noqa: S308
+
+    def agenda(self, occurrences: list, empty: str) -> SafeString:
+        """The day's occurrences (`agenda.selectors.my_days`, the event and its person
+        read with it), or one line saying there is nothing."""
+        if not occurrences:
+            return format_html('<p class="muted">{}</p>', empty)
+        lines = []
+        for o in occurrences:
+            event = o.event
+            when = (
+                "Toute la journée" if event.is_all_day else f"{_date(o.starts_at, '%H:%M')}–{_date(o.ends_at, '%H:%M')}"
+            )
+            lines.append(
+                format_html(
+                    '<li>{} <a href="{}">{}</a>{}{}</li>',
+                    when,
+                    self.event(event.pk),
+                    event.title,
+                    format_html(" — {}", event.person.display_name) if event.person_id else "",
+                    mark_safe(' <span class="badge">Proposé</span>') if event.status == EventStatus.PROPOSED else "",
+                )
+            )
+        # Each line is format_html's output (its arguments escaped) in constant markup.
+        return mark_safe('<ul class="dashboard__items">' + "".join(lines) + "</ul>")  # noqa: S308
 
     def _transmission(self, item: dict, *, alert: bool) -> SafeString:
         if item["remarkable_event"]:
