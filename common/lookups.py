@@ -13,28 +13,32 @@ from __future__ import annotations
 
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Field, ForeignObject
+from django.db.models.expressions import ColPairs
 from django.db.models.fields.related_lookups import RelatedIn
 from django.db.models.lookups import In
 
 
-class _OneArray:
-    lookup_name = "among"
-
-    def as_postgresql(self, compiler, connection):
-        if not self.rhs_is_direct_value() or not hasattr(self.lhs, "as_sql") or isinstance(self.rhs, str):
-            return self.as_sql(compiler, connection)
-        values = [value for value in self.rhs if value is not None]
-        if not values:
-            raise EmptyResultSet  # as `__in`: nothing matches an empty list
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, values)
+def _one_array(lookup: In, compiler, connection):
+    if not lookup.rhs_is_direct_value() or isinstance(lookup.lhs, ColPairs):  # a subquery, a composite key
+        return lookup.as_sql(compiler, connection)
+    values = [value for value in lookup.rhs if value is not None]
+    if not values:
+        raise EmptyResultSet  # as `__in`: nothing matches an empty list
+    lhs, lhs_params = lookup.process_lhs(compiler, connection)
+    return f"{lhs} = ANY(%s)", (*lhs_params, values)
 
 
 @Field.register_lookup
-class Among(_OneArray, In):
-    pass
+class Among(In):
+    lookup_name = "among"
+
+    def as_postgresql(self, compiler, connection):
+        return _one_array(self, compiler, connection)
 
 
 @ForeignObject.register_lookup
-class RelatedAmong(_OneArray, RelatedIn):
-    pass
+class RelatedAmong(RelatedIn):
+    lookup_name = "among"
+
+    def as_postgresql(self, compiler, connection):
+        return _one_array(self, compiler, connection)
