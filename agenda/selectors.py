@@ -304,7 +304,7 @@ def proposals_unanswered(user, *, delegate: bool | None = None, reach: access.Re
         Event.objects.filter(
             status=EventStatus.PROPOSED,
             answer_deadline__gt=timezone.now(),
-            person__in=access.persons_in(user, Category.AGENDA, delegate=delegate, reach=reach),
+            person__among=access.persons_in(user, Category.AGENDA, delegate=delegate, reach=reach),
         )
         .filter(_mine_q(user, is_organiser=True))
         .select_related("person")

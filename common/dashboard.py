@@ -2,17 +2,18 @@
 
 Each block's selectors build the querysets of the professional's day (the gate's
 querysets inside); `section` turns one into what a page shows, in one query whatever
-the size of the list: the first `size` items, each carrying the count of the whole list
-(a window function), shown as "99+" from `COUNT_CAP` on.
+the size of the list: at most `COUNT_CAP` rows of the few fields the page shows,
+counted (shown as "99+" at the cap), the first `size` kept as dicts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, QuerySet, Window
+from django.db.models import QuerySet
 
 COUNT_CAP = 100
 FIRST_ITEMS = 5
@@ -37,12 +38,14 @@ class Section:
         return max(self.count - len(self.items), 0)
 
 
-def section(queryset: QuerySet, size: int = FIRST_ITEMS) -> Section:
-    """The count and the first `size` items of an ordered queryset, in one query: the
-    count is a window over the same rows (always one query, whatever the list holds,
-    so the page's cost does not depend on the caseload)."""
-    items = list(queryset.annotate(_section_total=Window(Count("pk")))[:size])
-    return Section(items[0]._section_total if items else 0, items)
+def section(queryset: QuerySet, fields: Sequence[str], size: int = FIRST_ITEMS) -> Section:
+    """The count and the first `size` items of an ordered queryset, in one query: at most
+    `COUNT_CAP` rows of `fields` (`values_list`: no model instance), whose number is the
+    count shown ("99+" at the cap) and whose first `size` become the items, as dicts of
+    `fields`. A window counting every matching row cost as much as the list it counted;
+    here the work stops at the cap, whatever the caseload."""
+    rows = list(queryset.values_list(*fields)[:COUNT_CAP])
+    return Section(len(rows), [dict(zip(fields, row, strict=True)) for row in rows[:size]])
 
 
 def counts(querysets: dict[str, QuerySet]) -> dict[str, int]:

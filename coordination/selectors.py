@@ -30,7 +30,7 @@ def join_requests_waiting(
     return (
         JoinRequest.objects.filter(
             status=JoinRequestStatus.PENDING,
-            person__in=access.persons_in(user, Category.CIRCLE, delegate=delegate, reach=reach),
+            person__among=access.persons_in(user, Category.CIRCLE, delegate=delegate, reach=reach),
         )
         .select_related("person", "professional__user", "structure")
         .order_by("created_at", "pk")
@@ -46,7 +46,7 @@ def delegations_waiting(
         Delegation.objects.filter(
             Q(delegator__user=user) | Q(delegate__user=user),
             status=DelegationStatus.PENDING,
-            person__in=access.persons_in(user, Category.RECORD, delegate=delegate, reach=reach),
+            person__among=access.persons_in(user, Category.RECORD, delegate=delegate, reach=reach),
         )
         .select_related("person", "delegator__user", "delegate__user")
         .order_by("created_at", "pk")
@@ -61,7 +61,7 @@ def accompanied_persons(
     persons = (
         access.persons_visible_to(user, Category.RECORD, delegate=delegate)
         if reach is None
-        else Person.objects.filter(pk__in=reach.person_ids(Category.RECORD))
+        else Person.objects.filter(pk__among=reach.person_ids(Category.RECORD))
     )
     return persons.filter(
         Exists(Accompaniment.objects.filter(person=OuterRef("pk"), structure=structure, ended_on__isnull=True))

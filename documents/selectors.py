@@ -106,7 +106,8 @@ def to_review(user, *, delegate: bool | None = None, reach: access.Reach | None 
     )
     return (
         Document.objects.filter(
-            waiting_q(), person__in=access.persons_in(user, Category.DOCUMENTS, "write", delegate=delegate, reach=reach)
+            waiting_q(),
+            person__among=access.persons_in(user, Category.DOCUMENTS, "write", delegate=delegate, reach=reach),
         )
         .filter(referent)
         .select_related("person", "author")
@@ -122,7 +123,7 @@ def structure_waiting(
     persons = Accompaniment.objects.filter(
         structure=structure,
         ended_on__isnull=True,
-        person__in=access.persons_in(user, Category.DOCUMENTS, delegate=delegate, reach=reach),
+        person__among=access.persons_in(user, Category.DOCUMENTS, delegate=delegate, reach=reach),
     ).values("person_id")
     return (
         Document.objects.filter(waiting_q(), person__in=persons)

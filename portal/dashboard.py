@@ -2,7 +2,8 @@
 
 Each block exposes the querysets of what waits for the user (built on the gate's
 querysets, so a section lists only what the user may see); here they become sections
-of a count and the first items (`common.dashboard.section`: two queries each), in a
+of a count and the first items (`common.dashboard.section`: one query each, at most
+`COUNT_CAP` rows of the few fields shown, written by `portal.dashboard_items`), in a
 fixed number of queries whatever the caseload. A structure administrator also gets the
 figures of one structure they administer, each list exportable as CSV (`exports`).
 """
@@ -10,12 +11,14 @@ figures of one structure they administer, each list exportable as CSV (`exports`
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from admission import selectors as admission_selectors
 from admission.models import RequesterKind
@@ -26,6 +29,7 @@ from coordination import selectors as coordination_selectors
 from coordination.models import AccessVia, Category, Person, Structure
 from documents import selectors as document_selectors
 from liaison import selectors as liaison_selectors
+from portal.dashboard_items import FIELDS, PERSON, ItemRenderer
 from ppa import selectors as ppa_selectors
 
 
@@ -37,12 +41,18 @@ class DaySection:
     section: Section
     link: str = ""  # the page where the whole list is worked on
     link_label: str = ""
+    items_html: SafeString | None = None  # the first items, `<li>` each
 
 
 @dataclass
 class Day:
     sections: list[DaySection]
     agenda: dict[str, list] = field(default_factory=dict)  # "today" / "tomorrow": occurrences
+    agenda_html: dict[str, SafeString] = field(default_factory=dict)  # the same, written
+
+
+def _day(key: str, title: str, empty: str, queryset: QuerySet, link: str = "", link_label: str = "") -> DaySection:
+    return DaySection(key, title, empty, section(queryset, FIELDS[key]), link, link_label)
 
 
 def _local_midnight(day) -> datetime:
@@ -74,85 +84,85 @@ def professional_day(user, *, path: str = "", reach: access.Reach | None = None)
     reach = reach or reach_for(user)
     delegate = reach.delegate
     sections = [
-        DaySection(
+        _day(
             "receipts",
             "Transmissions qui attendent mon accusé de réception",
             "Aucune transmission n'attend votre accusé de réception.",
-            section(liaison_selectors.awaiting_my_receipt(user, delegate=delegate, reach=reach)),
+            liaison_selectors.awaiting_my_receipt(user, delegate=delegate, reach=reach),
             reverse("liaison:feed"),
             "Mon fil",
         ),
-        DaySection(
+        _day(
             "alerts",
             f"Alertes et évènements remarquables des {liaison_selectors.RECENT_ALERT_DAYS} derniers jours",
             "Aucune alerte ni évènement remarquable ces derniers jours.",
-            section(liaison_selectors.recent_alerts(user, delegate=delegate, reach=reach)),
+            liaison_selectors.recent_alerts(user, delegate=delegate, reach=reach),
             reverse("liaison:feed"),
             "Mon fil",
         ),
-        DaySection(
+        _day(
             "meetings",
             "Réunions qui attendent ma réponse",
             "Aucune réunion n'attend votre réponse.",
-            section(agenda_selectors.meetings_awaiting_my_answer(user)),
+            agenda_selectors.meetings_awaiting_my_answer(user),
             reverse("agenda:booking_requests"),
             "Mes réunions",
         ),
-        DaySection(
+        _day(
             "holds",
             f"Créneaux réservés qui expirent dans les {agenda_selectors.HOLD_EXPIRY_WARNING_HOURS} heures",
             "Aucun créneau réservé n'expire bientôt.",
-            section(agenda_selectors.holds_expiring(user)),
+            agenda_selectors.holds_expiring(user),
             reverse("agenda:booking_requests"),
             "Mes réunions",
         ),
-        DaySection(
+        _day(
             "proposals",
             "Rendez-vous proposés aux personnes, sans réponse",
             "Aucun rendez-vous proposé n'attend de réponse.",
-            section(agenda_selectors.proposals_unanswered(user, delegate=delegate, reach=reach)),
+            agenda_selectors.proposals_unanswered(user, delegate=delegate, reach=reach),
             reverse("agenda:booking_requests"),
             "Mes réunions",
         ),
-        DaySection(
+        _day(
             "documents",
             "Documents à examiner",
             "Aucun document à examiner.",
-            section(document_selectors.to_review(user, delegate=delegate, reach=reach)),
+            document_selectors.to_review(user, delegate=delegate, reach=reach),
             reverse("documents:inbox"),
             "Documents à examiner",
         ),
-        DaySection(
+        _day(
             "sign",
             "Projets personnalisés à signer",
             "Aucun projet personnalisé n'attend votre signature.",
-            section(ppa_selectors.to_sign(user, delegate=delegate, reach=reach)),
+            ppa_selectors.to_sign(user, delegate=delegate, reach=reach),
         ),
-        DaySection(
+        _day(
             "reviews_soon",
             f"Projets personnalisés à réviser dans les {ppa_selectors.review_soon_days()} jours",
             "Aucune révision de projet personnalisé à prévoir.",
-            section(ppa_selectors.reviews_soon(user, delegate=delegate, reach=reach)),
+            ppa_selectors.reviews_soon(user, delegate=delegate, reach=reach),
         ),
-        DaySection(
+        _day(
             "reviews_overdue",
             "Projets personnalisés en retard de révision",
             "Aucun projet personnalisé en retard de révision.",
-            section(ppa_selectors.reviews_overdue(user, delegate=delegate, reach=reach)),
+            ppa_selectors.reviews_overdue(user, delegate=delegate, reach=reach),
             reverse("ppa:overdue"),
             "Révisions de PPA",
         ),
-        DaySection(
+        _day(
             "join_requests",
             "Demandes d'entrée dans un cercle en attente",
             "Aucune demande d'entrée en attente.",
-            section(coordination_selectors.join_requests_waiting(user, delegate=delegate, reach=reach)),
+            coordination_selectors.join_requests_waiting(user, delegate=delegate, reach=reach),
         ),
-        DaySection(
+        _day(
             "delegations",
             "Délégations en attente du consentement de la personne",
             "Aucune délégation en attente.",
-            section(coordination_selectors.delegations_waiting(user, delegate=delegate, reach=reach)),
+            coordination_selectors.delegations_waiting(user, delegate=delegate, reach=reach),
         ),
     ]
     today = timezone.localdate()
@@ -162,35 +172,44 @@ def professional_day(user, *, path: str = "", reach: access.Reach | None = None)
         "today": [o for o in items if o.starts_at < _local_midnight(today + timedelta(days=1))],
         "tomorrow": [o for o in items if o.starts_at >= _local_midnight(today + timedelta(days=1))],
     }
+    renderer = ItemRenderer()
+    for day_section in sections:
+        day_section.items_html = renderer.many(day_section.key, day_section.section.items)
+    agenda_html = {
+        "today": renderer.agenda(agenda["today"], "Rien de prévu aujourd'hui."),
+        "tomorrow": renderer.agenda(agenda["tomorrow"], "Rien de prévu demain."),
+    }
     _log(user, sections, path)
-    return Day(sections, agenda)
+    return Day(sections, agenda, agenda_html)
 
 
-# The category each section reads, and how to reach the person of one of its items.
-_LOGGED: dict[str, tuple[str, Callable]] = {
-    "receipts": (Category.LIAISON, lambda t: t.person),
-    "alerts": (Category.LIAISON, lambda t: t.person),
-    "proposals": (Category.AGENDA, lambda e: e.person),
-    "documents": (Category.DOCUMENTS, lambda d: d.person),
-    "sign": (Category.PPA, lambda v: v.plan.person),
-    "reviews_soon": (Category.PPA, lambda v: v.plan.person),
-    "reviews_overdue": (Category.PPA, lambda v: v.plan.person),
-    "join_requests": (Category.CIRCLE, lambda r: r.person),
-    "delegations": (Category.RECORD, lambda d: d.person),
+# The category each section reads (the sections about a person, `dashboard_items.PERSON`).
+_LOGGED: dict[str, str] = {
+    "receipts": Category.LIAISON,
+    "alerts": Category.LIAISON,
+    "proposals": Category.AGENDA,
+    "documents": Category.DOCUMENTS,
+    "sign": Category.PPA,
+    "reviews_soon": Category.PPA,
+    "reviews_overdue": Category.PPA,
+    "join_requests": Category.CIRCLE,
+    "delegations": Category.RECORD,
 }
 
 
 def _log(user, sections: list[DaySection], path: str) -> None:
-    """One access-log row per person and category shown, all in one INSERT."""
-    reads: dict[tuple[int, str], Person] = {}
+    """One access-log row per person and category shown, all in one INSERT (the person
+    read as its id and account, what the log row and `access._listed_via` need)."""
+    reads: dict[tuple[int, str], int | None] = {}
     for day_section in sections:
         if day_section.key not in _LOGGED:
             continue
-        category, person_of = _LOGGED[day_section.key]
+        category, prefix = _LOGGED[day_section.key], PERSON[day_section.key]
         for item in day_section.section.items:
-            person = person_of(item)
-            reads[(person.pk, category)] = person
-    access.log_listed(user, ((person, category) for (_pk, category), person in reads.items()), path=path)
+            reads[(item[prefix], category)] = item[prefix + "__user"]
+    access.log_listed(
+        user, ((Person(pk=pk, user_id=user_id), category) for (pk, category), user_id in reads.items()), path=path
+    )
 
 
 # --- The structure's figures (structure administrators) -----------------------------------------

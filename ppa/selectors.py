@@ -205,7 +205,7 @@ def to_sign(user, *, delegate: bool | None = None, reach: access.Reach | None = 
     return (
         PlanVersion.objects.filter(
             status=VersionStatus.SUBMITTED,
-            plan__person__in=access.persons_in(user, Category.PPA, delegate=delegate, reach=reach),
+            plan__person__among=access.persons_in(user, Category.PPA, delegate=delegate, reach=reach),
         )
         .filter(Exists(accompanied))
         .exclude(Exists(SignOff.objects.filter(version=OuterRef("pk"), role=SignOffRole.REFERENT)))
@@ -219,7 +219,7 @@ def _reviews(user, *, delegate: bool | None = None, reach: access.Reach | None =
     return PlanVersion.objects.filter(
         status=VersionStatus.VALIDATED,
         review_due_on__isnull=False,
-        plan__person__in=access.persons_in(user, Category.PPA, "write", delegate=delegate, reach=reach),
+        plan__person__among=access.persons_in(user, Category.PPA, "write", delegate=delegate, reach=reach),
     ).select_related("plan__person")
 
 
@@ -266,7 +266,7 @@ def structure_plans(
     persons = Accompaniment.objects.filter(
         structure=structure,
         ended_on__isnull=True,
-        person__in=access.persons_in(user, Category.PPA, delegate=delegate, reach=reach),
+        person__among=access.persons_in(user, Category.PPA, delegate=delegate, reach=reach),
     ).values("person_id")
     versions = PlanVersion.objects.filter(status=VersionStatus.VALIDATED, plan__person__in=persons)
     if state == "a-jour":

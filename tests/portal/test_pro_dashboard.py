@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from html import unescape
 
+import lxml.html
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +18,7 @@ from django.utils import timezone
 from admission import services as admission_services
 from agenda.models import Event, EventSource, EventStatus, Participant, ParticipantKind, Response
 from agenda.services import event_insert
+from common.dashboard import COUNT_CAP
 from coordination import services as coordination_services
 from coordination.models import (
     AccessLog,
@@ -358,3 +360,57 @@ def test_it_counts_and_exports_the_admission_requests_the_structure_received(
     for user in (nurse, other_pro):
         assert login(user).get(f"/pro/structures/{structure.pk}/demandes-admission.csv").status_code == 404
         assert "Demandes d'admission en cours" not in login(user).get(URL).content.decode()
+
+
+def test_it_shows_a_capped_count_past_the_cap_in_the_same_queries(day, referent, nurse):
+    """From COUNT_CAP items on, the page says "99+" and reads no more rows nor queries."""
+    client = login(referent)
+    client.get(URL)  # warm-up: session, content types
+    with CaptureQueriesContext(connection) as small:
+        client.get(URL)
+    now = timezone.now()
+    alerts = Transmission.objects.bulk_create(
+        Transmission(
+            person=day,
+            author=nurse,
+            observed_at=now,
+            created_at=now - timedelta(minutes=index),
+            category="observations",
+            text=f"Suivi {index}",
+            requests_receipt=True,
+        )
+        for index in range(COUNT_CAP + 20)
+    )
+    Addressee.objects.bulk_create(Addressee(transmission=t, user=referent) for t in alerts)
+    with CaptureQueriesContext(connection) as large:
+        html = unescape(client.get(URL).content.decode())
+    section = re.search(r'id="receipts".*?</section>', html, re.S).group(0)
+    assert f">{COUNT_CAP - 1}+</span>" in section
+    assert f"Et plus de {COUNT_CAP - 5} autres" in section
+    assert section.count("<li>") == 5
+    assert len(large) == len(small), [q["sql"][:120] for q in large.captured_queries]
+
+
+def test_it_escapes_what_the_items_show(day, referent, nurse, other_pro):
+    """The items are written in Python (portal.dashboard_items): what a person, an author
+    or a title holds is escaped."""
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    day.first_name, day.birth_name = "Jeanne<b>", f"Martin{hostile}"
+    day.save()
+    for user in (nurse, other_pro):
+        user.first_name, user.last_name = "<i>Inès</i>", "Doe & <u>fils</u>"
+        user.save()
+    Transmission.objects.update(text=f"Texte {hostile}")
+    Document.objects.update(title=f"Ordonnance {hostile}")
+    Event.objects.update(title=f"Réunion {hostile}")
+    html = login(referent).get(URL).content.decode()
+    tree = lxml.html.fromstring(html)
+    items = tree.xpath("//ul[@class='dashboard__items']")
+    assert items
+    for element in items:
+        assert not element.xpath(".//script | .//img | .//b | .//i | .//u")
+    text = " ".join(element.text_content() for element in items)
+    assert f"Jeanne<b> Martin{hostile}" in text
+    assert "<i>Inès</i> Doe & <u>fils</u>" in text  # the author of a transmission, the one who asks to join
+    assert f"Ordonnance {hostile}" in text and f"Réunion {hostile}" in text
+    assert "Texte <script>" in text
