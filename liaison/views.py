@@ -199,9 +199,8 @@ def _post(request, person: Person, can_write: bool) -> HttpResponse:
 def feed(request: HttpRequest) -> HttpResponse:
     """My feed across the persons I follow: unread first."""
     filters = NotebookFilterForm(request.GET or None)
-    scope = selectors.feed_scope(request.user)
+    scope, since = selectors.feed_start(request.user)
     queryset = filters.apply(selectors.feed(request.user, scope)).select_related("person")
-    since = selectors.unread_since(request.user)
     page = selectors.unread_first(request.user, _for_pages(queryset), request.GET.get("apres"), since=since)
     _decorate(page.items, request.user)
     access.log_many(
