@@ -108,3 +108,21 @@ def test_an_overridden_template_is_rendered_by_it(monkeypatch):
     monkeypatch.setattr(DjangoTemplates, "render", spy)
     forms.TextInput().render("q", "x", renderer=renderer)
     assert calls == ["django/forms/widgets/text.html"]
+
+
+def test_a_small_model_choice_field_offers_the_same_choices(db, structure, other_structure, django_assert_num_queries):
+    from common.forms import SmallModelChoiceField
+    from coordination.models import Structure
+
+    queryset = Structure.objects.order_by("name")
+    small = SmallModelChoiceField(queryset=queryset, empty_label="Toutes", required=False)
+    plain = forms.ModelChoiceField(queryset=queryset, empty_label="Toutes", required=False)
+    with django_assert_num_queries(1):
+        choices = [(str(value), label) for value, label in small.choices]
+    assert choices == [(str(value), label) for value, label in plain.choices]
+    assert choices == [
+        ("", "Toutes"),
+        (str(structure.pk), str(structure)),
+        (str(other_structure.pk), str(other_structure)),
+    ]
+    assert small.clean(str(other_structure.pk)) == other_structure
