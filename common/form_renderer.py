@@ -19,7 +19,7 @@ from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
 _DJANGO_WIDGETS = Path(django.forms.__file__).resolve().parent / "templates" / "django" / "forms" / "widgets"
 
@@ -127,7 +127,7 @@ class FormRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None):
         write = _FAST.get(template_name)
         widget = context.get("widget") if write is not None else None
-        if widget is not None and self._is_django_own(template_name):
+        if write is not None and widget is not None and self._is_django_own(template_name):
             html = write(widget)
             if html:
                 # BaseRenderer.render strips the template's output.
