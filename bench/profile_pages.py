@@ -15,7 +15,10 @@ of throughput.PAGES (or --only NAME, repeatable, a part of the name):
    the time spent rendering the page's template (median; the SQL a template runs
    itself, lazy querysets, is counted in both, and shown apart as "of it SQL"), and the
    CPU time of this process per request (median): the Python side's cost, which the
-   load of a shared machine inflates much less than wall-clock times;
+   load of a shared machine inflates much less than wall-clock times; and the CPU time
+   of the PostgreSQL backend serving the connection (mean over the timed requests, from
+   /proc: the server must run on this machine), so that "total" is what one request
+   costs the machine's cores (--bare measures the bare view the same way first);
 2. unless --no-profile, pyinstrument over --profile-requests more requests: the call
    tree, trimmed to the frames over --min-share of the time (text; --html DIR also
    writes one HTML file per page).
@@ -40,7 +43,10 @@ BASE_DIR = BENCH_DIR.parent
 sys.path[:0] = [str(BENCH_DIR), str(BASE_DIR)]
 
 import harness  # noqa: E402
-from throughput import PAGES  # noqa: E402
+from throughput import PAGES, Page  # noqa: E402
+
+# The reference of throughput.py's shares: the same middleware, a signed-in check, a few bytes.
+BARE = Page("bare view", "professional", "/bench/bare/")
 
 
 def _settings(database_url: str, cache_url: str) -> None:
@@ -129,6 +135,8 @@ def main() -> int:
     parser.add_argument("--min-share", type=float, default=0.02, help="hide frames under this share of the time")
     parser.add_argument("--html", help="also write each page's profile as HTML into this folder")
     parser.add_argument("--sql", action="store_true", help="print the statements of the median request")
+    parser.add_argument("--show-all", action="store_true", help="do not fold the library frames of the profile")
+    parser.add_argument("--bare", action="store_true", help="also measure the bare view (/bench/bare/), first")
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
         print("DATABASE_URL must name a seed_scale PostgreSQL base (bench/README.md).", file=sys.stderr)
@@ -159,6 +167,8 @@ def main() -> int:
         "today": datetime.date.today().isoformat(),
     }
     pages = [p for p in PAGES if not args.only or any(o.lower() in p.name.lower() for o in args.only)]
+    if args.bare:
+        pages.insert(0, BARE)
     if args.html:
         Path(args.html).mkdir(parents=True, exist_ok=True)
     rows = []
@@ -181,6 +191,7 @@ def main() -> int:
         for _ in range(args.warmup):
             client.get(path)
         times, cpu, counts, sql_ms, timers = [], [], [], [], []
+        backend, backend_started = _backend_cpu(connection)
         for _ in range(args.requests):
             timer = _TIMER = SqlTimer()
             with connection.execute_wrapper(timer):
@@ -192,6 +203,8 @@ def main() -> int:
             counts.append(timer.count)
             sql_ms.append(timer.seconds * 1000)
             timers.append(timer)
+        backend_after, backend_ended = _backend_cpu(connection)
+        backend_ms = (backend_ended - backend_started) / args.requests if backend == backend_after else float("nan")
         row = (
             page.name,
             path,
@@ -202,11 +215,13 @@ def main() -> int:
             statistics.median(t.template_seconds * 1000 for t in timers),
             statistics.median(t.template_sql_seconds * 1000 for t in timers),
             statistics.median(cpu),
+            backend_ms,
         )
         rows.append(row)
         print(
             f"\n=== {page.name} {path}: p50 {row[2]:.1f} ms, p95 {row[3]:.1f} ms, {row[4]} SQL, {row[5]:.1f} SQL ms,"
-            f" template {row[6]:.1f} ms (of it SQL {row[7]:.1f} ms), this process's CPU {row[8]:.1f} ms"
+            f" template {row[6]:.1f} ms (of it SQL {row[7]:.1f} ms), this process's CPU {row[8]:.1f} ms,"
+            f" PostgreSQL backend's CPU {row[9]:.1f} ms (mean)"
         )
         if args.sql:
             middle = sorted(range(len(times)), key=times.__getitem__)[len(times) // 2]
@@ -221,7 +236,7 @@ def main() -> int:
         for _ in range(args.profile_requests):
             client.get(path)
         profiler.stop()
-        text = profiler.output_text(unicode=True, color=False, show_all=False, short_mode=False)
+        text = profiler.output_text(unicode=True, color=False, show_all=args.show_all, short_mode=False)
         print(_trim(text, args.min_share))
         if args.html:
             name = re.sub(r"[^a-z0-9]+", "-", page.name.lower()).strip("-")
@@ -229,10 +244,29 @@ def main() -> int:
     load = os.getloadavg()
     print(f"\nload average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     header = f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4} {'SQL ms':>7} {'tpl ms':>7} {'tpl SQL':>7}"
-    print(f"{header} {'CPU ms':>7}")
-    for name, _path, p50, p95, count, sql, tpl, tpl_sql, cpu_ms in rows:
-        print(f"{name:<32} {p50:8.1f} {p95:8.1f} {count:4d} {sql:7.1f} {tpl:7.1f} {tpl_sql:7.1f} {cpu_ms:7.1f}")
+    print(f"{header} {'CPU ms':>7} {'PG CPU':>7} {'total':>7}")
+    for name, _path, p50, p95, count, sql, tpl, tpl_sql, cpu_ms, pg_ms in rows:
+        print(
+            f"{name:<32} {p50:8.1f} {p95:8.1f} {count:4d} {sql:7.1f} {tpl:7.1f} {tpl_sql:7.1f} {cpu_ms:7.1f}"
+            f" {pg_ms:7.1f} {cpu_ms + pg_ms:7.1f}"
+        )
     return 0
+
+
+def _backend_cpu(connection) -> tuple[int | None, float]:
+    """The PostgreSQL backend serving this process's connection (same machine) and its
+    CPU time so far, ms (user + system, from /proc: 10 ms ticks, so only a mean over
+    many requests means anything). (None, nan) when it cannot be read."""
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    except (OSError, IndexError, ValueError):
+        return None, float("nan")
+    return pid, ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def _trim(text: str, min_share: float) -> str:

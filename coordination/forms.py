@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from common.forms import Form
+from common.forms import Form, SmallModelChoiceField
 from coordination.identifiers import normalize_ins, validate_ins_matricule
 from coordination.models import (
     AccessVia,
@@ -28,7 +28,7 @@ class CaseloadFilterForm(Form):
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    structure = forms.ModelChoiceField(
+    structure = SmallModelChoiceField(
         label="Structure", queryset=Structure.objects.none(), required=False, empty_label="Toutes mes structures"
     )
 

@@ -121,33 +121,35 @@ def caseload(request: HttpRequest) -> HttpResponse:
 @professional_required
 def person_overview(request: HttpRequest, person_id: int) -> HttpResponse:
     """Identity, accompanying structures, circle with roles and my rights, pending requests."""
-    grant = access.require(request.user, person_id, Category.RECORD, "read", path=request.path)
-    person = grant.person
-    my_levels = access.effective_levels(request.user, person)
-    can_see_circle = my_levels[Category.CIRCLE] >= Level.READ
-    members = []
-    pending = []
-    if can_see_circle:
-        members = list(
-            CircleMember.objects.active()
-            .filter(person=person)
-            .select_related("user", "structure", "professional")
-            .order_by("kind", "started_at")
-        )
-        pending = list(
-            JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING).select_related(
-                "professional__user", "structure"
+    # The access log's row and the visit in one transaction: one commit per page.
+    with access.atomic_with_log():
+        grant = access.require(request.user, person_id, Category.RECORD, "read", path=request.path)
+        person = grant.person
+        my_levels = access.effective_levels(request.user, person)
+        can_see_circle = my_levels[Category.CIRCLE] >= Level.READ
+        members = []
+        pending = []
+        if can_see_circle:
+            members = list(
+                CircleMember.objects.active()
+                .filter(person=person)
+                .select_related("user", "structure", "professional")
+                .order_by("kind", "started_at")
             )
+            pending = list(
+                JoinRequest.objects.filter(person=person, status=JoinRequestStatus.PENDING).select_related(
+                    "professional__user", "structure"
+                )
+            )
+        accompaniments = person.accompaniments.select_related("structure").order_by("-started_on")
+        # What is new since my last visit, counted before this visit is recorded.
+        fresh = (
+            news.annotate_news(type(person).objects.filter(pk=person.pk), request.user)
+            .values(*[f"new_{key}" for key in news.keys()])
+            .first()
+            or {}
         )
-    accompaniments = person.accompaniments.select_related("structure").order_by("-started_on")
-    # What is new since my last visit, counted before this visit is recorded.
-    fresh = (
-        news.annotate_news(type(person).objects.filter(pk=person.pk), request.user)
-        .values(*[f"new_{key}" for key in news.keys()])
-        .first()
-        or {}
-    )
-    news.record_visit(user=request.user, person=person)
+        news.record_visit(user=request.user, person=person)
     glass = None
     if grant.via == "break_glass":
         glass = (

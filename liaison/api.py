@@ -157,10 +157,9 @@ class FeedView(LiaisonAPIView):
         responses={200: FeedPageSerializer, 400: ERRORS[400]},
     )
     def get(self, request: Request) -> Response:
-        scope = selectors.feed_scope(request.user)
+        scope, since = selectors.feed_start(request.user)
         queryset = self.filtered(selectors.feed(request.user, scope))
         # `unread_first` sets `is_read` itself.
-        since = selectors.unread_since(request.user)
         page = selectors.unread_first(request.user, _with_details(queryset), self.cursor(), since=since)
         if page.items:
             # The page lists several persons' notebooks: one access-log row each, like a list of records.

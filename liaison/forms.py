@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from common.forms import Form
+from common.forms import Form, SmallModelChoiceField
 from coordination import access
 from coordination.models import Category, Profession, Structure
 from liaison.models import RemarkableEvent, Scope, TransmissionCategory, TransmissionKind
@@ -100,7 +100,7 @@ class NotebookFilterForm(Form):
     )
     kind = forms.ChoiceField(label="Type", required=False, choices=[("", "Tous"), *TransmissionKind.choices])
     author = forms.CharField(label="Auteur", required=False, max_length=100)
-    structure = forms.ModelChoiceField(
+    structure = SmallModelChoiceField(
         label="Structure", required=False, queryset=Structure.objects.none(), empty_label="Toutes"
     )
     since = forms.DateField(

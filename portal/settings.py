@@ -123,6 +123,9 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer, with the plain inputs and the selects written in Python (the
+# same markup: common/form_renderer.py; issue 19).
+FORM_RENDERER = "common.form_renderer.FormRenderer"
 
 # --- Database -----------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
