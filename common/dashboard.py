@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.sql.compiler import SQLCompiler
 
 COUNT_CAP = 100
 FIRST_ITEMS = 5
@@ -66,7 +67,7 @@ def sections(lists: Sequence[tuple[QuerySet, Sequence[str]]], size: int = FIRST_
     connection = connections[using]
     if connection.vendor != "postgresql" or len(prepared) == 1:
         return [_section(list(queryset), fields, size) for queryset, fields in prepared]
-    compilers = []
+    compilers: list[SQLCompiler | None] = []
     statements: list[str] = []
     params: list = []
     for queryset, _fields in prepared:

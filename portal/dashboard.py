@@ -2,9 +2,9 @@
 
 Each block exposes the querysets of what waits for the user (built on the gate's
 querysets, so a section lists only what the user may see); here they become sections
-of a count and the first items (`common.dashboard.section`: one query each, at most
-`COUNT_CAP` rows of the few fields shown, written by `portal.dashboard_items`), in a
-fixed number of queries whatever the caseload. A structure administrator also gets the
+of a count and the first items (`common.dashboard.sections`: at most `COUNT_CAP` rows
+of the few fields shown, the eleven statements sent in one round trip, written by
+`portal.dashboard_items`), in a fixed number of queries whatever the caseload. A structure administrator also gets the
 figures of one structure they administer, each list exportable as CSV (`exports`).
 """
 
