@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.sql.compiler import SQLCompiler
 
 COUNT_CAP = 100
 FIRST_ITEMS = 5
@@ -45,7 +46,57 @@ def section(queryset: QuerySet, fields: Sequence[str], size: int = FIRST_ITEMS) 
     `fields`. A window counting every matching row cost as much as the list it counted;
     here the work stops at the cap, whatever the caseload."""
     rows = list(queryset.values_list(*fields)[:COUNT_CAP])
+    return _section(rows, fields, size)
+
+
+def _section(rows: list, fields: Sequence[str], size: int) -> Section:
     return Section(len(rows), [dict(zip(fields, row, strict=True)) for row in rows[:size]])
+
+
+def sections(lists: Sequence[tuple[QuerySet, Sequence[str]]], size: int = FIRST_ITEMS) -> list[Section]:
+    """`section` of each (queryset, fields), in one round trip on PostgreSQL: the
+    statements the ORM compiles go together, separated by semicolons (psycopg binds the
+    parameters client-side and sends them as one simple query), and their results are
+    read one after the other (`nextset`), each through its own compiler's converters, as
+    `values_list` would. Each statement is the one `section` runs; elsewhere (SQLite),
+    one query each."""
+    if not lists:
+        return []
+    prepared = [(queryset.values_list(*fields)[:COUNT_CAP], fields) for queryset, fields in lists]
+    using = prepared[0][0].db
+    connection = connections[using]
+    if connection.vendor != "postgresql" or len(prepared) == 1:
+        return [_section(list(queryset), fields, size) for queryset, fields in prepared]
+    compilers: list[SQLCompiler | None] = []
+    statements: list[str] = []
+    params: list = []
+    for queryset, _fields in prepared:
+        compiler = queryset.query.get_compiler(using=using)
+        try:
+            sql, sql_params = compiler.as_sql()
+        except EmptyResultSet:  # a filter on an empty list: nothing, and no statement
+            compilers.append(None)
+            continue
+        compilers.append(compiler)
+        statements.append(sql)
+        params.extend(sql_params)
+    found: list[list] = []
+    with connection.cursor() as cursor:
+        if statements:
+            cursor.execute(";\n".join(statements), params)
+        first = True
+        for compiler in compilers:
+            if compiler is None:
+                found.append([])
+                continue
+            if not first:
+                cursor.nextset()
+            first = False
+            rows = cursor.fetchall()
+            if compiler.has_extra_select:
+                rows = [row[: compiler.col_count] for row in rows]
+            found.append(list(compiler.results_iter(results=[rows], tuple_expected=True)))
+    return [_section(rows, fields, size) for rows, (_queryset, fields) in zip(found, prepared, strict=True)]
 
 
 def counts(querysets: dict[str, QuerySet]) -> dict[str, int]:

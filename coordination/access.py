@@ -34,6 +34,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
+from common.lookups import Ids
 from common.request_context import current_request_context
 from coordination import matrix, rules
 from coordination.models import (
@@ -776,9 +777,9 @@ class Reach:
     `persons_visible_to` answers at that instant, and is kept for that answer only."""
 
     delegate: bool
-    ids: dict[tuple[str, str], tuple[int, ...]]
+    ids: dict[tuple[str, str], Ids]  # one value to Django and psycopg (common.lookups)
 
-    def person_ids(self, category: str, action: str = "read") -> tuple[int, ...]:
+    def person_ids(self, category: str, action: str = "read") -> Ids:
         return self.ids[(category, action)]
 
 
@@ -790,14 +791,14 @@ def reach_of(user, pairs: Iterable[tuple[str, str]], *, delegate: bool | None = 
     for category, action in pairs:
         _validate(category, action)
     if not getattr(user, "is_authenticated", False):
-        return Reach(False, dict.fromkeys(pairs, ()))
+        return Reach(False, dict.fromkeys(pairs, Ids()))
     if delegate is None:
         delegate = holds_active_delegation(user)
     if delegate:
         return Reach(
             True,
             {
-                (category, action): tuple(
+                (category, action): Ids(
                     persons_visible_to(user, category, action, delegate=True).values_list("pk", flat=True)
                 )
                 for category, action in pairs
@@ -810,7 +811,7 @@ def reach_of(user, pairs: Iterable[tuple[str, str]], *, delegate: bool | None = 
     ).values_list("permission__codename", "content_object_id")
     for codename, person_id in rows:
         found[codes[codename]].append(person_id)
-    return Reach(False, {pair: tuple(sorted(ids)) for pair, ids in found.items()})
+    return Reach(False, {pair: Ids(ids) for pair, ids in found.items()})
 
 
 def persons_in(user, category: str, action: str = "read", *, delegate: bool | None = None, reach: Reach | None = None):

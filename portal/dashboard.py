@@ -2,9 +2,9 @@
 
 Each block exposes the querysets of what waits for the user (built on the gate's
 querysets, so a section lists only what the user may see); here they become sections
-of a count and the first items (`common.dashboard.section`: one query each, at most
-`COUNT_CAP` rows of the few fields shown, written by `portal.dashboard_items`), in a
-fixed number of queries whatever the caseload. A structure administrator also gets the
+of a count and the first items (`common.dashboard.sections`: at most `COUNT_CAP` rows
+of the few fields shown, the eleven statements sent in one round trip, written by
+`portal.dashboard_items`), in a fixed number of queries whatever the caseload. A structure administrator also gets the
 figures of one structure they administer, each list exportable as CSV (`exports`).
 """
 
@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString
 from admission import selectors as admission_selectors
 from admission.models import RequesterKind
 from agenda import selectors as agenda_selectors
-from common.dashboard import Section, counts, section
+from common.dashboard import Section, counts, sections
 from coordination import access, rules
 from coordination import selectors as coordination_selectors
 from coordination.models import AccessVia, Category, Person, Structure
@@ -51,8 +51,8 @@ class Day:
     agenda_html: dict[str, SafeString] = field(default_factory=dict)  # the same, written
 
 
-def _day(key: str, title: str, empty: str, queryset: QuerySet, link: str = "", link_label: str = "") -> DaySection:
-    return DaySection(key, title, empty, section(queryset, FIELDS[key]), link, link_label)
+def _day(key: str, title: str, empty: str, queryset: QuerySet, link: str = "", link_label: str = ""):
+    return key, title, empty, queryset, link, link_label
 
 
 def _local_midnight(day) -> datetime:
@@ -83,7 +83,7 @@ def professional_day(user, *, path: str = "", reach: access.Reach | None = None)
     """Every section of the professional's day, and the log rows of what it shows."""
     reach = reach or reach_for(user)
     delegate = reach.delegate
-    sections = [
+    lists = [
         _day(
             "receipts",
             "Transmissions qui attendent mon accusé de réception",
@@ -165,6 +165,12 @@ def professional_day(user, *, path: str = "", reach: access.Reach | None = None)
             coordination_selectors.delegations_waiting(user, delegate=delegate, reach=reach),
         ),
     ]
+    # The eleven lists in one round trip (`common.dashboard.sections`).
+    found = sections([(queryset, FIELDS[key]) for key, _title, _empty, queryset, _link, _label in lists])
+    day_sections = [
+        DaySection(key, title, empty, section, link, label)
+        for (key, title, empty, _queryset, link, label), section in zip(lists, found, strict=True)
+    ]
     today = timezone.localdate()
     start = _local_midnight(today)
     items = agenda_selectors.my_days(user, start, _local_midnight(today + timedelta(days=2)))
@@ -173,14 +179,14 @@ def professional_day(user, *, path: str = "", reach: access.Reach | None = None)
         "tomorrow": [o for o in items if o.starts_at >= _local_midnight(today + timedelta(days=1))],
     }
     renderer = ItemRenderer()
-    for day_section in sections:
+    for day_section in day_sections:
         day_section.items_html = renderer.many(day_section.key, day_section.section.items)
     agenda_html = {
         "today": renderer.agenda(agenda["today"], "Rien de prévu aujourd'hui."),
         "tomorrow": renderer.agenda(agenda["tomorrow"], "Rien de prévu demain."),
     }
-    _log(user, sections, path)
-    return Day(sections, agenda, agenda_html)
+    _log(user, day_sections, path)
+    return Day(day_sections, agenda, agenda_html)
 
 
 # The category each section reads (the sections about a person, `dashboard_items.PERSON`).

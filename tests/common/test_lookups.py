@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from common.lookups import Ids
 from coordination.models import Person
 from liaison.models import Transmission
 from tests.factories import PersonFactory
@@ -37,3 +38,38 @@ def test_it_passes_the_ids_as_one_parameter_on_postgresql():
     people = [PersonFactory() for _ in range(3)]
     sql, params = Person.objects.filter(pk__among=[p.pk for p in people]).query.sql_with_params()
     assert "= ANY(%s)" in sql and [p.pk for p in people] in [list(v) for v in params if isinstance(v, list)]
+
+
+def test_ids_find_what_a_list_finds_with_among_and_in(nurse):
+    first, second, third = PersonFactory(), PersonFactory(), PersonFactory()
+    ids = Ids([third.pk, first.pk, first.pk])
+    assert list(ids) == sorted([first.pk, third.pk]) and len(ids) == 2 and first.pk in ids and second.pk not in ids
+    assert set(Person.objects.filter(pk__among=ids)) == {first, third}
+    assert set(Person.objects.filter(pk__in=ids)) == {first, third}
+    for person in (first, second):
+        Transmission.objects.create(
+            person=person, author=nurse, observed_at=person.created_at, category="observations", text="x"
+        )
+    assert list(Transmission.objects.filter(person__among=ids).values_list("person_id", flat=True)) == [first.pk]
+    assert list(Transmission.objects.filter(person__in=ids).values_list("person_id", flat=True)) == [first.pk]
+    with CaptureQueriesContext(connection) as queries:
+        assert list(Person.objects.filter(pk__among=Ids())) == []
+    assert len(queries) == 0
+
+
+def test_ids_take_integers_only():
+    for wrong in (["1"], [1.0], [True], [None]):
+        with pytest.raises(TypeError):
+            Ids(wrong)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one array parameter on PostgreSQL only")
+def test_ids_go_as_one_text_parameter_cast_to_the_column_type():
+    people = [PersonFactory() for _ in range(3)]
+    ids = Ids(p.pk for p in people)
+    sql, params = Transmission.objects.filter(person__among=ids).query.sql_with_params()
+    assert "= ANY(%s::integer[])" in sql or "= ANY(%s::bigint[])" in sql
+    assert (
+        ids.literal in params
+        and ids.literal == "{" + ",".join(str(p.pk) for p in sorted(people, key=lambda p: p.pk)) + "}"
+    )
