@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -778,9 +778,16 @@ class Reach:
 
     delegate: bool
     ids: dict[tuple[str, str], Ids]  # one value to Django and psycopg (common.lookups)
+    # Of `ids`, those a delegate reaches only through a delegation in force (no matrix row).
+    delegated: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
 
     def person_ids(self, category: str, action: str = "read") -> Ids:
         return self.ids[(category, action)]
+
+    def via(self, person_id: int, category: str, action: str = "read") -> str:
+        """How the person was reached, for the access log: a delegation, or the matrix
+        (the log's own rules then say self, representative or normal)."""
+        return AccessVia.DELEGATION if person_id in self.delegated.get((category, action), ()) else ""
 
 
 def reach_of(user, pairs: Iterable[tuple[str, str]], *, delegate: bool | None = None) -> Reach:
@@ -795,15 +802,13 @@ def reach_of(user, pairs: Iterable[tuple[str, str]], *, delegate: bool | None = 
     if delegate is None:
         delegate = holds_active_delegation(user)
     if delegate:
-        return Reach(
-            True,
-            {
-                (category, action): Ids(
-                    persons_visible_to(user, category, action, delegate=True).values_list("pk", flat=True)
-                )
-                for category, action in pairs
-            },
-        )
+        ids: dict[tuple[str, str], Ids] = {}
+        delegated: dict[tuple[str, str], frozenset[int]] = {}
+        for category, action in pairs:
+            reached = list(persons_visible_to(user, category, action, delegate=True).values_list("pk", "via_matrix"))  # type: ignore[misc]
+            ids[(category, action)] = Ids(pk for pk, _matrix in reached)
+            delegated[(category, action)] = frozenset(pk for pk, matrix in reached if not matrix)
+        return Reach(True, ids, delegated)
     codes = {permission_codename(category, action): (category, action) for category, action in pairs}
     found: dict[tuple[str, str], list[int]] = {pair: [] for pair in pairs}
     rows = PersonUserObjectPermission.objects.filter(

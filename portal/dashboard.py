@@ -185,7 +185,7 @@ def professional_day(user, *, path: str = "", reach: access.Reach | None = None)
         "today": renderer.agenda(agenda["today"], "Rien de prévu aujourd'hui."),
         "tomorrow": renderer.agenda(agenda["tomorrow"], "Rien de prévu demain."),
     }
-    _log(user, day_sections, path)
+    _log(user, day_sections, path, reach)
     return Day(day_sections, agenda, agenda_html)
 
 
@@ -203,9 +203,10 @@ _LOGGED: dict[str, str] = {
 }
 
 
-def _log(user, sections: list[DaySection], path: str) -> None:
+def _log(user, sections: list[DaySection], path: str, reach: access.Reach) -> None:
     """One access-log row per person and category shown, all in one INSERT (the person
-    read as its id and account, what the log row and `access._listed_via` need)."""
+    read as its id and account, what the log row and `access._listed_via` need, and
+    whether the reach came through a delegation: the row then says so)."""
     reads: dict[tuple[int, str], int | None] = {}
     for day_section in sections:
         if day_section.key not in _LOGGED:
@@ -213,9 +214,12 @@ def _log(user, sections: list[DaySection], path: str) -> None:
         category, prefix = _LOGGED[day_section.key], PERSON[day_section.key]
         for item in day_section.section.items:
             reads[(item[prefix], category)] = item[prefix + "__user"]
-    access.log_listed(
-        user, ((Person(pk=pk, user_id=user_id), category) for (pk, category), user_id in reads.items()), path=path
-    )
+    persons = []
+    for (pk, category), user_id in reads.items():
+        person = Person(pk=pk, user_id=user_id)
+        person.via_matrix = reach.via(pk, category) != AccessVia.DELEGATION  # type: ignore[attr-defined]
+        persons.append((person, category))
+    access.log_listed(user, persons, path=path)
 
 
 # --- The structure's figures (structure administrators) -----------------------------------------

@@ -22,10 +22,13 @@ from common.dashboard import COUNT_CAP
 from coordination import services as coordination_services
 from coordination.models import (
     AccessLog,
+    AccessVia,
     CircleMember,
     Delegation,
+    DelegationGrant,
     DelegationStatus,
     JoinRequest,
+    Level,
 )
 from documents.models import Document, DocumentSource, DocumentStatus
 from liaison.models import Addressee, Transmission
@@ -414,3 +417,28 @@ def test_it_escapes_what_the_items_show(day, referent, nurse, other_pro):
     assert "<i>Inès</i> Doe & <u>fils</u>" in text  # the author of a transmission, the one who asks to join
     assert f"Ordonnance {hostile}" in text and f"Réunion {hostile}" in text
     assert "Texte <script>" in text
+
+
+def test_a_delegates_log_rows_say_the_delegation(person, referent, nurse, other_pro):
+    """A professional outside the circle who holds a delegation in force sees the
+    delegated person's remarkable event on their day; the access log says it was read
+    through the delegation, as the person's "Qui a vu mes données" must show it."""
+    now = timezone.now()
+    _transmission(person, nurse, text="Chute dans le couloir", remarkable_event="chute")
+    delegation = Delegation.objects.create(
+        person=person,
+        delegator=CircleMember.objects.get(person=person, user=referent, ended_at__isnull=True),
+        delegate=other_pro.professional,
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(days=3),
+        created_by=referent,
+        status=DelegationStatus.ACTIVE,
+    )
+    DelegationGrant.objects.create(delegation=delegation, category="liaison", level=Level.READ)
+    html = unescape(login(other_pro).get(URL).content.decode())
+    assert "Chute dans le couloir" in html
+    vias = set(AccessLog.objects.filter(user=other_pro, person=person, path=URL).values_list("via", flat=True))
+    assert vias == {AccessVia.DELEGATION}
+    # A circle member's rows still say the matrix.
+    login(referent).get(URL)
+    assert set(AccessLog.objects.filter(user=referent, path=URL).values_list("via", flat=True)) == {AccessVia.NORMAL}
