@@ -142,9 +142,15 @@ def person_overview(request: HttpRequest, person_id: int) -> HttpResponse:
                 )
             )
         accompaniments = person.accompaniments.select_related("structure").order_by("-started_on")
-        # What is new since my last visit, counted before this visit is recorded.
+        # What is new since my last visit, counted before this visit is recorded. The
+        # counters filter on this one person, so whether the user is the delegate of a
+        # delegation in force on *this* person (the gate's query read it) gives the same
+        # counts as on *anyone* (`holds_active_delegation`, one query more): a delegation
+        # on another person adds nothing here, and the delegate's lists leave out only
+        # archived records, for which the question is asked as before.
+        delegate = grant.delegate_here if person.archived_at is None else None
         fresh = (
-            news.annotate_news(type(person).objects.filter(pk=person.pk), request.user)
+            news.annotate_news(type(person).objects.filter(pk=person.pk), request.user, delegate=delegate)
             .values(*[f"new_{key}" for key in news.keys()])
             .first()
             or {}

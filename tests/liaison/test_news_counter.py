@@ -141,3 +141,85 @@ def test_it_runs_as_many_queries_for_10_as_for_2000_transmissions(person, nurse,
     _visited(nurse, person, now - datetime.timedelta(days=1))
     assert counts() == small
     assert Transmission.objects.filter(person=person).count() == 2000
+
+
+# --- A delegate's counters: the overview reads "delegate here" from the gate's query ------
+
+
+@pytest.fixture
+def assistant(structure, admin_user):
+    from tests.conftest import _pro
+
+    return _pro("assistante@exemple.fr", "secretaire", "Anne", "Assistante")
+
+
+def _delegate(*, actor, person, delegate, consenting, levels) -> None:
+    from coordination import services
+
+    now = timezone.now()
+    delegation = services.delegation_create(
+        actor=actor,
+        person=person,
+        delegate=delegate,
+        levels=levels,
+        starts_at=now - datetime.timedelta(minutes=1),
+        ends_at=now + datetime.timedelta(days=7),
+    )
+    services.delegation_answer(actor=consenting, delegation=delegation, accept=True)
+
+
+def _asked(user, person) -> int:
+    """The counter as the lists compute it, asking `holds_active_delegation`."""
+    return (
+        news.annotate_news(Person.objects.filter(pk=person.pk), user)
+        .values("new_transmissions")
+        .get()["new_transmissions"]
+    )
+
+
+def test_a_delegate_sees_on_the_overview_the_count_of_the_lists(person, nurse, referent, person_user, assistant):
+    from coordination.models import Level
+
+    _delegate(
+        actor=nurse,
+        person=person,
+        delegate=assistant,
+        consenting=person_user,
+        levels={"record": Level.READ, "liaison": Level.READ},
+    )
+    _bulk(person, referent, 3, entered_at=timezone.now() - datetime.timedelta(hours=2))
+    assert _asked(assistant.user, person) == 3
+    client = login(assistant.user)
+    assert "Nouveau depuis votre dernière visite : 3 transmissions." in _overview_text(client, person)
+
+
+def test_a_member_delegate_elsewhere_sees_the_same_count(
+    person, structure, nurse, referent, person_user, admin_user, assistant
+):
+    """Delegate on another person, member of this one: the delegation rules join the
+    lists (holds_active_delegation is true) and find nothing more here."""
+    from coordination import access, services
+    from coordination.models import CircleMember, CircleRole, Level
+    from tests.factories import UserFactory
+
+    services.circle_member_add(actor=person_user, person=person, role=CircleRole.THERAPIST, professional=assistant)
+    member = CircleMember.objects.active().get(person=person, user=assistant.user)
+    services.grants_set(actor=person_user, member=member, levels={"record": Level.READ, "liaison": Level.READ})
+    other_user = UserFactory(email="paul.autre@exemple.fr", first_name="Paul", last_name="Autre")
+    other = services.person_create(
+        actor=admin_user,
+        structure=structure,
+        user=other_user,
+        birth_name="AUTRE",
+        birth_first_names="Paul",
+        first_name="Paul",
+        birth_date="1950-01-01",
+        birth_place_insee="75056",
+        sex="M",
+    )
+    _delegate(actor=nurse, person=other, delegate=assistant, consenting=other_user, levels={"record": Level.READ})
+    assert access.holds_active_delegation(assistant.user)
+    _bulk(person, referent, 2, entered_at=timezone.now() - datetime.timedelta(hours=2))
+    assert _asked(assistant.user, person) == 2
+    client = login(assistant.user)
+    assert "Nouveau depuis votre dernière visite : 2 transmissions." in _overview_text(client, person)

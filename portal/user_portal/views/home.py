@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -172,9 +174,12 @@ def upcoming(user, person: Person, days: int = 60, limit: int = HOME_APPOINTMENT
 
 
 def new_documents(user, person: Person) -> list[Document]:
-    """Validated documents added since my last visit of my documents (else the last 30 days)."""
-    visit = RecordVisit.objects.filter(user=user, person=person).values_list("visited_at", flat=True).first()
-    since = visit or timezone.now() - timedelta(days=NEW_DOCUMENTS_DAYS)
+    """Validated documents added since my last visit of my documents (else the last 30 days).
+    One query: the visit's date is read inside it (there is one row per user and person)."""
+    since = Coalesce(
+        Subquery(RecordVisit.objects.filter(user=user, person=person).values("visited_at")[:1]),
+        Value(timezone.now() - timedelta(days=NEW_DOCUMENTS_DAYS)),
+    )
     return list(
         document_selectors.documents_of(user, person)
         .filter(status=DocumentStatus.VALIDATED, superseded_at__isnull=True, validated_at__gt=since)
