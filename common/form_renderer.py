@@ -4,7 +4,7 @@ Every widget of a Django form is rendered through a template of its own, and a s
 through one more include per option: the notebook's and the feed's filter form (two
 selects of 10–15 options, a few inputs) cost about as much to render as their 25
 transmissions (bench/README.md, issue 19). For the templates named in `_FAST` — the
-plain `<input>` family, `<select>` and its options — this renderer writes the very
+plain `<input>` family, `<select>` and its options, radio groups — this renderer writes the very
 markup of Django's template in Python, escaping as the template does; any other
 template, or one of these that an application overrides, goes through the templates
 as before. tests/common/test_form_renderer.py compares both outputs widget by widget.
@@ -45,6 +45,20 @@ INPUT_TEMPLATES = tuple(
 )
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+RADIO_TEMPLATE = "django/forms/widgets/radio.html"
+MULTIPLE_INPUT_TEMPLATE = "django/forms/widgets/multiple_input.html"
+RADIO_OPTION_TEMPLATE = "django/forms/widgets/radio_option.html"
+INPUT_OPTION_TEMPLATE = "django/forms/widgets/input_option.html"
+# What each written template includes: all must be Django's own files.
+_INCLUDES = {
+    SELECT_TEMPLATE: (OPTION_TEMPLATE,),
+    RADIO_TEMPLATE: (
+        MULTIPLE_INPUT_TEMPLATE,
+        RADIO_OPTION_TEMPLATE,
+        INPUT_OPTION_TEMPLATE,
+        "django/forms/widgets/input.html",
+    ),
+}
 
 
 def _text(value) -> str:
@@ -103,7 +117,38 @@ def _select(widget: dict) -> str:
     return "".join(parts)
 
 
-_FAST = {**dict.fromkeys(INPUT_TEMPLATES, _input), SELECT_TEMPLATE: _select}
+def _radio_option(option: dict) -> str:
+    """django/forms/widgets/radio_option.html: input_option.html, which includes
+    input.html; each included file's final newline is kept, as `{% include %}` does."""
+    html = _input(option) + "\n"
+    if option.get("wrap_label"):
+        option_id = option["attrs"].get("id")
+        opening = f'<label for="{_var(option_id)}">' if option_id else "<label>"
+        html = f"{opening}{html} {_var(option['label'])}</label>"
+    return html + "\n\n"
+
+
+def _radio(widget: dict) -> str:
+    """django/forms/widgets/radio.html (multiple_input.html and its options)."""
+    widget_id = widget["attrs"].get("id")
+    css = widget["attrs"].get("class")
+    shown_id = f' id="{_var(widget_id)}"' if widget_id else ""
+    shown_class = f' class="{_var(css)}"' if css else ""
+    parts = [f"<div{shown_id}{shown_class}>"]
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f"\n  <div><label>{_var(group_name)}</label>")
+        for option in group_choices:
+            if option.get("template_name") != RADIO_OPTION_TEMPLATE:
+                return ""  # a custom option template: not ours to write
+            parts.append(f"<div>\n    {_radio_option(option)}</div>")
+        if group_name:
+            parts.append("\n  </div>")
+    parts.append("\n</div>")
+    return "".join(parts)
+
+
+_FAST = {**dict.fromkeys(INPUT_TEMPLATES, _input), SELECT_TEMPLATE: _select, RADIO_TEMPLATE: _radio}
 
 
 class FormRenderer(DjangoTemplates):
@@ -119,8 +164,8 @@ class FormRenderer(DjangoTemplates):
         if own is None:
             origin = getattr(self.get_template(template_name), "origin", None)
             own = origin is not None and Path(origin.name).resolve().parent == _DJANGO_WIDGETS
-            if template_name == SELECT_TEMPLATE:
-                own = own and self._is_django_own(OPTION_TEMPLATE)
+            for included in _INCLUDES.get(template_name, ()):
+                own = own and self._is_django_own(included)
             self._own[template_name] = own
         return own
 

@@ -43,6 +43,11 @@ WIDGETS = [
     (forms.SelectMultiple(choices=[("a", "A"), ("b", "B"), ("c", "C")]), "m", ["a", "c"]),
     (forms.NullBooleanSelect(), "nb", None),
     (forms.NullBooleanSelect(), "nb", True),
+    (forms.RadioSelect(choices=[("0", "Rien"), ("1", "Voir"), ("2", "Voir et écrire")]), "m12-agenda", "1"),
+    (forms.RadioSelect(choices=[("0", "Rien"), ("1", HOSTILE)]), "r", None),
+    (forms.RadioSelect(choices=[("a", "A"), ("b", "B")], attrs={"class": "inline", "required": True}), "r", "b"),
+    (forms.RadioSelect(choices=[("g1", [("a", "A"), ("b", "B")]), ("c", "C"), (HOSTILE, [("d", "D")])]), "g", "d"),
+    (forms.RadioSelect(choices=[(1, 1), (2, gettext_lazy("Oui"))]), "n", 2),
 ]
 
 
@@ -60,6 +65,24 @@ def test_the_filter_forms_render_the_same():
 
     data = {"q": HOSTILE, "category": "soins", "kind": "", "author": "Du<pont>", "since": "2026-12-01", "until": "x"}
     for form in (NotebookFilterForm(), NotebookFilterForm(data)):
+        for field in form:
+            attrs = field.build_widget_attrs({"id": field.auto_id})
+            value = field.value()
+            expected = field.field.widget.render(field.html_name, value, attrs=attrs, renderer=DjangoTemplates())
+            ours = field.field.widget.render(field.html_name, value, attrs=attrs, renderer=FormRenderer())
+            assert ours == expected, field.name
+
+
+def test_a_radio_group_without_an_id_renders_the_same():
+    widget = forms.RadioSelect(choices=[("0", "Rien"), ("1", HOSTILE)])
+    expected = widget.render("r", "0", attrs={}, renderer=DjangoTemplates())
+    assert widget.render("r", "0", attrs={}, renderer=FormRenderer()) == expected
+
+
+def test_the_persons_rights_form_renders_the_same():
+    from portal.user_portal.forms import GrantsForm
+
+    for form in (GrantsForm(levels={"agenda": 2}, prefix="m7"), GrantsForm({"m7-agenda": "x"}, prefix="m7")):
         for field in form:
             attrs = field.build_widget_attrs({"id": field.auto_id})
             value = field.value()
@@ -94,7 +117,25 @@ def test_the_fast_templates_are_still_what_it_writes():
         "{% for name, value in widget.attrs.items %}{% if value is not False %} {{ name }}"
         "{% if value is not True %}=\"{{ value|stringformat:'s' }}\"{% endif %}{% endif %}{% endfor %}"
     )
-    assert set(_FAST) == {*INPUT_TEMPLATES, "django/forms/widgets/select.html"}
+    assert (_DJANGO_WIDGETS / "radio.html").read_text() == '{% include "django/forms/widgets/multiple_input.html" %}\n'
+    assert (
+        _DJANGO_WIDGETS / "radio_option.html"
+    ).read_text() == '{% include "django/forms/widgets/input_option.html" %}\n'
+    assert (_DJANGO_WIDGETS / "input_option.html").read_text() == (
+        '{% if widget.wrap_label %}<label{% if widget.attrs.id %} for="{{ widget.attrs.id }}"{% endif %}>{% endif %}'
+        '{% include "django/forms/widgets/input.html" %}{% if widget.wrap_label %} {{ widget.label }}</label>'
+        "{% endif %}\n"
+    )
+    assert (_DJANGO_WIDGETS / "multiple_input.html").read_text() == (
+        '{% with id=widget.attrs.id %}<div{% if id %} id="{{ id }}"{% endif %}'
+        '{% if widget.attrs.class %} class="{{ widget.attrs.class }}"{% endif %}>'
+        "{% for group, options, index in widget.optgroups %}{% if group %}\n"
+        "  <div><label>{{ group }}</label>{% endif %}{% for option in options %}<div>\n"
+        "    {% include option.template_name with widget=option %}</div>{% endfor %}{% if group %}\n"
+        "  </div>{% endif %}{% endfor %}\n"
+        "</div>{% endwith %}\n"
+    )
+    assert set(_FAST) == {*INPUT_TEMPLATES, "django/forms/widgets/select.html", "django/forms/widgets/radio.html"}
 
 
 def test_an_overridden_template_is_rendered_by_it(monkeypatch):
