@@ -49,6 +49,10 @@ from pathlib import Path
 import harness
 
 PERSON_PAGES_API = "/api/coordination/persons/"
+# The booking form's refusal when the slot is no longer free (agenda.booking.services.SLOT_TAKEN,
+# as the page prints it: the apostrophe before it is escaped).
+SLOT_TAKEN = "plus libre pour"
+REFUSED = object()  # what `call` answers for such a refusal
 ACK_ACTION = re.compile(r'action="(/liaison/transmissions/(\d+)/accuse-reception/)"')
 PROPOSAL_ACTION = re.compile(r'action="(/mon-espace/agenda/propositions/(\d+)/)"')
 PARTICIPANT = re.compile(r'name="participants"\s+value="(\d+)"')
@@ -158,7 +162,13 @@ class Simulation:
         self.stop = threading.Event()
 
     # One request, timed and recorded (only inside the measured window).
-    def call(self, user: User, label: str, method: str, path: str, body=None, headers=None, content_type=None):
+    def call(
+        self, user: User, label: str, method: str, path: str, body=None, headers=None, content_type=None, refusal=None
+    ):
+        """One request, recorded under `label`. `refusal`: the text of a refusal a real user
+        meets and answers (a slot taken meanwhile): a 400 that says it is recorded under
+        "<label> (refused: slot taken)", is not an error, and REFUSED is returned; any
+        other 400 still is an error."""
         started = time.perf_counter()
         error, detail, response = None, "", None
         try:
@@ -182,7 +192,9 @@ class Simulation:
             user.client.close()
         ms = (time.perf_counter() - started) * 1000
         if response is not None:
-            if response.status >= 400:
+            if refusal and response.status == 400 and refusal in response.text:
+                label, response = f"{label} (refused: slot taken)", REFUSED
+            elif response.status >= 400:
                 error, detail = f"status {response.status}", f"{method} {path}"
             elif response.status in (301, 302, 303) and response.location.startswith("/accounts/login"):
                 error, detail = "signed out", f"{method} {path} -> {response.location}"
@@ -335,19 +347,27 @@ class Simulation:
         form = self.call(user, "proposal: form", "GET", path)
         if form is None:
             return
-        user.slots += 1
-        day = datetime.date.today() + datetime.timedelta(days=3 + user.slots // 8 + 7 * (user.user_id % 50))
-        start = datetime.datetime.combine(day, datetime.time(9 + user.slots % 8, 0))
-        fields = {
-            "csrfmiddlewaretoken": harness.csrf_from(form.text) or "",
-            "title": "Rendez-vous de suivi",
-            "starts_at": start.strftime("%Y-%m-%d %H:%M"),
-            "ends_at": (start + datetime.timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M"),
-            "answer_deadline": (start - datetime.timedelta(days=1)).strftime("%Y-%m-%d %H:%M"),
-            "motive": "",
-        }
         self.pause(user, 0.5)
-        self.follow(user, "proposal: post", self.call(user, "proposal: post", "POST", path, fields))
+        # The proposer's own slots, one after the other; an earlier run on the same base
+        # may hold some of them (load.py writes into the base): then, as a user would, the
+        # next one (at most three tries).
+        for _try in range(3):
+            user.slots += 1
+            day = datetime.date.today() + datetime.timedelta(days=3 + user.slots // 8 + 7 * (user.user_id % 50))
+            start = datetime.datetime.combine(day, datetime.time(9 + user.slots % 8, 0))
+            fields = {
+                "csrfmiddlewaretoken": harness.csrf_from(form.text) or "",
+                "title": "Rendez-vous de suivi",
+                "starts_at": start.strftime("%Y-%m-%d %H:%M"),
+                "ends_at": (start + datetime.timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M"),
+                "answer_deadline": (start - datetime.timedelta(days=1)).strftime("%Y-%m-%d %H:%M"),
+                "motive": "",
+            }
+            response = self.call(user, "proposal: post", "POST", path, fields, refusal=SLOT_TAKEN)
+            if response is not REFUSED:
+                break
+        if response is not REFUSED:
+            self.follow(user, "proposal: post", response)
 
     def invite(self, user):
         """An event in a person's agenda with colleagues invited (load users first); they answer it later."""
